@@ -1,0 +1,4 @@
+//! The integration test binary: real files, real kernel (in throwaway
+//! network namespaces), the real `portcullis` binary.
+
+mod common;

@@ -1,0 +1,24 @@
+//! Command-line interface: argument definitions and the subcommands that
+//! work without a running daemon. Each subcommand returns an exit code or a
+//! `miette::Report` that `main` prints.
+
+pub mod list;
+pub mod test_filter;
+
+use clap::{Parser, Subcommand};
+
+/// portcullis: bans authentication offenders in nftables sets over netlink.
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a filter over a log file and report the failures it finds (fail2ban-regex's job).
+    TestFilter(test_filter::Args),
+    /// List the addresses banned in the kernel's sets, read over netlink (no daemon needed).
+    List(list::Args),
+}

@@ -1,0 +1,3 @@
+//! Filters: log lines in, failures out (regexes, tags, dates, multi-line).
+
+pub mod date;
