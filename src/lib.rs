@@ -8,5 +8,6 @@
 //! - [`cli`]: the subcommands that run without the daemon.
 
 pub mod cli;
+pub mod diagnostic;
 pub mod filter;
 pub mod nft;

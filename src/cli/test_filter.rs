@@ -1,6 +1,20 @@
-//! `portcullis test-filter`: fail2ban-regex's job.
+//! `portcullis test-filter`: runs a filter over a log file, as
+//! fail2ban-regex does. Without `--json` it prints a summary; with it, one
+//! JSON object per failure and nothing else on stdout.
 
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use miette::{Context, IntoDiagnostic};
+
+use crate::filter::lines::LineReader;
+use crate::filter::{self, Failure, FilterOptions, Matcher, Outcome};
 
 /// Arguments of `portcullis test-filter`.
 #[derive(Debug, clap::Args)]
@@ -8,9 +22,174 @@ pub struct Args {
     /// A bundled filter name (sshd, nginx-http-auth, ...) or a path to a .kdl filter.
     pub filter: String,
     /// The log file to read.
-    pub logfile: std::path::PathBuf,
+    pub logfile: PathBuf,
+    /// The filter's mode (sshd: normal, ddos, extra, aggressive).
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// How lines are framed: file (syslog with dates), journal, rfc5424.
+    #[arg(long)]
+    pub logtype: Option<String>,
+    /// A filter parameter, e.g. --set logging=syslog.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub set: Vec<(String, String)>,
+    /// The current time (RFC 3339): anchors year inference; the time of journal lines.
+    #[arg(long)]
+    pub now: Option<Timestamp>,
+    /// The zone of dates that carry none (IANA name); default: the system's.
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// One JSON object per failure on stdout, nothing else.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the lines that produced or joined a failure.
+    #[arg(long)]
+    pub print_matched: bool,
+    /// Print the lines no fail regex matched.
+    #[arg(long)]
+    pub print_missed: bool,
 }
 
-pub fn run(_args: Args) -> miette::Result<ExitCode> {
-    miette::bail!("portcullis test-filter: not implemented yet")
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))
+}
+
+pub fn run(args: Args) -> miette::Result<ExitCode> {
+    let options = FilterOptions {
+        mode: args.mode.clone(),
+        logtype: args.logtype.clone(),
+        set: args.set.clone(),
+    };
+    let compiled = Arc::new(filter::load(&args.filter, &options)?);
+    let zone = match &args.timezone {
+        Some(name) => TimeZone::get(name)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("unknown time zone {name:?}"))?,
+        None => TimeZone::system(),
+    };
+    let now = args.now.unwrap_or_else(Timestamp::now);
+    let file = open(&args.logfile)?;
+    let mut reader = LineReader::new(BufReader::with_capacity(256 * 1024, file));
+    let mut matcher = Matcher::new(compiled, zone.clone(), now);
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let started = Instant::now();
+    let mut number = 0u64;
+    while let Some(line) = reader
+        .next_line()
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read {}", args.logfile.display()))?
+    {
+        number += 1;
+        let outcome = matcher.process(number, line, now);
+        report_line(&args, &mut out, &zone, line, &outcome).into_diagnostic()?;
+    }
+    let elapsed = started.elapsed();
+    if !args.json {
+        summary(&mut out, &matcher, reader.truncated, elapsed).into_diagnostic()?;
+    }
+    out.flush().into_diagnostic()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open(path: &PathBuf) -> miette::Result<File> {
+    let file = File::open(path)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot open log file {}", path.display()))?;
+    let meta = file.metadata().into_diagnostic()?;
+    if meta.is_dir() {
+        miette::bail!("cannot read log file {}: it is a directory", path.display());
+    }
+    Ok(file)
+}
+
+fn report_line(
+    args: &Args,
+    out: &mut impl Write,
+    zone: &TimeZone,
+    line: &[u8],
+    outcome: &Outcome,
+) -> io::Result<()> {
+    match outcome {
+        Outcome::Failure(failure) if args.json => writeln!(out, "{}", failure_json(failure, zone)),
+        Outcome::Failure(_) | Outcome::Held if args.print_matched => {
+            print_line(out, "matched", line)
+        }
+        Outcome::Missed | Outcome::NoDate if args.print_missed => print_line(out, "missed", line),
+        _ => Ok(()),
+    }
+}
+
+fn print_line(out: &mut impl Write, what: &str, line: &[u8]) -> io::Result<()> {
+    write!(out, "{what}: ")?;
+    out.write_all(line)?;
+    writeln!(out)
+}
+
+/// `{"line": 3, "host": "192.0.2.1", "time": "...", "attempts": 1, "captures": {...}}`
+pub fn failure_json(failure: &Failure, zone: &TimeZone) -> serde_json::Value {
+    let mut captures = serde_json::Map::new();
+    for (name, value) in &failure.captures {
+        captures.insert(name.to_string(), value.clone().into());
+    }
+    if !failure.users.is_empty() {
+        captures.insert("users".to_string(), failure.users.clone().into());
+    }
+    serde_json::json!({
+        "line": failure.line,
+        "host": failure.host,
+        "time": rfc3339(failure.time, zone),
+        "attempts": failure.attempts,
+        "captures": captures,
+    })
+}
+
+/// RFC 3339 with the offset of `zone`, fractional seconds only when present.
+pub fn rfc3339(time: Timestamp, zone: &TimeZone) -> String {
+    time.to_zoned(zone.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%.f%:z")
+        .to_string()
+}
+
+fn summary(
+    out: &mut impl Write,
+    matcher: &Matcher,
+    truncated: u64,
+    elapsed: std::time::Duration,
+) -> io::Result<()> {
+    let s = &matcher.stats;
+    let filter = matcher.filter();
+    writeln!(out, "Filter: {}", filter.name)?;
+    writeln!(
+        out,
+        "Lines: {} read, {} matched ({} failures, {} held for a multi-line failure), {} ignored, {} missed",
+        s.lines,
+        s.failures + s.held,
+        s.failures,
+        s.held,
+        s.ignored,
+        s.missed + s.no_date
+    )?;
+    if s.no_date > 0 {
+        writeln!(out, "Lines without a date (not matched): {}", s.no_date)?;
+    }
+    if truncated > 0 {
+        writeln!(
+            out,
+            "Lines longer than {} bytes, cut: {truncated}",
+            filter::lines::MAX_LINE
+        )?;
+    }
+    writeln!(out, "Fail regex hits:")?;
+    for (i, (hits, regex)) in s.per_regex.iter().zip(&filter.fails).enumerate() {
+        writeln!(out, "  #{:<3} {hits:>10}  {}", i + 1, regex.source)?;
+    }
+    let secs = elapsed.as_secs_f64();
+    let rate = if secs > 0.0 {
+        s.lines as f64 / secs
+    } else {
+        0.0
+    };
+    writeln!(out, "Time: {secs:.3} s, {rate:.0} lines/s")
 }

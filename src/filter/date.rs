@@ -22,6 +22,18 @@ pub enum DatePattern {
     Tai64n,
 }
 
+impl DatePattern {
+    /// Reads a filter's `date` node: `epoch`, `tai64n`, `auto`, or a format.
+    pub fn parse(text: &str) -> Result<DatePattern, String> {
+        Ok(match text {
+            "auto" | "default" => DatePattern::Auto,
+            "epoch" => DatePattern::Epoch,
+            "tai64n" => DatePattern::Tai64n,
+            other => DatePattern::Format(other.to_string()),
+        })
+    }
+}
+
 /// Finds and parses the date of each line. One per filter; not shared
 /// between threads, so it can keep caches.
 #[derive(Debug)]

@@ -1,0 +1,290 @@
+//! From a [`FilterDef`] and the options of one jail (mode, log type,
+//! parameters) to a [`CompiledFilter`]: the active nodes chosen, `%(name)`
+//! definitions substituted, tags expanded and every regex compiled once.
+//!
+//! Regexes are byte regexes with Unicode classes off: `\w`, `\d`, `\s` are
+//! ASCII, `.` is any byte but newline. Lines are matched as bytes, so invalid
+//! UTF-8 costs nothing and cannot fail a match it should not.
+
+use std::collections::HashMap;
+
+use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use crate::diagnostic::{KdlProblem, KdlProblems};
+use crate::filter::date::DatePattern;
+use crate::filter::definition::{FilterDef, Item, ItemKind, LOGTYPE};
+use crate::filter::tags::{self, GroupMap};
+
+/// Compiled automata may use this much memory each (the default is 10 MiB).
+const REGEX_SIZE_LIMIT: usize = 32 << 20;
+/// `%(name)` may nest this deep.
+const MAX_DEFINE_DEPTH: usize = 16;
+
+/// How a jail uses a filter: `--mode`, `--logtype` and `--set KEY=VALUE`.
+#[derive(Debug, Clone, Default)]
+pub struct FilterOptions {
+    pub mode: Option<String>,
+    pub logtype: Option<String>,
+    pub set: Vec<(String, String)>,
+}
+
+/// How log lines are framed; chooses the shared prefixes and where the
+/// time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogType {
+    /// A syslog-style file: each line carries its date.
+    File,
+    /// journald entries rendered as `host unit[pid]: message`: the time is
+    /// the entry's (in test-filter, "now").
+    Journal,
+    /// RFC 5424 syslog.
+    Rfc5424,
+}
+
+/// A regex ready to match, with its capture names folded.
+#[derive(Debug, Clone)]
+pub struct CompiledRegex {
+    pub regex: Regex,
+    pub groups: GroupMap,
+    /// The regex as written in the filter, for reports.
+    pub source: String,
+}
+
+/// A filter ready to run.
+#[derive(Debug, Clone)]
+pub struct CompiledFilter {
+    pub name: String,
+    pub logtype: LogType,
+    pub prefix: Option<CompiledRegex>,
+    pub fails: Vec<CompiledRegex>,
+    /// All fail regexes at once: one pass tells which ones can match.
+    pub fail_set: RegexSet,
+    pub ignore_set: RegexSet,
+    pub date: DatePattern,
+    pub maxlines: usize,
+}
+
+/// Why options do not fit a filter, or its regexes do not compile.
+#[derive(Debug, miette::Diagnostic, thiserror::Error)]
+pub enum CompileError {
+    #[error("filter {filter} has no parameter `{param}` (it has: {known})")]
+    UnknownParam {
+        filter: String,
+        param: String,
+        known: String,
+    },
+    #[error("filter {filter}: `{value}` is not a value of `{param}` (choose one of: {choices})")]
+    BadValue {
+        filter: String,
+        param: String,
+        value: String,
+        choices: String,
+    },
+    #[error("filter {filter} has no fail regex for {settings}")]
+    NoFailRegex { filter: String, settings: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Problems(#[from] KdlProblems),
+}
+
+impl CompiledFilter {
+    /// Chooses the active nodes for `options` and compiles them.
+    pub fn new(def: &FilterDef, options: &FilterOptions) -> Result<CompiledFilter, CompileError> {
+        let values = param_values(def, options)?;
+        let active: Vec<&Item> = def.items.iter().filter(|i| is_active(i, &values)).collect();
+        let defines = Defines::new(&active);
+        let mut problems = Vec::new();
+        let mut compile = |kind: ItemKind| -> Vec<CompiledRegex> {
+            active
+                .iter()
+                .filter(|i| i.kind == kind)
+                .filter_map(|i| {
+                    compile_item(def, i, &defines)
+                        .map_err(|p| problems.push(p))
+                        .ok()
+                })
+                .collect()
+        };
+        let prefix = compile(ItemKind::Prefix).pop();
+        let fails = compile(ItemKind::Fail);
+        let ignores = compile(ItemKind::Ignore);
+        let date = date_pattern(def, &active, &mut problems);
+        if !problems.is_empty() {
+            return Err(KdlProblems::new(&format!("filter {}", def.name), problems).into());
+        }
+        if fails.is_empty() {
+            let settings = values
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            return Err(CompileError::NoFailRegex {
+                filter: def.name.clone(),
+                settings,
+            });
+        }
+        Ok(CompiledFilter {
+            name: def.name.clone(),
+            logtype: match values.get(LOGTYPE).map(String::as_str) {
+                Some("journal") => LogType::Journal,
+                Some("rfc5424") => LogType::Rfc5424,
+                _ => LogType::File,
+            },
+            prefix,
+            fail_set: regex_set(fails.iter().map(|f| f.regex.as_str())),
+            ignore_set: regex_set(ignores.iter().map(|f| f.regex.as_str())),
+            fails,
+            date,
+            maxlines: def.maxlines,
+        })
+    }
+}
+
+/// Each parameter's value: its default unless the options set it.
+fn param_values(
+    def: &FilterDef,
+    options: &FilterOptions,
+) -> Result<HashMap<String, String>, CompileError> {
+    let mut values: HashMap<String, String> = def
+        .params
+        .iter()
+        .map(|p| (p.name.clone(), p.choices[0].clone()))
+        .collect();
+    let chosen = options
+        .mode
+        .iter()
+        .map(|m| ("mode", m.as_str()))
+        .chain(options.logtype.iter().map(|l| (LOGTYPE, l.as_str())))
+        .chain(options.set.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    for (param, value) in chosen {
+        let Some(p) = def.params.iter().find(|p| p.name == param) else {
+            let known = def
+                .params
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(CompileError::UnknownParam {
+                filter: def.name.clone(),
+                param: param.to_string(),
+                known,
+            });
+        };
+        if !p.choices.iter().any(|c| c == value) {
+            return Err(CompileError::BadValue {
+                filter: def.name.clone(),
+                param: param.to_string(),
+                value: value.to_string(),
+                choices: p.choices.join(", "),
+            });
+        }
+        values.insert(param.to_string(), value.to_string());
+    }
+    Ok(values)
+}
+
+fn is_active(item: &Item, values: &HashMap<String, String>) -> bool {
+    item.when
+        .iter()
+        .all(|c| values.get(&c.param).is_some_and(|v| c.values.contains(v)))
+}
+
+/// The active `define`s; a later one of a name wins.
+struct Defines<'a> {
+    by_name: HashMap<&'a str, &'a Item>,
+}
+
+impl<'a> Defines<'a> {
+    fn new(active: &[&'a Item]) -> Defines<'a> {
+        let mut by_name = HashMap::new();
+        for item in active {
+            if let ItemKind::Define(name) = &item.kind {
+                by_name.insert(name.as_str(), *item);
+            }
+        }
+        Defines { by_name }
+    }
+
+    /// Substitutes every `%(name)` in `text`, recursively.
+    fn substitute(&self, text: &str, depth: usize) -> Result<String, String> {
+        if depth > MAX_DEFINE_DEPTH {
+            return Err(format!(
+                "definitions nest deeper than {MAX_DEFINE_DEPTH} (a cycle?)"
+            ));
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("%(") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find(')').ok_or("`%(` without closing `)`")?;
+            let name = &after[..end];
+            let item = self
+                .by_name
+                .get(name)
+                .ok_or_else(|| format!("`%({name})` is not defined"))?;
+            out.push_str(&self.substitute(&item.text, depth + 1)?);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+fn compile_item(
+    def: &FilterDef,
+    item: &Item,
+    defines: &Defines,
+) -> Result<CompiledRegex, KdlProblem> {
+    let what = match item.kind {
+        ItemKind::Prefix => "prefix",
+        ItemKind::Ignore => "ignore regex",
+        _ => "fail regex",
+    };
+    let problem = |reason: String| {
+        item.file.error(
+            item.span,
+            format!(
+                "filter {}: {what} {:?} does not compile: {reason}",
+                def.name, item.text
+            ),
+        )
+    };
+    let text = defines.substitute(&item.text, 0).map_err(problem)?;
+    let expanded = tags::expand(&text).map_err(|e| problem(e.to_string()))?;
+    let regex = RegexBuilder::new(&expanded)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| problem(e.to_string()))?;
+    let groups = GroupMap::new(regex.capture_names());
+    Ok(CompiledRegex {
+        regex,
+        groups,
+        source: item.text.clone(),
+    })
+}
+
+fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> RegexSet {
+    RegexSetBuilder::new(patterns)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT * 4)
+        .build()
+        .expect("each pattern compiled alone")
+}
+
+fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem>) -> DatePattern {
+    let Some(item) = active.iter().rev().find(|i| i.kind == ItemKind::Date) else {
+        return DatePattern::Auto;
+    };
+    match DatePattern::parse(&item.text) {
+        Ok(pattern) => pattern,
+        Err(e) => {
+            problems.push(item.file.error(
+                item.span,
+                format!("filter {}: bad date pattern: {e}", def.name),
+            ));
+            DatePattern::Auto
+        }
+    }
+}

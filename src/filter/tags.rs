@@ -1,0 +1,301 @@
+//! Tag expansion: turns a filter regex written with portcullis tags into the
+//! syntax of the `regex` crate.
+//!
+//! | tag                      | expands to                                       |
+//! |--------------------------|--------------------------------------------------|
+//! | `<HOST>`                 | an address (`<ADDR>`) or a host name (`<DNS>`)   |
+//! | `<ADDR>`                 | IPv4, IPv6 (also bracketed), IPv4-mapped IPv6    |
+//! | `<IP4>` `<IP6>` `<DNS>`  | one kind only                                    |
+//! | `<CIDR>`                 | a prefix length                                  |
+//! | `<F-NAME>...</F-NAME>`   | the named capture `name` (lower case)            |
+//! | `<SKIPLINES>`            | any number of whole lines (multi-line buffers)   |
+//!
+//! Special captures: `F-ID` (a failure id that is not an address, group
+//! `fid`), `F-NOFAIL`, `F-MLFID`, `F-MLFFORGET`, `F-MLFGAINED`, `F-CONTENT`.
+//!
+//! The `regex` crate forbids two groups with one name, but a filter may use
+//! `<HOST>` in several alternatives. Every occurrence after the first gets a
+//! suffix (`ip4__2`), and [`GroupMap`] folds them back: a name's value is
+//! the first of its groups that took part in the match.
+//!
+//! Invariant: expansion only adds groups and literal syntax; it never makes
+//! matching super-linear (the `regex` crate guarantees linear time).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Dotted quad; octets are range-checked after matching, not here.
+const IP4: &str = r"(?:\d{1,3}\.){3}\d{1,3}";
+/// Any run of hex groups with at least two colons, optionally ending in a
+/// dotted quad; validated with the standard parser after matching.
+const IP6: &str = r"(?:[0-9a-fA-F]{0,4}:){2,7}(?:[0-9a-fA-F]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?";
+/// A host name: word characters, dots and dashes, ending in a word character.
+const DNS: &str = r"[A-Za-z0-9_.\-]*[A-Za-z0-9_]";
+
+/// Why a regex could not be expanded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TagError {
+    #[error("unknown tag <{0}>")]
+    Unknown(String),
+    #[error("<{0}> is opened but never closed")]
+    Unclosed(String),
+    #[error("</{0}> closes a capture that is not open")]
+    Unopened(String),
+}
+
+/// The names of a compiled regex's capture groups, folded by base name.
+#[derive(Debug, Clone, Default)]
+pub struct GroupMap {
+    /// Base name -> group indices, in order of appearance.
+    names: Vec<(Arc<str>, Vec<usize>)>,
+}
+
+impl GroupMap {
+    /// Builds the map from the group names of a compiled regex.
+    pub fn new<'a>(names: impl Iterator<Item = Option<&'a str>>) -> GroupMap {
+        let mut map: Vec<(Arc<str>, Vec<usize>)> = Vec::new();
+        for (index, name) in names.enumerate() {
+            let Some(name) = name else { continue };
+            let base = name.split("__").next().unwrap_or(name);
+            match map.iter_mut().find(|(n, _)| &**n == base) {
+                Some((_, indices)) => indices.push(index),
+                None => map.push((Arc::from(base), vec![index])),
+            }
+        }
+        GroupMap { names: map }
+    }
+
+    /// Base names with their group indices.
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &[usize])> {
+        self.names.iter().map(|(n, i)| (n, i.as_slice()))
+    }
+
+    /// The group indices of one base name.
+    pub fn get(&self, base: &str) -> Option<&[usize]> {
+        self.names
+            .iter()
+            .find(|(n, _)| &**n == base)
+            .map(|(_, i)| i.as_slice())
+    }
+}
+
+/// Expands the tags of `regex`. Capture names are made unique.
+pub fn expand(regex: &str) -> Result<String, TagError> {
+    let mut out = String::with_capacity(regex.len() * 2);
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut open: Vec<String> = Vec::new();
+    let mut rest = regex;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        // `(?P<name>` and `(?<name>` are the regex's own syntax, not tags.
+        if out.ends_with("(?P") || out.ends_with("(?") || out.ends_with('\\') {
+            out.push('<');
+            rest = &after[1..];
+            continue;
+        }
+        let Some(end) = after.find('>') else {
+            out.push_str(after);
+            rest = "";
+            break;
+        };
+        let tag = &after[1..end];
+        match expand_tag(tag, &mut seen, &mut open)? {
+            Some(text) => out.push_str(&text),
+            None => out.push_str(&after[..=end]),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    match open.pop() {
+        Some(name) => Err(TagError::Unclosed(name)),
+        None => Ok(out),
+    }
+}
+
+/// One tag's expansion, or `None` when `tag` is not tag syntax at all
+/// (e.g. a literal `<` in `<invalid username>`).
+fn expand_tag(
+    tag: &str,
+    seen: &mut HashMap<String, usize>,
+    open: &mut Vec<String>,
+) -> Result<Option<String>, TagError> {
+    let mut group = |name: &str, body: &str| format!("(?P<{}>{body})", unique(seen, name));
+    let text = match tag {
+        "HOST" => format!(
+            r"(?:\[?(?:(?:::[fF]{{4}}:)?{}|{})\]?|{})",
+            group("ip4", IP4),
+            group("ip6", IP6),
+            group("dns", DNS)
+        ),
+        "ADDR" => format!(
+            r"\[?(?:(?:::[fF]{{4}}:)?{}|{})\]?",
+            group("ip4", IP4),
+            group("ip6", IP6)
+        ),
+        "IP4" => group("ip4", IP4),
+        "IP6" => format!(r"\[?{}\]?", group("ip6", IP6)),
+        "DNS" => group("dns", DNS),
+        "CIDR" => group("cidr", r"\d{1,3}"),
+        "SKIPLINES" => r"(?:[^\n]*\n)*?".to_string(),
+        _ => return capture_tag(tag, seen, open),
+    };
+    Ok(Some(text))
+}
+
+/// `<F-NAME>` and `</F-NAME>`.
+fn capture_tag(
+    tag: &str,
+    seen: &mut HashMap<String, usize>,
+    open: &mut Vec<String>,
+) -> Result<Option<String>, TagError> {
+    if let Some(name) = tag.strip_prefix("/F-") {
+        if !is_capture_name(name) {
+            return Ok(None);
+        }
+        return match open.pop() {
+            Some(top) if top == name => Ok(Some(")".to_string())),
+            _ => Err(TagError::Unopened(format!("F-{name}"))),
+        };
+    }
+    if let Some(name) = tag.strip_prefix("F-") {
+        if !is_capture_name(name) {
+            return Ok(None);
+        }
+        open.push(name.to_string());
+        let group = capture_group_name(name);
+        return Ok(Some(format!("(?P<{}>", unique(seen, &group))));
+    }
+    if tag.chars().all(|c| c.is_ascii_uppercase() || c == '-') && !tag.is_empty() {
+        return Err(TagError::Unknown(tag.to_string()));
+    }
+    Ok(None)
+}
+
+fn is_capture_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// `ID` is the failure id group `fid`; every other name is lower-cased.
+fn capture_group_name(name: &str) -> String {
+    match name {
+        "ID" => "fid".to_string(),
+        _ => name.to_ascii_lowercase(),
+    }
+}
+
+fn unique(seen: &mut HashMap<String, usize>, name: &str) -> String {
+    let count = seen.entry(name.to_string()).or_insert(0);
+    *count += 1;
+    if *count == 1 {
+        name.to_string()
+    } else {
+        format!("{name}__{count}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex::bytes::Regex;
+
+    fn groups(pattern: &str, line: &str) -> Vec<(String, String)> {
+        let re = Regex::new(&expand(pattern).unwrap()).unwrap();
+        let map = GroupMap::new(re.capture_names());
+        let caps = re.captures(line.as_bytes()).expect("matches");
+        map.iter()
+            .filter_map(|(name, idx)| {
+                let m = idx.iter().find_map(|&i| caps.get(i))?;
+                Some((
+                    name.to_string(),
+                    String::from_utf8_lossy(m.as_bytes()).into(),
+                ))
+            })
+            .collect()
+    }
+
+    fn host(pattern: &str, line: &str) -> (String, String) {
+        groups(pattern, line)
+            .into_iter()
+            .find(|(n, _)| n == "ip4" || n == "ip6" || n == "dns")
+            .unwrap()
+    }
+
+    #[test]
+    fn host_takes_ipv4_ipv6_bracketed_mapped_and_names() {
+        let p = r"^from <HOST> port";
+        assert_eq!(
+            host(p, "from 192.0.2.1 port"),
+            ("ip4".into(), "192.0.2.1".into())
+        );
+        assert_eq!(
+            host(p, "from 2001:db8::1 port"),
+            ("ip6".into(), "2001:db8::1".into())
+        );
+        assert_eq!(
+            host(p, "from [2001:db8::1] port"),
+            ("ip6".into(), "2001:db8::1".into())
+        );
+        assert_eq!(
+            host(p, "from ::ffff:1.2.3.4 port"),
+            ("ip4".into(), "1.2.3.4".into())
+        );
+        assert_eq!(
+            host(p, "from example.com port"),
+            ("dns".into(), "example.com".into())
+        );
+    }
+
+    #[test]
+    fn addr_refuses_host_names() {
+        let re = Regex::new(&expand(r"^from <ADDR>$").unwrap()).unwrap();
+        assert!(re.is_match(b"from 198.51.100.7"));
+        assert!(!re.is_match(b"from example.com"));
+    }
+
+    #[test]
+    fn named_captures_and_failure_id() {
+        let g = groups(
+            r"^user <F-USER>\S+</F-USER> id <F-ID>\w+</F-ID>$",
+            "user root id abc",
+        );
+        assert_eq!(
+            g,
+            vec![("user".into(), "root".into()), ("fid".into(), "abc".into())]
+        );
+    }
+
+    #[test]
+    fn repeated_tags_fold_to_the_participating_group() {
+        let g = groups(r"^(?:a <HOST>|b <HOST>)$", "b 192.0.2.9");
+        assert_eq!(g, vec![("ip4".into(), "192.0.2.9".into())]);
+    }
+
+    #[test]
+    fn literal_angle_brackets_and_regex_groups_pass_through() {
+        let p = r"^for <invalid username> from (?P<x>\S+)$";
+        assert_eq!(
+            groups(p, "for <invalid username> from h"),
+            vec![("x".into(), "h".into())]
+        );
+    }
+
+    #[test]
+    fn skiplines_spans_lines() {
+        let re = Regex::new(&expand(r"^a<SKIPLINES>c$").unwrap()).unwrap();
+        assert!(re.is_match(b"a\nb\nc"));
+    }
+
+    #[test]
+    fn errors_name_the_tag() {
+        assert_eq!(expand("<F-USER>x"), Err(TagError::Unclosed("USER".into())));
+        assert_eq!(
+            expand("x</F-USER>"),
+            Err(TagError::Unopened("F-USER".into()))
+        );
+        assert_eq!(expand("<HOTS>"), Err(TagError::Unknown("HOTS".into())));
+    }
+}
