@@ -56,7 +56,7 @@ impl SourceFile {
 }
 
 /// One problem in a KDL file.
-#[derive(Debug, Diagnostic, thiserror::Error)]
+#[derive(Debug, Clone, Diagnostic, thiserror::Error)]
 #[error("{message}")]
 pub struct KdlProblem {
     message: String,

@@ -27,6 +27,7 @@ use kdl::{KdlDocument, KdlNode, KdlValue};
 use miette::SourceSpan;
 
 use crate::diagnostic::{KdlProblem, KdlProblems, SourceFile};
+
 use crate::filter::bundled;
 
 /// The parameter every filter has: how its log lines are framed.
@@ -42,6 +43,9 @@ pub struct FilterDef {
     pub params: Vec<Param>,
     pub items: Vec<Item>,
     pub maxlines: usize,
+    /// Problems found while reading; compiling reports them with its own,
+    /// so that a file's errors all come out at once.
+    pub problems: Vec<KdlProblem>,
 }
 
 /// A named parameter and its allowed values (the first is the default).
@@ -135,16 +139,14 @@ pub fn load(name_or_path: &str) -> Result<FilterDef, LoadError> {
         }],
         items: Vec::new(),
         maxlines: 1,
+        problems: Vec::new(),
     };
     let mut problems = Vec::new();
     let mut stack = vec![name.clone()];
     read_file(&mut def, &file, base.as_deref(), &mut stack, &mut problems)?;
     check_conditions(&def, &mut problems);
-    if problems.is_empty() {
-        Ok(def)
-    } else {
-        Err(KdlProblems::new(&format!("filter {name}"), problems).into())
-    }
+    def.problems = problems;
+    Ok(def)
 }
 
 /// Parses one file's nodes into `def`, following includes depth-first.
