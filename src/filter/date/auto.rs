@@ -52,16 +52,6 @@ pub(crate) enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 7] = [
-        Template::Syslog,
-        Template::Iso,
-        Template::DayMonthName,
-        Template::Numeric,
-        Template::Mysql,
-        Template::Epoch,
-        Template::Tai64n,
-    ];
-
     /// Reads a date of this template starting exactly at `i`.
     #[inline]
     pub fn read(self, b: &[u8], i: usize) -> Option<Hit> {
@@ -110,14 +100,45 @@ fn trailing_year(b: &[u8], i: usize) -> Option<i32> {
     Some(y as i32)
 }
 
-#[inline]
+#[inline(always)]
 fn syslog(b: &[u8], i: usize) -> Option<Hit> {
-    let mut p = i;
-    if is_weekday_abbr(b, p) && is_byte(b, p + 3, b' ') {
-        p += 4;
+    syslog_plain(b, i).or_else(|| syslog_any(b, i))
+}
+
+/// The common case on fixed offsets, `Nov 20 00:00:00 ` or `Nov  2 ...`,
+/// followed by a space and no digit (so no year or fraction follows).
+#[inline(always)]
+fn syslog_plain(b: &[u8], i: usize) -> Option<Hit> {
+    let s: &[u8; 17] = b.get(i..i + 17)?.try_into().ok()?;
+    if s[3] != b' ' || s[6] != b' ' || s[9] != b':' || s[12] != b':' || s[15] != b' ' {
+        return None;
     }
-    let month = month_abbr(b, p)?;
-    p += 3;
+    if s[16].is_ascii_digit() {
+        return None;
+    }
+    let d = |k: usize| Some(u32::from(s[k].wrapping_sub(b'0')).min(10)).filter(|&v| v < 10);
+    let tens = if s[4] == b' ' { 0 } else { d(4)? };
+    let day = tens * 10 + d(5)?;
+    let time = (
+        d(7)? * 10 + d(8)?,
+        d(10)? * 10 + d(11)?,
+        d(13)? * 10 + d(14)?,
+    );
+    if time.0 > 23 || time.1 > 59 || time.2 > 59 {
+        return None;
+    }
+    let month = month_abbr(s, 0)?;
+    let time = (time.0 as u8, time.1 as u8, time.2 as u8);
+    hit(civil(None, month, day, time, 0)?, i + 15)
+}
+
+#[inline]
+fn syslog_any(b: &[u8], i: usize) -> Option<Hit> {
+    let (month, mut p) = match month_abbr(b, i) {
+        Some(month) => (month, i + 3),
+        None if is_weekday_abbr(b, i) && is_byte(b, i + 3, b' ') => (month_abbr(b, i + 4)?, i + 7),
+        None => return None,
+    };
     // `%b %e`: one space, a second one before a one-digit day.
     if !is_byte(b, p, b' ') {
         return None;

@@ -22,7 +22,8 @@
 //!
 //! Year inference: a date without a year takes now's year in the parser's
 //! zone; if that puts it more than one day after `now`, it is the previous
-//! year's (a `Dec 31` line read on Jan 1). A day that does not exist in
+//! year's (a `Dec 31` line read on Jan 1); "a day" is 86 400 s, compared
+//! in whole seconds. A day that does not exist in
 //! now's year (Feb 29) also tries the previous year.
 //!
 //! Invariants: `find` never allocates and never panics, whatever the bytes;
@@ -33,6 +34,7 @@ mod auto;
 mod bytes;
 mod civil;
 mod format;
+mod scan;
 mod zone;
 
 #[cfg(test)]
@@ -151,6 +153,9 @@ pub struct DateParser {
     converter: ZoneConverter,
     now: Timestamp,
     now_year: Option<NowYear>,
+    /// The last wall-clock date resolved (without its fraction) and its
+    /// instant (without a fraction); forgotten when `now` moves.
+    last_resolved: Option<(Civil, Timestamp)>,
     matcher: Matcher,
 }
 
@@ -194,6 +199,7 @@ impl DateParser {
             converter: ZoneConverter::new(zone),
             now,
             now_year: None,
+            last_resolved: None,
             matcher,
         }
     }
@@ -201,6 +207,7 @@ impl DateParser {
     /// Moves "now" forward (the daemon calls this as time passes).
     pub fn set_now(&mut self, now: Timestamp) {
         self.now = now;
+        self.last_resolved = None;
     }
 
     /// The zone dates without their own offset are read in.
@@ -234,15 +241,14 @@ impl DateParser {
         if let Some(found) = self.try_auto_at(b, 0, last) {
             return Some(found);
         }
-        self.scan_auto(b, last)
+        self.scan_auto(b)
     }
 
-    /// The fallback: every later position where a word (or `@`) starts.
+    /// The fallback: every later position where a date may start, each
+    /// tried with the one template its first bytes allow.
     #[cold]
-    fn scan_auto(&mut self, b: &[u8], last: Template) -> Option<(Timestamp, Range<usize>)> {
-        (1..b.len())
-            .filter(|&i| word_starts_at(b, i))
-            .find_map(|i| self.try_auto_at(b, i, last))
+    fn scan_auto(&mut self, b: &[u8]) -> Option<(Timestamp, Range<usize>)> {
+        scan::later_starts(b).find_map(|i| self.try_others_at(b, i, None))
     }
 
     #[inline(always)]
@@ -257,32 +263,24 @@ impl DateParser {
                 return Some((at, i..hit.end));
             }
         }
-        self.try_others_at(b, i, last)
+        self.try_others_at(b, i, Some(last))
     }
 
     fn try_others_at(
         &mut self,
         b: &[u8],
         i: usize,
-        last: Template,
+        skip: Option<Template>,
     ) -> Option<(Timestamp, Range<usize>)> {
-        for template in Template::ALL {
-            if template == last {
-                continue;
-            }
-            if let Some(hit) = template.read(b, i) {
-                if let Some(at) = self.instant(&hit) {
-                    self.matcher = Matcher::Auto { last: template };
-                    return Some((at, i..hit.end));
-                }
-            }
-        }
-        None
+        let (template, hit) = scan::read_by_shape(b, i, skip)?;
+        let at = self.instant(&hit)?;
+        self.matcher = Matcher::Auto { last: template };
+        Some((at, i..hit.end))
     }
 
     fn find_template(&mut self, b: &[u8], template: Template) -> Option<(Timestamp, Range<usize>)> {
-        (0..b.len())
-            .filter(|&i| i == 0 || word_starts_at(b, i))
+        std::iter::once(0)
+            .chain(scan::later_starts(b))
             .find_map(|i| {
                 let hit = template.read(b, i)?;
                 Some((self.instant(&hit)?, i..hit.end))
@@ -298,19 +296,36 @@ impl DateParser {
     }
 
     /// The instant of a wall-clock date, inferring its year if need be.
+    /// Consecutive lines usually share their second: the answer for the
+    /// previous date is reused without any arithmetic.
     #[inline(always)]
     fn resolve(&mut self, civil: &Civil) -> Option<Timestamp> {
-        let seconds = match civil.year {
-            Some(year) => self.utc_seconds(civil, year)?,
+        let key = Civil { nanos: 0, ..*civil };
+        let whole = match self.last_resolved {
+            Some((last, at)) if last == key => at,
+            _ => {
+                let at = Timestamp::from_second(self.resolve_seconds(&key)?).ok()?;
+                self.last_resolved = Some((key, at));
+                at
+            }
+        };
+        if civil.nanos == 0 {
+            return Some(whole);
+        }
+        Timestamp::new(whole.as_second(), civil.nanos as i32).ok()
+    }
+
+    fn resolve_seconds(&mut self, civil: &Civil) -> Option<i64> {
+        match civil.year {
+            Some(year) => self.utc_seconds(civil, year),
             None => {
                 let year = self.now_year();
                 match self.utc_seconds(civil, year) {
-                    Some(s) if !self.more_than_a_day_ahead(s, civil.nanos) => s,
-                    _ => self.utc_seconds(civil, year - 1)?,
+                    Some(s) if s <= self.now.as_second() + 86_400 => Some(s),
+                    _ => self.utc_seconds(civil, year - 1),
                 }
             }
-        };
-        Timestamp::new(seconds, civil.nanos as i32).ok()
+        }
     }
 
     #[inline(always)]
@@ -320,12 +335,6 @@ impl DateParser {
             Some(offset) => Some(local - i64::from(offset)),
             None => self.converter.utc_seconds(local),
         }
-    }
-
-    #[inline(always)]
-    fn more_than_a_day_ahead(&self, seconds: i64, nanos: u32) -> bool {
-        let at = i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
-        at > self.now.as_nanosecond() + 86_400 * 1_000_000_000
     }
 
     /// Now's year in the parser's zone, recomputed only when `now` leaves
@@ -352,11 +361,4 @@ impl DateParser {
         self.now_year = Some(NowYear { year, from, until });
         year
     }
-}
-
-/// Whether a date may start at `i > 0`: an ASCII letter, digit or `@` that
-/// does not continue a word.
-#[inline(always)]
-fn word_starts_at(b: &[u8], i: usize) -> bool {
-    (b[i].is_ascii_alphanumeric() || b[i] == b'@') && !b[i - 1].is_ascii_alphanumeric()
 }
