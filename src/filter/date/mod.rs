@@ -81,6 +81,15 @@ pub enum DatePatternError {
         conversion: char,
         at: usize,
     },
+    #[error(
+        "date pattern {pattern:?}: {found:?} at byte {at} is regular-expression syntax, which \
+         date patterns do not take: write the date's literal text and %-conversions only"
+    )]
+    RegexSyntax {
+        pattern: String,
+        found: char,
+        at: usize,
+    },
     #[error("date pattern {pattern:?} ends with a lone %: write %% for a percent sign")]
     TrailingPercent { pattern: String },
     #[error("date pattern {pattern:?} has no {missing}")]
