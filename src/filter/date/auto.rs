@@ -4,7 +4,7 @@
 //!
 //! Each template reads a date *starting* at a given byte and returns where
 //! it ends; none looks behind except [`Template::Epoch`], which only accepts
-//! a number at the line's start or right after `[`. Every template refuses a
+//! a number at the line's start, right after `[` or after `audit(`. Every template refuses a
 //! date followed by another digit, so `21:59:591` is not a time.
 
 use super::bytes::{
@@ -45,7 +45,8 @@ pub(crate) enum Template {
     Numeric,
     /// `050123 21:59:59`, `050123  1:59:59` (MySQL's `%y%m%d`).
     Mysql,
-    /// `1138211356[.123]` at the line's start or in brackets.
+    /// `1138211356[.123]` at the line's start, in brackets, or in an audit
+    /// record's `audit(1138211356.123:42)`.
     Epoch,
     /// `@4000000043d9c7ba2ed8ce4c`.
     Tai64n,
@@ -302,13 +303,22 @@ fn mysql(b: &[u8], i: usize) -> Option<Hit> {
 
 #[inline]
 fn epoch(b: &[u8], i: usize) -> Option<Hit> {
-    let bracketed = i > 0 && is_byte(b, i - 1, b'[');
-    if i != 0 && !bracketed || is_byte(b, i, b'0') {
+    // What must follow the number, given what precedes it.
+    let closer = if i == 0 {
+        None
+    } else if is_byte(b, i - 1, b'[') {
+        Some(b']')
+    } else if i >= 6 && &b[i - 6..i] == b"audit(" {
+        Some(b':')
+    } else {
+        return None;
+    };
+    if is_byte(b, i, b'0') {
         return None;
     }
     let seconds = fixed_u64(b, i, 10)?;
     let (nanos, end) = opt_fraction(b, i + 10, b".");
-    if is_alnum(b, end) || bracketed && !is_byte(b, end, b']') {
+    if is_alnum(b, end) || closer.is_some_and(|c| !is_byte(b, end, c)) {
         return None;
     }
     let reading = Reading::Instant {

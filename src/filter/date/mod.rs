@@ -81,6 +81,15 @@ pub enum DatePatternError {
         conversion: char,
         at: usize,
     },
+    #[error(
+        "date pattern {pattern:?}: {found:?} at byte {at} is regular-expression syntax, which \
+         date patterns do not take: write the date's literal text and %-conversions only"
+    )]
+    RegexSyntax {
+        pattern: String,
+        found: char,
+        at: usize,
+    },
     #[error("date pattern {pattern:?} ends with a lone %: write %% for a percent sign")]
     TrailingPercent { pattern: String },
     #[error("date pattern {pattern:?} has no {missing}")]
@@ -248,7 +257,7 @@ impl DateParser {
     /// tried with the one template its first bytes allow.
     #[cold]
     fn scan_auto(&mut self, b: &[u8]) -> Option<(Timestamp, Range<usize>)> {
-        scan::later_starts(b).find_map(|i| self.try_others_at(b, i, None))
+        scan::scan_starts(b, |i| self.try_others_at(b, i, None))
     }
 
     #[inline(always)]
@@ -279,12 +288,11 @@ impl DateParser {
     }
 
     fn find_template(&mut self, b: &[u8], template: Template) -> Option<(Timestamp, Range<usize>)> {
-        std::iter::once(0)
-            .chain(scan::later_starts(b))
-            .find_map(|i| {
-                let hit = template.read(b, i)?;
-                Some((self.instant(&hit)?, i..hit.end))
-            })
+        let mut try_at = |i: usize| {
+            let hit = template.read(b, i)?;
+            Some((self.instant(&hit)?, i..hit.end))
+        };
+        try_at(0).or_else(|| scan::scan_starts(b, try_at))
     }
 
     #[inline(always)]

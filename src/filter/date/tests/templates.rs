@@ -207,7 +207,10 @@ fn epoch() {
         "2006-01-25T17:49:16.5Z",
         "1138211356.5",
     );
+    let line = "type=AVC msg=audit(1138211356.123:42): avc: denied";
+    assert_date(line, "2006-01-25T17:49:16.123Z", "1138211356.123");
     assert_eq!(find("user 1138211356 failed"), None);
+    assert_eq!(find("x audit(1138211356) y"), None);
     assert_eq!(find("x [1138211356 y]"), None);
     assert_eq!(find("11382113567 x"), None);
 }
