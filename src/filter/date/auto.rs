@@ -38,6 +38,9 @@ pub(crate) enum Template {
     /// `2005-01-23T21:59:59[.ffffff|,fff][Z|±hh[:mm]]`, `-`, `/` or `.`
     /// between the date's fields, `T` or one or two spaces before the time.
     Iso,
+    /// `20050123T215959`, `20050123 21:59:59` (ISO 8601 basic), with the
+    /// same fractions and offsets.
+    IsoBasic,
     /// `23/Jan/2005:21:59:59[ +0100]`, `23-Jan-2005 21:59:59.123`.
     DayMonthName,
     /// `23-01-2005 21:59:59`, `01/23/2005 21:59:59`, `23/01/05 21:59:59`,
@@ -59,6 +62,7 @@ impl Template {
         match self {
             Template::Syslog => syslog(b, i),
             Template::Iso => iso(b, i),
+            Template::IsoBasic => iso_basic(b, i),
             Template::DayMonthName => day_month_name(b, i),
             Template::Numeric => numeric(b, i),
             Template::Mysql => mysql(b, i),
@@ -208,11 +212,50 @@ fn iso(b: &[u8], i: usize) -> Option<Hit> {
         _ => return None,
     }
     let (h, m, s, q) = hms(b, p)?;
-    let (nanos, mut p) = opt_fraction(b, q, b".,");
+    iso_fraction_and_offset(b, q, civil(Some(year), month as u8, day, (h, m, s), 0)?)
+}
+
+/// ISO 8601's basic format: `20050123T215959`, `20050123 21:59:59`. As in
+/// fail2ban, only years 1970..=2099, lest any eight-digit number be a date.
+#[inline]
+fn iso_basic(b: &[u8], i: usize) -> Option<Hit> {
+    let year = fixed(b, i, 4)?;
+    let month = fixed(b, i + 4, 2)?;
+    let day = fixed(b, i + 6, 2)?;
+    if !(1970..=2099).contains(&year) {
+        return None;
+    }
+    let mut p = i + 8;
+    match b.get(p) {
+        Some(b'T') => p += 1,
+        Some(b' ') => p += 1 + usize::from(is_byte(b, p + 1, b' ')),
+        _ => return None,
+    }
+    let (time, q) = match fixed(b, p, 6) {
+        Some(hhmmss) if !is_digit(b, p + 6) => {
+            let (h, m, s) = (hhmmss / 10_000, hhmmss / 100 % 100, hhmmss % 100);
+            if h > 23 || m > 59 || s > 60 {
+                return None;
+            }
+            ((h as u8, m as u8, s.min(59) as u8), p + 6)
+        }
+        _ => {
+            let (h, m, s, q) = hms(b, p)?;
+            ((h, m, s), q)
+        }
+    };
+    iso_fraction_and_offset(b, q, civil(Some(year as i32), month as u8, day, time, 0)?)
+}
+
+/// The end of an ISO date-time from its seconds on: `.ffffff` or `,fff`,
+/// then an offset, maybe after a space.
+#[inline]
+fn iso_fraction_and_offset(b: &[u8], seconds_end: usize, mut c: Civil) -> Option<Hit> {
+    let (nanos, mut p) = opt_fraction(b, seconds_end, b".,");
     if is_digit(b, p) {
         return None;
     }
-    let mut c = civil(Some(year), month as u8, day, (h, m, s), nanos)?;
+    c.nanos = nanos;
     let zone_at = if is_byte(b, p, b' ') { p + 1 } else { p };
     if let Some((secs, end)) = offset(b, zone_at) {
         c.offset = Some(secs);

@@ -13,7 +13,8 @@
 //!     `Sun Jan 23 21:59:59.011 2005`, `Jan 23, 2005 9:59:59 PM`;
 //!   - ISO 8601 / RFC 3339: `2005-01-23T21:59:59`, a space for the `T`,
 //!     `/` or `.` between the date's fields, `.ffffff` or `,fff`, and
-//!     `Z`, `+0100`, `+01:00`, `-07` (a space before them allowed);
+//!     `Z`, `+0100`, `+01:00`, `-07` (a space before them allowed); the
+//!     basic format `20050123T215959`, `20050123 21:59:59`;
 //!   - `23/Jan/2005:21:59:59 +0100` (web servers), `23-Jan-2005
 //!     21:59:59.123` (BIND);
 //!   - `23-01-2005 21:59:59`, `23/01/05 21:59:59`, `01/23/2005 21:59:59`,
