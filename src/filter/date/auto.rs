@@ -8,8 +8,8 @@
 //! date followed by another digit, so `21:59:591` is not a time.
 
 use super::bytes::{
-    am_pm, fixed, fixed_u64, hms, hour_24, is_alnum, is_byte, is_digit, is_weekday_abbr,
-    month_abbr, offset, one_or_two, opt_fraction,
+    am_pm, fixed, hms, hour_24, is_byte, is_digit, is_weekday_abbr, month_abbr, offset, one_or_two,
+    opt_fraction,
 };
 use super::civil::Civil;
 
@@ -66,8 +66,8 @@ impl Template {
             Template::DayMonthName => day_month_name(b, i),
             Template::Numeric => numeric(b, i),
             Template::Mysql => mysql(b, i),
-            Template::Epoch => epoch(b, i),
-            Template::Tai64n => tai64n(b, i),
+            Template::Epoch => super::instant::epoch(b, i),
+            Template::Tai64n => super::instant::tai64n(b, i),
         }
     }
 }
@@ -342,65 +342,4 @@ fn mysql(b: &[u8], i: usize) -> Option<Hit> {
         civil(Some(two_digit_year(yy)), month as u8, day, (h, m, s), 0)?,
         p,
     )
-}
-
-#[inline]
-fn epoch(b: &[u8], i: usize) -> Option<Hit> {
-    // What must follow the number, given what precedes it.
-    let closer = if i == 0 {
-        None
-    } else if is_byte(b, i - 1, b'[') {
-        Some(b']')
-    } else if i >= 6 && &b[i - 6..i] == b"audit(" {
-        Some(b':')
-    } else {
-        return None;
-    };
-    if is_byte(b, i, b'0') {
-        return None;
-    }
-    let seconds = fixed_u64(b, i, 10)?;
-    let (nanos, end) = opt_fraction(b, i + 10, b".");
-    if is_alnum(b, end) || closer.is_some_and(|c| !is_byte(b, end, c)) {
-        return None;
-    }
-    let reading = Reading::Instant {
-        seconds: seconds as i64,
-        nanos,
-    };
-    Some(Hit { reading, end })
-}
-
-/// Seconds and nanoseconds from a TAI64N label `@` + 24 hex digits. The
-/// label is TAI; like daemontools' `tai64nlocal` (and unlike fail2ban,
-/// which is 10 s off) this subtracts the 10 s TAI-UTC difference of 1970
-/// and ignores later leap seconds.
-#[inline]
-fn tai64n(b: &[u8], i: usize) -> Option<Hit> {
-    if !is_byte(b, i, b'@') {
-        return None;
-    }
-    let hex = b.get(i + 1..i + 25)?;
-    if is_alnum(b, i + 25) {
-        return None;
-    }
-    let mut label: u64 = 0;
-    let mut nanos: u32 = 0;
-    for (k, &c) in hex.iter().enumerate() {
-        let d = (c as char).to_digit(16)?;
-        if k < 16 {
-            label = label << 4 | u64::from(d);
-        } else {
-            nanos = nanos << 4 | d;
-        }
-    }
-    const TAI64_UNIX_EPOCH: u64 = (1 << 62) + 10;
-    let seconds = i64::try_from(label.checked_sub(TAI64_UNIX_EPOCH)?).ok()?;
-    if nanos >= 1_000_000_000 {
-        return None;
-    }
-    Some(Hit {
-        reading: Reading::Instant { seconds, nanos },
-        end: i + 25,
-    })
 }

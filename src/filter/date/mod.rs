@@ -52,6 +52,7 @@ mod auto;
 mod bytes;
 mod civil;
 mod format;
+mod instant;
 mod scan;
 mod zone;
 
