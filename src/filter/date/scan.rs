@@ -44,6 +44,7 @@ fn shape(b: &[u8], i: usize) -> Option<Template> {
         1 | 2 => Some(Template::Numeric),
         4 => Some(Template::Iso),
         6 => Some(Template::Mysql),
+        8 => Some(Template::IsoBasic),
         10 => Some(Template::Epoch),
         _ => None,
     }
