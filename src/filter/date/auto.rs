@@ -1,0 +1,332 @@
+//! The built-in date templates tried when a filter does not say how its
+//! dates are written (fail2ban's default templates, as hand-written byte
+//! parsers).
+//!
+//! Each template reads a date *starting* at a given byte and returns where
+//! it ends; none looks behind except [`Template::Epoch`], which only accepts
+//! a number at the line's start or right after `[`. Every template refuses a
+//! date followed by another digit, so `21:59:591` is not a time.
+
+use super::bytes::{
+    am_pm, fixed, fixed_u64, hms, hour_24, is_alnum, is_byte, is_digit, is_weekday_abbr,
+    month_abbr, offset, one_or_two, opt_fraction,
+};
+use super::civil::Civil;
+
+/// What a template read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// A wall-clock date, maybe with its own offset, maybe without a year.
+    Civil(Civil),
+    /// An instant written as such (epoch seconds, TAI64N).
+    Instant { seconds: i64, nanos: u32 },
+}
+
+/// A date found at some position, ending (exclusive) at `end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub reading: Reading,
+    pub end: usize,
+}
+
+/// One built-in way of writing a date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Template {
+    /// `[Sun ]Jan 23 21:59:59[.011][ 2005]`, `Jan 23 2005 21:59:59`,
+    /// `Jan 23, 2005 9:59:59 PM`.
+    Syslog,
+    /// `2005-01-23T21:59:59[.ffffff|,fff][Z|±hh[:mm]]`, `-`, `/` or `.`
+    /// between the date's fields, `T` or one or two spaces before the time.
+    Iso,
+    /// `23/Jan/2005:21:59:59[ +0100]`, `23-Jan-2005 21:59:59.123`.
+    DayMonthName,
+    /// `23-01-2005 21:59:59`, `01/23/2005 21:59:59`, `23/01/05 21:59:59`,
+    /// `01/23/2005:21:59:59`: day first unless that cannot be a date.
+    Numeric,
+    /// `050123 21:59:59`, `050123  1:59:59` (MySQL's `%y%m%d`).
+    Mysql,
+    /// `1138211356[.123]` at the line's start or in brackets.
+    Epoch,
+    /// `@4000000043d9c7ba2ed8ce4c`.
+    Tai64n,
+}
+
+impl Template {
+    pub const ALL: [Template; 7] = [
+        Template::Syslog,
+        Template::Iso,
+        Template::DayMonthName,
+        Template::Numeric,
+        Template::Mysql,
+        Template::Epoch,
+        Template::Tai64n,
+    ];
+
+    /// Reads a date of this template starting exactly at `i`.
+    #[inline]
+    pub fn read(self, b: &[u8], i: usize) -> Option<Hit> {
+        match self {
+            Template::Syslog => syslog(b, i),
+            Template::Iso => iso(b, i),
+            Template::DayMonthName => day_month_name(b, i),
+            Template::Numeric => numeric(b, i),
+            Template::Mysql => mysql(b, i),
+            Template::Epoch => epoch(b, i),
+            Template::Tai64n => tai64n(b, i),
+        }
+    }
+}
+
+fn civil(year: Option<i32>, month: u8, day: u32, time: (u8, u8, u8), nanos: u32) -> Option<Civil> {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    Some(Civil {
+        year,
+        month,
+        day: day as u8,
+        hour: time.0,
+        minute: time.1,
+        second: time.2,
+        nanos,
+        offset: None,
+    })
+}
+
+fn hit(c: Civil, end: usize) -> Option<Hit> {
+    Some(Hit {
+        reading: Reading::Civil(c),
+        end,
+    })
+}
+
+/// A four-digit year at `i` that is plausibly a log's (1970..=2099) and not
+/// the start of a longer number or a time.
+fn trailing_year(b: &[u8], i: usize) -> Option<i32> {
+    let y = fixed(b, i, 4)?;
+    if is_digit(b, i + 4) || is_byte(b, i + 4, b':') || !(1970..=2099).contains(&y) {
+        return None;
+    }
+    Some(y as i32)
+}
+
+#[inline]
+fn syslog(b: &[u8], i: usize) -> Option<Hit> {
+    let mut p = i;
+    if is_weekday_abbr(b, p) && is_byte(b, p + 3, b' ') {
+        p += 4;
+    }
+    let month = month_abbr(b, p)?;
+    p += 3;
+    // `%b %e`: one space, a second one before a one-digit day.
+    if !is_byte(b, p, b' ') {
+        return None;
+    }
+    p += 1;
+    if is_byte(b, p, b' ') {
+        p += 1;
+    }
+    let (day, q) = one_or_two(b, p)?;
+    p = q;
+    match b.get(p) {
+        Some(b' ') => p += 1,
+        Some(b',') => return syslog_am_pm(b, p, month, day),
+        _ => return None,
+    }
+    let mut year = None;
+    if is_byte(b, p + 4, b' ') {
+        if let Some(y) = fixed(b, p, 4) {
+            year = Some(y as i32);
+            p += 5;
+        }
+    }
+    let (h, m, s, q) = hms(b, p)?;
+    let (nanos, mut p) = opt_fraction(b, q, b".");
+    if is_digit(b, p) {
+        return None;
+    }
+    if year.is_none() && is_byte(b, p, b' ') {
+        if let Some(y) = trailing_year(b, p + 1) {
+            year = Some(y);
+            p += 5;
+        }
+    }
+    hit(civil(year, month, day, (h, m, s), nanos)?, p)
+}
+
+/// `Jan 23, 2005 9:59:59 PM` from the comma on.
+fn syslog_am_pm(b: &[u8], comma: usize, month: u8, day: u32) -> Option<Hit> {
+    if !is_byte(b, comma + 1, b' ') || !is_byte(b, comma + 6, b' ') {
+        return None;
+    }
+    let year = fixed(b, comma + 2, 4)? as i32;
+    let (h, m, s, p) = hms(b, comma + 7)?;
+    let (pm, end) = if is_byte(b, p, b' ') {
+        am_pm(b, p + 1)?
+    } else {
+        am_pm(b, p)?
+    };
+    let h = hour_24(h, pm)?;
+    hit(civil(Some(year), month, day, (h, m, s), 0)?, end)
+}
+
+#[inline]
+fn iso(b: &[u8], i: usize) -> Option<Hit> {
+    let year = fixed(b, i, 4)? as i32;
+    let sep = *b.get(i + 4)?;
+    if !matches!(sep, b'-' | b'/' | b'.') || !is_byte(b, i + 7, sep) {
+        return None;
+    }
+    let month = fixed(b, i + 5, 2)?;
+    let day = fixed(b, i + 8, 2)?;
+    let mut p = i + 10;
+    match b.get(p) {
+        Some(b'T') => p += 1,
+        Some(b' ') => p += 1 + usize::from(is_byte(b, p + 1, b' ')),
+        _ => return None,
+    }
+    let (h, m, s, q) = hms(b, p)?;
+    let (nanos, mut p) = opt_fraction(b, q, b".,");
+    if is_digit(b, p) {
+        return None;
+    }
+    let mut c = civil(Some(year), month as u8, day, (h, m, s), nanos)?;
+    let zone_at = if is_byte(b, p, b' ') { p + 1 } else { p };
+    if let Some((secs, end)) = offset(b, zone_at) {
+        c.offset = Some(secs);
+        p = end;
+    }
+    hit(c, p)
+}
+
+#[inline]
+fn day_month_name(b: &[u8], i: usize) -> Option<Hit> {
+    let (day, p) = one_or_two(b, i)?;
+    let sep = *b.get(p)?;
+    if !matches!(sep, b'-' | b'/') || !is_byte(b, p + 4, sep) {
+        return None;
+    }
+    let month = month_abbr(b, p + 1)?;
+    let year = fixed(b, p + 5, 4)? as i32;
+    let mut p = p + 9;
+    if matches!(b.get(p), Some(b' ' | b':')) {
+        p += 1;
+    }
+    let (h, m, s, q) = hms(b, p)?;
+    let (nanos, mut p) = opt_fraction(b, q, b".");
+    if is_digit(b, p) {
+        return None;
+    }
+    let mut c = civil(Some(year), month, day, (h, m, s), nanos)?;
+    if is_byte(b, p, b' ') {
+        if let Some((secs, end)) = offset(b, p + 1) {
+            c.offset = Some(secs);
+            p = end;
+        }
+    }
+    hit(c, p)
+}
+
+#[inline]
+fn numeric(b: &[u8], i: usize) -> Option<Hit> {
+    let (first, p) = one_or_two(b, i)?;
+    let sep = *b.get(p)?;
+    if !matches!(sep, b'-' | b'/') {
+        return None;
+    }
+    let (second, p) = one_or_two(b, p + 1)?;
+    if !is_byte(b, p, sep) {
+        return None;
+    }
+    let (year, p) = match fixed(b, p + 1, 4) {
+        Some(y) => (y as i32, p + 5),
+        None => (two_digit_year(fixed(b, p + 1, 2)?), p + 3),
+    };
+    if !matches!(b.get(p), Some(b' ' | b':')) {
+        return None;
+    }
+    let (h, m, s, q) = hms(b, p + 1)?;
+    let (nanos, p) = opt_fraction(b, q, b".,");
+    if is_digit(b, p) {
+        return None;
+    }
+    let (month, day) = if (1..=12).contains(&second) {
+        (second, first)
+    } else {
+        (first, second)
+    };
+    hit(civil(Some(year), month as u8, day, (h, m, s), nanos)?, p)
+}
+
+/// POSIX `%y`: 69..=99 are 1969..=1999, 00..=68 are 2000..=2068.
+pub(crate) fn two_digit_year(yy: u32) -> i32 {
+    yy as i32 + if yy >= 69 { 1900 } else { 2000 }
+}
+
+#[inline]
+fn mysql(b: &[u8], i: usize) -> Option<Hit> {
+    let yy = fixed(b, i, 2)?;
+    let month = fixed(b, i + 2, 2)?;
+    let day = fixed(b, i + 4, 2)?;
+    if !is_byte(b, i + 6, b' ') {
+        return None;
+    }
+    let p = i + 7 + usize::from(is_byte(b, i + 7, b' '));
+    let (h, m, s, p) = hms(b, p)?;
+    hit(
+        civil(Some(two_digit_year(yy)), month as u8, day, (h, m, s), 0)?,
+        p,
+    )
+}
+
+#[inline]
+fn epoch(b: &[u8], i: usize) -> Option<Hit> {
+    let bracketed = i > 0 && is_byte(b, i - 1, b'[');
+    if i != 0 && !bracketed || is_byte(b, i, b'0') {
+        return None;
+    }
+    let seconds = fixed_u64(b, i, 10)?;
+    let (nanos, end) = opt_fraction(b, i + 10, b".");
+    if is_alnum(b, end) || bracketed && !is_byte(b, end, b']') {
+        return None;
+    }
+    let reading = Reading::Instant {
+        seconds: seconds as i64,
+        nanos,
+    };
+    Some(Hit { reading, end })
+}
+
+/// Seconds and nanoseconds from a TAI64N label `@` + 24 hex digits. The
+/// label is TAI; like daemontools' `tai64nlocal` (and unlike fail2ban,
+/// which is 10 s off) this subtracts the 10 s TAI-UTC difference of 1970
+/// and ignores later leap seconds.
+#[inline]
+fn tai64n(b: &[u8], i: usize) -> Option<Hit> {
+    if !is_byte(b, i, b'@') {
+        return None;
+    }
+    let hex = b.get(i + 1..i + 25)?;
+    if is_alnum(b, i + 25) {
+        return None;
+    }
+    let mut label: u64 = 0;
+    let mut nanos: u32 = 0;
+    for (k, &c) in hex.iter().enumerate() {
+        let d = (c as char).to_digit(16)?;
+        if k < 16 {
+            label = label << 4 | u64::from(d);
+        } else {
+            nanos = nanos << 4 | d;
+        }
+    }
+    const TAI64_UNIX_EPOCH: u64 = (1 << 62) + 10;
+    let seconds = i64::try_from(label.checked_sub(TAI64_UNIX_EPOCH)?).ok()?;
+    if nanos >= 1_000_000_000 {
+        return None;
+    }
+    Some(Hit {
+        reading: Reading::Instant { seconds, nanos },
+        end: i + 25,
+    })
+}
