@@ -4,12 +4,12 @@
 //!
 //! Each template reads a date *starting* at a given byte and returns where
 //! it ends; none looks behind except [`Template::Epoch`], which only accepts
-//! a number at the line's start or right after `[`. Every template refuses a
+//! a number at the line's start, right after `[` or after `audit(`. Every template refuses a
 //! date followed by another digit, so `21:59:591` is not a time.
 
 use super::bytes::{
-    am_pm, fixed, fixed_u64, hms, hour_24, is_alnum, is_byte, is_digit, is_weekday_abbr,
-    month_abbr, offset, one_or_two, opt_fraction,
+    am_pm, fixed, hms, hour_24, is_byte, is_digit, is_weekday_abbr, month_abbr, offset, one_or_two,
+    opt_fraction,
 };
 use super::civil::Civil;
 
@@ -38,6 +38,9 @@ pub(crate) enum Template {
     /// `2005-01-23T21:59:59[.ffffff|,fff][Z|±hh[:mm]]`, `-`, `/` or `.`
     /// between the date's fields, `T` or one or two spaces before the time.
     Iso,
+    /// `20050123T215959`, `20050123 21:59:59` (ISO 8601 basic), with the
+    /// same fractions and offsets.
+    IsoBasic,
     /// `23/Jan/2005:21:59:59[ +0100]`, `23-Jan-2005 21:59:59.123`.
     DayMonthName,
     /// `23-01-2005 21:59:59`, `01/23/2005 21:59:59`, `23/01/05 21:59:59`,
@@ -45,7 +48,8 @@ pub(crate) enum Template {
     Numeric,
     /// `050123 21:59:59`, `050123  1:59:59` (MySQL's `%y%m%d`).
     Mysql,
-    /// `1138211356[.123]` at the line's start or in brackets.
+    /// `1138211356[.123]` at the line's start, in brackets, or in an audit
+    /// record's `audit(1138211356.123:42)`.
     Epoch,
     /// `@4000000043d9c7ba2ed8ce4c`.
     Tai64n,
@@ -58,11 +62,12 @@ impl Template {
         match self {
             Template::Syslog => syslog(b, i),
             Template::Iso => iso(b, i),
+            Template::IsoBasic => iso_basic(b, i),
             Template::DayMonthName => day_month_name(b, i),
             Template::Numeric => numeric(b, i),
             Template::Mysql => mysql(b, i),
-            Template::Epoch => epoch(b, i),
-            Template::Tai64n => tai64n(b, i),
+            Template::Epoch => super::instant::epoch(b, i),
+            Template::Tai64n => super::instant::tai64n(b, i),
         }
     }
 }
@@ -207,11 +212,50 @@ fn iso(b: &[u8], i: usize) -> Option<Hit> {
         _ => return None,
     }
     let (h, m, s, q) = hms(b, p)?;
-    let (nanos, mut p) = opt_fraction(b, q, b".,");
+    iso_fraction_and_offset(b, q, civil(Some(year), month as u8, day, (h, m, s), 0)?)
+}
+
+/// ISO 8601's basic format: `20050123T215959`, `20050123 21:59:59`. As in
+/// fail2ban, only years 1970..=2099, lest any eight-digit number be a date.
+#[inline]
+fn iso_basic(b: &[u8], i: usize) -> Option<Hit> {
+    let year = fixed(b, i, 4)?;
+    let month = fixed(b, i + 4, 2)?;
+    let day = fixed(b, i + 6, 2)?;
+    if !(1970..=2099).contains(&year) {
+        return None;
+    }
+    let mut p = i + 8;
+    match b.get(p) {
+        Some(b'T') => p += 1,
+        Some(b' ') => p += 1 + usize::from(is_byte(b, p + 1, b' ')),
+        _ => return None,
+    }
+    let (time, q) = match fixed(b, p, 6) {
+        Some(hhmmss) if !is_digit(b, p + 6) => {
+            let (h, m, s) = (hhmmss / 10_000, hhmmss / 100 % 100, hhmmss % 100);
+            if h > 23 || m > 59 || s > 60 {
+                return None;
+            }
+            ((h as u8, m as u8, s.min(59) as u8), p + 6)
+        }
+        _ => {
+            let (h, m, s, q) = hms(b, p)?;
+            ((h, m, s), q)
+        }
+    };
+    iso_fraction_and_offset(b, q, civil(Some(year as i32), month as u8, day, time, 0)?)
+}
+
+/// The end of an ISO date-time from its seconds on: `.ffffff` or `,fff`,
+/// then an offset, maybe after a space.
+#[inline]
+fn iso_fraction_and_offset(b: &[u8], seconds_end: usize, mut c: Civil) -> Option<Hit> {
+    let (nanos, mut p) = opt_fraction(b, seconds_end, b".,");
     if is_digit(b, p) {
         return None;
     }
-    let mut c = civil(Some(year), month as u8, day, (h, m, s), nanos)?;
+    c.nanos = nanos;
     let zone_at = if is_byte(b, p, b' ') { p + 1 } else { p };
     if let Some((secs, end)) = offset(b, zone_at) {
         c.offset = Some(secs);
@@ -298,56 +342,4 @@ fn mysql(b: &[u8], i: usize) -> Option<Hit> {
         civil(Some(two_digit_year(yy)), month as u8, day, (h, m, s), 0)?,
         p,
     )
-}
-
-#[inline]
-fn epoch(b: &[u8], i: usize) -> Option<Hit> {
-    let bracketed = i > 0 && is_byte(b, i - 1, b'[');
-    if i != 0 && !bracketed || is_byte(b, i, b'0') {
-        return None;
-    }
-    let seconds = fixed_u64(b, i, 10)?;
-    let (nanos, end) = opt_fraction(b, i + 10, b".");
-    if is_alnum(b, end) || bracketed && !is_byte(b, end, b']') {
-        return None;
-    }
-    let reading = Reading::Instant {
-        seconds: seconds as i64,
-        nanos,
-    };
-    Some(Hit { reading, end })
-}
-
-/// Seconds and nanoseconds from a TAI64N label `@` + 24 hex digits. The
-/// label is TAI; like daemontools' `tai64nlocal` (and unlike fail2ban,
-/// which is 10 s off) this subtracts the 10 s TAI-UTC difference of 1970
-/// and ignores later leap seconds.
-#[inline]
-fn tai64n(b: &[u8], i: usize) -> Option<Hit> {
-    if !is_byte(b, i, b'@') {
-        return None;
-    }
-    let hex = b.get(i + 1..i + 25)?;
-    if is_alnum(b, i + 25) {
-        return None;
-    }
-    let mut label: u64 = 0;
-    let mut nanos: u32 = 0;
-    for (k, &c) in hex.iter().enumerate() {
-        let d = (c as char).to_digit(16)?;
-        if k < 16 {
-            label = label << 4 | u64::from(d);
-        } else {
-            nanos = nanos << 4 | d;
-        }
-    }
-    const TAI64_UNIX_EPOCH: u64 = (1 << 62) + 10;
-    let seconds = i64::try_from(label.checked_sub(TAI64_UNIX_EPOCH)?).ok()?;
-    if nanos >= 1_000_000_000 {
-        return None;
-    }
-    Some(Hit {
-        reading: Reading::Instant { seconds, nanos },
-        end: i + 25,
-    })
 }

@@ -7,33 +7,52 @@
 //! engine cuts out before applying the filter's regexes.
 //!
 //! How dates are recognised is the filter's [`DatePattern`]:
-//! - [`DatePattern::Auto`] tries fail2ban's default formats (see
-//!   [`auto`]'s templates): first at the line's start, trying the format
-//!   that matched last before the others, and only if that fails at every
-//!   later position where a word starts, leftmost first.
-//! - [`DatePattern::Format`] is a strftime-like pattern (see [`format`]).
+//! - [`DatePattern::Auto`] knows fail2ban's default formats:
+//!   - syslog and asctime: `Jan 23 21:59:59`, `Jan  3 21:59:59.011`,
+//!     `Jan 23 21:59:59 2005`, `Jan 23 2005 21:59:59`,
+//!     `Sun Jan 23 21:59:59.011 2005`, `Jan 23, 2005 9:59:59 PM`;
+//!   - ISO 8601 / RFC 3339: `2005-01-23T21:59:59`, a space for the `T`,
+//!     `/` or `.` between the date's fields, `.ffffff` or `,fff`, and
+//!     `Z`, `+0100`, `+01:00`, `-07` (a space before them allowed); the
+//!     basic format `20050123T215959`, `20050123 21:59:59`;
+//!   - `23/Jan/2005:21:59:59 +0100` (web servers), `23-Jan-2005
+//!     21:59:59.123` (BIND);
+//!   - `23-01-2005 21:59:59`, `23/01/05 21:59:59`, `01/23/2005 21:59:59`,
+//!     `01/23/2005:21:59:59`: day first, unless that cannot be a date;
+//!   - `050123 21:59:59` (MySQL);
+//!   - epoch seconds `1138211356[.123]` at the line's start, in brackets
+//!     or in `audit(…:`, and TAI64N `@4000000043d9c7ba2ed8ce4c`.
+//!
+//!   It looks at the line's start first, trying the format that matched
+//!   last before the others; only if that fails does it scan the rest of
+//!   the line, where the leftmost date wins.
+//! - [`DatePattern::Format`] is a strftime-like pattern: `%Y %y %m %d %e
+//!   %j %b %B %a %A %H %I %M %S %f %p %z %Z %T %F %%`, a leading `^` to
+//!   anchor it at the line's start.
 //! - [`DatePattern::Epoch`] and [`DatePattern::Tai64n`] accept only those.
 //!
 //! Zones: a date that writes its own offset (`+0100`, `Z`) is read with it;
 //! any other is wall-clock time in the parser's zone, converted without a
-//! tz lookup per line and with jiff's "compatible" rule at DST edges (a
-//! repeated time is the earlier instant, a skipped time moves forward by the
-//! gap; see [`zone`]).
+//! tz lookup per line. At DST edges the rule is jiff's "compatible" one: a
+//! wall-clock time that happens twice (autumn) is the earlier instant; one
+//! that never happens (spring gap) moves forward by the gap's length
+//! (02:30 on 2005-03-27 in Berlin is 03:30 CEST).
 //!
 //! Year inference: a date without a year takes now's year in the parser's
-//! zone; if that puts it more than one day after `now`, it is the previous
-//! year's (a `Dec 31` line read on Jan 1); "a day" is 86 400 s, compared
-//! in whole seconds. A day that does not exist in
-//! now's year (Feb 29) also tries the previous year.
+//! zone; if that puts it more than one day (86 400 s, compared in whole
+//! seconds) after `now`, it is the previous year's (a `Dec 31` line read
+//! on Jan 1). A day that does not exist in now's year (Feb 29) also tries
+//! the previous year.
 //!
 //! Invariants: `find` never allocates and never panics, whatever the bytes;
 //! the returned range always lies on char boundaries (it starts and ends at
-//! ASCII bytes).
+//! ASCII bytes, or at the ends of a pattern's literal characters).
 
 mod auto;
 mod bytes;
 mod civil;
 mod format;
+mod instant;
 mod scan;
 mod zone;
 
@@ -79,6 +98,15 @@ pub enum DatePatternError {
     UnknownConversion {
         pattern: String,
         conversion: char,
+        at: usize,
+    },
+    #[error(
+        "date pattern {pattern:?}: {found:?} at byte {at} is regular-expression syntax, which \
+         date patterns do not take: write the date's literal text and %-conversions only"
+    )]
+    RegexSyntax {
+        pattern: String,
+        found: char,
         at: usize,
     },
     #[error("date pattern {pattern:?} ends with a lone %: write %% for a percent sign")]
@@ -248,7 +276,7 @@ impl DateParser {
     /// tried with the one template its first bytes allow.
     #[cold]
     fn scan_auto(&mut self, b: &[u8]) -> Option<(Timestamp, Range<usize>)> {
-        scan::later_starts(b).find_map(|i| self.try_others_at(b, i, None))
+        scan::scan_starts(b, |i| self.try_others_at(b, i, None))
     }
 
     #[inline(always)]
@@ -279,12 +307,11 @@ impl DateParser {
     }
 
     fn find_template(&mut self, b: &[u8], template: Template) -> Option<(Timestamp, Range<usize>)> {
-        std::iter::once(0)
-            .chain(scan::later_starts(b))
-            .find_map(|i| {
-                let hit = template.read(b, i)?;
-                Some((self.instant(&hit)?, i..hit.end))
-            })
+        let mut try_at = |i: usize| {
+            let hit = template.read(b, i)?;
+            Some((self.instant(&hit)?, i..hit.end))
+        };
+        try_at(0).or_else(|| scan::scan_starts(b, try_at))
     }
 
     #[inline(always)]

@@ -7,6 +7,7 @@
 //! so a scan runs at most one parser per word.
 
 use super::auto::{Hit, Template};
+use super::bytes::{is_byte, is_digit, is_weekday_abbr, month_abbr};
 
 /// Reads a date at `i` with the one template its first bytes allow, unless
 /// that is `skip` (already tried). Scanning a line thus runs at most one
@@ -28,13 +29,14 @@ fn shape(b: &[u8], i: usize) -> Option<Template> {
         return Some(Template::Tai64n);
     }
     if c.is_ascii_alphabetic() {
-        return Some(Template::Syslog);
+        // A month, or a weekday before one, then a space.
+        let named = month_abbr(b, i).is_some() || is_weekday_abbr(b, i);
+        return (named && is_byte(b, i + 3, b' ')).then_some(Template::Syslog);
     }
-    let digits = b[i..]
-        .iter()
-        .take(11)
-        .take_while(|c| c.is_ascii_digit())
-        .count();
+    let mut digits = 0;
+    while digits < 11 && is_digit(b, i + digits) {
+        digits += 1;
+    }
     match digits {
         1 | 2 if b.get(i + digits + 1).is_some_and(u8::is_ascii_alphabetic) => {
             Some(Template::DayMonthName)
@@ -42,6 +44,7 @@ fn shape(b: &[u8], i: usize) -> Option<Template> {
         1 | 2 => Some(Template::Numeric),
         4 => Some(Template::Iso),
         6 => Some(Template::Mysql),
+        8 => Some(Template::IsoBasic),
         10 => Some(Template::Epoch),
         _ => None,
     }
@@ -74,17 +77,21 @@ static CLASS: [u8; 256] = {
     class
 };
 
-/// Positions after the first where a date may start: a digit, `@` or a
-/// month's or weekday's initial that does not continue a word.
+/// Calls `try_at` on each position after the first where a date may
+/// start (a digit, `@` or a month's or weekday's initial that does not
+/// continue a word) until it returns something.
 #[inline]
-pub(crate) fn later_starts(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    let mut prev_word = b
-        .first()
-        .is_some_and(|&c| CLASS[usize::from(c)] & WORD != 0);
-    b.iter().enumerate().skip(1).filter_map(move |(i, &c)| {
+pub(crate) fn scan_starts<R>(b: &[u8], mut try_at: impl FnMut(usize) -> Option<R>) -> Option<R> {
+    let (&first, rest) = b.split_first()?;
+    let mut prev_word = CLASS[usize::from(first)] & WORD != 0;
+    for (k, &c) in rest.iter().enumerate() {
         let class = CLASS[usize::from(c)];
-        let start = !prev_word && class & START != 0;
+        if !prev_word && class & START != 0 {
+            if let Some(found) = try_at(k + 1) {
+                return Some(found);
+            }
+        }
         prev_word = class & WORD != 0;
-        start.then_some(i)
-    })
+    }
+    None
 }

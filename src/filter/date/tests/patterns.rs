@@ -47,6 +47,12 @@ fn per_filter_formats() {
         ts("2005-02-01T20:59:00Z")
     );
 
+    // Leading blanks of an unanchored pattern are dropped: no quadratic
+    // scan of a line of blanks.
+    let mut p = parser(DatePattern::parse("  %d/%b/%Y:%H:%M:%S").unwrap());
+    let line = format!("{}23/Jan/2005:21:59:59", " ".repeat(200_000));
+    assert_eq!(find_with(&mut p, &line).unwrap().1, "23/Jan/2005:21:59:59");
+
     let mut p = parser(DatePattern::Format("[%d/%b/%Y:%H:%M:%S %z]".into()));
     assert_eq!(
         find_with(&mut p, "h [23/Jan/2005:21:59:59 +0100] x")
@@ -115,6 +121,18 @@ fn pattern_names_and_errors() {
     assert_eq!(
         err("%F %H"),
         "date pattern \"%F %H\" has no minutes (add %M)"
+    );
+    assert_eq!(
+        err(r"^%Y-%m-%d %H:%M:%S(?:,%f)?"),
+        "date pattern \"^%Y-%m-%d %H:%M:%S(?:,%f)?\": '?' at byte 19 is regular-expression \
+         syntax, which date patterns do not take: write the date's literal text and \
+         %-conversions only"
+    );
+    assert_eq!(
+        err(r"%b %d \d"),
+        r#"date pattern "%b %d \\d": '\\' at byte 6 is regular-expression syntax, which "#
+            .to_owned()
+            + "date patterns do not take: write the date's literal text and %-conversions only"
     );
     let bad = DatePattern::Format("%Q".into());
     assert!(matches!(

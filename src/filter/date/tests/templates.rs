@@ -131,6 +131,32 @@ fn iso_8601() {
 }
 
 #[test]
+fn iso_8601_basic() {
+    assert_date(
+        "20050123T215959 x",
+        "2005-01-23T20:59:59Z",
+        "20050123T215959",
+    );
+    assert_date(
+        "20050123T215959.5Z x",
+        "2005-01-23T21:59:59.5Z",
+        "20050123T215959.5Z",
+    );
+    assert_date(
+        "20050123 21:59:59+0000 x",
+        "2005-01-23T21:59:59Z",
+        "20050123 21:59:59+0000",
+    );
+    assert_date(
+        "x 20050123  8:59:59 y",
+        "2005-01-23T07:59:59Z",
+        "20050123  8:59:59",
+    );
+    assert_eq!(find("12345678 21:59:59 x"), None);
+    assert_eq!(find("20050123T2159590 x"), None);
+}
+
+#[test]
 fn day_month_name() {
     let line = r#"1.2.3.4 - - [23/Jan/2005:21:59:59 +0100] "GET / HTTP/1.1" 404"#;
     assert_date(line, "2005-01-23T20:59:59Z", "23/Jan/2005:21:59:59 +0100");
@@ -207,7 +233,10 @@ fn epoch() {
         "2006-01-25T17:49:16.5Z",
         "1138211356.5",
     );
+    let line = "type=AVC msg=audit(1138211356.123:42): avc: denied";
+    assert_date(line, "2006-01-25T17:49:16.123Z", "1138211356.123");
     assert_eq!(find("user 1138211356 failed"), None);
+    assert_eq!(find("x audit(1138211356) y"), None);
     assert_eq!(find("x [1138211356 y]"), None);
     assert_eq!(find("11382113567 x"), None);
 }
