@@ -205,3 +205,124 @@ fn postfix_sample() {
         expect(&[(6, "192.0.2.66")])
     );
 }
+
+#[test]
+fn exim_sample() {
+    assert_eq!(
+        failures("exim", &[]),
+        expect(&[
+            (1, "203.0.113.81"),
+            (2, "198.51.100.82"),
+            (4, "203.0.113.84"),
+            (5, "2001:db8::85"),
+        ])
+    );
+    assert_eq!(users("exim", &[])[0], "admin@example.org");
+    let aggressive = failures("exim", &["--mode", "aggressive"]);
+    assert_eq!(aggressive.len(), 6, "{aggressive:?}");
+}
+
+#[test]
+fn asterisk_sample() {
+    assert_eq!(
+        failures("asterisk", &[]),
+        expect(&[
+            (1, "203.0.113.91"),
+            (2, "198.51.100.92"),
+            (3, "2001:db8::93"),
+            (5, "192.0.2.94"),
+            (6, "192.0.2.95"),
+            (7, "192.0.2.96"),
+        ])
+    );
+}
+
+#[test]
+fn sendmail_reject_sample() {
+    assert_eq!(
+        failures("sendmail-reject", &[]),
+        expect(&[
+            (1, "203.0.113.101"),
+            (2, "198.51.100.102"),
+            (4, "192.0.2.104"),
+            (6, "192.0.2.106"),
+        ])
+    );
+    let extra = failures("sendmail-reject", &["--mode", "extra"]);
+    assert!(
+        extra.contains(&(5, "2001:db8::105".to_string())),
+        "{extra:?}"
+    );
+}
+
+#[test]
+fn mysqld_auth_sample() {
+    // Line 4's user name imitates the end of the line: the address is the
+    // one MariaDB wrote last.
+    assert_eq!(
+        failures("mysqld-auth", &[]),
+        expect(&[
+            (1, "203.0.113.111"),
+            (2, "198.51.100.112"),
+            (4, "192.0.2.114"),
+            (5, "db2.example.org"),
+        ])
+    );
+}
+
+#[test]
+fn gitea_sample() {
+    assert_eq!(
+        failures("gitea", &[]),
+        expect(&[
+            (1, "203.0.113.121"),
+            (2, "198.51.100.122"),
+            (4, "2001:db8::124"),
+            (5, "192.0.2.125"),
+        ])
+    );
+    assert_eq!(
+        users("gitea", &[])[..2],
+        ["alice", "nobody"].map(String::from)
+    );
+}
+
+#[test]
+fn vaultwarden_sample() {
+    assert_eq!(
+        failures("vaultwarden", &[]),
+        expect(&[
+            (1, "203.0.113.131"),
+            (3, "198.51.100.132"),
+            (4, "2001:db8::133"),
+            (5, "192.0.2.134"),
+        ])
+    );
+    assert_eq!(users("vaultwarden", &[])[0], "bob@example.org");
+}
+
+#[test]
+fn traefik_auth_sample() {
+    assert_eq!(
+        failures("traefik-auth", &[]),
+        expect(&[(1, "203.0.113.141"), (4, "2001:db8::144")])
+    );
+    assert_eq!(
+        failures("traefik-auth", &["--mode", "ddos"]),
+        expect(&[(2, "198.51.100.142")])
+    );
+    assert_eq!(failures("traefik-auth", &["--mode", "aggressive"]).len(), 3);
+}
+
+#[test]
+fn haproxy_http_auth_sample() {
+    assert_eq!(
+        failures("haproxy-http-auth", &[]),
+        expect(&[(1, "203.0.113.151"), (3, "2001:db8::153")])
+    );
+    let aggressive = failures("haproxy-http-auth", &["--mode", "aggressive"]);
+    assert!(
+        aggressive.contains(&(4, "192.0.2.154".to_string())),
+        "{aggressive:?}"
+    );
+}

@@ -36,6 +36,32 @@ const BUNDLED: &[(&str, &str)] = &[
         "postfix",
         include_str!("../../kdl-config/filters/postfix.kdl"),
     ),
+    ("exim", include_str!("../../kdl-config/filters/exim.kdl")),
+    (
+        "asterisk",
+        include_str!("../../kdl-config/filters/asterisk.kdl"),
+    ),
+    (
+        "sendmail-reject",
+        include_str!("../../kdl-config/filters/sendmail-reject.kdl"),
+    ),
+    (
+        "mysqld-auth",
+        include_str!("../../kdl-config/filters/mysqld-auth.kdl"),
+    ),
+    ("gitea", include_str!("../../kdl-config/filters/gitea.kdl")),
+    (
+        "vaultwarden",
+        include_str!("../../kdl-config/filters/vaultwarden.kdl"),
+    ),
+    (
+        "traefik-auth",
+        include_str!("../../kdl-config/filters/traefik-auth.kdl"),
+    ),
+    (
+        "haproxy-http-auth",
+        include_str!("../../kdl-config/filters/haproxy-http-auth.kdl"),
+    ),
 ];
 
 /// Files that only exist to be included by others; not filters themselves.
