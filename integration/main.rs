@@ -3,3 +3,6 @@
 
 mod common;
 mod nft;
+mod nft_cli;
+mod nft_monitor;
+mod nft_traffic;

@@ -64,6 +64,9 @@ fn sort(elements: &mut [Element]) {
 }
 
 fn write_json(out: &mut impl Write, elements: &[Element]) -> io::Result<()> {
+    if elements.is_empty() {
+        return out.write_all(b"[]\n");
+    }
     let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as u64);
     out.write_all(b"[")?;
     for (i, e) in elements.iter().enumerate() {
