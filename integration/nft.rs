@@ -4,9 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use portcullis::nft::{
-    Ban, BanVerdict, ElementRemoval, Hook, JailSpec, Nft, NftConfig, Ports, Unban,
-};
+use portcullis::nft::{Ban, BanVerdict, Hook, JailSpec, Nft, NftConfig, Ports, RemovalMode, Unban};
 use serde_json::Value;
 
 use crate::common::{NetNs, poll_until};
@@ -198,7 +196,7 @@ fn unban_removes_and_absent_addresses_are_fine() {
     });
 }
 
-fn reban_resets_expiry(mode: Option<ElementRemoval>) {
+fn reban_resets_expiry(mode: Option<RemovalMode>) {
     let Some(ns) = NetNs::new("reban") else {
         return;
     };
@@ -247,12 +245,12 @@ fn reban_resets_expiry_on_this_kernel() {
 
 #[test]
 fn reban_resets_expiry_with_destroy_then_add() {
-    reban_resets_expiry(Some(ElementRemoval::Destroy));
+    reban_resets_expiry(Some(RemovalMode::Destroy));
 }
 
 #[test]
 fn reban_resets_expiry_with_delete_of_present_elements() {
-    reban_resets_expiry(Some(ElementRemoval::DeletePresent));
+    reban_resets_expiry(Some(RemovalMode::DeletePresent));
 }
 
 #[test]

@@ -81,10 +81,7 @@ impl Nft {
         for change in changes {
             let present = match self.present(&table, &change.set, change.interval) {
                 Ok(p) => p,
-                Err(e) if e.is_missing_table() || !add => {
-                    let _ = e;
-                    Default::default()
-                }
+                Err(e) if e.is_missing_table() || !add => Default::default(),
                 Err(e) => return Err(e),
             };
             let items = change

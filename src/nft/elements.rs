@@ -10,12 +10,10 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use netlink_packet_core::{Emitable, NLM_F_CREATE};
-use netlink_packet_netfilter::nftables::{
-    DataAttribute, ListAttribute, NfTablesMessage, SetElementAttribute, SetElementFlags,
-    SetElementList, SetElementMessage,
-};
+use netlink_packet_core::NLM_F_CREATE;
+use netlink_packet_netfilter::nftables::{NfTablesMessage, SetElementList, SetElementMessage};
 
+use super::encode::ElementList;
 use super::error::Operation;
 use super::socket::Failure;
 use super::types::Network;
@@ -114,36 +112,25 @@ pub(crate) fn group<'a>(
     groups
 }
 
-type Entry = ListAttribute<SetElementAttribute>;
+/// Appends the entries of `network` to `list`: its key (with the timeout
+/// when adding), and for an interval set its end.
+fn push_entries(list: &mut ElementList, network: Network, interval: bool, timeout: Option<u64>) {
+    list.push_key(&addr_bytes(network.addr), timeout);
+    if let Some(end) = interval.then(|| interval_end(network)).flatten() {
+        list.push_interval_end(&addr_bytes(end));
+    }
+}
 
-/// The element entries of `network`: its key (with the timeout when
-/// adding), and for an interval set its end.
-fn entries(
-    network: Network,
-    interval: bool,
-    timeout: Option<Duration>,
-    adding: bool,
-    out: &mut Vec<(Network, Entry)>,
-) {
-    let mut start = vec![SetElementAttribute::Key(DataAttribute::Value(addr_bytes(
-        network.addr,
-    )))];
-    if let (true, Some(t)) = (adding, timeout) {
-        // NFTA_SET_ELEM_TIMEOUT, milliseconds; 0 would mean "set default".
-        start.push(SetElementAttribute::Timeout((t.as_millis() as u64).max(1)));
-    }
-    out.push((network, ListAttribute::Element(start)));
-    if interval {
-        if let Some(end) = interval_end(network) {
-            out.push((
-                network,
-                ListAttribute::Element(vec![
-                    SetElementAttribute::Flags(SetElementFlags::IntervalEnd),
-                    SetElementAttribute::Key(DataAttribute::Value(addr_bytes(end))),
-                ]),
-            ));
+/// Bytes the entries of `network` take.
+fn entries_len(network: Network, interval: bool, timeout: bool) -> usize {
+    let key = if network.addr.is_ipv4() { 4 } else { 16 };
+    let end = interval && interval_end(network).is_some();
+    ElementList::entry_len(key, timeout, false)
+        + if end {
+            ElementList::entry_len(key, false, true)
+        } else {
+            0
         }
-    }
 }
 
 /// The first address after `network`, none when it runs to the end.
@@ -192,30 +179,33 @@ pub(crate) fn push_change(
     verb: Verb,
 ) {
     let adding = verb == Verb::Add;
-    let mut all = Vec::with_capacity(change.items.len() * if change.interval { 2 } else { 1 });
-    for &(network, timeout) in &change.items {
-        entries(network, change.interval, timeout, adding, &mut all);
-    }
-    let mut chunk = Vec::new();
+    let mut list = ElementList::default();
     let mut networks = Vec::new();
-    let mut size = 0;
-    for (network, entry) in all {
-        let len = entry.buffer_len();
-        if size + len > MAX_ELEMENTS_LEN && !chunk.is_empty() {
-            push_chunk(batch, table, &change.set, std::mem::take(&mut chunk), verb);
+    for &(network, timeout) in &change.items {
+        // NFTA_SET_ELEM_TIMEOUT, milliseconds; 0 would mean "set default".
+        let timeout = timeout
+            .filter(|_| adding)
+            .map(|t| (t.as_millis() as u64).max(1));
+        let len = entries_len(network, change.interval, timeout.is_some());
+        if list.byte_len() + len > MAX_ELEMENTS_LEN && !list.is_empty() {
+            push_chunk(batch, table, &change.set, std::mem::take(&mut list), verb);
             commands.push(Command {
                 set: change.set.clone(),
                 add: adding,
                 networks: std::mem::take(&mut networks),
             });
-            size = 0;
         }
-        size += len;
-        chunk.push(entry);
-        networks.push(network);
+        push_entries(&mut list, network, change.interval, timeout);
+        // One name per entry: both entries of an interval name its network.
+        let entries = if change.interval && interval_end(network).is_some() {
+            2
+        } else {
+            1
+        };
+        networks.extend(std::iter::repeat_n(network, entries));
     }
-    if !chunk.is_empty() {
-        push_chunk(batch, table, &change.set, chunk, verb);
+    if !list.is_empty() {
+        push_chunk(batch, table, &change.set, list, verb);
         commands.push(Command {
             set: change.set.clone(),
             add: adding,
@@ -224,7 +214,7 @@ pub(crate) fn push_change(
     }
 }
 
-fn push_chunk(batch: &mut Batch, table: &str, set: &str, elements: Vec<Entry>, verb: Verb) {
+fn push_chunk(batch: &mut Batch, table: &str, set: &str, elements: ElementList, verb: Verb) {
     let msg = element_message(table, set, elements, verb);
     match verb {
         Verb::Add => batch.push(msg, NLM_F_CREATE),
@@ -238,14 +228,14 @@ fn push_chunk(batch: &mut Batch, table: &str, set: &str, elements: Vec<Entry>, v
 pub(crate) fn element_message(
     table: &str,
     set: &str,
-    elements: Vec<Entry>,
+    elements: ElementList,
     verb: Verb,
 ) -> NfTablesMessage {
     let msg = SetElementMessage {
         attributes: vec![
             SetElementList::Table(table.into()),
             SetElementList::Set(set.into()),
-            SetElementList::Elements(elements),
+            elements.into_attribute(),
         ],
     };
     match verb {

@@ -42,6 +42,7 @@
 mod bans;
 mod dump;
 mod elements;
+mod encode;
 mod error;
 mod monitor;
 mod ruleset;
@@ -58,7 +59,7 @@ pub use types::{Ban, BanVerdict, Element, Hook, JailSpec, Network, NftConfig, Po
 
 use std::collections::HashMap;
 
-use elements::RemovalMode;
+pub use elements::RemovalMode;
 use socket::NfSocket;
 
 /// A handle on portcullis's table: one long-lived netlink socket.
@@ -130,5 +131,3 @@ impl Nft {
         self.removal = mode;
     }
 }
-
-pub use elements::RemovalMode as ElementRemoval;
