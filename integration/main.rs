@@ -4,5 +4,6 @@
 mod common;
 mod nft;
 mod nft_cli;
+mod nft_dump;
 mod nft_monitor;
 mod nft_traffic;

@@ -72,12 +72,23 @@ pub(crate) struct Command {
     pub networks: Vec<Network>,
 }
 
+/// One element to add or remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Item {
+    pub network: Network,
+    /// NFTA_SET_ELEM_TIMEOUT when adding; none for a permanent ban.
+    pub timeout: Option<Duration>,
+    /// NFTA_SET_ELEM_EXPIRATION when adding: time left, if less than the
+    /// timeout (a ban carried over from a previous table).
+    pub expires: Option<Duration>,
+}
+
 /// The elements for one set, in request order.
 #[derive(Debug, Clone)]
 pub(crate) struct SetChange {
     pub set: String,
     pub interval: bool,
-    pub items: Vec<(Network, Option<Duration>)>,
+    pub items: Vec<Item>,
 }
 
 /// Groups `(jail, addr, timeout)` per set, masking IPv6 addresses to the
@@ -107,27 +118,37 @@ pub(crate) fn group<'a>(
             });
             groups.len() - 1
         });
-        groups[i].items.push((network, timeout));
+        groups[i].items.push(Item {
+            network,
+            timeout,
+            expires: None,
+        });
     }
     groups
 }
 
 /// Appends the entries of `network` to `list`: its key (with the timeout
 /// when adding), and for an interval set its end.
-fn push_entries(list: &mut ElementList, network: Network, interval: bool, timeout: Option<u64>) {
-    list.push_key(&addr_bytes(network.addr), timeout);
+fn push_entries(
+    list: &mut ElementList,
+    network: Network,
+    interval: bool,
+    timeout: Option<u64>,
+    expires: Option<u64>,
+) {
+    list.push_key(&addr_bytes(network.addr), timeout, expires);
     if let Some(end) = interval.then(|| interval_end(network)).flatten() {
         list.push_interval_end(&addr_bytes(end));
     }
 }
 
 /// Bytes the entries of `network` take.
-fn entries_len(network: Network, interval: bool, timeout: bool) -> usize {
+fn entries_len(network: Network, interval: bool, timeout: bool, expires: bool) -> usize {
     let key = if network.addr.is_ipv4() { 4 } else { 16 };
     let end = interval && interval_end(network).is_some();
-    ElementList::entry_len(key, timeout, false)
+    ElementList::entry_len(key, usize::from(timeout) + usize::from(expires), false)
         + if end {
-            ElementList::entry_len(key, false, true)
+            ElementList::entry_len(key, 0, true)
         } else {
             0
         }
@@ -181,12 +202,17 @@ pub(crate) fn push_change(
     let adding = verb == Verb::Add;
     let mut list = ElementList::default();
     let mut networks = Vec::new();
-    for &(network, timeout) in &change.items {
-        // NFTA_SET_ELEM_TIMEOUT, milliseconds; 0 would mean "set default".
-        let timeout = timeout
-            .filter(|_| adding)
-            .map(|t| (t.as_millis() as u64).max(1));
-        let len = entries_len(network, change.interval, timeout.is_some());
+    for item in &change.items {
+        let network = item.network;
+        // Milliseconds; a timeout of 0 would mean "the set's default".
+        let ms = |d: Option<Duration>| d.filter(|_| adding).map(|t| (t.as_millis() as u64).max(1));
+        let (timeout, expires) = (ms(item.timeout), ms(item.expires));
+        let len = entries_len(
+            network,
+            change.interval,
+            timeout.is_some(),
+            expires.is_some(),
+        );
         if list.byte_len() + len > MAX_ELEMENTS_LEN && !list.is_empty() {
             push_chunk(batch, table, &change.set, std::mem::take(&mut list), verb);
             commands.push(Command {
@@ -195,7 +221,7 @@ pub(crate) fn push_change(
                 networks: std::mem::take(&mut networks),
             });
         }
-        push_entries(&mut list, network, change.interval, timeout);
+        push_entries(&mut list, network, change.interval, timeout, expires);
         // One name per entry: both entries of an interval name its network.
         let entries = if change.interval && interval_end(network).is_some() {
             2

@@ -16,6 +16,7 @@ const NFTA_LIST_ELEM: u16 = 1;
 const NFTA_SET_ELEM_KEY: u16 = 1;
 const NFTA_SET_ELEM_FLAGS: u16 = 3;
 const NFTA_SET_ELEM_TIMEOUT: u16 = 4;
+const NFTA_SET_ELEM_EXPIRATION: u16 = 5;
 const NFTA_DATA_VALUE: u16 = 1;
 const NFT_SET_ELEM_INTERVAL_END: u32 = 1;
 
@@ -28,9 +29,9 @@ pub(crate) struct ElementList {
 
 impl ElementList {
     /// Bytes one element takes: list entry, key (nested data value),
-    /// optional timeout, optional flags.
-    pub fn entry_len(key_len: usize, timeout: bool, flags: bool) -> usize {
-        4 + (4 + 4 + align4(key_len)) + if timeout { 12 } else { 0 } + if flags { 8 } else { 0 }
+    /// `times` 64-bit attributes (timeout, expiration), optional flags.
+    pub fn entry_len(key_len: usize, times: usize, flags: bool) -> usize {
+        4 + (4 + 4 + align4(key_len)) + 12 * times + if flags { 8 } else { 0 }
     }
 
     pub fn byte_len(&self) -> usize {
@@ -41,14 +42,23 @@ impl ElementList {
         self.count == 0
     }
 
-    /// `{ key }` or `{ key timeout N ms }`.
-    pub fn push_key(&mut self, key: &[u8], timeout_ms: Option<u64>) {
-        let len = Self::entry_len(key.len(), timeout_ms.is_some(), false);
-        self.header(len, NFTA_LIST_ELEM | NLA_F_NESTED);
+    /// `{ key }`, `{ key timeout T }` or `{ key timeout T expires E }`
+    /// (milliseconds).
+    pub fn push_key(&mut self, key: &[u8], timeout_ms: Option<u64>, expires_ms: Option<u64>) {
+        let times = usize::from(timeout_ms.is_some()) + usize::from(expires_ms.is_some());
+        self.header(
+            Self::entry_len(key.len(), times, false),
+            NFTA_LIST_ELEM | NLA_F_NESTED,
+        );
         self.key(key);
-        if let Some(ms) = timeout_ms {
-            self.header(12, NFTA_SET_ELEM_TIMEOUT);
-            self.bytes.extend_from_slice(&ms.to_be_bytes());
+        for (kind, ms) in [
+            (NFTA_SET_ELEM_TIMEOUT, timeout_ms),
+            (NFTA_SET_ELEM_EXPIRATION, expires_ms),
+        ] {
+            if let Some(ms) = ms {
+                self.header(12, kind);
+                self.bytes.extend_from_slice(&ms.to_be_bytes());
+            }
         }
         self.count += 1;
     }
@@ -56,7 +66,7 @@ impl ElementList {
     /// The end of an interval: NFT_SET_ELEM_INTERVAL_END and the key after
     /// the last address.
     pub fn push_interval_end(&mut self, key: &[u8]) {
-        let len = Self::entry_len(key.len(), false, true);
+        let len = Self::entry_len(key.len(), 0, true);
         self.header(len, NFTA_LIST_ELEM | NLA_F_NESTED);
         self.header(8, NFTA_SET_ELEM_FLAGS);
         self.bytes

@@ -102,12 +102,23 @@ impl Nft {
 
     /// Builds or replaces our table in one atomic transaction: equivalent to
     /// `nft -f` of `add table inet T; delete table inet T; table inet T {...}`.
-    /// Bans in sets of jails that still exist are lost; the caller re-bans
-    /// (the daemon restores them from its database).
+    /// Bans of jails that remain are carried into the new sets in the same
+    /// transaction, with their time left (NFTA_SET_ELEM_EXPIRATION), so a
+    /// reload unbans nobody; bans of removed jails go with their sets.
     pub fn setup(&mut self, config: &NftConfig) -> Result<(), NftError> {
         config.validate()?;
-        let batch = ruleset::setup_batch(config, self.sock.next_seq());
-        self.sock.transact(&batch).map_err(|e| {
+        let carried = self.carried_bans(config)?;
+        let mut batch = ruleset::setup_batch(config, self.sock.next_seq());
+        for change in &carried {
+            elements::push_change(
+                &mut batch,
+                &mut Vec::new(),
+                &config.table,
+                change,
+                elements::Verb::Add,
+            );
+        }
+        self.sock.transact(&batch.seal()).map_err(|e| {
             e.into_nft_error(|_| Operation::Setup {
                 table: config.table.clone(),
             })
