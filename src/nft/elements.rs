@@ -155,7 +155,7 @@ fn entries_len(network: Network, interval: bool, timeout: bool, expires: bool) -
 }
 
 /// The first address after `network`, none when it runs to the end.
-fn interval_end(network: Network) -> Option<IpAddr> {
+pub(crate) fn interval_end(network: Network) -> Option<IpAddr> {
     match network.addr {
         IpAddr::V4(a) => {
             let size = 1u64 << (32 - u32::from(network.prefix_len.min(32)));
@@ -308,7 +308,7 @@ pub(crate) fn blame(table: &str, commands: &[Command], failure: Option<&Failure>
 }
 
 /// "203.0.113.7", or "203.0.113.7 and 41 more".
-fn name_networks<'a>(networks: impl Iterator<Item = &'a Network>) -> String {
+pub(crate) fn name_networks<'a>(networks: impl Iterator<Item = &'a Network>) -> String {
     let mut first = None;
     let mut last = None;
     let mut count = 0usize;

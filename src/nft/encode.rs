@@ -111,9 +111,10 @@ mod tests {
     #[test]
     fn same_bytes_as_the_model() {
         let mut ours = ElementList::default();
-        ours.push_key(&[192, 0, 2, 1], Some(600_000));
+        ours.push_key(&[192, 0, 2, 1], Some(600_000), Some(5_000));
         ours.push_key(
             &[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            None,
             None,
         );
         ours.push_interval_end(&[192, 0, 2, 2]);
@@ -122,6 +123,7 @@ mod tests {
             ListAttribute::Element(vec![
                 key(&[192, 0, 2, 1]),
                 SetElementAttribute::Timeout(600_000),
+                SetElementAttribute::Expiration(5_000),
             ]),
             ListAttribute::Element(vec![key(&[
                 0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,

@@ -52,6 +52,8 @@ pub mod wire;
 
 #[cfg(test)]
 mod golden;
+#[cfg(test)]
+mod tests;
 
 pub use error::{NftError, Operation};
 pub use monitor::{Change, Monitor, MonitorError, ObjectEvent};
