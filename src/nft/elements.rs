@@ -97,27 +97,31 @@ pub(crate) fn group<'a>(
     items: impl Iterator<Item = (&'a str, IpAddr, Option<Duration>)>,
     v6_prefix: &HashMap<String, Option<u8>>,
 ) -> Vec<SetChange> {
-    let mut index: HashMap<String, usize> = HashMap::new();
+    // Keyed by (jail, is IPv4): no allocation per ban, only per set.
+    let mut index: HashMap<(&str, bool), usize> = HashMap::new();
     let mut groups: Vec<SetChange> = Vec::new();
+    let mut prefixes: Vec<Option<u8>> = Vec::new();
     for (jail, addr, timeout) in items {
-        let prefix = v6_prefix
-            .get(jail)
-            .copied()
-            .flatten()
-            .filter(|_| addr.is_ipv6());
-        let set = format!("{jail}-{}", if addr.is_ipv4() { "v4" } else { "v6" });
-        let network = match prefix {
-            Some(len) => Network::new(addr, len),
-            None => Network::host(addr),
-        };
-        let i = *index.entry(set.clone()).or_insert_with(|| {
+        let v4 = addr.is_ipv4();
+        let i = *index.entry((jail, v4)).or_insert_with(|| {
+            let prefix = if v4 {
+                None
+            } else {
+                v6_prefix.get(jail).copied().flatten()
+            };
+            let set = format!("{jail}-{}", if v4 { "v4" } else { "v6" });
             groups.push(SetChange {
                 set,
                 interval: prefix.is_some(),
                 items: Vec::new(),
             });
+            prefixes.push(prefix);
             groups.len() - 1
         });
+        let network = match prefixes[i] {
+            Some(len) => Network::new(addr, len),
+            None => Network::host(addr),
+        };
         groups[i].items.push(Item {
             network,
             timeout,
@@ -136,9 +140,9 @@ fn push_entries(
     timeout: Option<u64>,
     expires: Option<u64>,
 ) {
-    list.push_key(&addr_bytes(network.addr), timeout, expires);
+    list.push_key(key(&network.addr).as_ref(), timeout, expires);
     if let Some(end) = interval.then(|| interval_end(network)).flatten() {
-        list.push_interval_end(&addr_bytes(end));
+        list.push_interval_end(key(&end).as_ref());
     }
 }
 
@@ -172,10 +176,25 @@ pub(crate) fn interval_end(network: Network) -> Option<IpAddr> {
     }
 }
 
-pub(crate) fn addr_bytes(addr: IpAddr) -> Vec<u8> {
+/// The set key of an address: its bytes in network order.
+pub(crate) enum Key {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+impl AsRef<[u8]> for Key {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Key::V4(k) => k,
+            Key::V6(k) => k,
+        }
+    }
+}
+
+pub(crate) fn key(addr: &IpAddr) -> Key {
     match addr {
-        IpAddr::V4(a) => a.octets().to_vec(),
-        IpAddr::V6(a) => a.octets().to_vec(),
+        IpAddr::V4(a) => Key::V4(a.octets()),
+        IpAddr::V6(a) => Key::V6(a.octets()),
     }
 }
 

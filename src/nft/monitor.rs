@@ -81,7 +81,8 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    /// Subscribes to nf_tables notifications about `table`.
+    /// Subscribes to nf_tables notifications about `table`: what
+    /// `nft monitor` shows, filtered to one table of family inet.
     pub fn subscribe(table: &str) -> Result<Self, MonitorError> {
         let mut sock = Socket::new(NETLINK_NETFILTER).map_err(MonitorError::Subscribe)?;
         sock.bind(&SocketAddr::new(0, 0))
