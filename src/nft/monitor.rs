@@ -7,6 +7,7 @@
 //! transaction, which is how we tell our own transactions from others':
 //! register our sockets with [`Monitor::add_own_port`].
 
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
@@ -75,12 +76,13 @@ pub struct Monitor {
     table: String,
     own_ports: Vec<u32>,
     pending: Vec<(ObjectEvent, u32)>,
-    ready: Vec<Change>,
+    ready: VecDeque<Change>,
     rbuf: Vec<u8>,
 }
 
 impl Monitor {
-    /// Subscribes to nf_tables notifications about `table`.
+    /// Subscribes to nf_tables notifications about `table`: what
+    /// `nft monitor` shows, filtered to one table of family inet.
     pub fn subscribe(table: &str) -> Result<Self, MonitorError> {
         let mut sock = Socket::new(NETLINK_NETFILTER).map_err(MonitorError::Subscribe)?;
         sock.bind(&SocketAddr::new(0, 0))
@@ -96,7 +98,7 @@ impl Monitor {
             table: table.into(),
             own_ports: Vec::new(),
             pending: Vec::new(),
-            ready: Vec::new(),
+            ready: VecDeque::new(),
             rbuf,
         })
     }
@@ -114,8 +116,8 @@ impl Monitor {
     ) -> Result<Option<Change>, MonitorError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            if !self.ready.is_empty() {
-                return Ok(Some(self.ready.remove(0)));
+            if let Some(change) = self.ready.pop_front() {
+                return Ok(Some(change));
             }
             let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if wait == Some(Duration::ZERO) || !self.poll(wait)? {
@@ -159,7 +161,7 @@ impl Monitor {
             process: None,
             ours: false,
         };
-        self.ready.push(change);
+        self.ready.push_back(change);
     }
 
     fn absorb(&mut self, n: usize) {
@@ -221,7 +223,7 @@ impl Monitor {
         }
         change.events = self.pending.drain(..).map(|(e, _)| e).collect();
         change.ours = self.own_ports.contains(&port_id);
-        self.ready.push(change);
+        self.ready.push_back(change);
     }
 }
 
