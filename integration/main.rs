@@ -8,3 +8,4 @@ mod nft_cli;
 mod nft_dump;
 mod nft_monitor;
 mod nft_traffic;
+mod test_filter;
