@@ -6,6 +6,10 @@
 //! notification carries the netlink port id of the socket that sent the
 //! transaction, which is how we tell our own transactions from others':
 //! register our sockets with [`Monitor::add_own_port`].
+//!
+//! Every element we add produces a notification too: a very large batch of
+//! bans can overflow the subscription's buffer. The kernel then reports
+//! ENOBUFS, which comes out as [`ObjectEvent::Lost`]: re-read the ruleset.
 
 use std::collections::VecDeque;
 use std::io;
