@@ -341,3 +341,19 @@ fn errors_name_the_address_the_set_and_the_cause() {
         assert_eq!(nft.list("absent", None).unwrap(), None);
     });
 }
+
+#[test]
+fn teardown_removes_only_our_table_and_is_idempotent() {
+    let Some(ns) = NetNs::new("teardown") else {
+        return;
+    };
+    ns.sh(&["nft", "add", "table", "inet", "other"]);
+    ns.run(|| {
+        let mut nft = open_with(&sshd_only());
+        nft.teardown().expect("teardown");
+        nft.teardown().expect("teardown of an absent table");
+        assert_eq!(nft.list("portcullis", None).unwrap(), None);
+    });
+    let text = ns.sh(&["nft", "list", "tables"]);
+    assert_eq!(text.trim(), "table inet other");
+}
