@@ -63,20 +63,29 @@ fn sort(elements: &mut [Element]) {
     });
 }
 
+/// One `--json` item, fields in this order.
+#[derive(serde::Serialize)]
+struct JsonBan<'a> {
+    jail: &'a str,
+    address: String,
+    timeout_ms: Option<u64>,
+    expires_ms: Option<u64>,
+}
+
 fn write_json(out: &mut impl Write, elements: &[Element]) -> io::Result<()> {
+    if elements.is_empty() {
+        return out.write_all(b"[]\n");
+    }
     let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as u64);
     out.write_all(b"[")?;
     for (i, e) in elements.iter().enumerate() {
-        let item = serde_json::json!({
-            "jail": e.jail,
-            "address": e.network.to_string(),
-            "timeout_ms": ms(e.timeout),
-            "expires_ms": ms(e.expires),
-        });
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        out.write_all(b"\n  ")?;
+        let item = JsonBan {
+            jail: &e.jail,
+            address: e.network.to_string(),
+            timeout_ms: ms(e.timeout),
+            expires_ms: ms(e.expires),
+        };
+        out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
         serde_json::to_writer(&mut *out, &item)?;
     }
     out.write_all(b"\n]\n")

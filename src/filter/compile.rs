@@ -373,10 +373,10 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
     match DatePattern::parse(&item.text) {
         Ok(pattern) => pattern,
         Err(e) => {
-            problems.push(item.file.error(
-                item.span,
-                format!("filter {}: bad date pattern: {e}", def.name),
-            ));
+            problems.push(
+                item.file
+                    .error(item.span, format!("filter {}: {e}", def.name)),
+            );
             DatePattern::Auto
         }
     }

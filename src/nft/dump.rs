@@ -297,7 +297,7 @@ fn addr_value(addr: IpAddr) -> u128 {
 
 /// The network from `start` to the first end above it (to the top of the
 /// address space if none), when that range is a prefix; else the host.
-fn network_to(start: IpAddr, ends: &[u128]) -> Network {
+pub(crate) fn network_to(start: IpAddr, ends: &[u128]) -> Network {
     let bits: u32 = if start.is_ipv4() { 32 } else { 128 };
     let s = addr_value(start);
     let end = ends.get(ends.partition_point(|&e| e <= s)).copied();

@@ -8,8 +8,8 @@
 //! date followed by another digit, so `21:59:591` is not a time.
 
 use super::bytes::{
-    am_pm, fixed, hms, hour_24, is_byte, is_digit, is_weekday_abbr, month_abbr, offset, one_or_two,
-    opt_fraction,
+    am_pm, fixed, hms, hour_24, is_alnum, is_byte, is_digit, is_weekday_abbr, month_abbr, offset,
+    one_or_two, opt_fraction,
 };
 use super::civil::Civil;
 
@@ -264,8 +264,58 @@ fn iso_fraction_and_offset(b: &[u8], seconds_end: usize, mut c: Civil) -> Option
     hit(c, p)
 }
 
-#[inline]
+#[inline(always)]
 fn day_month_name(b: &[u8], i: usize) -> Option<Hit> {
+    day_month_name_web(b, i).or_else(|| day_month_name_any(b, i))
+}
+
+/// Two digits at `s[k]`, `s[k + 1]` of a fixed-size window.
+#[inline(always)]
+fn d2<const N: usize>(s: &[u8; N], k: usize) -> Option<u32> {
+    let (hi, lo) = (s[k].wrapping_sub(b'0'), s[k + 1].wrapping_sub(b'0'));
+    (hi < 10 && lo < 10).then_some(u32::from(hi) * 10 + u32::from(lo))
+}
+
+/// The web servers' shape on fixed offsets, `23/Jan/2005:21:59:59`, with
+/// ` +0100` or nothing after it; anything else goes to the general reader.
+#[inline(always)]
+fn day_month_name_web(b: &[u8], i: usize) -> Option<Hit> {
+    let s: &[u8; 21] = b.get(i..i + 21)?.try_into().ok()?;
+    if s[2] != b'/' || s[6] != b'/' || s[11] != b':' || s[14] != b':' || s[17] != b':' {
+        return None;
+    }
+    if s[20].is_ascii_digit() || s[20] == b'.' {
+        return None;
+    }
+    let (day, year) = (d2(s, 0)?, d2(s, 7)? * 100 + d2(s, 9)?);
+    let time = (d2(s, 12)?, d2(s, 15)?, d2(s, 18)?);
+    if time.0 > 23 || time.1 > 59 || time.2 > 59 {
+        return None;
+    }
+    let time = (time.0 as u8, time.1 as u8, time.2 as u8);
+    let mut c = civil(Some(year as i32), month_abbr(s, 3)?, day, time, 0)?;
+    let mut end = i + 20;
+    if s[20] == b' ' {
+        match b.get(end + 1) {
+            Some(b'+' | b'-') => {
+                let z: &[u8; 6] = b.get(end + 1..end + 7)?.try_into().ok()?;
+                let (hh, mm) = (d2(z, 1)?, d2(z, 3)?);
+                if is_alnum(b, end + 6) || hh > 25 || mm > 59 {
+                    return None;
+                }
+                let secs = (hh * 3_600 + mm * 60) as i32;
+                c.offset = Some(if z[0] == b'-' { -secs } else { secs });
+                end += 6;
+            }
+            Some(b'Z' | b'U' | b'G') => return None,
+            _ => {}
+        }
+    }
+    hit(c, end)
+}
+
+#[inline]
+fn day_month_name_any(b: &[u8], i: usize) -> Option<Hit> {
     let (day, p) = one_or_two(b, i)?;
     let sep = *b.get(p)?;
     if !matches!(sep, b'-' | b'/') || !is_byte(b, p + 4, sep) {

@@ -167,6 +167,18 @@ fn day_month_name() {
         "2005-01-23T20:59:59Z",
         "23/Jan/2005:21:59:59",
     );
+    // Off the fast path's shape: the general reader.
+    let line = "23/Jan/2005:21:59:59 +01:00] x";
+    assert_date(line, "2005-01-23T20:59:59Z", "23/Jan/2005:21:59:59 +01:00");
+    let line = "23/Jan/2005:21:59:59 UTC x";
+    assert_date(line, "2005-01-23T21:59:59Z", "23/Jan/2005:21:59:59 UTC");
+    let line = "x 23/Jan/2005:21:59:59 +0100";
+    assert_date(line, "2005-01-23T20:59:59Z", "23/Jan/2005:21:59:59 +0100");
+    let line = "3/Jan/2005:21:59:59 +0100 x";
+    assert_date(line, "2005-01-03T20:59:59Z", "3/Jan/2005:21:59:59 +0100");
+    let line = "23/Jan/2005:21:59:59 +01001 x";
+    assert_date(line, "2005-01-23T20:59:59Z", "23/Jan/2005:21:59:59");
+    assert_eq!(find("23/Jan/2005:21:59:591 x"), None);
     assert_date(
         "23-Jan-2005 21:59:59.123 client x",
         "2005-01-23T20:59:59.123Z",
