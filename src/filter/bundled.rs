@@ -8,12 +8,30 @@ const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../kdl-config/filters/common.kdl"),
     ),
     ("sshd", include_str!("../../kdl-config/filters/sshd.kdl")),
-    ("pam-generic", include_str!("../../kdl-config/filters/pam-generic.kdl")),
-    ("recidive", include_str!("../../kdl-config/filters/recidive.kdl")),
-    ("vsftpd", include_str!("../../kdl-config/filters/vsftpd.kdl")),
-    ("proftpd", include_str!("../../kdl-config/filters/proftpd.kdl")),
-    ("courier-auth", include_str!("../../kdl-config/filters/courier-auth.kdl")),
-    ("named-refused", include_str!("../../kdl-config/filters/named-refused.kdl")),
+    (
+        "pam-generic",
+        include_str!("../../kdl-config/filters/pam-generic.kdl"),
+    ),
+    (
+        "recidive",
+        include_str!("../../kdl-config/filters/recidive.kdl"),
+    ),
+    (
+        "vsftpd",
+        include_str!("../../kdl-config/filters/vsftpd.kdl"),
+    ),
+    (
+        "proftpd",
+        include_str!("../../kdl-config/filters/proftpd.kdl"),
+    ),
+    (
+        "courier-auth",
+        include_str!("../../kdl-config/filters/courier-auth.kdl"),
+    ),
+    (
+        "named-refused",
+        include_str!("../../kdl-config/filters/named-refused.kdl"),
+    ),
 ];
 
 /// The text of bundled filter `name`.
