@@ -2,3 +2,4 @@
 //! network namespaces), the real `portcullis` binary.
 
 mod common;
+mod filters;

@@ -1,0 +1,156 @@
+//! The bundled filters on small sample logs (`integration/samples/`),
+//! written for these tests (not fail2ban's), run through the real binary
+//! with `test-filter --json`: which lines fail, and on which address.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::common::portcullis_bin;
+
+/// "Now" of every sample: the samples' syslog dates are Nov 20, 2026.
+const NOW: &str = "2026-11-21T00:00:00+00:00";
+
+fn sample(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("integration/samples")
+        .join(format!("{name}.log"))
+}
+
+/// Runs `test-filter FILTER samples/SAMPLE.log --json` with `extra` options
+/// and returns the JSON objects it printed.
+fn run_filter(filter: &str, sample_name: &str, extra: &[&str]) -> Vec<serde_json::Value> {
+    let output = Command::new(portcullis_bin())
+        .arg("test-filter")
+        .arg(filter)
+        .arg(sample(sample_name))
+        .args(["--json", "--now", NOW, "--timezone", "UTC"])
+        .args(extra)
+        .output()
+        .expect("portcullis runs");
+    assert!(
+        output.status.success(),
+        "test-filter {filter} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("JSON is UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
+
+/// (line, host) of every failure `filter` finds in its sample.
+fn failures(filter: &str, extra: &[&str]) -> Vec<(u64, String)> {
+    run_filter(filter, filter, extra)
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().expect("line"),
+                f["host"].as_str().expect("host").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn expect(pairs: &[(u64, &str)]) -> Vec<(u64, String)> {
+    pairs.iter().map(|(l, h)| (*l, h.to_string())).collect()
+}
+
+#[test]
+fn sshd_sample() {
+    assert_eq!(
+        failures("sshd", &[]),
+        expect(&[
+            (1, "203.0.113.45"),
+            (2, "203.0.113.45"),
+            (4, "198.51.100.23"),
+            (5, "198.51.100.23"),
+            (7, "192.0.2.77"),
+            (11, "2001:db8:4::17"),
+        ])
+    );
+    // ddos: the invalid user's connection closed before authentication.
+    let ddos = failures("sshd", &["--mode", "ddos"]);
+    assert!(ddos.contains(&(3, "203.0.113.45".to_string())), "{ddos:?}");
+}
+
+#[test]
+fn sshd_sample_captures_user() {
+    let found = run_filter("sshd", "sshd", &[]);
+    assert_eq!(found[0]["captures"]["user"], "oracle");
+    assert_eq!(found[4]["captures"]["user"], "x from 10.9.9.9 port 1 ssh2");
+    assert_eq!(found[5]["captures"]["user"], "backup");
+}
+
+#[test]
+fn pam_generic_sample() {
+    assert_eq!(
+        failures("pam-generic", &[]),
+        expect(&[
+            (1, "203.0.113.8"),
+            (3, "198.51.100.9"),
+            (4, "2001:db8::42"),
+            (6, "203.0.113.99"),
+        ])
+    );
+}
+
+#[test]
+fn recidive_sample() {
+    assert_eq!(
+        failures("recidive", &[]),
+        expect(&[(1, "203.0.113.7"), (3, "2001:db8::7"), (6, "192.0.2.33")])
+    );
+}
+
+#[test]
+fn vsftpd_sample() {
+    assert_eq!(
+        failures("vsftpd", &[]),
+        expect(&[
+            (1, "203.0.113.61"),
+            (3, "198.51.100.62"),
+            (4, "203.0.113.63"),
+            (5, "2001:db8::64"),
+        ])
+    );
+}
+
+#[test]
+fn proftpd_sample() {
+    assert_eq!(
+        failures("proftpd", &[]),
+        expect(&[
+            (1, "203.0.113.71"),
+            (2, "198.51.100.72"),
+            (3, "192.0.2.73"),
+            (4, "192.0.2.73"),
+            (6, "203.0.113.75"),
+        ])
+    );
+}
+
+#[test]
+fn courier_auth_sample() {
+    assert_eq!(
+        failures("courier-auth", &[]),
+        expect(&[
+            (1, "203.0.113.81"),
+            (2, "198.51.100.82"),
+            (4, "203.0.113.84")
+        ])
+    );
+}
+
+#[test]
+fn named_refused_sample() {
+    assert_eq!(
+        failures("named-refused", &[]),
+        expect(&[
+            (1, "203.0.113.91"),
+            (2, "198.51.100.92"),
+            (4, "2001:db8::94"),
+            (5, "203.0.113.95"),
+        ])
+    );
+}
