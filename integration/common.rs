@@ -8,3 +8,133 @@ use std::path::PathBuf;
 pub fn portcullis_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_portcullis"))
 }
+
+/// A throwaway network namespace (`ip netns add`), deleted on drop. Tests
+/// that touch the kernel's ruleset run only inside one of these.
+pub struct NetNs {
+    pub name: String,
+}
+
+impl NetNs {
+    /// A fresh namespace with loopback up, or `None` after printing why the
+    /// calling test skips (not root, no `ip`, namespaces unavailable).
+    pub fn new(test: &str) -> Option<NetNs> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!(
+                "SKIP {test}: needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to create a network namespace"
+            );
+            return None;
+        }
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("pcx-{}-{n}", std::process::id());
+        match std::process::Command::new("ip")
+            .args(["netns", "add", &name])
+            .output()
+        {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => {
+                eprintln!(
+                    "SKIP {test}: `ip netns add` failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+                return None;
+            }
+            Err(e) => {
+                eprintln!("SKIP {test}: cannot run `ip` (iproute2): {e}");
+                return None;
+            }
+        }
+        let ns = NetNs { name };
+        ns.sh(&["ip", "link", "set", "lo", "up"]);
+        Some(ns)
+    }
+
+    /// Runs `f` on a new thread that has entered this namespace (setns is
+    /// per thread for network namespaces), and returns its result.
+    pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        let path = format!("/run/netns/{}", self.name);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let file = std::fs::File::open(&path).expect("open the namespace file");
+                use std::os::fd::AsRawFd;
+                // SAFETY: a valid namespace fd; affects only this thread.
+                let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+                assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+                f()
+            })
+            .join()
+            .expect("the thread in the namespace panicked")
+        })
+    }
+
+    /// Runs a command inside the namespace (`ip netns exec`).
+    pub fn exec(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new("ip")
+            .args(["netns", "exec", &self.name])
+            .args(args)
+            .output()
+            .expect("run ip netns exec")
+    }
+
+    /// Like [`NetNs::exec`], panicking with stderr unless it succeeds; returns stdout.
+    pub fn sh(&self, args: &[&str]) -> String {
+        let out = self.exec(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// `nft -j list table inet <table>` parsed, with handles removed.
+    pub fn nft_json(&self, table: &str) -> serde_json::Value {
+        let text = self.sh(&["nft", "-j", "list", "table", "inet", table]);
+        let mut value: serde_json::Value = serde_json::from_str(&text).expect("nft -j prints JSON");
+        strip_handles(&mut value);
+        value
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+/// Removes "handle" keys and the metainfo object (they vary between runs).
+pub fn strip_handles(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.remove("handle");
+            map.values_mut().for_each(strip_handles);
+        }
+        serde_json::Value::Array(items) => {
+            items.retain(|i| i.get("metainfo").is_none());
+            items.iter_mut().for_each(strip_handles);
+        }
+        _ => {}
+    }
+}
+
+/// Polls `check` until it returns `Some` or `deadline` passes.
+pub fn poll_until<T>(
+    deadline: std::time::Duration,
+    mut check: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    let end = std::time::Instant::now() + deadline;
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if std::time::Instant::now() > end {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

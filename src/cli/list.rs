@@ -1,6 +1,14 @@
-//! `portcullis list`: reads the kernel's sets directly.
+//! `portcullis list`: reads the kernel's sets directly over netlink, no
+//! daemon needed. Per jail, each banned address with its timeout and time
+//! left, soonest expiry first (permanent bans last), then totals.
 
+use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
+use std::time::Duration;
+
+use miette::{Context, IntoDiagnostic};
+
+use crate::nft::{Element, Nft};
 
 /// Arguments of `portcullis list`.
 #[derive(Debug, clap::Args)]
@@ -15,6 +23,176 @@ pub struct Args {
     pub table: String,
 }
 
-pub fn run(_args: Args) -> miette::Result<ExitCode> {
-    miette::bail!("portcullis list: not implemented yet")
+pub fn run(args: Args) -> miette::Result<ExitCode> {
+    let mut nft = Nft::open().into_diagnostic()?;
+    let Some(mut elements) = nft
+        .list(&args.table, args.jail.as_deref())
+        .into_diagnostic()?
+    else {
+        eprintln!(
+            "no table inet {}: nothing is banned (is the daemon running?)",
+            args.table
+        );
+        if args.json {
+            println!("[]");
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    sort(&mut elements);
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    if args.json {
+        write_json(&mut out, &elements)
+    } else {
+        write_table(&mut out, &elements)
+    }
+    .and_then(|()| out.flush())
+    .into_diagnostic()
+    .wrap_err("cannot write the listing")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// By jail, then soonest expiry first, permanent last, then address.
+fn sort(elements: &mut [Element]) {
+    elements.sort_by(|a, b| {
+        let key = |e: &Element| (e.expires.is_none(), e.expires);
+        a.jail
+            .cmp(&b.jail)
+            .then(key(a).cmp(&key(b)))
+            .then(a.network.cmp(&b.network))
+    });
+}
+
+fn write_json(out: &mut impl Write, elements: &[Element]) -> io::Result<()> {
+    let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as u64);
+    out.write_all(b"[")?;
+    for (i, e) in elements.iter().enumerate() {
+        let item = serde_json::json!({
+            "jail": e.jail,
+            "address": e.network.to_string(),
+            "timeout_ms": ms(e.timeout),
+            "expires_ms": ms(e.expires),
+        });
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(b"\n  ")?;
+        serde_json::to_writer(&mut *out, &item)?;
+    }
+    out.write_all(b"\n]\n")
+}
+
+fn write_table(out: &mut impl Write, elements: &[Element]) -> io::Result<()> {
+    let mut jails = 0;
+    for chunk in elements.chunk_by(|a, b| a.jail == b.jail) {
+        jails += 1;
+        let jail = &chunk[0].jail;
+        writeln!(out, "{jail}: {} banned", chunk.len())?;
+        writeln!(
+            out,
+            "  {:<42} {:>12} {:>12}",
+            "ADDRESS", "TIMEOUT", "TIME LEFT"
+        )?;
+        for e in chunk {
+            let address = e.network.to_string();
+            writeln!(
+                out,
+                "  {address:<42} {:>12} {:>12}",
+                human(e.timeout),
+                human(e.expires)
+            )?;
+        }
+    }
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    writeln!(
+        out,
+        "total: {} banned in {jails} jail{}",
+        elements.len(),
+        s(jails)
+    )
+}
+
+/// `1h2m3s`, `850ms`, or `permanent`.
+pub fn human(d: Option<Duration>) -> String {
+    let Some(d) = d else {
+        return "permanent".to_string();
+    };
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.subsec_millis());
+    }
+    let (days, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    let mut text = String::new();
+    for (value, unit) in [(days, "d"), (h, "h"), (m, "m"), (s, "s")] {
+        if value > 0 {
+            text.push_str(&format!("{value}{unit}"));
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nft::Network;
+
+    fn element(jail: &str, addr: &str, expires_s: Option<u64>) -> Element {
+        Element {
+            jail: jail.into(),
+            network: Network::host(addr.parse().unwrap()),
+            timeout: expires_s.map(|_| Duration::from_secs(600)),
+            expires: expires_s.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn soonest_expiry_first_permanent_last() {
+        let mut v = vec![
+            element("sshd", "192.0.2.1", None),
+            element("sshd", "192.0.2.2", Some(500)),
+            element("nginx", "192.0.2.3", Some(900)),
+            element("sshd", "192.0.2.4", Some(20)),
+        ];
+        sort(&mut v);
+        let order: Vec<String> = v.iter().map(|e| e.network.to_string()).collect();
+        assert_eq!(order, ["192.0.2.3", "192.0.2.4", "192.0.2.2", "192.0.2.1"]);
+    }
+
+    #[test]
+    fn table_output_has_totals() {
+        let v = vec![
+            element("sshd", "192.0.2.4", Some(20)),
+            element("sshd", "2001:db8::1", None),
+        ];
+        let mut out = Vec::new();
+        write_table(&mut out, &v).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("sshd: 2 banned\n"), "{text}");
+        assert!(
+            text.contains("192.0.2.4") && text.contains("10m") && text.contains("20s"),
+            "{text}"
+        );
+        assert!(text.contains("permanent"), "{text}");
+        assert!(text.ends_with("total: 2 banned in 1 jail\n"), "{text}");
+    }
+
+    #[test]
+    fn json_uses_null_for_permanent() {
+        let v = vec![element("sshd", "2001:db8::1", None)];
+        let mut out = Vec::new();
+        write_json(&mut out, &v).unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::json!([{"jail": "sshd", "address": "2001:db8::1", "timeout_ms": null, "expires_ms": null}])
+        );
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human(Some(Duration::from_secs(3723))), "1h2m3s");
+        assert_eq!(human(Some(Duration::from_millis(850))), "850ms");
+        assert_eq!(human(Some(Duration::from_secs(86_400 * 2))), "2d");
+        assert_eq!(human(None), "permanent");
+    }
 }

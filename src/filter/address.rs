@@ -53,15 +53,23 @@ pub fn identify(
 /// decimal 192.30.0.6, as syslog daemons print them), each at most 255.
 pub fn parse_ipv4(text: &str) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = text.split('.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
+    let mut bytes = text.bytes();
+    for (n, octet) in octets.iter_mut().enumerate() {
+        let (mut value, mut digits) = (0u16, 0);
+        loop {
+            match bytes.next() {
+                Some(b @ b'0'..=b'9') if digits < 3 => {
+                    value = value * 10 + u16::from(b - b'0');
+                    digits += 1;
+                }
+                Some(b'.') if n < 3 && digits > 0 => break,
+                None if n == 3 && digits > 0 => break,
+                _ => return None,
+            }
         }
-        *octet = part.parse::<u16>().ok().filter(|v| *v <= 255)? as u8;
+        *octet = u8::try_from(value).ok()?;
     }
-    parts.next().is_none().then(|| Ipv4Addr::from(octets))
+    Some(Ipv4Addr::from(octets))
 }
 
 #[cfg(test)]

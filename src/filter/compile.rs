@@ -7,8 +7,11 @@
 //! UTF-8 costs nothing and cannot fail a match it should not.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex_automata::nfa::thompson::NFA;
+use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
 use crate::filter::date::DatePattern;
@@ -45,17 +48,44 @@ pub enum LogType {
 #[derive(Debug, Clone)]
 pub struct CompiledRegex {
     pub regex: Regex,
+    /// The same regex as a bounded backtracker: once a `RegexSet` has said
+    /// that a line matches, this takes the captures without the second
+    /// search the `Regex` would start with.
+    pub backtrack: Option<BoundedBacktracker>,
     pub groups: GroupMap,
     /// The regex as written in the filter, for reports.
     pub source: String,
 }
+
+/// The prefix (fail2ban's prefregex) in two forms.
+///
+/// Most prefixes end in `<F-CONTENT>.+</F-CONTENT>$`: the content is simply
+/// the rest of the line. Matching only the part before it (the head) and
+/// taking the rest as content gives the same result (leftmost-first
+/// semantics: the head chooses as it would inside the full regex, unless it
+/// would swallow the whole line, and then the full regex decides) and is
+/// several times cheaper, as the captures engine then walks only the
+/// prefix, not the whole line.
+#[derive(Debug, Clone)]
+pub struct Prefix {
+    pub full: CompiledRegex,
+    pub head: Option<CompiledRegex>,
+    /// The head is `^<F-MLFID>...</F-MLFID>` with no other capture: its
+    /// match is the connection id, and no captures need to be taken.
+    pub head_is_mlfid: bool,
+    /// The name `mlfid`, for the span the fast form records.
+    pub mlfid_name: Arc<str>,
+}
+
+/// The suffix that lets a prefix use the fast form.
+const CONTENT_TAIL: &str = "<F-CONTENT>.+</F-CONTENT>$";
 
 /// A filter ready to run.
 #[derive(Debug, Clone)]
 pub struct CompiledFilter {
     pub name: String,
     pub logtype: LogType,
-    pub prefix: Option<CompiledRegex>,
+    pub prefix: Option<Prefix>,
     pub fails: Vec<CompiledRegex>,
     /// All fail regexes at once: one pass tells which ones can match.
     pub fail_set: RegexSet,
@@ -94,6 +124,15 @@ impl CompiledFilter {
         let active: Vec<&Item> = def.items.iter().filter(|i| is_active(i, &values)).collect();
         let defines = Defines::new(&active);
         let mut problems = def.problems.clone();
+        let prefix = active
+            .iter()
+            .rev()
+            .find(|i| i.kind == ItemKind::Prefix)
+            .and_then(|i| {
+                compile_prefix(def, i, &defines)
+                    .map_err(|p| problems.push(p))
+                    .ok()
+            });
         let mut compile = |kind: ItemKind| -> Vec<CompiledRegex> {
             active
                 .iter()
@@ -105,7 +144,6 @@ impl CompiledFilter {
                 })
                 .collect()
         };
-        let prefix = compile(ItemKind::Prefix).pop();
         let fails = compile(ItemKind::Fail);
         let ignores = compile(ItemKind::Ignore);
         let date = date_pattern(def, &active, &mut problems);
@@ -231,27 +269,66 @@ impl<'a> Defines<'a> {
     }
 }
 
+fn compile_prefix(def: &FilterDef, item: &Item, defines: &Defines) -> Result<Prefix, KdlProblem> {
+    let full = compile_item(def, item, defines)?;
+    let mlfid_name = Arc::from("mlfid");
+    let text = defines.substitute(&item.text, 0).unwrap_or_default();
+    let Some(head_text) = text
+        .strip_suffix(CONTENT_TAIL)
+        .filter(|_| def.maxlines == 1)
+    else {
+        return Ok(Prefix {
+            full,
+            head: None,
+            head_is_mlfid: false,
+            mlfid_name,
+        });
+    };
+    let mlfid_inner = head_text
+        .strip_prefix("^<F-MLFID>")
+        .and_then(|t| t.strip_suffix("</F-MLFID>"))
+        .filter(|inner| !inner.contains("<F-"));
+    let (head_text, head_is_mlfid) = match mlfid_inner {
+        Some(inner) => (format!("^(?:{inner})"), true),
+        None => (head_text.to_string(), false),
+    };
+    let head = compile_text(def, item, &head_text)?;
+    Ok(Prefix {
+        full,
+        head: Some(head),
+        head_is_mlfid,
+        mlfid_name,
+    })
+}
+
 fn compile_item(
     def: &FilterDef,
     item: &Item,
     defines: &Defines,
 ) -> Result<CompiledRegex, KdlProblem> {
+    let text = defines
+        .substitute(&item.text, 0)
+        .map_err(|reason| problem(def, item, reason))?;
+    compile_text(def, item, &text)
+}
+
+fn problem(def: &FilterDef, item: &Item, reason: String) -> KdlProblem {
     let what = match item.kind {
         ItemKind::Prefix => "prefix",
         ItemKind::Ignore => "ignore regex",
         _ => "fail regex",
     };
-    let problem = |reason: String| {
-        item.file.error(
-            item.span,
-            format!(
-                "filter {}: {what} {:?} does not compile: {reason}",
-                def.name, item.text
-            ),
-        )
-    };
-    let text = defines.substitute(&item.text, 0).map_err(problem)?;
-    let expanded = tags::expand(&text).map_err(|e| problem(e.to_string()))?;
+    let message = format!(
+        "filter {}: {what} {:?} does not compile: {reason}",
+        def.name, item.text
+    );
+    item.file.error(item.span, message)
+}
+
+/// Expands tags in `text` (definitions already substituted) and compiles it.
+fn compile_text(def: &FilterDef, item: &Item, text: &str) -> Result<CompiledRegex, KdlProblem> {
+    let problem = |reason: String| problem(def, item, reason);
+    let expanded = tags::expand(text).map_err(|e| problem(e.to_string()))?;
     let regex = RegexBuilder::new(&expanded)
         .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
@@ -260,9 +337,25 @@ fn compile_item(
     let groups = GroupMap::new(regex.capture_names());
     Ok(CompiledRegex {
         regex,
+        backtrack: backtracker(&expanded),
         groups,
         source: item.text.clone(),
     })
+}
+
+/// The backtracker for `pattern`, compiled as the `Regex` is (bytes, no
+/// Unicode), so that group indices agree. `None` if it cannot be built; the
+/// `Regex` then takes the captures.
+fn backtracker(pattern: &str) -> Option<BoundedBacktracker> {
+    let syntax = regex_automata::util::syntax::Config::new()
+        .unicode(false)
+        .utf8(false);
+    let nfa = NFA::compiler()
+        .syntax(syntax)
+        .configure(NFA::config().nfa_size_limit(Some(REGEX_SIZE_LIMIT)))
+        .build(pattern)
+        .ok()?;
+    BoundedBacktracker::new_from_nfa(nfa).ok()
 }
 
 fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> RegexSet {

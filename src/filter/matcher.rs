@@ -1,21 +1,26 @@
 //! The per-line hot path: date, prefix, fail regexes, ignore regexes,
 //! multi-line merge, failure id. One [`Matcher`] per jail and source; it
-//! keeps its buffers between lines so that a line that matches nothing
-//! allocates nothing.
+//! keeps its buffers between lines, so a line that matches nothing
+//! allocates nothing, and captures are kept as spans of the line until a
+//! failure needs them as text.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use regex::bytes::CaptureLocations;
+use regex_automata::nfa::thompson::backtrack;
+use regex_automata::util::captures::Captures;
+use regex_automata::{Anchored, Input};
 
 use crate::filter::Failure;
 use crate::filter::address;
-use crate::filter::compile::{CompiledFilter, CompiledRegex, LogType};
+use crate::filter::compile::{CompiledFilter, CompiledRegex, LogType, Prefix};
 use crate::filter::date::DateParser;
-use crate::filter::multiline::{Groups, LineMatch, MultiLine, Record};
+use crate::filter::multiline::{LineMatch, MultiLine, text};
 
 /// Captures that steer the engine and are not reported.
 const INTERNAL: [&str; 9] = [
@@ -58,6 +63,9 @@ pub struct MatchStats {
     pub per_regex: Vec<u64>,
 }
 
+/// Spans of captured groups in the haystack, by name.
+type Spans = Vec<(Arc<str>, Range<usize>)>;
+
 /// Runs one compiled filter over a stream of lines.
 #[derive(Debug)]
 pub struct Matcher {
@@ -70,35 +78,65 @@ pub struct Matcher {
     /// The last `maxlines` lines, for filters that match across lines.
     window: VecDeque<Vec<u8>>,
     joined: Vec<u8>,
-    prefix_locs: Option<CaptureLocations>,
-    fail_locs: Vec<CaptureLocations>,
-    set_hits: Vec<bool>,
+    scratch: Scratch,
     pub stats: MatchStats,
+}
+
+/// Buffers reused from line to line.
+#[derive(Debug)]
+struct Scratch {
+    prefix_locs: Option<CaptureLocations>,
+    head_locs: Option<CaptureLocations>,
+    fail_locs: Vec<CaptureLocations>,
+    /// Backtracker state per fail regex (see `CompiledRegex::backtrack`).
+    fail_bt: Vec<Option<(backtrack::Cache, Captures)>>,
+    set_hits: Vec<bool>,
+    spans: Spans,
 }
 
 impl Matcher {
     /// `zone` reads dates that carry no zone; `now` anchors year inference
     /// and is the time of journal lines.
     pub fn new(filter: Arc<CompiledFilter>, zone: TimeZone, now: Timestamp) -> Matcher {
-        let dates = DateParser::new(zone, now, filter.date.clone());
-        Matcher {
-            prefix_locs: filter.prefix.as_ref().map(|p| p.regex.capture_locations()),
+        let scratch = Scratch {
+            prefix_locs: filter
+                .prefix
+                .as_ref()
+                .map(|p| p.full.regex.capture_locations()),
+            head_locs: filter
+                .prefix
+                .as_ref()
+                .and_then(|p| p.head.as_ref())
+                .map(|h| h.regex.capture_locations()),
             fail_locs: filter
                 .fails
                 .iter()
                 .map(|f| f.regex.capture_locations())
                 .collect(),
+            fail_bt: filter
+                .fails
+                .iter()
+                .map(|f| {
+                    f.backtrack
+                        .as_ref()
+                        .map(|bt| (bt.create_cache(), bt.create_captures()))
+                })
+                .collect(),
             set_hits: vec![false; filter.fails.len()],
+            spans: Spans::new(),
+        };
+        Matcher {
+            dates: DateParser::new(zone, now, filter.date.clone()),
             stats: MatchStats {
                 per_regex: vec![0; filter.fails.len()],
                 ..MatchStats::default()
             },
-            dates,
             last_time: None,
             multiline: MultiLine::default(),
             line: Vec::new(),
             window: VecDeque::new(),
             joined: Vec::new(),
+            scratch,
             filter,
         }
     }
@@ -133,60 +171,60 @@ impl Matcher {
 
     fn process_inner(&mut self, number: u64, raw: &[u8], now: Timestamp) -> Outcome {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let text = String::from_utf8_lossy(raw);
-        let Some(time) = self.cut_date(&text, now) else {
+        let Some(time) = self.cut_date(raw, now) else {
             return Outcome::NoDate;
         };
-        let filter = Arc::clone(&self.filter);
+        if self.filter.maxlines > 1 {
+            self.push_window();
+        }
+        let filter = &*self.filter;
         let hay: &[u8] = if filter.maxlines > 1 {
-            self.push_window(filter.maxlines);
             &self.joined
         } else {
             &self.line
         };
-        let (content, prefix_groups) = match (&filter.prefix, &mut self.prefix_locs) {
-            (Some(prefix), Some(locs)) => {
-                if prefix.regex.captures_read(locs, hay).is_none() {
-                    return Outcome::Missed;
-                }
-                let content = group_span(prefix, locs, "content").map_or(hay, |(s, e)| &hay[s..e]);
-                (content, collect_groups(prefix, locs, hay))
-            }
-            _ => (hay, Groups::new()),
+        let scratch = &mut self.scratch;
+        scratch.spans.clear();
+        let content = match &filter.prefix {
+            Some(prefix) => match match_prefix(prefix, scratch, hay) {
+                Some(content) => content,
+                None => return Outcome::Missed,
+            },
+            None => 0..hay.len(),
         };
+        let body = &hay[content.clone()];
         if !filter
             .fail_set
-            .matches_read_at(&mut self.set_hits, content, 0)
+            .matches_read_at(&mut scratch.set_hits, body, 0)
         {
             return Outcome::Missed;
         }
-        if filter.ignore_set.is_match(content) {
+        if filter.ignore_set.is_match(body) {
             return Outcome::Ignored;
         }
-        for index in 0..filter.fails.len() {
-            if !self.set_hits[index] {
-                continue;
-            }
-            let fail = &filter.fails[index];
-            let locs = &mut self.fail_locs[index];
-            if fail.regex.captures_read(locs, content).is_none() {
-                continue;
-            }
-            self.stats.per_regex[index] += 1;
-            let mut groups = prefix_groups.clone();
-            for (name, value) in collect_groups(fail, locs, content) {
-                set_group(&mut groups, name, value);
-            }
-            if filter.maxlines > 1 {
-                self.window.clear();
-            }
-            return self.conclude(number, groups, time);
+        let Some(index) = (0..filter.fails.len()).find(|&i| {
+            scratch.set_hits[i] && capture_fail(&filter.fails[i], scratch, i, body, content.start)
+        }) else {
+            return Outcome::Missed;
+        };
+        self.stats.per_regex[index] += 1;
+        let outcome = conclude(&mut self.multiline, number, hay, &mut scratch.spans, time);
+        if filter.maxlines > 1 {
+            self.window.clear();
         }
-        Outcome::Missed
+        outcome
     }
 
     /// Finds the line's date and copies the rest of the line into `self.line`.
-    fn cut_date(&mut self, text: &str, now: Timestamp) -> Option<Timestamp> {
+    fn cut_date(&mut self, raw: &[u8], now: Timestamp) -> Option<Timestamp> {
+        let lossy;
+        let text = match std::str::from_utf8(raw) {
+            Ok(text) => text,
+            Err(_) => {
+                lossy = String::from_utf8_lossy(raw);
+                &*lossy
+            }
+        };
         self.line.clear();
         let found = self.dates.find(text);
         match &found {
@@ -205,8 +243,8 @@ impl Matcher {
         self.last_time
     }
 
-    fn push_window(&mut self, maxlines: usize) {
-        let mut slot = if self.window.len() >= maxlines {
+    fn push_window(&mut self) {
+        let mut slot = if self.window.len() >= self.filter.maxlines {
             self.window.pop_front().unwrap_or_default()
         } else {
             Vec::new()
@@ -222,109 +260,190 @@ impl Matcher {
             self.joined.extend_from_slice(line);
         }
     }
+}
 
-    /// Turns the captures of a matched line into a failure, or holds them.
-    fn conclude(&mut self, number: u64, groups: Groups, time: Timestamp) -> Outcome {
-        let mut line = LineMatch::default();
-        let mut mlfid = None;
-        for (name, value) in groups {
-            match &*name {
-                "mlfid" => mlfid = Some(value),
-                "nofail" => line.nofail = !value.is_empty(),
-                "mlfgained" => line.gained = !value.is_empty(),
-                "mlfforget" => line.forget = !value.is_empty(),
-                _ => line.groups.push((name, value)),
+/// Matches the prefix; returns the content's range and records the
+/// prefix's captures.
+fn match_prefix(prefix: &Prefix, scratch: &mut Scratch, hay: &[u8]) -> Option<Range<usize>> {
+    if let Some(head) = &prefix.head {
+        if prefix.head_is_mlfid {
+            let m = head.regex.find(hay)?;
+            if m.end() < hay.len() {
+                scratch
+                    .spans
+                    .push((Arc::clone(&prefix.mlfid_name), m.range()));
+                return Some(m.end()..hay.len());
+            }
+        } else {
+            let locs = scratch.head_locs.as_mut()?;
+            let m = head.regex.captures_read(locs, hay)?;
+            if m.end() < hay.len() {
+                push_spans(&mut scratch.spans, head, locs, 0);
+                return Some(m.end()..hay.len());
             }
         }
-        let Some(mlfid) = mlfid else {
-            let record = Record::single(line.groups);
-            return failure(number, &record, time).map_or(Outcome::Missed, Outcome::Failure);
+    }
+    let locs = scratch.prefix_locs.as_mut()?;
+    prefix.full.regex.captures_read(locs, hay)?;
+    push_spans(&mut scratch.spans, &prefix.full, locs, 0);
+    let content = prefix
+        .full
+        .groups
+        .get("content")
+        .and_then(|ix| ix.iter().find_map(|&i| locs.get(i)));
+    Some(content.map_or(0..hay.len(), |(s, e)| s..e))
+}
+
+/// Takes the captures of fail regex `i` on `body` into `scratch.spans`.
+fn capture_fail(
+    re: &CompiledRegex,
+    scratch: &mut Scratch,
+    i: usize,
+    body: &[u8],
+    offset: usize,
+) -> bool {
+    if let (Some(bt), Some((cache, caps))) = (&re.backtrack, &mut scratch.fail_bt[i]) {
+        let anchored = if bt.get_nfa().is_always_start_anchored() {
+            Anchored::Yes
+        } else {
+            Anchored::No
         };
-        let (mut record, keep) = self.multiline.merge(&mlfid, line, time);
-        if record.nofail {
-            if keep {
-                self.multiline.keep(&mlfid, record);
+        let input = Input::new(body).anchored(anchored);
+        if body.len() <= bt.max_haystack_len() && bt.try_search(cache, &input, caps).is_ok() {
+            if !caps.is_match() {
+                return false;
             }
-            return Outcome::Held;
+            push_group_spans(
+                &mut scratch.spans,
+                re,
+                |g| caps.get_group(g).map(|s| (s.start, s.end)),
+                offset,
+            );
+            return true;
         }
-        let outcome = match failure(number, &record, time) {
-            Some(failure) => Outcome::Failure(failure),
-            None => {
-                record.pending = true;
-                Outcome::Held
-            }
+    }
+    let locs = &mut scratch.fail_locs[i];
+    if re.regex.captures_read(locs, body).is_none() {
+        return false;
+    }
+    push_spans(&mut scratch.spans, re, locs, offset);
+    true
+}
+
+/// Appends the participating groups of a match, shifted by `offset`; a
+/// later group of a name replaces an earlier one.
+fn push_spans(spans: &mut Spans, re: &CompiledRegex, locs: &CaptureLocations, offset: usize) {
+    push_group_spans(spans, re, |i| locs.get(i), offset)
+}
+
+fn push_group_spans(
+    spans: &mut Spans,
+    re: &CompiledRegex,
+    group: impl Fn(usize) -> Option<(usize, usize)>,
+    offset: usize,
+) {
+    for (name, indices) in re.groups.iter() {
+        let Some((s, e)) = indices.iter().find_map(|&i| group(i)) else {
+            continue;
         };
-        if keep {
-            self.multiline.keep(&mlfid, record);
+        let range = s + offset..e + offset;
+        match spans.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = range,
+            None => spans.push((Arc::clone(name), range)),
         }
-        outcome
     }
 }
 
-/// A failure from a merged record, if it names an address, host or id.
-fn failure(number: u64, record: &Record, time: Timestamp) -> Option<Failure> {
-    let (host, id) = address::identify(
-        record.get("ip4"),
-        record.get("ip6"),
-        record.get("dns"),
-        record.get("fid"),
-    )?;
+/// Turns the captures of a matched line into a failure, or holds them.
+fn conclude(
+    multiline: &mut MultiLine,
+    number: u64,
+    hay: &[u8],
+    spans: &mut Spans,
+    time: Timestamp,
+) -> Outcome {
+    resolve_alternates(spans);
+    let line = LineMatch::new(hay, spans);
+    let mlfid = spans
+        .iter()
+        .find(|(n, _)| &**n == "mlfid")
+        .map(|(_, r)| &hay[r.clone()]);
+    let Some(mlfid) = mlfid else {
+        let get = |n: &str| line.get(n).map(text);
+        let failure = make_failure(
+            number,
+            time,
+            1,
+            &[],
+            &get,
+            line.groups().map(|(n, v)| (n, text(v))),
+        );
+        return failure.map_or(Outcome::Missed, Outcome::Failure);
+    };
+    let mut merged = multiline.merge(mlfid, &line, time);
+    let record = merged.record();
+    if record.nofail {
+        return Outcome::Held;
+    }
+    let get = |n: &str| record.get(n).map(Cow::Borrowed);
     let captures = record
         .groups
         .iter()
-        .filter(|(name, _)| !INTERNAL.contains(&&**name))
-        .cloned()
+        .map(|(n, v)| (n, Cow::Borrowed(v.as_str())));
+    match make_failure(number, time, record.matches, &record.users, &get, captures) {
+        Some(failure) => Outcome::Failure(failure),
+        None => {
+            record.pending = true;
+            Outcome::Held
+        }
+    }
+}
+
+/// `alt_NAME` fills `NAME` when `NAME` did not match or matched nothing.
+fn resolve_alternates(spans: &mut Spans) {
+    let mut i = 0;
+    while i < spans.len() {
+        if !spans[i].0.starts_with("alt_") {
+            i += 1;
+            continue;
+        }
+        let (name, range) = spans.remove(i);
+        let base = &name["alt_".len()..];
+        match spans.iter_mut().find(|(n, _)| &**n == base) {
+            Some(slot) if slot.1.is_empty() => slot.1 = range,
+            Some(_) => {}
+            None => spans.push((Arc::from(base), range)),
+        }
+    }
+}
+
+/// A failure, if the captures name an address, host or id.
+fn make_failure<'a>(
+    number: u64,
+    time: Timestamp,
+    attempts: u32,
+    users: &[String],
+    get: &dyn Fn(&str) -> Option<Cow<'a, str>>,
+    captures: impl Iterator<Item = (&'a Arc<str>, Cow<'a, str>)>,
+) -> Option<Failure> {
+    let (ip4, ip6, dns, fid) = (get("ip4"), get("ip6"), get("dns"), get("fid"));
+    let (host, id) = address::identify(
+        ip4.as_deref(),
+        ip6.as_deref(),
+        dns.as_deref(),
+        fid.as_deref(),
+    )?;
+    let captures = captures
+        .filter(|(name, _)| !INTERNAL.contains(&&***name))
+        .map(|(name, value)| (Arc::clone(name), value.into_owned()))
         .collect();
     Some(Failure {
         line: number,
         host,
         id,
         time,
-        attempts: record.matches.max(1),
+        attempts: attempts.max(1),
         captures,
-        users: record.users.clone(),
+        users: users.to_vec(),
     })
-}
-
-fn group_span(re: &CompiledRegex, locs: &CaptureLocations, name: &str) -> Option<(usize, usize)> {
-    re.groups.get(name)?.iter().find_map(|&i| locs.get(i))
-}
-
-/// The captured values of a match, by base name. `alt_NAME` fills `NAME`
-/// when `NAME` did not match or matched nothing.
-fn collect_groups(re: &CompiledRegex, locs: &CaptureLocations, hay: &[u8]) -> Groups {
-    let mut groups = Groups::new();
-    let mut alternates = Vec::new();
-    for (name, indices) in re.groups.iter() {
-        let Some((s, e)) = indices.iter().find_map(|&i| locs.get(i)) else {
-            continue;
-        };
-        let value = lossy(&hay[s..e]);
-        match name.strip_prefix("alt_") {
-            Some(base) => alternates.push((base.to_string(), value)),
-            None => groups.push((Arc::clone(name), value)),
-        }
-    }
-    for (base, value) in alternates {
-        match groups.iter_mut().find(|(n, _)| **n == *base) {
-            Some(slot) if slot.1.is_empty() => slot.1 = value,
-            Some(_) => {}
-            None => groups.push((Arc::from(base.as_str()), value)),
-        }
-    }
-    groups
-}
-
-fn set_group(groups: &mut Groups, name: Arc<str>, value: String) {
-    match groups.iter_mut().find(|(n, _)| *n == name) {
-        Some(slot) => slot.1 = value,
-        None => groups.push((name, value)),
-    }
-}
-
-fn lossy(bytes: &[u8]) -> String {
-    match String::from_utf8_lossy(bytes) {
-        Cow::Borrowed(s) => s.to_string(),
-        Cow::Owned(s) => s,
-    }
 }

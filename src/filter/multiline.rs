@@ -6,18 +6,21 @@
 //! The flags a line can carry:
 //! - `F-NOFAIL`: the line belongs to a failure but is not one by itself (a
 //!   rejected public key, which a later key may redeem);
-//! - `F-MLFGAINED`: the connection gained access; pending failures are
-//!   dropped, unless several users were tried (a login as another user does
+//! - `F-MLFGAINED`: the connection gained access; held failures are
+//!   forgiven, unless several users were tried (a login as another user does
 //!   not forgive earlier failures);
 //! - `F-MLFFORGET`: the connection is over; its record is forgotten.
 //!
-//! A record whose lines named no address waits ("pending") until a later
+//! A failure whose lines named no address waits ("pending") until a later
 //! line of the same connection does.
 //!
+//! Records are updated in place (no allocation for a known connection).
 //! Memory is bounded: at most [`MAX_CONNECTIONS`] records are kept, and
 //! records idle for [`MAX_IDLE`] (by log time) go first.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
@@ -27,59 +30,110 @@ pub const MAX_CONNECTIONS: usize = 10_000;
 /// A connection silent this long (log time) is forgotten.
 pub const MAX_IDLE: SignedDuration = SignedDuration::from_secs(600);
 
-/// Captured values by name (`user`, `ip4`, ...), owned.
-pub type Groups = Vec<(Arc<str>, String)>;
+/// Captures that steer the engine rather than describe the failure.
+pub const FLAGS: [&str; 5] = ["mlfid", "nofail", "mlfgained", "mlfforget", "content"];
 
-/// What one matched line contributes.
-#[derive(Debug, Default)]
-pub struct LineMatch {
-    pub groups: Groups,
+/// What one matched line contributes: its captures, as spans of the line.
+#[derive(Debug)]
+pub struct LineMatch<'a> {
+    pub hay: &'a [u8],
+    pub spans: &'a [(Arc<str>, Range<usize>)],
     pub nofail: bool,
     pub gained: bool,
     pub forget: bool,
 }
 
-impl LineMatch {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        get(&self.groups, name)
+impl<'a> LineMatch<'a> {
+    /// Reads the flags from the spans.
+    pub fn new(hay: &'a [u8], spans: &'a [(Arc<str>, Range<usize>)]) -> LineMatch<'a> {
+        let flag = |name: &str| spans.iter().any(|(n, r)| &**n == name && !r.is_empty());
+        LineMatch {
+            hay,
+            spans,
+            nofail: flag("nofail"),
+            gained: flag("mlfgained"),
+            forget: flag("mlfforget"),
+        }
+    }
+
+    /// The captures that describe the failure (flags left out).
+    pub fn groups(&self) -> impl Iterator<Item = (&'a Arc<str>, &'a [u8])> + 'a {
+        let hay = self.hay;
+        self.spans
+            .iter()
+            .filter(|(n, _)| !FLAGS.contains(&&**n))
+            .map(move |(n, r)| (n, &hay[r.clone()]))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&'a [u8]> {
+        self.groups().find(|(n, _)| &***n == name).map(|(_, v)| v)
     }
 }
 
-/// Everything known about one connection (or one line, without a connection id).
+/// Everything known about one connection.
 #[derive(Debug, Clone, Default)]
 pub struct Record {
-    pub groups: Groups,
+    pub groups: Vec<(Arc<str>, String)>,
     pub users: Vec<String>,
     /// Failure lines merged into the current failure.
     pub matches: u32,
     /// `F-NOFAIL` lines held back; they count once a real failure comes.
     nofail_matches: u32,
+    /// The connection's latest line was `F-NOFAIL` (or gained access).
     pub nofail: bool,
     gained: bool,
+    /// A failure without an address waits for one.
     pub pending: bool,
     last_seen: Option<Timestamp>,
 }
 
 impl Record {
-    /// The record of a line that belongs to no connection: one attempt.
-    pub fn single(groups: Groups) -> Record {
-        Record {
-            groups,
-            matches: 1,
-            ..Record::default()
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.groups
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn update(&mut self, line: &LineMatch) {
+        for (name, value) in line.groups() {
+            let value = text(value);
+            match self.groups.iter_mut().find(|(n, _)| n == name) {
+                Some((_, slot)) => {
+                    slot.clear();
+                    slot.push_str(&value);
+                }
+                None => self.groups.push((Arc::clone(name), value.into_owned())),
+            }
         }
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
-        get(&self.groups, name)
+    fn add_user(&mut self, user: Option<&[u8]>) {
+        let Some(user) = user.filter(|u| !u.is_empty()) else {
+            return;
+        };
+        let user = text(user);
+        if !self.users.iter().any(|u| *u == user) {
+            self.users.push(user.into_owned());
+        }
     }
 }
 
-fn get<'a>(groups: &'a Groups, name: &str) -> Option<&'a str> {
-    groups
-        .iter()
-        .find(|(n, _)| &**n == name)
-        .map(|(_, v)| v.as_str())
+/// The record a line was merged into.
+pub enum Merged<'a> {
+    /// Still remembered.
+    Kept(&'a mut Record),
+    /// Forgotten (`F-MLFFORGET`): this was its last line.
+    Dropped(Record),
+}
+
+impl Merged<'_> {
+    pub fn record(&mut self) -> &mut Record {
+        match self {
+            Merged::Kept(r) => r,
+            Merged::Dropped(r) => r,
+        }
+    }
 }
 
 /// Records by connection id.
@@ -88,64 +142,54 @@ pub struct MultiLine {
     records: HashMap<String, Record>,
 }
 
-// Flags of one merge, as bits, so that the rules read as fail2ban documents them.
+// Flags of one merge, as bits.
 const NOFAIL: u8 = 1;
 const FORGET: u8 = 2;
 const HAD_FLAG: u8 = 4;
 const GAINED: u8 = 8;
 
 impl MultiLine {
-    /// Merges `line` into the record of connection `id` and returns the
-    /// merged record. Call [`MultiLine::keep`] with it afterwards unless the
-    /// connection was forgotten.
-    pub fn merge(&mut self, id: &str, mut line: LineMatch, time: Timestamp) -> (Record, bool) {
+    /// Merges `line` into the record of connection `id`.
+    pub fn merge(&mut self, id: &[u8], line: &LineMatch, time: Timestamp) -> Merged<'_> {
         let mut flags = 0;
         if line.gained {
             flags |= GAINED | NOFAIL;
-            line.nofail = true;
         } else if line.nofail {
             flags |= NOFAIL;
         }
         if line.forget {
             flags |= FORGET;
         }
-        let user = line
-            .get("user")
-            .filter(|u| !u.is_empty())
-            .map(str::to_string);
-        // Only a line that names a user can reveal that several were tried.
-        let names_user = user.is_some();
-        let mut record = match self.records.remove(id) {
-            Some(mut known) => {
-                add_user(&mut known, user);
-                if std::mem::take(&mut known.nofail) | std::mem::take(&mut known.gained) {
-                    flags |= HAD_FLAG;
-                }
-                if flags & GAINED != 0 {
-                    known.pending = false;
-                }
-                if flags & HAD_FLAG == 0 && !known.pending {
-                    known.matches = 0;
-                }
-                for (name, value) in line.groups {
-                    set(&mut known.groups, name, value);
-                }
-                known.nofail = line.nofail;
-                known.gained = line.gained;
-                known
-            }
-            None => {
-                let mut fresh = Record {
-                    groups: line.groups,
-                    nofail: line.nofail,
-                    gained: line.gained,
-                    ..Record::default()
-                };
-                add_user(&mut fresh, user);
-                fresh
-            }
+        let user = line.get("user").filter(|u| !u.is_empty());
+        let id = text(id);
+        let known = self.records.contains_key(&*id);
+        if !known && self.records.len() >= MAX_CONNECTIONS {
+            self.evict(time);
+        }
+        let mut merged = match (known, flags & FORGET != 0) {
+            (true, false) => Merged::Kept(self.records.get_mut(&*id).expect("known")),
+            (true, true) => Merged::Dropped(self.records.remove(&*id).expect("known")),
+            (false, false) => Merged::Kept(self.records.entry(id.into_owned()).or_default()),
+            (false, true) => Merged::Dropped(Record::default()),
         };
-        if std::mem::take(&mut record.pending) || (names_user && record.users.len() > 1) {
+        let record = merged.record();
+        if known {
+            if std::mem::take(&mut record.nofail) | std::mem::take(&mut record.gained) {
+                flags |= HAD_FLAG;
+            }
+            if flags & GAINED != 0 {
+                record.pending = false;
+            }
+            if flags & HAD_FLAG == 0 && !record.pending {
+                record.matches = 0;
+            }
+        }
+        record.add_user(user);
+        record.update(line);
+        record.nofail = flags & NOFAIL != 0;
+        record.gained = line.gained;
+        // Only a line that names a user can reveal that several were tried.
+        if std::mem::take(&mut record.pending) || (user.is_some() && record.users.len() > 1) {
             record.nofail = false;
             flags &= !NOFAIL;
         }
@@ -155,22 +199,7 @@ impl MultiLine {
             record.nofail_matches += 1;
         }
         record.last_seen = Some(time);
-        (record, flags & FORGET == 0)
-    }
-
-    /// Stores `record` as the state of connection `id`.
-    pub fn keep(&mut self, id: &str, record: Record) {
-        if self.records.len() >= MAX_CONNECTIONS && !self.records.contains_key(id) {
-            self.evict(record.last_seen);
-        }
-        self.records.insert(id.to_string(), record);
-    }
-
-    /// Marks connection `id` as waiting for an address.
-    pub fn set_pending(&mut self, id: &str) {
-        if let Some(record) = self.records.get_mut(id) {
-            record.pending = true;
-        }
+        merged
     }
 
     /// Connections currently remembered.
@@ -183,13 +212,11 @@ impl MultiLine {
     }
 
     /// Drops idle records; if that is not enough, the older half.
-    fn evict(&mut self, now: Option<Timestamp>) {
-        if let Some(now) = now {
-            self.records.retain(|_, r| {
-                r.last_seen
-                    .is_some_and(|t| now.duration_since(t) < MAX_IDLE)
-            });
-        }
+    fn evict(&mut self, now: Timestamp) {
+        self.records.retain(|_, r| {
+            r.last_seen
+                .is_some_and(|t| now.duration_since(t) < MAX_IDLE)
+        });
         if self.records.len() >= MAX_CONNECTIONS {
             let mut times: Vec<Timestamp> =
                 self.records.values().filter_map(|r| r.last_seen).collect();
@@ -200,18 +227,12 @@ impl MultiLine {
     }
 }
 
-fn add_user(record: &mut Record, user: Option<String>) {
-    if let Some(user) = user {
-        if !record.users.contains(&user) {
-            record.users.push(user);
-        }
-    }
-}
-
-fn set(groups: &mut Groups, name: Arc<str>, value: String) {
-    match groups.iter_mut().find(|(n, _)| *n == name) {
-        Some(slot) => slot.1 = value,
-        None => groups.push((name, value)),
+/// A value as text; invalid UTF-8 is replaced (rare, so valid text takes
+/// the fast check).
+pub fn text(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 
@@ -219,13 +240,38 @@ fn set(groups: &mut Groups, name: Arc<str>, value: String) {
 mod tests {
     use super::*;
 
-    fn line(pairs: &[(&str, &str)]) -> LineMatch {
-        LineMatch {
-            groups: pairs
-                .iter()
-                .map(|(k, v)| (Arc::from(*k), v.to_string()))
-                .collect(),
-            ..LineMatch::default()
+    /// Builds lines as the matcher does: one haystack, spans into it.
+    struct Line {
+        hay: String,
+        spans: Vec<(Arc<str>, Range<usize>)>,
+        nofail: bool,
+        gained: bool,
+        forget: bool,
+    }
+
+    impl Line {
+        fn new(user: &str, ip4: &str) -> Line {
+            let mut line = Line {
+                hay: String::new(),
+                spans: Vec::new(),
+                nofail: false,
+                gained: false,
+                forget: false,
+            };
+            for (name, value) in [("user", user), ("ip4", ip4)] {
+                if !value.is_empty() {
+                    let start = line.hay.len();
+                    line.hay.push_str(value);
+                    line.spans.push((Arc::from(name), start..line.hay.len()));
+                }
+            }
+            line
+        }
+
+        fn get(&self) -> LineMatch<'_> {
+            let mut m = LineMatch::new(self.hay.as_bytes(), &self.spans);
+            (m.nofail, m.gained, m.forget) = (self.nofail, self.gained, self.forget);
+            m
         }
     }
 
@@ -233,24 +279,19 @@ mod tests {
         Timestamp::from_second(secs).unwrap()
     }
 
-    /// Runs a line through merge and keep, as the matcher does.
-    fn feed(ml: &mut MultiLine, l: LineMatch) -> Record {
-        let (record, keep) = ml.merge("sshd[1]", l, t(0));
-        if keep {
-            ml.keep("sshd[1]", record.clone());
-        }
-        record
+    fn feed(ml: &mut MultiLine, l: &Line) -> Record {
+        ml.merge(b"sshd[1]", &l.get(), t(0)).record().clone()
     }
 
     #[test]
     fn failures_on_one_connection_count_attempts_and_users() {
         let mut ml = MultiLine::default();
-        let first = feed(&mut ml, line(&[("user", "root"), ("ip4", "192.0.2.1")]));
+        let first = feed(&mut ml, &Line::new("root", "192.0.2.1"));
         assert_eq!(
             (first.matches, first.users.clone()),
             (1, vec!["root".to_string()])
         );
-        let second = feed(&mut ml, line(&[("user", "sudoer")]));
+        let second = feed(&mut ml, &Line::new("sudoer", ""));
         assert_eq!(second.matches, 1, "a reported failure starts a new count");
         assert_eq!(second.users, vec!["root".to_string(), "sudoer".to_string()]);
         assert_eq!(
@@ -264,11 +305,11 @@ mod tests {
     fn nofail_lines_count_once_a_failure_comes() {
         let mut ml = MultiLine::default();
         for _ in 0..2 {
-            let mut l = line(&[("user", "git"), ("ip4", "192.0.2.111")]);
+            let mut l = Line::new("git", "192.0.2.111");
             l.nofail = true;
-            assert!(feed(&mut ml, l).nofail);
+            assert!(feed(&mut ml, &l).nofail);
         }
-        let fail = feed(&mut ml, line(&[("user", "git")]));
+        let fail = feed(&mut ml, &Line::new("git", ""));
         assert!(!fail.nofail);
         assert_eq!(fail.matches, 3);
     }
@@ -276,38 +317,46 @@ mod tests {
     #[test]
     fn forget_drops_the_connection() {
         let mut ml = MultiLine::default();
-        feed(&mut ml, line(&[("ip4", "192.0.2.5")]));
-        let mut bye = line(&[]);
+        feed(&mut ml, &Line::new("", "192.0.2.5"));
+        let mut bye = Line::new("", "");
         bye.forget = true;
-        feed(&mut ml, bye);
+        let last = feed(&mut ml, &bye);
+        assert_eq!(
+            last.get("ip4"),
+            Some("192.0.2.5"),
+            "the last line still sees the record"
+        );
         assert!(ml.is_empty());
     }
 
     #[test]
     fn gained_access_forgives_one_user_but_not_several() {
         let mut ml = MultiLine::default();
-        feed(&mut ml, line(&[("user", "rda"), ("ip4", "192.0.2.113")]));
-        let mut ok = line(&[("user", "rda")]);
+        let mut held = Line::new("rda", "192.0.2.113");
+        held.nofail = true;
+        feed(&mut ml, &held);
+        let mut ok = Line::new("rda", "");
         ok.gained = true;
-        assert!(feed(&mut ml, ok).nofail, "same user logged in: no failure");
+        assert!(feed(&mut ml, &ok).nofail, "same user logged in: no failure");
 
         let mut ml = MultiLine::default();
-        feed(&mut ml, line(&[("user", "root"), ("ip4", "192.0.2.114")]));
-        let mut ok = line(&[("user", "known")]);
+        let mut held = Line::new("root", "192.0.2.116");
+        held.nofail = true;
+        feed(&mut ml, &held);
+        feed(&mut ml, &held);
+        let mut ok = Line::new("known", "");
         ok.gained = true;
-        assert!(
-            !feed(&mut ml, ok).nofail,
-            "another user logged in: still a failure"
-        );
+        let record = feed(&mut ml, &ok);
+        assert!(!record.nofail, "another user logged in: still a failure");
+        assert_eq!(record.matches, 3);
     }
 
     #[test]
     fn the_table_is_bounded() {
         let mut ml = MultiLine::default();
+        let line = Line::new("", "192.0.2.1");
         for i in 0..(MAX_CONNECTIONS as i64 * 3) {
-            let id = format!("sshd[{i}]");
-            let (record, _) = ml.merge(&id, line(&[("ip4", "192.0.2.1")]), t(i));
-            ml.keep(&id, record);
+            ml.merge(format!("sshd[{i}]").as_bytes(), &line.get(), t(i));
         }
         assert!(ml.len() <= MAX_CONNECTIONS);
     }

@@ -101,10 +101,17 @@ pub fn expand(regex: &str) -> Result<String, TagError> {
         };
         let tag = &after[1..end];
         match expand_tag(tag, &mut seen, &mut open)? {
-            Some(text) => out.push_str(&text),
-            None => out.push_str(&after[..=end]),
+            Some(text) => {
+                out.push_str(&text);
+                rest = &after[end + 1..];
+            }
+            // Not a tag: the `<` is literal, and a tag may start right
+            // after it (`user=<<F-USER>...</F-USER>>`).
+            None => {
+                out.push('<');
+                rest = &after[1..];
+            }
         }
-        rest = &after[end + 1..];
     }
     out.push_str(rest);
     match open.pop() {
@@ -280,6 +287,18 @@ mod tests {
         assert_eq!(
             groups(p, "for <invalid username> from h"),
             vec![("x".into(), "h".into())]
+        );
+    }
+
+    #[test]
+    fn a_tag_right_after_a_literal_angle_bracket_is_expanded() {
+        let p = r"^user=<<F-USER>[^>]*</F-USER>>, rip=<HOST>$";
+        assert_eq!(
+            groups(p, "user=<bob>, rip=192.0.2.4"),
+            vec![
+                ("user".into(), "bob".into()),
+                ("ip4".into(), "192.0.2.4".into())
+            ]
         );
     }
 

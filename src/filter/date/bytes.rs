@@ -159,12 +159,40 @@ const WEEKDAY_KEYS: [u32; 7] = [
     k(b"sun"),
 ];
 
+/// Multipliers of perfect hashes of the lowercased keys: months into 16
+/// slots (top 4 bits), weekdays into 8 (top 3 bits).
+const MONTH_HASH: u32 = 743_061_145;
+const WEEKDAY_HASH: u32 = 2_988_579_417;
+
+/// (key, month) by hash slot; key 0 never matches (keys have letters).
+const MONTH_SLOTS: [(u32, u8); 16] = {
+    let mut slots = [(0, 0); 16];
+    let mut m = 0;
+    while m < 12 {
+        let key = MONTH_KEYS[m];
+        slots[(key.wrapping_mul(MONTH_HASH) >> 28) as usize] = (key, m as u8 + 1);
+        m += 1;
+    }
+    slots
+};
+
+const WEEKDAY_SLOTS: [u32; 8] = {
+    let mut slots = [0; 8];
+    let mut d = 0;
+    while d < 7 {
+        let key = WEEKDAY_KEYS[d];
+        slots[(key.wrapping_mul(WEEKDAY_HASH) >> 29) as usize] = key;
+        d += 1;
+    }
+    slots
+};
+
 /// A three-letter English month abbreviation at `i`, any case: 1..=12.
 #[inline(always)]
 pub(crate) fn month_abbr(b: &[u8], i: usize) -> Option<u8> {
     let key = key3(b, i)?;
-    let m = MONTH_KEYS.iter().position(|&m| m == key)?;
-    Some(m as u8 + 1)
+    let (want, month) = MONTH_SLOTS[(key.wrapping_mul(MONTH_HASH) >> 28) as usize];
+    (want == key).then_some(month)
 }
 
 /// A month name at `i`, abbreviated or in full, not followed by a letter.
@@ -187,7 +215,8 @@ pub(crate) fn month_name(b: &[u8], i: usize) -> Option<(u8, usize)> {
 /// A three-letter English weekday abbreviation at `i`, any case.
 #[inline(always)]
 pub(crate) fn is_weekday_abbr(b: &[u8], i: usize) -> bool {
-    key3(b, i).is_some_and(|key| WEEKDAY_KEYS.contains(&key))
+    key3(b, i)
+        .is_some_and(|key| WEEKDAY_SLOTS[(key.wrapping_mul(WEEKDAY_HASH) >> 29) as usize] == key)
 }
 
 const WEEKDAYS: [&str; 7] = [
@@ -293,6 +322,19 @@ mod tests {
 
     #[test]
     fn names() {
+        for (m, name) in MONTHS.iter().enumerate() {
+            assert_eq!(month_abbr(name.as_bytes(), 0), Some(m as u8 + 1), "{name}");
+            assert_eq!(
+                month_abbr(name.to_uppercase().as_bytes(), 0),
+                Some(m as u8 + 1)
+            );
+        }
+        for name in WEEKDAYS {
+            assert!(is_weekday_abbr(name.as_bytes(), 0), "{name}");
+            assert_eq!(weekday_name(name.as_bytes(), 0), Some(name.len()));
+        }
+        assert!(!is_weekday_abbr(b"Jan", 0));
+        assert_eq!(month_abbr(b"Sun", 0), None);
         assert_eq!(month_abbr(b"Jan", 0), Some(1));
         assert_eq!(month_abbr(b"DEC", 0), Some(12));
         assert_eq!(month_abbr(b"Ja", 0), None);

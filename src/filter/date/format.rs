@@ -10,7 +10,9 @@
 //! `%Z` (a zone name: `UTC`/`GMT`/`Z` set the offset, any other word of
 //! letters is skipped and the filter's zone applies) `%T` (`%H:%M:%S`)
 //! `%F` (`%Y-%m-%d`) `%%`. A space matches one or more spaces or tabs; any
-//! other byte matches itself. A leading `^` (or fail2ban's `{^LN-BEG}`)
+//! other character matches itself, except regular-expression syntax
+//! (`\ | * + ? { }`), refused so that a fail2ban regex pattern is reported
+//! rather than silently never matching. A leading `^` (or fail2ban's `{^LN-BEG}`)
 //! anchors the date to the line's start; otherwise the first position
 //! where the whole pattern matches wins.
 
@@ -76,9 +78,24 @@ impl Format {
         } else {
             (false, pattern)
         };
+        // Unanchored, leading blanks would only make every blank a
+        // candidate start (quadratic on a line of blanks); they add nothing.
+        let body = if anchored {
+            body
+        } else {
+            body.trim_start_matches([' ', '\t'])
+        };
         let mut items = Vec::new();
         let mut bytes = body.char_indices();
         while let Some((at, c)) = bytes.next() {
+            if matches!(c, '\\' | '|' | '*' | '+' | '?' | '{' | '}') {
+                let at = body_offset(pattern, body) + at;
+                return Err(DatePatternError::RegexSyntax {
+                    pattern: err_pattern(),
+                    found: c,
+                    at,
+                });
+            }
             if c == ' ' || c == '\t' {
                 if items.last() != Some(&Item::Spaces) {
                     items.push(Item::Spaces);

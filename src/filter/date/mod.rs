@@ -7,32 +7,53 @@
 //! engine cuts out before applying the filter's regexes.
 //!
 //! How dates are recognised is the filter's [`DatePattern`]:
-//! - [`DatePattern::Auto`] tries fail2ban's default formats (see
-//!   [`auto`]'s templates): first at the line's start, trying the format
-//!   that matched last before the others, and only if that fails at every
-//!   later position where a word starts, leftmost first.
-//! - [`DatePattern::Format`] is a strftime-like pattern (see [`format`]).
+//! - [`DatePattern::Auto`] knows fail2ban's default formats:
+//!   - syslog and asctime: `Jan 23 21:59:59`, `Jan  3 21:59:59.011`,
+//!     `Jan 23 21:59:59 2005`, `Jan 23 2005 21:59:59`,
+//!     `Sun Jan 23 21:59:59.011 2005`, `Jan 23, 2005 9:59:59 PM`;
+//!   - ISO 8601 / RFC 3339: `2005-01-23T21:59:59`, a space for the `T`,
+//!     `/` or `.` between the date's fields, `.ffffff` or `,fff`, and
+//!     `Z`, `+0100`, `+01:00`, `-07` (a space before them allowed); the
+//!     basic format `20050123T215959`, `20050123 21:59:59`;
+//!   - `23/Jan/2005:21:59:59 +0100` (web servers), `23-Jan-2005
+//!     21:59:59.123` (BIND);
+//!   - `23-01-2005 21:59:59`, `23/01/05 21:59:59`, `01/23/2005 21:59:59`,
+//!     `01/23/2005:21:59:59`: day first, unless that cannot be a date;
+//!   - `050123 21:59:59` (MySQL);
+//!   - epoch seconds `1138211356[.123]` at the line's start, in brackets
+//!     or in `audit(…:`, and TAI64N `@4000000043d9c7ba2ed8ce4c`.
+//!
+//!   It looks at the line's start first, trying the format that matched
+//!   last before the others; only if that fails does it scan the rest of
+//!   the line, where the leftmost date wins.
+//! - [`DatePattern::Format`] is a strftime-like pattern: `%Y %y %m %d %e
+//!   %j %b %B %a %A %H %I %M %S %f %p %z %Z %T %F %%`, a leading `^` to
+//!   anchor it at the line's start.
 //! - [`DatePattern::Epoch`] and [`DatePattern::Tai64n`] accept only those.
 //!
 //! Zones: a date that writes its own offset (`+0100`, `Z`) is read with it;
 //! any other is wall-clock time in the parser's zone, converted without a
-//! tz lookup per line and with jiff's "compatible" rule at DST edges (a
-//! repeated time is the earlier instant, a skipped time moves forward by the
-//! gap; see [`zone`]).
+//! tz lookup per line. At DST edges the rule is jiff's "compatible" one: a
+//! wall-clock time that happens twice (autumn) is the earlier instant; one
+//! that never happens (spring gap) moves forward by the gap's length
+//! (02:30 on 2005-03-27 in Berlin is 03:30 CEST).
 //!
 //! Year inference: a date without a year takes now's year in the parser's
-//! zone; if that puts it more than one day after `now`, it is the previous
-//! year's (a `Dec 31` line read on Jan 1). A day that does not exist in
-//! now's year (Feb 29) also tries the previous year.
+//! zone; if that puts it more than one day (86 400 s, compared in whole
+//! seconds) after `now`, it is the previous year's (a `Dec 31` line read
+//! on Jan 1). A day that does not exist in now's year (Feb 29) also tries
+//! the previous year.
 //!
 //! Invariants: `find` never allocates and never panics, whatever the bytes;
 //! the returned range always lies on char boundaries (it starts and ends at
-//! ASCII bytes).
+//! ASCII bytes, or at the ends of a pattern's literal characters).
 
 mod auto;
 mod bytes;
 mod civil;
 mod format;
+mod instant;
+mod scan;
 mod zone;
 
 #[cfg(test)]
@@ -77,6 +98,15 @@ pub enum DatePatternError {
     UnknownConversion {
         pattern: String,
         conversion: char,
+        at: usize,
+    },
+    #[error(
+        "date pattern {pattern:?}: {found:?} at byte {at} is regular-expression syntax, which \
+         date patterns do not take: write the date's literal text and %-conversions only"
+    )]
+    RegexSyntax {
+        pattern: String,
+        found: char,
         at: usize,
     },
     #[error("date pattern {pattern:?} ends with a lone %: write %% for a percent sign")]
@@ -151,6 +181,9 @@ pub struct DateParser {
     converter: ZoneConverter,
     now: Timestamp,
     now_year: Option<NowYear>,
+    /// The last wall-clock date resolved (without its fraction) and its
+    /// instant (without a fraction); forgotten when `now` moves.
+    last_resolved: Option<(Civil, Timestamp)>,
     matcher: Matcher,
 }
 
@@ -194,6 +227,7 @@ impl DateParser {
             converter: ZoneConverter::new(zone),
             now,
             now_year: None,
+            last_resolved: None,
             matcher,
         }
     }
@@ -201,6 +235,7 @@ impl DateParser {
     /// Moves "now" forward (the daemon calls this as time passes).
     pub fn set_now(&mut self, now: Timestamp) {
         self.now = now;
+        self.last_resolved = None;
     }
 
     /// The zone dates without their own offset are read in.
@@ -234,15 +269,14 @@ impl DateParser {
         if let Some(found) = self.try_auto_at(b, 0, last) {
             return Some(found);
         }
-        self.scan_auto(b, last)
+        self.scan_auto(b)
     }
 
-    /// The fallback: every later position where a word (or `@`) starts.
+    /// The fallback: every later position where a date may start, each
+    /// tried with the one template its first bytes allow.
     #[cold]
-    fn scan_auto(&mut self, b: &[u8], last: Template) -> Option<(Timestamp, Range<usize>)> {
-        (1..b.len())
-            .filter(|&i| word_starts_at(b, i))
-            .find_map(|i| self.try_auto_at(b, i, last))
+    fn scan_auto(&mut self, b: &[u8]) -> Option<(Timestamp, Range<usize>)> {
+        scan::scan_starts(b, |i| self.try_others_at(b, i, None))
     }
 
     #[inline(always)]
@@ -257,36 +291,27 @@ impl DateParser {
                 return Some((at, i..hit.end));
             }
         }
-        self.try_others_at(b, i, last)
+        self.try_others_at(b, i, Some(last))
     }
 
     fn try_others_at(
         &mut self,
         b: &[u8],
         i: usize,
-        last: Template,
+        skip: Option<Template>,
     ) -> Option<(Timestamp, Range<usize>)> {
-        for template in Template::ALL {
-            if template == last {
-                continue;
-            }
-            if let Some(hit) = template.read(b, i) {
-                if let Some(at) = self.instant(&hit) {
-                    self.matcher = Matcher::Auto { last: template };
-                    return Some((at, i..hit.end));
-                }
-            }
-        }
-        None
+        let (template, hit) = scan::read_by_shape(b, i, skip)?;
+        let at = self.instant(&hit)?;
+        self.matcher = Matcher::Auto { last: template };
+        Some((at, i..hit.end))
     }
 
     fn find_template(&mut self, b: &[u8], template: Template) -> Option<(Timestamp, Range<usize>)> {
-        (0..b.len())
-            .filter(|&i| i == 0 || word_starts_at(b, i))
-            .find_map(|i| {
-                let hit = template.read(b, i)?;
-                Some((self.instant(&hit)?, i..hit.end))
-            })
+        let mut try_at = |i: usize| {
+            let hit = template.read(b, i)?;
+            Some((self.instant(&hit)?, i..hit.end))
+        };
+        try_at(0).or_else(|| scan::scan_starts(b, try_at))
     }
 
     #[inline(always)]
@@ -298,19 +323,36 @@ impl DateParser {
     }
 
     /// The instant of a wall-clock date, inferring its year if need be.
+    /// Consecutive lines usually share their second: the answer for the
+    /// previous date is reused without any arithmetic.
     #[inline(always)]
     fn resolve(&mut self, civil: &Civil) -> Option<Timestamp> {
-        let seconds = match civil.year {
-            Some(year) => self.utc_seconds(civil, year)?,
+        let key = Civil { nanos: 0, ..*civil };
+        let whole = match self.last_resolved {
+            Some((last, at)) if last == key => at,
+            _ => {
+                let at = Timestamp::from_second(self.resolve_seconds(&key)?).ok()?;
+                self.last_resolved = Some((key, at));
+                at
+            }
+        };
+        if civil.nanos == 0 {
+            return Some(whole);
+        }
+        Timestamp::new(whole.as_second(), civil.nanos as i32).ok()
+    }
+
+    fn resolve_seconds(&mut self, civil: &Civil) -> Option<i64> {
+        match civil.year {
+            Some(year) => self.utc_seconds(civil, year),
             None => {
                 let year = self.now_year();
                 match self.utc_seconds(civil, year) {
-                    Some(s) if !self.more_than_a_day_ahead(s, civil.nanos) => s,
-                    _ => self.utc_seconds(civil, year - 1)?,
+                    Some(s) if s <= self.now.as_second() + 86_400 => Some(s),
+                    _ => self.utc_seconds(civil, year - 1),
                 }
             }
-        };
-        Timestamp::new(seconds, civil.nanos as i32).ok()
+        }
     }
 
     #[inline(always)]
@@ -320,12 +362,6 @@ impl DateParser {
             Some(offset) => Some(local - i64::from(offset)),
             None => self.converter.utc_seconds(local),
         }
-    }
-
-    #[inline(always)]
-    fn more_than_a_day_ahead(&self, seconds: i64, nanos: u32) -> bool {
-        let at = i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
-        at > self.now.as_nanosecond() + 86_400 * 1_000_000_000
     }
 
     /// Now's year in the parser's zone, recomputed only when `now` leaves
@@ -352,11 +388,4 @@ impl DateParser {
         self.now_year = Some(NowYear { year, from, until });
         year
     }
-}
-
-/// Whether a date may start at `i > 0`: an ASCII letter, digit or `@` that
-/// does not continue a word.
-#[inline(always)]
-fn word_starts_at(b: &[u8], i: usize) -> bool {
-    (b[i].is_ascii_alphanumeric() || b[i] == b'@') && !b[i - 1].is_ascii_alphanumeric()
 }

@@ -1,0 +1,113 @@
+//! nftables throughput, against the real kernel in a throwaway network
+//! namespace (this process unshares one; the host's ruleset is untouched).
+//!
+//!     sudo cargo bench --bench nft
+//!
+//! Prints the figures quoted in the README. Needs root (CAP_NET_ADMIN,
+//! CAP_SYS_ADMIN); otherwise says so and exits successfully.
+
+use std::net::IpAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use portcullis::nft::{Ban, JailSpec, Nft, NftConfig};
+
+const BIG: u32 = 100_000;
+
+fn main() {
+    // SAFETY: geteuid and unshare have no memory-safety preconditions; the
+    // new namespace applies to this (only) thread and its children.
+    if unsafe { libc::geteuid() } != 0 || unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+        eprintln!("SKIP nft bench: needs root to unshare a network namespace");
+        return;
+    }
+    let config = NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[22])],
+        ..NftConfig::default()
+    };
+    let mut nft = Nft::open().expect("netlink socket");
+
+    nft.setup(&config).unwrap();
+    let bans = v4_bans(0, BIG);
+    let t = Instant::now();
+    nft.ban(&bans).unwrap();
+    report(
+        &format!("{BIG} IPv4 bans with timeouts, one transaction"),
+        t.elapsed(),
+        BIG,
+        "target <= 0.3 s",
+    );
+
+    let t = Instant::now();
+    let listed = nft.list("portcullis", None).unwrap().unwrap();
+    assert_eq!(listed.len(), BIG as usize);
+    report(
+        &format!("dump of {BIG} elements"),
+        t.elapsed(),
+        BIG,
+        "target <= 0.5 s",
+    );
+
+    let t = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("list")
+        .stdout(Stdio::null())
+        .status()
+        .expect("run portcullis list");
+    assert!(status.success());
+    report(
+        &format!("`portcullis list` printing {BIG} bans"),
+        t.elapsed(),
+        BIG,
+        "target <= 1 s",
+    );
+
+    nft.setup(&config).unwrap();
+    let batches = 300u32;
+    let all = v4_bans(0, batches * 1000);
+    let t = Instant::now();
+    for chunk in all.chunks(1000) {
+        nft.ban(chunk).unwrap();
+    }
+    report(
+        "sustained batches of 1,000 bans",
+        t.elapsed(),
+        batches * 1000,
+        "target >= 500,000 bans/s",
+    );
+
+    nft.setup(&config).unwrap();
+    let singles = 20_000u32;
+    let all = v4_bans(0, singles);
+    let t = Instant::now();
+    for one in all.chunks(1) {
+        nft.ban(one).unwrap();
+    }
+    report(
+        "one ban per transaction, kept socket",
+        t.elapsed(),
+        singles,
+        "target >= 40,000 bans/s",
+    );
+
+    nft.teardown().unwrap();
+}
+
+fn v4_bans(from: u32, count: u32) -> Vec<Ban> {
+    (from..from + count)
+        .map(|i| Ban {
+            jail: "sshd".into(),
+            addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()),
+            timeout: Some(Duration::from_secs(3600 + u64::from(i % 600))),
+        })
+        .collect()
+}
+
+fn report(what: &str, took: Duration, count: u32, target: &str) {
+    let rate = f64::from(count) / took.as_secs_f64();
+    println!(
+        "{what:<48} {:>9.3} s {:>12.0} /s   ({target})",
+        took.as_secs_f64(),
+        rate
+    );
+}

@@ -1,0 +1,316 @@
+//! Reading our sets back: NFT_MSG_GETSET and NFT_MSG_GETSETELEM dumps
+//! (family inet), restarted when the kernel flags them interrupted.
+//!
+//! Element replies are decoded here rather than by the model: its list
+//! parser formats the whole remaining buffer into an error context for every
+//! element, which makes a 100,000-element dump quadratic (47 s instead of
+//! milliseconds). Sets (a few per table) go through the model.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use netlink_packet_netfilter::nftables::{
+    NfTablesMessage, SetAttribute, SetElementList, SetElementMessage, SetFlags, SetMessage,
+};
+use netlink_packet_netfilter::{NetfilterMessage, NetfilterMessageInner};
+
+use super::Nft;
+use super::error::{Missing, NftError, Operation};
+use super::socket::{DumpError, parse_nf};
+use super::types::{Element, Network};
+use super::wire::replies;
+
+/// Attempts before giving up on a dump the kernel keeps interrupting.
+const DUMP_ATTEMPTS: usize = 8;
+
+/// One of our sets as `nft list sets` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SetInfo {
+    pub name: String,
+    pub jail: String,
+    pub interval: bool,
+}
+
+/// An element entry as dumped; interval ends are paired afterwards.
+#[derive(Debug, Clone)]
+struct Raw {
+    addr: IpAddr,
+    end: bool,
+    timeout: Option<Duration>,
+    expires: Option<Duration>,
+}
+
+impl Nft {
+    /// The elements of our sets in `table` (only `jail`'s if given), as
+    /// `nft -j list table inet T` shows them; `None` when the table is absent.
+    pub fn list(
+        &mut self,
+        table: &str,
+        jail: Option<&str>,
+    ) -> Result<Option<Vec<Element>>, NftError> {
+        let sets = match self.sets(table) {
+            Err(e) if e.is_missing_table() => return Ok(None),
+            other => other?,
+        };
+        let mut out = Vec::new();
+        for set in sets.iter().filter(|s| jail.is_none_or(|j| j == s.jail)) {
+            out.extend(self.set_elements(table, set)?);
+        }
+        Ok(Some(out))
+    }
+
+    /// Our sets in `table`: `nft list sets table inet T`, keeping names
+    /// ending in -v4 or -v6.
+    pub(crate) fn sets(&mut self, table: &str) -> Result<Vec<SetInfo>, NftError> {
+        let op = || Operation::List {
+            table: table.into(),
+            set: None,
+        };
+        let request = || {
+            NfTablesMessage::GetSet(SetMessage {
+                attributes: vec![SetAttribute::Table(table.into())],
+            })
+        };
+        let messages = self.dump_retry(request, op)?;
+        let replies = messages.iter().flat_map(|m| replies(m));
+        Ok(replies
+            .filter_map(|r| parse_nf(&r).ok().and_then(set_info))
+            .collect())
+    }
+
+    /// `nft list set inet T S`, as elements of `set.jail`.
+    pub(crate) fn set_elements(
+        &mut self,
+        table: &str,
+        set: &SetInfo,
+    ) -> Result<Vec<Element>, NftError> {
+        let op = || Operation::List {
+            table: table.into(),
+            set: Some(set.name.clone()),
+        };
+        let request = || {
+            NfTablesMessage::GetSetElement(SetElementMessage {
+                attributes: vec![
+                    SetElementList::Table(table.into()),
+                    SetElementList::Set(set.name.clone()),
+                ],
+            })
+        };
+        let messages = self.dump_retry(request, op)?;
+        let mut raw = Vec::new();
+        for reply in messages.iter().flat_map(|m| replies(m)) {
+            raw_elements(reply.payload(), &mut raw);
+        }
+        Ok(to_elements(&set.jail, raw, set.interval))
+    }
+
+    /// The networks of `set` present in the kernel.
+    pub(crate) fn present(
+        &mut self,
+        table: &str,
+        set: &str,
+        interval: bool,
+    ) -> Result<HashSet<Network>, NftError> {
+        let jail = set.rsplit_once('-').map_or(set, |(j, _)| j).to_string();
+        let info = SetInfo {
+            name: set.into(),
+            jail,
+            interval,
+        };
+        Ok(self
+            .set_elements(table, &info)?
+            .into_iter()
+            .map(|e| e.network)
+            .collect())
+    }
+
+    fn dump_retry(
+        &mut self,
+        request: impl Fn() -> NfTablesMessage,
+        op: impl Fn() -> Operation,
+    ) -> Result<Vec<Vec<u8>>, NftError> {
+        for _ in 0..DUMP_ATTEMPTS {
+            // An interrupted dump starts over with an empty result.
+            let mut messages = Vec::new();
+            match self
+                .sock
+                .dump(request(), &mut |r| messages.push(r.bytes.to_vec()))
+            {
+                Ok(()) => return Ok(messages),
+                Err(DumpError::Interrupted) => continue,
+                Err(DumpError::Kernel(errno)) => {
+                    let missing = match op() {
+                        Operation::List { set: Some(_), .. } if errno == libc::ENOENT => {
+                            Missing::Unknown
+                        }
+                        _ => Missing::Table,
+                    };
+                    return Err(NftError::kernel(op(), errno, missing));
+                }
+                Err(DumpError::Io(source)) => return Err(NftError::Socket { op: op(), source }),
+            }
+        }
+        Err(NftError::Socket {
+            op: op(),
+            source: std::io::Error::other("the dump kept being interrupted"),
+        })
+    }
+}
+
+fn set_info(msg: NetfilterMessage) -> Option<SetInfo> {
+    let NetfilterMessageInner::NfTables(NfTablesMessage::NewSet(set)) = msg.inner else {
+        return None;
+    };
+    let mut name = None;
+    let mut interval = false;
+    for attr in set.attributes {
+        match attr {
+            SetAttribute::Name(n) => name = Some(n),
+            SetAttribute::Flags(f) => interval = f.contains(SetFlags::Interval),
+            _ => {}
+        }
+    }
+    let name = name?;
+    let jail = name
+        .strip_suffix("-v4")
+        .or_else(|| name.strip_suffix("-v6"))?
+        .to_string();
+    Some(SetInfo {
+        name,
+        jail,
+        interval,
+    })
+}
+
+/// NFTA_SET_ELEM_LIST_ELEMENTS and what an element holds
+/// (include/uapi/linux/netfilter/nf_tables.h).
+const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
+const NFTA_SET_ELEM_KEY: u16 = 1;
+const NFTA_SET_ELEM_FLAGS: u16 = 3;
+const NFTA_SET_ELEM_TIMEOUT: u16 = 4;
+const NFTA_SET_ELEM_EXPIRATION: u16 = 5;
+const NFTA_DATA_VALUE: u16 = 1;
+const NFT_SET_ELEM_INTERVAL_END: u32 = 1;
+
+/// The elements of one NFT_MSG_NEWSETELEM reply payload (after nlmsghdr).
+fn raw_elements(payload: &[u8], out: &mut Vec<Raw>) {
+    let Some(attrs) = payload.get(4..) else {
+        return;
+    };
+    for (kind, list) in nlas(attrs) {
+        if kind == NFTA_SET_ELEM_LIST_ELEMENTS {
+            out.extend(nlas(list).filter_map(|(_, element)| raw_element(element)));
+        }
+    }
+}
+
+fn raw_element(element: &[u8]) -> Option<Raw> {
+    let mut raw = Raw {
+        addr: IpAddr::from([0u8; 4]),
+        end: false,
+        timeout: None,
+        expires: None,
+    };
+    let mut key = None;
+    let be64 = |v: &[u8]| {
+        v.try_into()
+            .ok()
+            .map(u64::from_be_bytes)
+            .map(Duration::from_millis)
+    };
+    for (kind, value) in nlas(element) {
+        match kind {
+            NFTA_SET_ELEM_KEY => {
+                key = nlas(value)
+                    .find(|(k, _)| *k == NFTA_DATA_VALUE)
+                    .and_then(|(_, v)| bytes_addr(v))
+            }
+            NFTA_SET_ELEM_FLAGS => {
+                let flags = value.try_into().map(u32::from_be_bytes).unwrap_or(0);
+                raw.end = flags & NFT_SET_ELEM_INTERVAL_END != 0;
+            }
+            NFTA_SET_ELEM_TIMEOUT => raw.timeout = be64(value),
+            NFTA_SET_ELEM_EXPIRATION => raw.expires = be64(value),
+            _ => {}
+        }
+    }
+    raw.addr = key?;
+    Some(raw)
+}
+
+/// (type, value) of each attribute in `buf`; stops at a malformed one.
+fn nlas(mut buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        let len = u16::from_ne_bytes([*buf.first()?, *buf.get(1)?]) as usize;
+        let kind = u16::from_ne_bytes([*buf.get(2)?, *buf.get(3)?]) & 0x3fff;
+        if len < 4 || len > buf.len() {
+            return None;
+        }
+        let value = &buf[4..len];
+        buf = &buf[((len + 3) & !3).min(buf.len())..];
+        Some((kind, value))
+    })
+}
+
+fn bytes_addr(v: &[u8]) -> Option<IpAddr> {
+    match v.len() {
+        4 => Some(IpAddr::from(<[u8; 4]>::try_from(v).ok()?)),
+        16 => Some(IpAddr::from(<[u8; 16]>::try_from(v).ok()?)),
+        _ => None,
+    }
+}
+
+/// Elements of `jail`; in an interval set each start is paired with the
+/// nearest end above it to recover the prefix length.
+fn to_elements(jail: &str, raw: Vec<Raw>, interval: bool) -> Vec<Element> {
+    let mut ends: Vec<u128> = raw
+        .iter()
+        .filter(|r| r.end)
+        .map(|r| addr_value(r.addr))
+        .collect();
+    ends.sort_unstable();
+    raw.into_iter()
+        .filter(|r| !r.end)
+        .map(|r| {
+            let network = if interval {
+                network_to(r.addr, &ends)
+            } else {
+                Network::host(r.addr)
+            };
+            Element {
+                jail: jail.to_string(),
+                network,
+                timeout: r.timeout,
+                expires: r.expires,
+            }
+        })
+        .collect()
+}
+
+fn addr_value(addr: IpAddr) -> u128 {
+    match addr {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+/// The network from `start` to the first end above it (to the top of the
+/// address space if none), when that range is a prefix; else the host.
+fn network_to(start: IpAddr, ends: &[u128]) -> Network {
+    let bits: u32 = if start.is_ipv4() { 32 } else { 128 };
+    let s = addr_value(start);
+    let end = ends.get(ends.partition_point(|&e| e <= s)).copied();
+    let size = match end {
+        Some(e) => e - s,
+        None if s == 0 => return Network::new(start, 0),
+        None if bits == 128 => 0u128.wrapping_sub(s),
+        None => (1u128 << bits) - s,
+    };
+    if size.is_power_of_two() {
+        let len = bits - size.trailing_zeros();
+        Network::new(start, len as u8)
+    } else {
+        Network::host(start)
+    }
+}

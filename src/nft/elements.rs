@@ -1,0 +1,342 @@
+//! Bans and unbans: set elements, batched.
+//!
+//! Elements for one set go into NEWSETELEM (or DESTROYSETELEM/DELSETELEM)
+//! messages whose NFTA_SET_ELEM_LIST_ELEMENTS nest stays under the 16-bit
+//! attribute length. An IPv6 network in an interval set is two elements: its
+//! first address (carrying the timeout) and the address after its last one,
+//! flagged NFT_SET_ELEM_INTERVAL_END, as `nft` encodes `2001:db8::/64`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use netlink_packet_core::{Emitable, NLM_F_CREATE};
+use netlink_packet_netfilter::nftables::{
+    DataAttribute, ListAttribute, NfTablesMessage, SetElementAttribute, SetElementFlags,
+    SetElementList, SetElementMessage,
+};
+
+use super::error::Operation;
+use super::socket::Failure;
+use super::types::Network;
+use super::wire::{Batch, NFT_MSG_DESTROYSETELEM, NLMSG_HDRLEN};
+
+/// Payload budget of one NFTA_SET_ELEM_LIST_ELEMENTS nest (limit 65535
+/// including its 4-byte header).
+pub(crate) const MAX_ELEMENTS_LEN: usize = 65_000;
+/// NFTA_SET_ELEM_LIST_ELEMENTS
+const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
+
+/// How this kernel lets us reset a timeout and remove absent elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovalMode {
+    /// Linux >= 6.12: NEWSETELEM on an existing element sets its new
+    /// timeout; NFT_MSG_DESTROYSETELEM removes, ignoring absent elements.
+    Update,
+    /// Linux 6.3 to 6.11: NFT_MSG_DESTROYSETELEM before NEWSETELEM in the
+    /// same batch.
+    Destroy,
+    /// Older kernels: NFT_MSG_DELSETELEM for the elements a dump shows
+    /// present, then NEWSETELEM.
+    DeletePresent,
+}
+
+impl RemovalMode {
+    pub fn for_kernel(major: u32, minor: u32) -> Self {
+        match (major, minor) {
+            (m, _) if m > 6 => RemovalMode::Update,
+            (6, n) if n >= 12 => RemovalMode::Update,
+            (6, n) if n >= 3 => RemovalMode::Destroy,
+            _ => RemovalMode::DeletePresent,
+        }
+    }
+
+    /// From `uname -r`; the most portable mode when it cannot be read.
+    pub fn for_running_kernel() -> Self {
+        let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        let mut parts = release
+            .trim()
+            .split(['.', '-'])
+            .map(|p| p.parse::<u32>().ok());
+        match (parts.next().flatten(), parts.next().flatten()) {
+            (Some(major), Some(minor)) => Self::for_kernel(major, minor),
+            _ => RemovalMode::DeletePresent,
+        }
+    }
+}
+
+/// What one command of a batch does to which addresses (for errors).
+#[derive(Debug, Clone)]
+pub(crate) struct Command {
+    pub set: String,
+    pub add: bool,
+    /// The network of each element entry, in message order.
+    pub networks: Vec<Network>,
+}
+
+/// The elements for one set, in request order.
+#[derive(Debug, Clone)]
+pub(crate) struct SetChange {
+    pub set: String,
+    pub interval: bool,
+    pub items: Vec<(Network, Option<Duration>)>,
+}
+
+/// Groups `(jail, addr, timeout)` per set, masking IPv6 addresses to the
+/// jail's prefix; keeps the first-seen order of sets and items.
+pub(crate) fn group<'a>(
+    items: impl Iterator<Item = (&'a str, IpAddr, Option<Duration>)>,
+    v6_prefix: &HashMap<String, Option<u8>>,
+) -> Vec<SetChange> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<SetChange> = Vec::new();
+    for (jail, addr, timeout) in items {
+        let prefix = v6_prefix
+            .get(jail)
+            .copied()
+            .flatten()
+            .filter(|_| addr.is_ipv6());
+        let set = format!("{jail}-{}", if addr.is_ipv4() { "v4" } else { "v6" });
+        let network = match prefix {
+            Some(len) => Network::new(addr, len),
+            None => Network::host(addr),
+        };
+        let i = *index.entry(set.clone()).or_insert_with(|| {
+            groups.push(SetChange {
+                set,
+                interval: prefix.is_some(),
+                items: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        groups[i].items.push((network, timeout));
+    }
+    groups
+}
+
+type Entry = ListAttribute<SetElementAttribute>;
+
+/// The element entries of `network`: its key (with the timeout when
+/// adding), and for an interval set its end.
+fn entries(
+    network: Network,
+    interval: bool,
+    timeout: Option<Duration>,
+    adding: bool,
+    out: &mut Vec<(Network, Entry)>,
+) {
+    let mut start = vec![SetElementAttribute::Key(DataAttribute::Value(addr_bytes(
+        network.addr,
+    )))];
+    if let (true, Some(t)) = (adding, timeout) {
+        // NFTA_SET_ELEM_TIMEOUT, milliseconds; 0 would mean "set default".
+        start.push(SetElementAttribute::Timeout((t.as_millis() as u64).max(1)));
+    }
+    out.push((network, ListAttribute::Element(start)));
+    if interval {
+        if let Some(end) = interval_end(network) {
+            out.push((
+                network,
+                ListAttribute::Element(vec![
+                    SetElementAttribute::Flags(SetElementFlags::IntervalEnd),
+                    SetElementAttribute::Key(DataAttribute::Value(addr_bytes(end))),
+                ]),
+            ));
+        }
+    }
+}
+
+/// The first address after `network`, none when it runs to the end.
+fn interval_end(network: Network) -> Option<IpAddr> {
+    match network.addr {
+        IpAddr::V4(a) => {
+            let size = 1u64 << (32 - u32::from(network.prefix_len.min(32)));
+            let end = u64::from(u32::from(a)) + size;
+            u32::try_from(end).ok().map(|e| IpAddr::V4(e.into()))
+        }
+        IpAddr::V6(a) => {
+            let host_bits = 128 - u32::from(network.prefix_len.min(128));
+            let size = 1u128.checked_shl(host_bits).filter(|_| host_bits < 128)?;
+            u128::from(a)
+                .checked_add(size)
+                .map(|e| IpAddr::V6(e.into()))
+        }
+    }
+}
+
+pub(crate) fn addr_bytes(addr: IpAddr) -> Vec<u8> {
+    match addr {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+/// How a chunk of elements is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verb {
+    /// `nft add element inet T S { a timeout 10m, ... }`
+    Add,
+    /// `nft destroy element inet T S { a, ... }` (absent ones ignored)
+    Destroy,
+    /// `nft delete element inet T S { a, ... }`
+    Delete,
+}
+
+/// Appends the messages for `change` to `batch`, one per chunk, and their
+/// descriptions to `commands`.
+pub(crate) fn push_change(
+    batch: &mut Batch,
+    commands: &mut Vec<Command>,
+    table: &str,
+    change: &SetChange,
+    verb: Verb,
+) {
+    let adding = verb == Verb::Add;
+    let mut all = Vec::with_capacity(change.items.len() * if change.interval { 2 } else { 1 });
+    for &(network, timeout) in &change.items {
+        entries(network, change.interval, timeout, adding, &mut all);
+    }
+    let mut chunk = Vec::new();
+    let mut networks = Vec::new();
+    let mut size = 0;
+    for (network, entry) in all {
+        let len = entry.buffer_len();
+        if size + len > MAX_ELEMENTS_LEN && !chunk.is_empty() {
+            push_chunk(batch, table, &change.set, std::mem::take(&mut chunk), verb);
+            commands.push(Command {
+                set: change.set.clone(),
+                add: adding,
+                networks: std::mem::take(&mut networks),
+            });
+            size = 0;
+        }
+        size += len;
+        chunk.push(entry);
+        networks.push(network);
+    }
+    if !chunk.is_empty() {
+        push_chunk(batch, table, &change.set, chunk, verb);
+        commands.push(Command {
+            set: change.set.clone(),
+            add: adding,
+            networks,
+        });
+    }
+}
+
+fn push_chunk(batch: &mut Batch, table: &str, set: &str, elements: Vec<Entry>, verb: Verb) {
+    let msg = element_message(table, set, elements, verb);
+    match verb {
+        Verb::Add => batch.push(msg, NLM_F_CREATE),
+        Verb::Delete => batch.push(msg, 0),
+        Verb::Destroy => batch.push_as(msg, 0, Some(NFT_MSG_DESTROYSETELEM)),
+    }
+}
+
+/// NEWSETELEM or DELSETELEM (DESTROYSETELEM is NEWSETELEM retyped by
+/// [`Batch::push_as`]).
+pub(crate) fn element_message(
+    table: &str,
+    set: &str,
+    elements: Vec<Entry>,
+    verb: Verb,
+) -> NfTablesMessage {
+    let msg = SetElementMessage {
+        attributes: vec![
+            SetElementList::Table(table.into()),
+            SetElementList::Set(set.into()),
+            SetElementList::Elements(elements),
+        ],
+    };
+    match verb {
+        Verb::Delete => NfTablesMessage::DeleteSetElement(msg),
+        Verb::Add | Verb::Destroy => NfTablesMessage::NewSetElement(msg),
+    }
+}
+
+/// The operation to blame for `failure`, named as precisely as the kernel's
+/// extended ack allows.
+pub(crate) fn blame(table: &str, commands: &[Command], failure: Option<&Failure>) -> Operation {
+    let command = failure
+        .and_then(|f| f.command)
+        .and_then(|i| commands.get(i));
+    let (cmd, what) = match command {
+        Some(cmd) => {
+            let element = failure
+                .and_then(|f| f.element)
+                .and_then(|e| cmd.networks.get(e));
+            let what = match element {
+                Some(n) => n.to_string(),
+                None => name_networks(cmd.networks.iter()),
+            };
+            (cmd, what)
+        }
+        None => match commands.first() {
+            Some(first) => (
+                first,
+                name_networks(commands.iter().flat_map(|c| c.networks.iter())),
+            ),
+            None => {
+                return Operation::Setup {
+                    table: table.into(),
+                };
+            }
+        },
+    };
+    let (table, set) = (table.to_string(), cmd.set.clone());
+    if cmd.add {
+        Operation::Add { table, set, what }
+    } else {
+        Operation::Remove { table, set, what }
+    }
+}
+
+/// "203.0.113.7", or "203.0.113.7 and 41 more".
+fn name_networks<'a>(networks: impl Iterator<Item = &'a Network>) -> String {
+    let mut first = None;
+    let mut last = None;
+    let mut count = 0usize;
+    for n in networks {
+        if last != Some(*n) {
+            count += 1;
+        }
+        first.get_or_insert(*n);
+        last = Some(*n);
+    }
+    match (first, count) {
+        (None, _) => "nothing".to_string(),
+        (Some(n), 1) => n.to_string(),
+        (Some(n), c) => format!("{n} and {} more", c - 1),
+    }
+}
+
+/// Where `offset` (from the start of message `msg`) falls: the top-level
+/// attribute type, and the element index inside an element list.
+pub(crate) fn locate(msg: &[u8], offset: usize) -> (Option<u16>, Option<usize>) {
+    let mut attrs = attributes(msg, NLMSG_HDRLEN + 4);
+    let Some((kind, start, end)) = attrs.find(|&(_, s, e)| (s..e).contains(&offset)) else {
+        return (None, None);
+    };
+    if kind != NFTA_SET_ELEM_LIST_ELEMENTS || !matches!(msg[4], 12 | 14 | NFT_MSG_DESTROYSETELEM) {
+        return (Some(kind), None);
+    }
+    let element = attributes(&msg[..end], start + 4).position(|(_, s, e)| (s..e).contains(&offset));
+    (Some(kind), element)
+}
+
+/// (type, start, end) of the attributes of `buf` from `at` on.
+fn attributes(buf: &[u8], mut at: usize) -> impl Iterator<Item = (u16, usize, usize)> + '_ {
+    std::iter::from_fn(move || {
+        if at + 4 > buf.len() {
+            return None;
+        }
+        let len = u16::from_ne_bytes([buf[at], buf[at + 1]]) as usize;
+        let kind = u16::from_ne_bytes([buf[at + 2], buf[at + 3]]) & 0x3fff;
+        if len < 4 || at + len > buf.len() {
+            return None;
+        }
+        let item = (kind, at, at + len);
+        at += (len + 3) & !3;
+        Some(item)
+    })
+}

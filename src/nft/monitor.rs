@@ -1,0 +1,312 @@
+//! Watching the ruleset: NFNLGRP_NFTABLES notifications about our table.
+//!
+//! The kernel sends, for each committed transaction, one notification per
+//! object changed and then NFT_MSG_NEWGEN with the new generation and the
+//! committing process (NFTA_GEN_PROC_PID, NFTA_GEN_PROC_NAME). Every
+//! notification carries the netlink port id of the socket that sent the
+//! transaction, which is how we tell our own transactions from others':
+//! register our sockets with [`Monitor::add_own_port`].
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use netlink_packet_netfilter::nftables::{
+    ChainAttribute, GenAttribute, NfTablesMessage, RuleAttribute, SetAttribute, SetElementList,
+    TableAttribute,
+};
+use netlink_packet_netfilter::{NetfilterMessageInner, NetfilterProtoFamily};
+use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_NETFILTER};
+
+use super::socket::{parse_nf, recv, setsockopt_int};
+use super::wire::{NFNLGRP_NFTABLES, replies};
+
+const MONITOR_RCVBUF: usize = 16 << 20;
+
+/// A change to one of our objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectEvent {
+    TableAdded,
+    TableDeleted,
+    ChainAdded(String),
+    ChainDeleted(String),
+    SetAdded(String),
+    SetDeleted(String),
+    /// A rule added to (or deleted from) this chain.
+    RuleAdded(String),
+    RuleDeleted(String),
+    /// Elements added to or removed from a set (bans); counted.
+    ElementsAdded {
+        set: String,
+        count: usize,
+    },
+    ElementsDeleted {
+        set: String,
+        count: usize,
+    },
+    /// The socket overflowed: events were lost; re-read the ruleset.
+    Lost,
+}
+
+/// One committed transaction that touched our table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub events: Vec<ObjectEvent>,
+    /// Port id of the socket that committed it.
+    pub port_id: u32,
+    /// NFTA_GEN_PROC_PID and NFTA_GEN_PROC_NAME of the committing process.
+    pub pid: Option<u32>,
+    pub process: Option<String>,
+    /// True when one of our registered sockets committed it.
+    pub ours: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MonitorError {
+    #[error("cannot subscribe to nftables notifications")]
+    Subscribe(#[source] io::Error),
+    #[error("cannot read nftables notifications")]
+    Read(#[source] io::Error),
+}
+
+/// A subscription to NFNLGRP_NFTABLES, filtered to one table (family inet).
+pub struct Monitor {
+    sock: Socket,
+    table: String,
+    own_ports: Vec<u32>,
+    pending: Vec<(ObjectEvent, u32)>,
+    ready: Vec<Change>,
+    rbuf: Vec<u8>,
+}
+
+impl Monitor {
+    /// Subscribes to nf_tables notifications about `table`.
+    pub fn subscribe(table: &str) -> Result<Self, MonitorError> {
+        let mut sock = Socket::new(NETLINK_NETFILTER).map_err(MonitorError::Subscribe)?;
+        sock.bind(&SocketAddr::new(0, 0))
+            .map_err(MonitorError::Subscribe)?;
+        sock.add_membership(NFNLGRP_NFTABLES)
+            .map_err(MonitorError::Subscribe)?;
+        if setsockopt_int(sock.as_raw_fd(), libc::SO_RCVBUFFORCE, MONITOR_RCVBUF).is_err() {
+            let _ = setsockopt_int(sock.as_raw_fd(), libc::SO_RCVBUF, MONITOR_RCVBUF);
+        }
+        let rbuf = vec![0; 1 << 20];
+        Ok(Monitor {
+            sock,
+            table: table.into(),
+            own_ports: Vec::new(),
+            pending: Vec::new(),
+            ready: Vec::new(),
+            rbuf,
+        })
+    }
+
+    /// Marks transactions sent from `port_id` (see [`super::Nft::port_id`]) as ours.
+    pub fn add_own_port(&mut self, port_id: u32) {
+        self.own_ports.push(port_id);
+    }
+
+    /// The next transaction that touched our table, waiting at most
+    /// `timeout` (forever if none); `Ok(None)` when the time ran out.
+    pub fn next_change(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<Change>, MonitorError> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            if !self.ready.is_empty() {
+                return Ok(Some(self.ready.remove(0)));
+            }
+            let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            if wait == Some(Duration::ZERO) || !self.poll(wait)? {
+                return Ok(None);
+            }
+            match recv(self.sock.as_raw_fd(), &mut self.rbuf, libc::MSG_DONTWAIT) {
+                Ok(n) => self.absorb(n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => self.lost(),
+                Err(e) => return Err(MonitorError::Read(e)),
+            }
+        }
+    }
+
+    fn poll(&self, wait: Option<Duration>) -> Result<bool, MonitorError> {
+        let mut pfd = libc::pollfd {
+            fd: self.sock.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = wait.map_or(-1, |w| w.as_millis().min(i32::MAX as u128) as i32);
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::Interrupted {
+                Ok(false)
+            } else {
+                Err(MonitorError::Read(e))
+            };
+        }
+        Ok(rc > 0)
+    }
+
+    fn lost(&mut self) {
+        self.pending.clear();
+        let change = Change {
+            events: vec![ObjectEvent::Lost],
+            port_id: 0,
+            pid: None,
+            process: None,
+            ours: false,
+        };
+        self.ready.push(change);
+    }
+
+    fn absorb(&mut self, n: usize) {
+        let buf = std::mem::take(&mut self.rbuf);
+        for reply in replies(&buf[..n]) {
+            let Ok(msg) = parse_nf(&reply) else { continue };
+            let NetfilterMessageInner::NfTables(nft) = msg.inner else {
+                continue;
+            };
+            if let NfTablesMessage::NewGen(generation) = &nft {
+                self.commit(reply.port_id, &generation.attributes);
+            } else if msg.header.family == NetfilterProtoFamily::Inet {
+                if let Some(event) = event_for(&self.table, nft) {
+                    self.push(event, reply.port_id);
+                }
+            }
+        }
+        self.rbuf = buf;
+    }
+
+    /// Counts consecutive element notifications for one set as one event.
+    fn push(&mut self, event: ObjectEvent, port: u32) {
+        if let Some((last, _)) = self.pending.last_mut() {
+            match (last, &event) {
+                (
+                    ObjectEvent::ElementsAdded { set: a, count },
+                    ObjectEvent::ElementsAdded { set: b, count: n },
+                )
+                | (
+                    ObjectEvent::ElementsDeleted { set: a, count },
+                    ObjectEvent::ElementsDeleted { set: b, count: n },
+                ) if a == b => {
+                    *count += n;
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.pending.push((event, port));
+    }
+
+    fn commit(&mut self, port_id: u32, attrs: &[GenAttribute]) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut change = Change {
+            events: Vec::new(),
+            port_id,
+            pid: None,
+            process: None,
+            ours: false,
+        };
+        for attr in attrs {
+            match attr {
+                GenAttribute::ProcPid(pid) => change.pid = Some(*pid),
+                GenAttribute::ProcName(name) => change.process = Some(name.clone()),
+                _ => {}
+            }
+        }
+        change.events = self.pending.drain(..).map(|(e, _)| e).collect();
+        change.ours = self.own_ports.contains(&port_id);
+        self.ready.push(change);
+    }
+}
+
+/// The event `msg` means for `table`, if it is about it.
+fn event_for(table: &str, msg: NfTablesMessage) -> Option<ObjectEvent> {
+    use NfTablesMessage as M;
+    match msg {
+        M::NewTable(t) | M::DeleteTable(t) if !table_named(&t.attributes, table) => None,
+        M::NewTable(_) => Some(ObjectEvent::TableAdded),
+        M::DeleteTable(_) => Some(ObjectEvent::TableDeleted),
+        M::NewChain(c) => chain_of(table, c.attributes).map(ObjectEvent::ChainAdded),
+        M::DeleteChain(c) => chain_of(table, c.attributes).map(ObjectEvent::ChainDeleted),
+        M::NewSet(s) => set_of(table, s.attributes).map(ObjectEvent::SetAdded),
+        M::DeleteSet(s) => set_of(table, s.attributes).map(ObjectEvent::SetDeleted),
+        M::NewRule(r) => rule_chain(table, r.attributes).map(ObjectEvent::RuleAdded),
+        M::DeleteRule(r) => rule_chain(table, r.attributes).map(ObjectEvent::RuleDeleted),
+        M::NewSetElement(e) => elements_of(table, e.attributes)
+            .map(|(set, count)| ObjectEvent::ElementsAdded { set, count }),
+        M::DeleteSetElement(e) => elements_of(table, e.attributes)
+            .map(|(set, count)| ObjectEvent::ElementsDeleted { set, count }),
+        _ => None,
+    }
+}
+
+fn table_named(attrs: &[TableAttribute], table: &str) -> bool {
+    attrs
+        .iter()
+        .any(|a| matches!(a, TableAttribute::Name(n) if n == table))
+}
+
+fn chain_of(table: &str, attrs: Vec<ChainAttribute>) -> Option<String> {
+    let in_table = attrs
+        .iter()
+        .any(|a| matches!(a, ChainAttribute::Table(t) if t == table));
+    let name = attrs.into_iter().find_map(|a| {
+        if let ChainAttribute::Name(n) = a {
+            Some(n)
+        } else {
+            None
+        }
+    });
+    name.filter(|_| in_table)
+}
+
+fn set_of(table: &str, attrs: Vec<SetAttribute>) -> Option<String> {
+    let in_table = attrs
+        .iter()
+        .any(|a| matches!(a, SetAttribute::Table(t) if t == table));
+    let name = attrs.into_iter().find_map(|a| {
+        if let SetAttribute::Name(n) = a {
+            Some(n)
+        } else {
+            None
+        }
+    });
+    // Anonymous sets (`{ 22, 2222 }`) come and go with their rules.
+    name.filter(|n| in_table && !n.starts_with("__set"))
+}
+
+fn rule_chain(table: &str, attrs: Vec<RuleAttribute>) -> Option<String> {
+    let in_table = attrs
+        .iter()
+        .any(|a| matches!(a, RuleAttribute::Table(t) if t == table));
+    let chain = attrs.into_iter().find_map(|a| {
+        if let RuleAttribute::Chain(n) = a {
+            Some(n)
+        } else {
+            None
+        }
+    });
+    chain.filter(|_| in_table)
+}
+
+fn elements_of(table: &str, attrs: Vec<SetElementList>) -> Option<(String, usize)> {
+    let mut in_table = false;
+    let mut set = None;
+    let mut count = 0;
+    for attr in attrs {
+        match attr {
+            SetElementList::Table(t) => in_table = t == table,
+            SetElementList::Set(s) => set = Some(s),
+            SetElementList::Elements(e) => count = e.len(),
+            _ => {}
+        }
+    }
+    set.filter(|s| in_table && !s.starts_with("__set"))
+        .map(|s| (s, count))
+}
