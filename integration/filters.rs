@@ -336,3 +336,102 @@ fn haproxy_http_auth_sample() {
         "{aggressive:?}"
     );
 }
+
+#[test]
+fn sshd_sample() {
+    assert_eq!(
+        failures("sshd", &[]),
+        expect(&[
+            (1, "203.0.113.45"),
+            (2, "203.0.113.45"),
+            (4, "198.51.100.23"),
+            (5, "198.51.100.23"),
+            (7, "192.0.2.77"),
+            (11, "2001:db8:4::17"),
+        ])
+    );
+    // ddos: the invalid user's connection closed before authentication.
+    let ddos = failures("sshd", &["--mode", "ddos"]);
+    assert!(ddos.contains(&(3, "203.0.113.45".to_string())), "{ddos:?}");
+}
+
+#[test]
+fn sshd_sample_captures_user() {
+    let found = run_filter("sshd", "sshd", &[]);
+    assert_eq!(found[0]["captures"]["user"], "oracle");
+    assert_eq!(found[4]["captures"]["user"], "x from 10.9.9.9 port 1 ssh2");
+    assert_eq!(found[5]["captures"]["user"], "backup");
+}
+
+#[test]
+fn pam_generic_sample() {
+    assert_eq!(
+        failures("pam-generic", &[]),
+        expect(&[
+            (1, "203.0.113.8"),
+            (3, "198.51.100.9"),
+            (4, "2001:db8::42"),
+            (6, "203.0.113.99"),
+        ])
+    );
+}
+
+#[test]
+fn recidive_sample() {
+    assert_eq!(
+        failures("recidive", &[]),
+        expect(&[(1, "203.0.113.7"), (3, "2001:db8::7"), (6, "192.0.2.33")])
+    );
+}
+
+#[test]
+fn vsftpd_sample() {
+    assert_eq!(
+        failures("vsftpd", &[]),
+        expect(&[
+            (1, "203.0.113.61"),
+            (3, "198.51.100.62"),
+            (4, "203.0.113.63"),
+            (5, "2001:db8::64"),
+        ])
+    );
+}
+
+#[test]
+fn proftpd_sample() {
+    assert_eq!(
+        failures("proftpd", &[]),
+        expect(&[
+            (1, "203.0.113.71"),
+            (2, "198.51.100.72"),
+            (3, "192.0.2.73"),
+            (4, "192.0.2.73"),
+            (6, "203.0.113.75"),
+        ])
+    );
+}
+
+#[test]
+fn courier_auth_sample() {
+    assert_eq!(
+        failures("courier-auth", &[]),
+        expect(&[
+            (1, "203.0.113.81"),
+            (2, "198.51.100.82"),
+            (4, "203.0.113.84")
+        ])
+    );
+}
+
+#[test]
+fn named_refused_sample() {
+    assert_eq!(
+        failures("named-refused", &[]),
+        expect(&[
+            (1, "203.0.113.91"),
+            (2, "198.51.100.92"),
+            (4, "2001:db8::94"),
+            (5, "203.0.113.95"),
+        ])
+    );
+}
