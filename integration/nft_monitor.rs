@@ -1,8 +1,9 @@
 //! The monitor tells our transactions from others', and sees a flush.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
-use portcullis::nft::{JailSpec, Monitor, Nft, NftConfig, ObjectEvent};
+use portcullis::nft::{Ban, JailSpec, Monitor, Nft, NftConfig, ObjectEvent};
 
 use crate::common::NetNs;
 
@@ -101,4 +102,64 @@ fn bans_by_others_are_counted_per_set() {
             }]
         );
     });
+}
+
+/// Bans in the flood; the default buffer was seen holding three times as many.
+const COUNT: u32 = 200_000;
+
+/// Runs 200,000 bans past a monitor with `buffer` bytes of receive buffer
+/// (none: the default) and returns what it reported.
+fn events_of_a_big_batch(buffer: Option<usize>) -> Vec<ObjectEvent> {
+    let Some(ns) = NetNs::new("monitor-flood") else {
+        return vec![ObjectEvent::Lost];
+    };
+    let config = NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[22])],
+        ..NftConfig::default()
+    };
+    ns.run(|| {
+        let mut nft = Nft::open().unwrap();
+        nft.setup(&config).unwrap();
+        let mut monitor = Monitor::subscribe("portcullis").expect("subscribe");
+        if let Some(bytes) = buffer {
+            monitor.set_receive_buffer(bytes).unwrap();
+        }
+        let bans: Vec<Ban> = (0..COUNT)
+            .map(|i| Ban {
+                jail: "sshd".into(),
+                addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()),
+                timeout: None,
+            })
+            .collect();
+        nft.ban(&bans).unwrap();
+        let mut events = Vec::new();
+        while let Some(change) = monitor
+            .next_change(Some(Duration::from_millis(300)))
+            .unwrap()
+        {
+            events.extend(change.events);
+        }
+        events
+    })
+}
+
+#[test]
+fn the_default_buffer_keeps_up_with_a_big_batch() {
+    let events = events_of_a_big_batch(None);
+    if events == [ObjectEvent::Lost] {
+        return; // skipped
+    }
+    assert_eq!(
+        events,
+        [ObjectEvent::ElementsAdded {
+            set: "sshd-v4".into(),
+            count: 200_000
+        }]
+    );
+}
+
+#[test]
+fn an_overflowing_subscription_reports_lost_events() {
+    let events = events_of_a_big_batch(Some(64 << 10));
+    assert!(events.contains(&ObjectEvent::Lost), "{events:?}");
 }

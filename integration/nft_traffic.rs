@@ -117,3 +117,35 @@ fn a_drop_ban_stops_tcp_over_ipv4_and_ipv6() {
 fn a_reject_ban_refuses_tcp_over_ipv4_and_ipv6() {
     check(BanVerdict::Reject);
 }
+
+#[test]
+fn an_ipv6_prefix_ban_stops_the_whole_network() {
+    let (Some(server), Some(client)) = (NetNs::new("traffic-prefix"), NetNs::new("traffic-prefix"))
+    else {
+        return;
+    };
+    link(&server, &client);
+    let v6: SocketAddr = format!("[2001:db8::1]:{PORT}").parse().unwrap();
+    let _listener = server.run(|| TcpListener::bind(v6).unwrap());
+    let mut jail = JailSpec::tcp("sshd", &[PORT]);
+    jail.v6_prefix = Some(64);
+    let config = NftConfig {
+        jails: vec![jail],
+        ..NftConfig::default()
+    };
+    let mut nft = server.run(|| {
+        let mut nft = Nft::open().unwrap();
+        nft.setup(&config).unwrap();
+        nft
+    });
+    connects(&client, v6, Duration::from_secs(5)).expect("connects before the ban");
+    // Another address of the client's /64 (2001:db8::2) is banned.
+    let ban = Ban {
+        jail: "sshd".into(),
+        addr: "2001:db8::99".parse().unwrap(),
+        timeout: Some(Duration::from_secs(600)),
+    };
+    nft.ban(&[ban]).unwrap();
+    let err = connects(&client, v6, Duration::from_millis(700)).expect_err("the /64 is banned");
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+}

@@ -145,10 +145,14 @@ pub fn failure_json(failure: &Failure, zone: &TimeZone) -> serde_json::Value {
     })
 }
 
-/// RFC 3339 with the offset of `zone`, fractional seconds only when present.
+/// RFC 3339 with the offset of `zone`, in whole seconds: fail2ban's failure
+/// times drop the fraction of the log's date (`15:52:30,388` is 15:52:30),
+/// and test-filter reports what fail2ban-regex would.
 pub fn rfc3339(time: Timestamp, zone: &TimeZone) -> String {
-    time.to_zoned(zone.clone())
-        .strftime("%Y-%m-%dT%H:%M:%S%.f%:z")
+    let whole = Timestamp::from_second(time.as_second()).unwrap_or(time);
+    whole
+        .to_zoned(zone.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
         .to_string()
 }
 
@@ -192,4 +196,18 @@ fn summary(
         0.0
     };
     writeln!(out, "Time: {secs:.3} s, {rate:.0} lines/s")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_times_are_whole_seconds_in_the_zone() {
+        let zone = TimeZone::fixed(jiff::tz::offset(1));
+        let time: Timestamp = "2006-02-13T14:52:30.388Z".parse().unwrap();
+        assert_eq!(rfc3339(time, &zone), "2006-02-13T15:52:30+01:00");
+        let exact: Timestamp = "2005-08-14T10:00:00Z".parse().unwrap();
+        assert_eq!(rfc3339(exact, &TimeZone::UTC), "2005-08-14T10:00:00+00:00");
+    }
 }

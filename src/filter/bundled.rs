@@ -62,6 +62,30 @@ const BUNDLED: &[(&str, &str)] = &[
         "haproxy-http-auth",
         include_str!("../../kdl-config/filters/haproxy-http-auth.kdl"),
     ),
+    (
+        "pam-generic",
+        include_str!("../../kdl-config/filters/pam-generic.kdl"),
+    ),
+    (
+        "recidive",
+        include_str!("../../kdl-config/filters/recidive.kdl"),
+    ),
+    (
+        "vsftpd",
+        include_str!("../../kdl-config/filters/vsftpd.kdl"),
+    ),
+    (
+        "proftpd",
+        include_str!("../../kdl-config/filters/proftpd.kdl"),
+    ),
+    (
+        "courier-auth",
+        include_str!("../../kdl-config/filters/courier-auth.kdl"),
+    ),
+    (
+        "named-refused",
+        include_str!("../../kdl-config/filters/named-refused.kdl"),
+    ),
 ];
 
 /// Files that only exist to be included by others; not filters themselves.

@@ -60,6 +60,19 @@ impl Nft {
         Ok(Some(out))
     }
 
+    /// The jails that have sets in `table`, sorted; `None` when the table
+    /// is absent (`nft list sets table inet T`).
+    pub fn jails(&mut self, table: &str) -> Result<Option<Vec<String>>, NftError> {
+        let sets = match self.sets(table) {
+            Err(e) if e.is_missing_table() => return Ok(None),
+            other => other?,
+        };
+        let mut jails: Vec<String> = sets.into_iter().map(|s| s.jail).collect();
+        jails.sort();
+        jails.dedup();
+        Ok(Some(jails))
+    }
+
     /// Our sets in `table`: `nft list sets table inet T`, keeping names
     /// ending in -v4 or -v6.
     pub(crate) fn sets(&mut self, table: &str) -> Result<Vec<SetInfo>, NftError> {

@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_REQUEST, NetlinkMessage, NetlinkPayload};
+use netlink_packet_core::{
+    NLM_F_CREATE, NLM_F_DUMP, NLM_F_REQUEST, NetlinkMessage, NetlinkPayload,
+};
 use netlink_packet_netfilter::nftables::{
     DataAttribute, ListAttribute, NfTablesMessage, SetElementAttribute, SetElementFlags,
     SetElementList, SetElementMessage,
@@ -291,4 +293,37 @@ fn a_batch_is_framed_by_begin_and_end_and_acks_its_last_command() {
         (sealed.first_seq, sealed.last_seq, sealed.next_seq()),
         (7, 8, 10)
     );
+}
+
+#[test]
+fn dump_set_elements_request() {
+    // nft list set inet portcullis sshd-v4 (the element part of it)
+    let msg = NfTablesMessage::GetSetElement(SetElementMessage {
+        attributes: vec![
+            SetElementList::Table("portcullis".into()),
+            SetElementList::Set("sshd-v4".into()),
+        ],
+    });
+    let ours = request_bytes(msg.clone(), NLM_F_REQUEST | NLM_F_DUMP, 1);
+    #[rustfmt::skip]
+    const EXPECTED: &[u8] = &[
+        0x30, 0x00, 0x00, 0x00, 0x0d, 0x0a, 0x01, 0x03, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x01, 0x00, 0x00, 0x00, 0x0f, 0x00, 0x01, 0x00, 0x70, 0x6f, 0x72, 0x74, 0x63, 0x75, 0x6c, 0x6c,
+        0x69, 0x73, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x73, 0x73, 0x68, 0x64, 0x2d, 0x76, 0x34, 0x00,
+    ];
+    check("nft list set inet portcullis sshd-v4", &ours, EXPECTED, msg);
+}
+
+#[test]
+fn delete_table() {
+    // nft delete table inet portcullis
+    let msg = ruleset::delete_table("portcullis");
+    let ours = request_bytes(msg.clone(), NLM_F_REQUEST, 1);
+    #[rustfmt::skip]
+    const EXPECTED: &[u8] = &[
+        0x24, 0x00, 0x00, 0x00, 0x02, 0x0a, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x01, 0x00, 0x00, 0x00, 0x0f, 0x00, 0x01, 0x00, 0x70, 0x6f, 0x72, 0x74, 0x63, 0x75, 0x6c, 0x6c,
+        0x69, 0x73, 0x00, 0x00,
+    ];
+    check("nft delete table inet portcullis", &ours, EXPECTED, msg);
 }
