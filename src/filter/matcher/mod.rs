@@ -14,13 +14,15 @@ use jiff::tz::TimeZone;
 use regex::bytes::CaptureLocations;
 use regex_automata::nfa::thompson::backtrack;
 use regex_automata::util::captures::Captures;
-use regex_automata::{Anchored, Input};
 
 use crate::filter::Failure;
 use crate::filter::address;
-use crate::filter::compile::{CompiledFilter, CompiledRegex, LogType, Prefix};
+use crate::filter::compile::{CompiledFilter, LogType};
 use crate::filter::date::DateParser;
+
+mod spans;
 use crate::filter::multiline::{LineMatch, MultiLine, text};
+use spans::{capture_fail, match_prefix, resolve_alternates};
 
 /// Captures that steer the engine and are not reported.
 const INTERNAL: [&str; 9] = [
@@ -262,98 +264,6 @@ impl Matcher {
     }
 }
 
-/// Matches the prefix; returns the content's range and records the
-/// prefix's captures.
-fn match_prefix(prefix: &Prefix, scratch: &mut Scratch, hay: &[u8]) -> Option<Range<usize>> {
-    if let Some(head) = &prefix.head {
-        if prefix.head_is_mlfid {
-            let m = head.regex.find(hay)?;
-            if m.end() < hay.len() {
-                scratch
-                    .spans
-                    .push((Arc::clone(&prefix.mlfid_name), m.range()));
-                return Some(m.end()..hay.len());
-            }
-        } else {
-            let locs = scratch.head_locs.as_mut()?;
-            let m = head.regex.captures_read(locs, hay)?;
-            if m.end() < hay.len() {
-                push_spans(&mut scratch.spans, head, locs, 0);
-                return Some(m.end()..hay.len());
-            }
-        }
-    }
-    let locs = scratch.prefix_locs.as_mut()?;
-    prefix.full.regex.captures_read(locs, hay)?;
-    push_spans(&mut scratch.spans, &prefix.full, locs, 0);
-    let content = prefix
-        .full
-        .groups
-        .get("content")
-        .and_then(|ix| ix.iter().find_map(|&i| locs.get(i)));
-    Some(content.map_or(0..hay.len(), |(s, e)| s..e))
-}
-
-/// Takes the captures of fail regex `i` on `body` into `scratch.spans`.
-fn capture_fail(
-    re: &CompiledRegex,
-    scratch: &mut Scratch,
-    i: usize,
-    body: &[u8],
-    offset: usize,
-) -> bool {
-    if let (Some(bt), Some((cache, caps))) = (&re.backtrack, &mut scratch.fail_bt[i]) {
-        let anchored = if bt.get_nfa().is_always_start_anchored() {
-            Anchored::Yes
-        } else {
-            Anchored::No
-        };
-        let input = Input::new(body).anchored(anchored);
-        if body.len() <= bt.max_haystack_len() && bt.try_search(cache, &input, caps).is_ok() {
-            if !caps.is_match() {
-                return false;
-            }
-            push_group_spans(
-                &mut scratch.spans,
-                re,
-                |g| caps.get_group(g).map(|s| (s.start, s.end)),
-                offset,
-            );
-            return true;
-        }
-    }
-    let locs = &mut scratch.fail_locs[i];
-    if re.regex.captures_read(locs, body).is_none() {
-        return false;
-    }
-    push_spans(&mut scratch.spans, re, locs, offset);
-    true
-}
-
-/// Appends the participating groups of a match, shifted by `offset`; a
-/// later group of a name replaces an earlier one.
-fn push_spans(spans: &mut Spans, re: &CompiledRegex, locs: &CaptureLocations, offset: usize) {
-    push_group_spans(spans, re, |i| locs.get(i), offset)
-}
-
-fn push_group_spans(
-    spans: &mut Spans,
-    re: &CompiledRegex,
-    group: impl Fn(usize) -> Option<(usize, usize)>,
-    offset: usize,
-) {
-    for (name, indices) in re.groups.iter() {
-        let Some((s, e)) = indices.iter().find_map(|&i| group(i)) else {
-            continue;
-        };
-        let range = s + offset..e + offset;
-        match spans.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = range,
-            None => spans.push((Arc::clone(name), range)),
-        }
-    }
-}
-
 /// Turns the captures of a matched line into a failure, or holds them.
 fn conclude(
     multiline: &mut MultiLine,
@@ -399,24 +309,6 @@ fn conclude(
     }
 }
 
-/// `alt_NAME` fills `NAME` when `NAME` did not match or matched nothing.
-fn resolve_alternates(spans: &mut Spans) {
-    let mut i = 0;
-    while i < spans.len() {
-        if !spans[i].0.starts_with("alt_") {
-            i += 1;
-            continue;
-        }
-        let (name, range) = spans.remove(i);
-        let base = &name["alt_".len()..];
-        match spans.iter_mut().find(|(n, _)| &**n == base) {
-            Some(slot) if slot.1.is_empty() => slot.1 = range,
-            Some(_) => {}
-            None => spans.push((Arc::from(base), range)),
-        }
-    }
-}
-
 /// A failure, if the captures name an address, host or id.
 fn make_failure<'a>(
     number: u64,
@@ -449,178 +341,4 @@ fn make_failure<'a>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::filter::FilterOptions;
-    use crate::filter::compile::CompiledFilter;
-    use crate::filter::definition;
-
-    /// Compiles `kdl` as a filter file and runs `lines` through it.
-    fn run(
-        kdl: &str,
-        options: FilterOptions,
-        lines: &[&str],
-    ) -> Vec<(u64, String, u32, Vec<String>)> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.kdl");
-        std::fs::write(&path, kdl).unwrap();
-        let def = definition::load(path.to_str().unwrap()).unwrap();
-        let filter = Arc::new(CompiledFilter::new(&def, &options).unwrap());
-        let now: Timestamp = "2005-08-14T10:00:00Z".parse().unwrap();
-        let mut matcher = Matcher::new(filter, TimeZone::UTC, now);
-        let mut found = Vec::new();
-        for (i, line) in lines.iter().enumerate() {
-            if let Outcome::Failure(f) = matcher.process(i as u64 + 1, line.as_bytes(), now) {
-                found.push((f.line, f.host, f.attempts, f.users));
-            }
-        }
-        found
-    }
-
-    const SSH_LIKE: &str = r##"
-define "daemon" #"sshd"#
-prefix #"^<F-MLFID>\s*\S+ %(daemon)\[\d+\]: </F-MLFID><F-CONTENT>.+</F-CONTENT>$"#
-fail #"^Failed publickey for <F-USER>\S+</F-USER> from <HOST><F-NOFAIL></F-NOFAIL> port \d+$"#
-fail #"^Failed publickey for (?P<user>\S+) from <HOST> port \d+<F-NOFAIL> \(held\)</F-NOFAIL>$"#
-fail #"^Too many authentication failures for <F-USER>\S+</F-USER>$"#
-fail #"^Accepted \S+ for <F-USER>\S+</F-USER> from <HOST><F-MLFGAINED> port</F-MLFGAINED> \d+$"#
-fail #"^Connection closed by <HOST><F-MLFFORGET> \[preauth\]</F-MLFFORGET>$"#
-"##;
-
-    #[test]
-    fn a_later_line_of_the_connection_reports_the_merged_failure() {
-        let found = run(
-            SSH_LIKE,
-            FilterOptions::default(),
-            &[
-                "Aug 14 09:00:00 h sshd[7]: Failed publickey for git from 192.0.2.9 port 1 (held)",
-                "Aug 14 09:00:01 h sshd[7]: Failed publickey for git from 192.0.2.9 port 1 (held)",
-                "Aug 14 09:00:02 h sshd[8]: Connection closed by 198.51.100.1 [preauth]",
-                "Aug 14 09:00:03 h sshd[7]: Too many authentication failures for git",
-            ],
-        );
-        assert_eq!(
-            found,
-            vec![
-                (3, "198.51.100.1".to_string(), 1, vec![]),
-                (4, "192.0.2.9".to_string(), 3, vec!["git".to_string()]),
-            ]
-        );
-    }
-
-    #[test]
-    fn access_gained_forgives_held_lines_of_the_same_user_only() {
-        let held =
-            "Aug 14 09:00:00 h sshd[7]: Failed publickey for git from 192.0.2.9 port 1 (held)";
-        let same = "Aug 14 09:00:01 h sshd[7]: Accepted publickey for git from 192.0.2.9 port 1";
-        assert_eq!(
-            run(SSH_LIKE, FilterOptions::default(), &[held, same]),
-            vec![]
-        );
-        let other =
-            "Aug 14 09:00:01 h sshd[7]: Accepted publickey for deploy from 192.0.2.9 port 1";
-        let found = run(SSH_LIKE, FilterOptions::default(), &[held, other]);
-        assert_eq!(
-            found,
-            vec![(
-                2,
-                "192.0.2.9".to_string(),
-                2,
-                vec!["git".to_string(), "deploy".to_string()]
-            )]
-        );
-    }
-
-    #[test]
-    fn a_failure_without_address_waits_for_one() {
-        let found = run(
-            SSH_LIKE,
-            FilterOptions::default(),
-            &[
-                "Aug 14 09:00:00 h sshd[9]: Too many authentication failures for root",
-                "Aug 14 09:00:01 h sshd[9]: Connection closed by 203.0.113.5 [preauth]",
-            ],
-        );
-        assert_eq!(
-            found,
-            vec![(2, "203.0.113.5".to_string(), 2, vec!["root".to_string()])]
-        );
-    }
-
-    #[test]
-    fn parameters_choose_prefixes() {
-        let kdl = r##"
-param "logging" "file" "syslog"
-prefix #"^\s*<F-CONTENT>.+</F-CONTENT>$"# when="logging=file"
-prefix #"^\s*\S+ httpd\[\d+\]: <F-CONTENT>.+</F-CONTENT>$"# when="logging=syslog"
-fail #"^\[client <HOST>\] denied$"#
-"##;
-        let syslog = "Aug 14 09:00:00 h httpd[1]: [client 192.0.2.3] denied";
-        let file = "2005-08-14 09:00:00 [client 192.0.2.4] denied";
-        let as_file = run(kdl, FilterOptions::default(), &[syslog, file]);
-        assert_eq!(
-            as_file.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
-            vec!["192.0.2.4"]
-        );
-        let options = FilterOptions {
-            set: vec![("logging".into(), "syslog".into())],
-            ..Default::default()
-        };
-        let as_syslog = run(kdl, options, &[syslog, file]);
-        assert_eq!(
-            as_syslog.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
-            vec!["192.0.2.3"]
-        );
-    }
-
-    #[test]
-    fn skiplines_matches_across_the_buffer() {
-        let kdl = r##"
-maxlines 3
-fail #"^\s*login attempt from <HOST>\n<SKIPLINES>\s*access denied$"#
-"##;
-        let found = run(
-            kdl,
-            FilterOptions::default(),
-            &[
-                "Aug 14 09:00:00 login attempt from 192.0.2.8",
-                "Aug 14 09:00:01 something else",
-                "Aug 14 09:00:02 access denied",
-                "Aug 14 09:00:03 access denied",
-            ],
-        );
-        assert_eq!(
-            found
-                .iter()
-                .map(|f| (f.0, f.1.as_str()))
-                .collect::<Vec<_>>(),
-            vec![(3, "192.0.2.8")]
-        );
-    }
-
-    #[test]
-    fn the_head_fast_path_agrees_with_the_full_prefix() {
-        // The head alone would swallow the whole line: the full regex
-        // decides, and leaves the content one character.
-        let kdl = r##"
-prefix #"^<F-MLFID>\s*\w+</F-MLFID><F-CONTENT>.+</F-CONTENT>$"#
-fail #"^<F-ID>\w</F-ID>$"#
-"##;
-        let found = run(kdl, FilterOptions::default(), &["Aug 14 09:00:00 abc"]);
-        assert_eq!(
-            found.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
-            vec!["c"]
-        );
-    }
-
-    #[test]
-    fn journal_lines_take_now_as_their_time() {
-        let kdl = "fail #\"^\\s*h sshd\\[\\d+\\]: Failed for <HOST>$\"#\n";
-        let options = FilterOptions {
-            logtype: Some("journal".into()),
-            ..Default::default()
-        };
-        let found = run(kdl, options, &["h sshd[1]: Failed for 192.0.2.1"]);
-        assert_eq!(found.len(), 1);
-    }
-}
+mod tests;
