@@ -4,3 +4,8 @@
 mod common;
 mod filters;
 mod nft;
+mod nft_cli;
+mod nft_dump;
+mod nft_monitor;
+mod nft_traffic;
+mod test_filter;

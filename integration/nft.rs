@@ -4,10 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use portcullis::nft::{
-    Ban, BanVerdict, ElementRemoval, Hook, JailSpec, Nft, NftConfig, Ports, Unban,
-};
-use serde_json::Value;
+use portcullis::nft::{Ban, BanVerdict, Hook, JailSpec, Nft, NftConfig, Ports, RemovalMode, Unban};
 
 use crate::common::{NetNs, poll_until};
 
@@ -60,20 +57,20 @@ const RULES: &str = "
         ip6 saddr @recidive-v6 drop
 ";
 
-fn open_with(config: &NftConfig) -> Nft {
+pub(crate) fn open_with(config: &NftConfig) -> Nft {
     let mut nft = Nft::open().expect("open netlink");
     nft.setup(config).expect("setup");
     nft
 }
 
-fn sshd_only() -> NftConfig {
+pub(crate) fn sshd_only() -> NftConfig {
     NftConfig {
         jails: vec![JailSpec::tcp("sshd", &[22])],
         ..NftConfig::default()
     }
 }
 
-fn ban(jail: &str, addr: &str, secs: Option<u64>) -> Ban {
+pub(crate) fn ban(jail: &str, addr: &str, secs: Option<u64>) -> Ban {
     Ban {
         jail: jail.into(),
         addr: addr.parse().unwrap(),
@@ -107,13 +104,37 @@ fn setup_yields_exactly_the_ruleset_nft_builds_from_the_script() {
 }
 
 #[test]
-fn changing_the_jails_replaces_only_our_table() {
+fn changing_the_jails_replaces_our_table_and_keeps_the_bans_of_remaining_jails() {
     let Some(ns) = NetNs::new("replace") else {
         return;
     };
     ns.run(|| {
         let mut nft = open_with(&config());
-        nft.setup(&sshd_only()).expect("replace");
+        nft.ban(&[
+            ban("sshd", "192.0.2.50", Some(600)),
+            ban("sshd", "2001:db8::50", None),
+            ban("web", "192.0.2.51", Some(600)),
+        ])
+        .unwrap();
+        let before = nft.list("portcullis", Some("sshd")).unwrap().unwrap();
+        // sshd now bans IPv6 /64s: its exact v6 ban becomes a one-address interval.
+        let mut config = sshd_only();
+        config.jails[0].v6_prefix = Some(64);
+        nft.setup(&config).expect("replace");
+        let mut after = nft.list("portcullis", None).unwrap().unwrap();
+        after.sort_by_key(|e| e.network);
+        let names: Vec<String> = after.iter().map(|e| e.network.to_string()).collect();
+        assert_eq!(names, ["192.0.2.50", "2001:db8::50"]);
+        let old = before
+            .iter()
+            .find(|e| e.network.to_string() == "192.0.2.50")
+            .unwrap();
+        assert_eq!(after[0].timeout, Some(Duration::from_secs(600)));
+        assert!(
+            after[0].expires <= old.expires && after[0].expires > Some(Duration::from_secs(590)),
+            "{after:?}"
+        );
+        assert_eq!((after[1].timeout, after[1].expires), (None, None));
     });
     let text = ns.sh(&["nft", "list", "ruleset"]);
     assert!(
@@ -198,7 +219,7 @@ fn unban_removes_and_absent_addresses_are_fine() {
     });
 }
 
-fn reban_resets_expiry(mode: Option<ElementRemoval>) {
+fn reban_resets_expiry(mode: Option<RemovalMode>) {
     let Some(ns) = NetNs::new("reban") else {
         return;
     };
@@ -247,12 +268,12 @@ fn reban_resets_expiry_on_this_kernel() {
 
 #[test]
 fn reban_resets_expiry_with_destroy_then_add() {
-    reban_resets_expiry(Some(ElementRemoval::Destroy));
+    reban_resets_expiry(Some(RemovalMode::Destroy));
 }
 
 #[test]
 fn reban_resets_expiry_with_delete_of_present_elements() {
-    reban_resets_expiry(Some(ElementRemoval::DeletePresent));
+    reban_resets_expiry(Some(RemovalMode::DeletePresent));
 }
 
 #[test]
@@ -294,112 +315,6 @@ fn ipv6_prefix_bans_use_the_interval_set() {
     assert!(text.contains("flags interval,timeout"), "{text}");
 }
 
-/// The elements of one set as `nft -j` shows them: address -> (timeout s, expires s).
-fn nft_elements(ns: &NetNs, set: &str) -> Vec<(String, Option<u64>, Option<u64>)> {
-    let json: Value =
-        serde_json::from_str(&ns.sh(&["nft", "-j", "list", "set", "inet", "portcullis", set]))
-            .unwrap();
-    let set = json["nftables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|i| i.get("set"))
-        .unwrap()
-        .clone();
-    let mut out = Vec::new();
-    for item in set["elem"].as_array().cloned().unwrap_or_default() {
-        match item {
-            Value::String(a) => out.push((a, None, None)),
-            Value::Object(o) => {
-                let e = &o["elem"];
-                out.push((
-                    e["val"].as_str().unwrap().into(),
-                    e["timeout"].as_u64(),
-                    e["expires"].as_u64(),
-                ))
-            }
-            other => panic!("unexpected element {other}"),
-        }
-    }
-    out.sort();
-    out
-}
-
-#[test]
-fn the_dump_matches_nft_json() {
-    let Some(ns) = NetNs::new("dump") else { return };
-    let (listed, read_at) = ns.run(|| {
-        let mut nft = open_with(&sshd_only());
-        let mut bans = Vec::new();
-        for i in 0..3000u32 {
-            let v4 = IpAddr::from((0xc633_6400u32 + i).to_be_bytes()); // 198.51.100.0 on
-            let v6: IpAddr = format!("2001:db8::{:x}", i + 1).parse().unwrap();
-            let timeout = (i % 3 != 0).then(|| Duration::from_secs(600 + u64::from(i)));
-            bans.push(Ban {
-                jail: "sshd".into(),
-                addr: v4,
-                timeout,
-            });
-            bans.push(Ban {
-                jail: "sshd".into(),
-                addr: v6,
-                timeout,
-            });
-        }
-        nft.ban(&bans).unwrap();
-        (
-            nft.list("portcullis", Some("sshd")).unwrap().unwrap(),
-            std::time::Instant::now(),
-        )
-    });
-    assert_eq!(listed.len(), 6000);
-    for (set, v4) in [("sshd-v4", true), ("sshd-v6", false)] {
-        let oracle = nft_elements(&ns, set);
-        let lag = read_at.elapsed().as_secs() + 2;
-        let mut ours: Vec<(String, Option<u64>, Option<u64>)> = listed
-            .iter()
-            .filter(|e| e.network.addr.is_ipv4() == v4)
-            .map(|e| {
-                (
-                    e.network.to_string(),
-                    e.timeout.map(|t| t.as_secs()),
-                    e.expires.map(|t| t.as_secs()),
-                )
-            })
-            .collect();
-        ours.sort();
-        assert_eq!(ours.len(), oracle.len());
-        for (a, b) in ours.iter().zip(&oracle) {
-            assert_eq!((&a.0, a.1), (&b.0, b.1));
-            // Time left is read at two moments: allow for the time between.
-            assert!(
-                a.2.unwrap_or(0).abs_diff(b.2.unwrap_or(0)) <= lag,
-                "{a:?} vs {b:?}"
-            );
-        }
-    }
-}
-
-#[test]
-fn a_hundred_thousand_bans_in_one_transaction_split_under_64_kib() {
-    let Some(ns) = NetNs::new("bulk") else { return };
-    ns.run(|| {
-        let mut nft = open_with(&sshd_only());
-        let bans: Vec<Ban> = (0..100_000u32)
-            .map(|i| Ban {
-                jail: "sshd".into(),
-                addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()),
-                timeout: Some(Duration::from_secs(3600)),
-            })
-            .collect();
-        nft.ban(&bans).expect("one big transaction");
-        assert_eq!(
-            nft.list("portcullis", None).unwrap().unwrap().len(),
-            100_000
-        );
-    });
-}
-
 #[test]
 fn errors_name_the_address_the_set_and_the_cause() {
     let Some(ns) = NetNs::new("errors") else {
@@ -424,5 +339,82 @@ fn errors_name_the_address_the_set_and_the_cause() {
         // The transaction is atomic: the valid ban did not go in either.
         assert!(nft.list("portcullis", None).unwrap().unwrap().is_empty());
         assert_eq!(nft.list("absent", None).unwrap(), None);
+    });
+}
+
+#[test]
+fn teardown_removes_only_our_table_and_is_idempotent() {
+    let Some(ns) = NetNs::new("teardown") else {
+        return;
+    };
+    ns.sh(&["nft", "add", "table", "inet", "other"]);
+    ns.run(|| {
+        let mut nft = open_with(&sshd_only());
+        nft.teardown().expect("teardown");
+        nft.teardown().expect("teardown of an absent table");
+        assert_eq!(nft.list("portcullis", None).unwrap(), None);
+    });
+    let text = ns.sh(&["nft", "list", "tables"]);
+    assert_eq!(text.trim(), "table inet other");
+}
+
+/// Drops CAP_NET_ADMIN from this thread's effective set (capabilities are
+/// per thread; the thread ends with the test).
+fn drop_cap_net_admin() {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    const CAP_NET_ADMIN: u32 = 12;
+    let mut header = Header {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    // SAFETY: capget/capset with a v3 header and two data structs.
+    unsafe {
+        assert_eq!(
+            libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()),
+            0
+        );
+        data[0].effective &= !(1 << CAP_NET_ADMIN);
+        assert_eq!(
+            libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()),
+            0
+        );
+    }
+}
+
+#[test]
+fn without_cap_net_admin_errors_say_it_is_needed() {
+    let Some(ns) = NetNs::new("no-cap") else {
+        return;
+    };
+    ns.run(|| {
+        drop_cap_net_admin();
+        let mut nft = Nft::open().expect("opening the socket needs no privilege");
+        let err = nft.setup(&sshd_only()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot set up table inet portcullis: operation not permitted (CAP_NET_ADMIN is needed)"
+        );
+        let err = nft
+            .ban(&[ban("sshd", "203.0.113.7", Some(60))])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot add 203.0.113.7 to set sshd-v4 in table inet portcullis: \
+             operation not permitted (CAP_NET_ADMIN is needed)"
+        );
+        assert!(err.is_permission());
     });
 }

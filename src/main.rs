@@ -7,6 +7,7 @@ use portcullis::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    portcullis::cli::install_error_reporter();
     let result = match cli.command {
         Command::TestFilter(args) => portcullis::cli::test_filter::run(args),
         Command::List(args) => portcullis::cli::list::run(args),

@@ -25,10 +25,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> miette::Result<ExitCode> {
     let mut nft = Nft::open().into_diagnostic()?;
-    let Some(mut elements) = nft
-        .list(&args.table, args.jail.as_deref())
-        .into_diagnostic()?
-    else {
+    let Some(mut jails) = nft.jails(&args.table).into_diagnostic()? else {
         eprintln!(
             "no table inet {}: nothing is banned (is the daemon running?)",
             args.table
@@ -38,13 +35,28 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     };
+    if let Some(jail) = &args.jail {
+        if !jails.contains(jail) {
+            miette::bail!(
+                "no jail {jail} in table inet {} (its jails: {})",
+                args.table,
+                jails.join(", ")
+            );
+        }
+        jails.retain(|j| j == jail);
+    }
+    // A table deleted in between lists as empty.
+    let mut elements = nft
+        .list(&args.table, args.jail.as_deref())
+        .into_diagnostic()?
+        .unwrap_or_default();
     sort(&mut elements);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     if args.json {
         write_json(&mut out, &elements)
     } else {
-        write_table(&mut out, &elements)
+        write_table(&mut out, &jails, &elements)
     }
     .and_then(|()| out.flush())
     .into_diagnostic()
@@ -63,37 +75,51 @@ fn sort(elements: &mut [Element]) {
     });
 }
 
+/// One `--json` item, fields in this order.
+#[derive(serde::Serialize)]
+struct JsonBan<'a> {
+    jail: &'a str,
+    address: String,
+    timeout_ms: Option<u64>,
+    expires_ms: Option<u64>,
+}
+
 fn write_json(out: &mut impl Write, elements: &[Element]) -> io::Result<()> {
+    if elements.is_empty() {
+        return out.write_all(b"[]\n");
+    }
     let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as u64);
     out.write_all(b"[")?;
     for (i, e) in elements.iter().enumerate() {
-        let item = serde_json::json!({
-            "jail": e.jail,
-            "address": e.network.to_string(),
-            "timeout_ms": ms(e.timeout),
-            "expires_ms": ms(e.expires),
-        });
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        out.write_all(b"\n  ")?;
+        let item = JsonBan {
+            jail: &e.jail,
+            address: e.network.to_string(),
+            timeout_ms: ms(e.timeout),
+            expires_ms: ms(e.expires),
+        };
+        out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
         serde_json::to_writer(&mut *out, &item)?;
     }
     out.write_all(b"\n]\n")
 }
 
-fn write_table(out: &mut impl Write, elements: &[Element]) -> io::Result<()> {
-    let mut jails = 0;
-    for chunk in elements.chunk_by(|a, b| a.jail == b.jail) {
-        jails += 1;
-        let jail = &chunk[0].jail;
-        writeln!(out, "{jail}: {} banned", chunk.len())?;
+/// Every jail of `jails` (sorted, as `elements`), those without bans too.
+fn write_table(out: &mut impl Write, jails: &[String], elements: &[Element]) -> io::Result<()> {
+    let mut rest = elements;
+    for jail in jails {
+        let n = rest.iter().take_while(|e| &e.jail == jail).count();
+        let (mine, others) = rest.split_at(n);
+        rest = others;
+        writeln!(out, "{jail}: {n} banned")?;
+        if mine.is_empty() {
+            continue;
+        }
         writeln!(
             out,
             "  {:<42} {:>12} {:>12}",
             "ADDRESS", "TIMEOUT", "TIME LEFT"
         )?;
-        for e in chunk {
+        for e in mine {
             let address = e.network.to_string();
             writeln!(
                 out,
@@ -106,9 +132,10 @@ fn write_table(out: &mut impl Write, elements: &[Element]) -> io::Result<()> {
     let s = |n: usize| if n == 1 { "" } else { "s" };
     writeln!(
         out,
-        "total: {} banned in {jails} jail{}",
+        "total: {} banned in {} jail{}",
         elements.len(),
-        s(jails)
+        jails.len(),
+        s(jails.len())
     )
 }
 
@@ -165,15 +192,18 @@ mod tests {
             element("sshd", "2001:db8::1", None),
         ];
         let mut out = Vec::new();
-        write_table(&mut out, &v).unwrap();
+        write_table(&mut out, &["nginx".into(), "sshd".into()], &v).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with("sshd: 2 banned\n"), "{text}");
+        assert!(
+            text.starts_with("nginx: 0 banned\nsshd: 2 banned\n"),
+            "{text}"
+        );
         assert!(
             text.contains("192.0.2.4") && text.contains("10m") && text.contains("20s"),
             "{text}"
         );
         assert!(text.contains("permanent"), "{text}");
-        assert!(text.ends_with("total: 2 banned in 1 jail\n"), "{text}");
+        assert!(text.ends_with("total: 2 banned in 2 jails\n"), "{text}");
     }
 
     #[test]

@@ -22,3 +22,19 @@ pub enum Command {
     /// List the addresses banned in the kernel's sets, read over netlink (no daemon needed).
     List(list::Args),
 }
+
+/// Errors are printed by miette: wrapped to the terminal's width on a
+/// terminal, unwrapped otherwise, so that logs and scripts see whole lines.
+pub fn install_error_reporter() {
+    use std::io::IsTerminal;
+    let tty = std::io::stderr().is_terminal();
+    let _ = miette::set_hook(Box::new(move |_| {
+        let opts = miette::MietteHandlerOpts::new();
+        let opts = if tty {
+            opts
+        } else {
+            opts.width(usize::MAX / 4).color(false)
+        };
+        Box::new(opts.build())
+    }));
+}

@@ -2,9 +2,11 @@
 //! number of addresses.
 
 use super::Nft;
-use super::elements::{Command, RemovalMode, SetChange, Verb, blame, group, push_change};
+use std::collections::HashMap;
+
+use super::elements::{Command, Item, RemovalMode, SetChange, Verb, blame, group, push_change};
 use super::error::NftError;
-use super::types::{Ban, Unban};
+use super::types::{Ban, JailSpec, NftConfig, Unban};
 use super::wire::Batch;
 
 impl Nft {
@@ -81,16 +83,13 @@ impl Nft {
         for change in changes {
             let present = match self.present(&table, &change.set, change.interval) {
                 Ok(p) => p,
-                Err(e) if e.is_missing_table() || !add => {
-                    let _ = e;
-                    Default::default()
-                }
+                Err(e) if e.is_missing_table() || !add => Default::default(),
                 Err(e) => return Err(e),
             };
             let items = change
                 .items
                 .iter()
-                .filter(|(n, _)| present.contains(n))
+                .filter(|i| present.contains(&i.network))
                 .copied()
                 .collect();
             out.push(SetChange {
@@ -100,5 +99,46 @@ impl Nft {
             });
         }
         Ok(out)
+    }
+
+    /// The bans in our table now that the layout of `config` can hold: same
+    /// jail and family, and networks only where the new v6 set is an
+    /// interval set. Without privilege there is nothing to carry: the setup
+    /// itself then reports the missing CAP_NET_ADMIN.
+    pub(crate) fn carried_bans(&mut self, config: &NftConfig) -> Result<Vec<SetChange>, NftError> {
+        let elements = match self.list(&config.table, None) {
+            Ok(Some(elements)) => elements,
+            Ok(None) => return Ok(Vec::new()),
+            Err(e) if e.is_permission() => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let jails: HashMap<&str, &JailSpec> =
+            config.jails.iter().map(|j| (j.name.as_str(), j)).collect();
+        let mut changes: Vec<SetChange> = Vec::new();
+        for e in elements {
+            let Some(jail) = jails.get(e.jail.as_str()) else {
+                continue;
+            };
+            let v6 = e.network.addr.is_ipv6();
+            let interval = v6 && jail.v6_prefix.is_some();
+            if !interval && !e.network.is_host() {
+                continue;
+            }
+            let set = if v6 { jail.set_v6() } else { jail.set_v4() };
+            let item = Item {
+                network: e.network,
+                timeout: e.timeout,
+                expires: e.expires,
+            };
+            match changes.iter_mut().find(|c| c.set == set) {
+                Some(change) => change.items.push(item),
+                None => changes.push(SetChange {
+                    set,
+                    interval,
+                    items: vec![item],
+                }),
+            }
+        }
+        Ok(changes)
     }
 }

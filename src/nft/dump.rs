@@ -60,6 +60,19 @@ impl Nft {
         Ok(Some(out))
     }
 
+    /// The jails that have sets in `table`, sorted; `None` when the table
+    /// is absent (`nft list sets table inet T`).
+    pub fn jails(&mut self, table: &str) -> Result<Option<Vec<String>>, NftError> {
+        let sets = match self.sets(table) {
+            Err(e) if e.is_missing_table() => return Ok(None),
+            other => other?,
+        };
+        let mut jails: Vec<String> = sets.into_iter().map(|s| s.jail).collect();
+        jails.sort();
+        jails.dedup();
+        Ok(Some(jails))
+    }
+
     /// Our sets in `table`: `nft list sets table inet T`, keeping names
     /// ending in -v4 or -v6.
     pub(crate) fn sets(&mut self, table: &str) -> Result<Vec<SetInfo>, NftError> {
@@ -297,7 +310,7 @@ fn addr_value(addr: IpAddr) -> u128 {
 
 /// The network from `start` to the first end above it (to the top of the
 /// address space if none), when that range is a prefix; else the host.
-fn network_to(start: IpAddr, ends: &[u128]) -> Network {
+pub(crate) fn network_to(start: IpAddr, ends: &[u128]) -> Network {
     let bits: u32 = if start.is_ipv4() { 32 } else { 128 };
     let s = addr_value(start);
     let end = ends.get(ends.partition_point(|&e| e <= s)).copied();

@@ -10,12 +10,10 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use netlink_packet_core::{Emitable, NLM_F_CREATE};
-use netlink_packet_netfilter::nftables::{
-    DataAttribute, ListAttribute, NfTablesMessage, SetElementAttribute, SetElementFlags,
-    SetElementList, SetElementMessage,
-};
+use netlink_packet_core::NLM_F_CREATE;
+use netlink_packet_netfilter::nftables::{NfTablesMessage, SetElementList, SetElementMessage};
 
+use super::encode::ElementList;
 use super::error::Operation;
 use super::socket::Failure;
 use super::types::Network;
@@ -74,12 +72,23 @@ pub(crate) struct Command {
     pub networks: Vec<Network>,
 }
 
+/// One element to add or remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Item {
+    pub network: Network,
+    /// NFTA_SET_ELEM_TIMEOUT when adding; none for a permanent ban.
+    pub timeout: Option<Duration>,
+    /// NFTA_SET_ELEM_EXPIRATION when adding: time left, if less than the
+    /// timeout (a ban carried over from a previous table).
+    pub expires: Option<Duration>,
+}
+
 /// The elements for one set, in request order.
 #[derive(Debug, Clone)]
 pub(crate) struct SetChange {
     pub set: String,
     pub interval: bool,
-    pub items: Vec<(Network, Option<Duration>)>,
+    pub items: Vec<Item>,
 }
 
 /// Groups `(jail, addr, timeout)` per set, masking IPv6 addresses to the
@@ -88,66 +97,69 @@ pub(crate) fn group<'a>(
     items: impl Iterator<Item = (&'a str, IpAddr, Option<Duration>)>,
     v6_prefix: &HashMap<String, Option<u8>>,
 ) -> Vec<SetChange> {
-    let mut index: HashMap<String, usize> = HashMap::new();
+    // Keyed by (jail, is IPv4): no allocation per ban, only per set.
+    let mut index: HashMap<(&str, bool), usize> = HashMap::new();
     let mut groups: Vec<SetChange> = Vec::new();
+    let mut prefixes: Vec<Option<u8>> = Vec::new();
     for (jail, addr, timeout) in items {
-        let prefix = v6_prefix
-            .get(jail)
-            .copied()
-            .flatten()
-            .filter(|_| addr.is_ipv6());
-        let set = format!("{jail}-{}", if addr.is_ipv4() { "v4" } else { "v6" });
-        let network = match prefix {
-            Some(len) => Network::new(addr, len),
-            None => Network::host(addr),
-        };
-        let i = *index.entry(set.clone()).or_insert_with(|| {
+        let v4 = addr.is_ipv4();
+        let i = *index.entry((jail, v4)).or_insert_with(|| {
+            let prefix = if v4 {
+                None
+            } else {
+                v6_prefix.get(jail).copied().flatten()
+            };
+            let set = format!("{jail}-{}", if v4 { "v4" } else { "v6" });
             groups.push(SetChange {
                 set,
                 interval: prefix.is_some(),
                 items: Vec::new(),
             });
+            prefixes.push(prefix);
             groups.len() - 1
         });
-        groups[i].items.push((network, timeout));
+        let network = match prefixes[i] {
+            Some(len) => Network::new(addr, len),
+            None => Network::host(addr),
+        };
+        groups[i].items.push(Item {
+            network,
+            timeout,
+            expires: None,
+        });
     }
     groups
 }
 
-type Entry = ListAttribute<SetElementAttribute>;
-
-/// The element entries of `network`: its key (with the timeout when
-/// adding), and for an interval set its end.
-fn entries(
+/// Appends the entries of `network` to `list`: its key (with the timeout
+/// when adding), and for an interval set its end.
+fn push_entries(
+    list: &mut ElementList,
     network: Network,
     interval: bool,
-    timeout: Option<Duration>,
-    adding: bool,
-    out: &mut Vec<(Network, Entry)>,
+    timeout: Option<u64>,
+    expires: Option<u64>,
 ) {
-    let mut start = vec![SetElementAttribute::Key(DataAttribute::Value(addr_bytes(
-        network.addr,
-    )))];
-    if let (true, Some(t)) = (adding, timeout) {
-        // NFTA_SET_ELEM_TIMEOUT, milliseconds; 0 would mean "set default".
-        start.push(SetElementAttribute::Timeout((t.as_millis() as u64).max(1)));
-    }
-    out.push((network, ListAttribute::Element(start)));
-    if interval {
-        if let Some(end) = interval_end(network) {
-            out.push((
-                network,
-                ListAttribute::Element(vec![
-                    SetElementAttribute::Flags(SetElementFlags::IntervalEnd),
-                    SetElementAttribute::Key(DataAttribute::Value(addr_bytes(end))),
-                ]),
-            ));
-        }
+    list.push_key(key(&network.addr).as_ref(), timeout, expires);
+    if let Some(end) = interval.then(|| interval_end(network)).flatten() {
+        list.push_interval_end(key(&end).as_ref());
     }
 }
 
+/// Bytes the entries of `network` take.
+fn entries_len(network: Network, interval: bool, timeout: bool, expires: bool) -> usize {
+    let key = if network.addr.is_ipv4() { 4 } else { 16 };
+    let end = interval && interval_end(network).is_some();
+    ElementList::entry_len(key, usize::from(timeout) + usize::from(expires), false)
+        + if end {
+            ElementList::entry_len(key, 0, true)
+        } else {
+            0
+        }
+}
+
 /// The first address after `network`, none when it runs to the end.
-fn interval_end(network: Network) -> Option<IpAddr> {
+pub(crate) fn interval_end(network: Network) -> Option<IpAddr> {
     match network.addr {
         IpAddr::V4(a) => {
             let size = 1u64 << (32 - u32::from(network.prefix_len.min(32)));
@@ -164,10 +176,25 @@ fn interval_end(network: Network) -> Option<IpAddr> {
     }
 }
 
-pub(crate) fn addr_bytes(addr: IpAddr) -> Vec<u8> {
+/// The set key of an address: its bytes in network order.
+pub(crate) enum Key {
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+impl AsRef<[u8]> for Key {
+    fn as_ref(&self) -> &[u8] {
+        match self {
+            Key::V4(k) => k,
+            Key::V6(k) => k,
+        }
+    }
+}
+
+pub(crate) fn key(addr: &IpAddr) -> Key {
     match addr {
-        IpAddr::V4(a) => a.octets().to_vec(),
-        IpAddr::V6(a) => a.octets().to_vec(),
+        IpAddr::V4(a) => Key::V4(a.octets()),
+        IpAddr::V6(a) => Key::V6(a.octets()),
     }
 }
 
@@ -192,30 +219,38 @@ pub(crate) fn push_change(
     verb: Verb,
 ) {
     let adding = verb == Verb::Add;
-    let mut all = Vec::with_capacity(change.items.len() * if change.interval { 2 } else { 1 });
-    for &(network, timeout) in &change.items {
-        entries(network, change.interval, timeout, adding, &mut all);
-    }
-    let mut chunk = Vec::new();
+    let mut list = ElementList::default();
     let mut networks = Vec::new();
-    let mut size = 0;
-    for (network, entry) in all {
-        let len = entry.buffer_len();
-        if size + len > MAX_ELEMENTS_LEN && !chunk.is_empty() {
-            push_chunk(batch, table, &change.set, std::mem::take(&mut chunk), verb);
+    for item in &change.items {
+        let network = item.network;
+        // Milliseconds; a timeout of 0 would mean "the set's default".
+        let ms = |d: Option<Duration>| d.filter(|_| adding).map(|t| (t.as_millis() as u64).max(1));
+        let (timeout, expires) = (ms(item.timeout), ms(item.expires));
+        let len = entries_len(
+            network,
+            change.interval,
+            timeout.is_some(),
+            expires.is_some(),
+        );
+        if list.byte_len() + len > MAX_ELEMENTS_LEN && !list.is_empty() {
+            push_chunk(batch, table, &change.set, std::mem::take(&mut list), verb);
             commands.push(Command {
                 set: change.set.clone(),
                 add: adding,
                 networks: std::mem::take(&mut networks),
             });
-            size = 0;
         }
-        size += len;
-        chunk.push(entry);
-        networks.push(network);
+        push_entries(&mut list, network, change.interval, timeout, expires);
+        // One name per entry: both entries of an interval name its network.
+        let entries = if change.interval && interval_end(network).is_some() {
+            2
+        } else {
+            1
+        };
+        networks.extend(std::iter::repeat_n(network, entries));
     }
-    if !chunk.is_empty() {
-        push_chunk(batch, table, &change.set, chunk, verb);
+    if !list.is_empty() {
+        push_chunk(batch, table, &change.set, list, verb);
         commands.push(Command {
             set: change.set.clone(),
             add: adding,
@@ -224,7 +259,7 @@ pub(crate) fn push_change(
     }
 }
 
-fn push_chunk(batch: &mut Batch, table: &str, set: &str, elements: Vec<Entry>, verb: Verb) {
+fn push_chunk(batch: &mut Batch, table: &str, set: &str, elements: ElementList, verb: Verb) {
     let msg = element_message(table, set, elements, verb);
     match verb {
         Verb::Add => batch.push(msg, NLM_F_CREATE),
@@ -238,14 +273,14 @@ fn push_chunk(batch: &mut Batch, table: &str, set: &str, elements: Vec<Entry>, v
 pub(crate) fn element_message(
     table: &str,
     set: &str,
-    elements: Vec<Entry>,
+    elements: ElementList,
     verb: Verb,
 ) -> NfTablesMessage {
     let msg = SetElementMessage {
         attributes: vec![
             SetElementList::Table(table.into()),
             SetElementList::Set(set.into()),
-            SetElementList::Elements(elements),
+            elements.into_attribute(),
         ],
     };
     match verb {
@@ -292,7 +327,7 @@ pub(crate) fn blame(table: &str, commands: &[Command], failure: Option<&Failure>
 }
 
 /// "203.0.113.7", or "203.0.113.7 and 41 more".
-fn name_networks<'a>(networks: impl Iterator<Item = &'a Network>) -> String {
+pub(crate) fn name_networks<'a>(networks: impl Iterator<Item = &'a Network>) -> String {
     let mut first = None;
     let mut last = None;
     let mut count = 0usize;

@@ -27,18 +27,6 @@ pub enum Operation {
     List { table: String, set: Option<String> },
 }
 
-impl Operation {
-    fn table(&self) -> &str {
-        match self {
-            Operation::Setup { table }
-            | Operation::Teardown { table }
-            | Operation::Add { table, .. }
-            | Operation::Remove { table, .. }
-            | Operation::List { table, .. } => table,
-        }
-    }
-}
-
 impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -100,13 +88,6 @@ pub enum NftError {
     #[error("{op}: the kernel did not acknowledge the transaction")]
     NoAck { op: Operation },
 
-    #[error("{op}: cannot decode the kernel's reply")]
-    Decode {
-        op: Operation,
-        #[source]
-        source: netlink_packet_core::DecodeError,
-    },
-
     #[error("invalid nftables layout: {reason}")]
     InvalidConfig { reason: String },
 }
@@ -155,7 +136,6 @@ fn reason(op: &Operation, errno: i32, missing: Missing) -> String {
                 }
                 _ => "no such object",
             };
-            let _ = op.table();
             if flushed {
                 format!("{what} (was the ruleset flushed?)")
             } else {

@@ -6,7 +6,12 @@
 //! notification carries the netlink port id of the socket that sent the
 //! transaction, which is how we tell our own transactions from others':
 //! register our sockets with [`Monitor::add_own_port`].
+//!
+//! Every element we add produces a notification too: a very large batch of
+//! bans can overflow the subscription's buffer. The kernel then reports
+//! ENOBUFS, which comes out as [`ObjectEvent::Lost`]: re-read the ruleset.
 
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
@@ -75,30 +80,42 @@ pub struct Monitor {
     table: String,
     own_ports: Vec<u32>,
     pending: Vec<(ObjectEvent, u32)>,
-    ready: Vec<Change>,
+    ready: VecDeque<Change>,
     rbuf: Vec<u8>,
 }
 
 impl Monitor {
-    /// Subscribes to nf_tables notifications about `table`.
+    /// Subscribes to nf_tables notifications about `table`: what
+    /// `nft monitor` shows, filtered to one table of family inet.
     pub fn subscribe(table: &str) -> Result<Self, MonitorError> {
         let mut sock = Socket::new(NETLINK_NETFILTER).map_err(MonitorError::Subscribe)?;
         sock.bind(&SocketAddr::new(0, 0))
             .map_err(MonitorError::Subscribe)?;
         sock.add_membership(NFNLGRP_NFTABLES)
             .map_err(MonitorError::Subscribe)?;
-        if setsockopt_int(sock.as_raw_fd(), libc::SO_RCVBUFFORCE, MONITOR_RCVBUF).is_err() {
-            let _ = setsockopt_int(sock.as_raw_fd(), libc::SO_RCVBUF, MONITOR_RCVBUF);
-        }
         let rbuf = vec![0; 1 << 20];
-        Ok(Monitor {
+        let monitor = Monitor {
             sock,
             table: table.into(),
             own_ports: Vec::new(),
             pending: Vec::new(),
-            ready: Vec::new(),
+            ready: VecDeque::new(),
             rbuf,
-        })
+        };
+        // The default is enough for most; a failure here only makes
+        // ObjectEvent::Lost likelier.
+        let _ = monitor.set_receive_buffer(MONITOR_RCVBUF);
+        Ok(monitor)
+    }
+
+    /// Sets the socket's receive buffer (SO_RCVBUFFORCE with CAP_NET_ADMIN,
+    /// else SO_RCVBUF within the system's limit). 16 MiB by default, which
+    /// holds the notifications of a 200,000-ban transaction.
+    pub fn set_receive_buffer(&self, bytes: usize) -> Result<(), MonitorError> {
+        let fd = self.sock.as_raw_fd();
+        setsockopt_int(fd, libc::SO_RCVBUFFORCE, bytes)
+            .or_else(|_| setsockopt_int(fd, libc::SO_RCVBUF, bytes))
+            .map_err(MonitorError::Subscribe)
     }
 
     /// Marks transactions sent from `port_id` (see [`super::Nft::port_id`]) as ours.
@@ -114,11 +131,12 @@ impl Monitor {
     ) -> Result<Option<Change>, MonitorError> {
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            if !self.ready.is_empty() {
-                return Ok(Some(self.ready.remove(0)));
+            if let Some(change) = self.ready.pop_front() {
+                return Ok(Some(change));
             }
+            // Past the deadline, still read what is already queued.
             let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if wait == Some(Duration::ZERO) || !self.poll(wait)? {
+            if !self.poll(wait)? {
                 return Ok(None);
             }
             match recv(self.sock.as_raw_fd(), &mut self.rbuf, libc::MSG_DONTWAIT) {
@@ -159,7 +177,7 @@ impl Monitor {
             process: None,
             ours: false,
         };
-        self.ready.push(change);
+        self.ready.push_back(change);
     }
 
     fn absorb(&mut self, n: usize) {
@@ -221,7 +239,7 @@ impl Monitor {
         }
         change.events = self.pending.drain(..).map(|(e, _)| e).collect();
         change.ours = self.own_ports.contains(&port_id);
-        self.ready.push(change);
+        self.ready.push_back(change);
     }
 }
 

@@ -46,9 +46,9 @@ pub(crate) enum Family {
     V6,
 }
 
-/// The setup batch: `nft -f` of
+/// The setup batch, to be sealed: `nft -f` of
 /// `add table inet T; delete table inet T; table inet T { ... }`.
-pub(crate) fn setup_batch(config: &NftConfig, first_seq: u32) -> SealedBatch {
+pub(crate) fn setup_batch(config: &NftConfig, first_seq: u32) -> Batch {
     let mut batch = Batch::new(first_seq);
     let t = config.table.as_str();
     batch.push(new_table(t), NLM_F_CREATE);
@@ -81,7 +81,7 @@ pub(crate) fn setup_batch(config: &NftConfig, first_seq: u32) -> SealedBatch {
             }
         }
     }
-    batch.seal()
+    batch
 }
 
 /// Deletes the table if present: `nft add table inet T; nft delete table inet T`.

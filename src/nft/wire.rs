@@ -108,18 +108,8 @@ impl Batch {
         }
     }
 
-    /// Number of commands so far.
-    pub fn len(&self) -> usize {
-        self.starts.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.starts.is_empty()
-    }
-
-    /// Bytes so far.
-    pub fn byte_len(&self) -> usize {
-        self.buf.len()
     }
 
     /// Asks for an ack on the last command and appends NFNL_MSG_BATCH_END.

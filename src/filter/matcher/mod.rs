@@ -14,13 +14,15 @@ use jiff::tz::TimeZone;
 use regex::bytes::CaptureLocations;
 use regex_automata::nfa::thompson::backtrack;
 use regex_automata::util::captures::Captures;
-use regex_automata::{Anchored, Input};
 
 use crate::filter::Failure;
 use crate::filter::address;
-use crate::filter::compile::{CompiledFilter, CompiledRegex, LogType, Prefix};
+use crate::filter::compile::{CompiledFilter, LogType};
 use crate::filter::date::DateParser;
+
+mod spans;
 use crate::filter::multiline::{LineMatch, MultiLine, text};
+use spans::{capture_fail, match_prefix, resolve_alternates};
 
 /// Captures that steer the engine and are not reported.
 const INTERNAL: [&str; 9] = [
@@ -262,98 +264,6 @@ impl Matcher {
     }
 }
 
-/// Matches the prefix; returns the content's range and records the
-/// prefix's captures.
-fn match_prefix(prefix: &Prefix, scratch: &mut Scratch, hay: &[u8]) -> Option<Range<usize>> {
-    if let Some(head) = &prefix.head {
-        if prefix.head_is_mlfid {
-            let m = head.regex.find(hay)?;
-            if m.end() < hay.len() {
-                scratch
-                    .spans
-                    .push((Arc::clone(&prefix.mlfid_name), m.range()));
-                return Some(m.end()..hay.len());
-            }
-        } else {
-            let locs = scratch.head_locs.as_mut()?;
-            let m = head.regex.captures_read(locs, hay)?;
-            if m.end() < hay.len() {
-                push_spans(&mut scratch.spans, head, locs, 0);
-                return Some(m.end()..hay.len());
-            }
-        }
-    }
-    let locs = scratch.prefix_locs.as_mut()?;
-    prefix.full.regex.captures_read(locs, hay)?;
-    push_spans(&mut scratch.spans, &prefix.full, locs, 0);
-    let content = prefix
-        .full
-        .groups
-        .get("content")
-        .and_then(|ix| ix.iter().find_map(|&i| locs.get(i)));
-    Some(content.map_or(0..hay.len(), |(s, e)| s..e))
-}
-
-/// Takes the captures of fail regex `i` on `body` into `scratch.spans`.
-fn capture_fail(
-    re: &CompiledRegex,
-    scratch: &mut Scratch,
-    i: usize,
-    body: &[u8],
-    offset: usize,
-) -> bool {
-    if let (Some(bt), Some((cache, caps))) = (&re.backtrack, &mut scratch.fail_bt[i]) {
-        let anchored = if bt.get_nfa().is_always_start_anchored() {
-            Anchored::Yes
-        } else {
-            Anchored::No
-        };
-        let input = Input::new(body).anchored(anchored);
-        if body.len() <= bt.max_haystack_len() && bt.try_search(cache, &input, caps).is_ok() {
-            if !caps.is_match() {
-                return false;
-            }
-            push_group_spans(
-                &mut scratch.spans,
-                re,
-                |g| caps.get_group(g).map(|s| (s.start, s.end)),
-                offset,
-            );
-            return true;
-        }
-    }
-    let locs = &mut scratch.fail_locs[i];
-    if re.regex.captures_read(locs, body).is_none() {
-        return false;
-    }
-    push_spans(&mut scratch.spans, re, locs, offset);
-    true
-}
-
-/// Appends the participating groups of a match, shifted by `offset`; a
-/// later group of a name replaces an earlier one.
-fn push_spans(spans: &mut Spans, re: &CompiledRegex, locs: &CaptureLocations, offset: usize) {
-    push_group_spans(spans, re, |i| locs.get(i), offset)
-}
-
-fn push_group_spans(
-    spans: &mut Spans,
-    re: &CompiledRegex,
-    group: impl Fn(usize) -> Option<(usize, usize)>,
-    offset: usize,
-) {
-    for (name, indices) in re.groups.iter() {
-        let Some((s, e)) = indices.iter().find_map(|&i| group(i)) else {
-            continue;
-        };
-        let range = s + offset..e + offset;
-        match spans.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = range,
-            None => spans.push((Arc::clone(name), range)),
-        }
-    }
-}
-
 /// Turns the captures of a matched line into a failure, or holds them.
 fn conclude(
     multiline: &mut MultiLine,
@@ -399,24 +309,6 @@ fn conclude(
     }
 }
 
-/// `alt_NAME` fills `NAME` when `NAME` did not match or matched nothing.
-fn resolve_alternates(spans: &mut Spans) {
-    let mut i = 0;
-    while i < spans.len() {
-        if !spans[i].0.starts_with("alt_") {
-            i += 1;
-            continue;
-        }
-        let (name, range) = spans.remove(i);
-        let base = &name["alt_".len()..];
-        match spans.iter_mut().find(|(n, _)| &**n == base) {
-            Some(slot) if slot.1.is_empty() => slot.1 = range,
-            Some(_) => {}
-            None => spans.push((Arc::from(base), range)),
-        }
-    }
-}
-
 /// A failure, if the captures name an address, host or id.
 fn make_failure<'a>(
     number: u64,
@@ -447,3 +339,6 @@ fn make_failure<'a>(
         users: users.to_vec(),
     })
 }
+
+#[cfg(test)]
+mod tests;

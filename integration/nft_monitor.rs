@@ -1,0 +1,165 @@
+//! The monitor tells our transactions from others', and sees a flush.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use portcullis::nft::{Ban, JailSpec, Monitor, Nft, NftConfig, ObjectEvent};
+
+use crate::common::NetNs;
+
+#[test]
+fn a_flush_by_nft_is_reported_and_our_own_setup_is_recognised() {
+    let Some(ns) = NetNs::new("monitor") else {
+        return;
+    };
+    let config = NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[22])],
+        ..NftConfig::default()
+    };
+    ns.run(|| {
+        let mut monitor = Monitor::subscribe("portcullis").expect("subscribe");
+        let mut nft = Nft::open().unwrap();
+        monitor.add_own_port(nft.port_id());
+        nft.setup(&config).unwrap();
+        let ours = monitor
+            .next_change(Some(Duration::from_secs(5)))
+            .unwrap()
+            .expect("our setup is seen");
+        assert!(ours.ours, "{ours:?}");
+        assert!(ours.events.contains(&ObjectEvent::TableAdded), "{ours:?}");
+        assert!(
+            ours.events
+                .contains(&ObjectEvent::SetAdded("sshd-v4".into())),
+            "{ours:?}"
+        );
+
+        // Someone else's change, in another table, is not about us.
+        ns.sh(&["nft", "add", "table", "inet", "other"]);
+        // Someone else flushes everything.
+        ns.sh(&["nft", "flush", "ruleset"]);
+        let theirs = monitor
+            .next_change(Some(Duration::from_secs(5)))
+            .unwrap()
+            .expect("the flush is seen");
+        assert!(!theirs.ours, "{theirs:?}");
+        assert_eq!(theirs.process.as_deref(), Some("nft"), "{theirs:?}");
+        assert!(
+            theirs.events.contains(&ObjectEvent::TableDeleted),
+            "{theirs:?}"
+        );
+        assert!(
+            theirs
+                .events
+                .contains(&ObjectEvent::SetDeleted("sshd-v6".into())),
+            "{theirs:?}"
+        );
+        assert!(
+            theirs
+                .events
+                .contains(&ObjectEvent::ChainDeleted("input".into())),
+            "{theirs:?}"
+        );
+        assert_eq!(
+            monitor
+                .next_change(Some(Duration::from_millis(100)))
+                .unwrap(),
+            None
+        );
+    });
+}
+
+#[test]
+fn bans_by_others_are_counted_per_set() {
+    let Some(ns) = NetNs::new("monitor-elements") else {
+        return;
+    };
+    let config = NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[22])],
+        ..NftConfig::default()
+    };
+    ns.run(|| {
+        let mut nft = Nft::open().unwrap();
+        nft.setup(&config).unwrap();
+        let mut monitor = Monitor::subscribe("portcullis").expect("subscribe");
+        ns.sh(&[
+            "nft",
+            "add",
+            "element",
+            "inet",
+            "portcullis",
+            "sshd-v4",
+            "{ 192.0.2.1, 192.0.2.2 }",
+        ]);
+        let change = monitor
+            .next_change(Some(Duration::from_secs(5)))
+            .unwrap()
+            .expect("seen");
+        assert_eq!(
+            change.events,
+            [ObjectEvent::ElementsAdded {
+                set: "sshd-v4".into(),
+                count: 2
+            }]
+        );
+    });
+}
+
+/// Bans in the flood; the default buffer was seen holding three times as many.
+const COUNT: u32 = 200_000;
+
+/// Runs 200,000 bans past a monitor with `buffer` bytes of receive buffer
+/// (none: the default) and returns what it reported.
+fn events_of_a_big_batch(buffer: Option<usize>) -> Vec<ObjectEvent> {
+    let Some(ns) = NetNs::new("monitor-flood") else {
+        return vec![ObjectEvent::Lost];
+    };
+    let config = NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[22])],
+        ..NftConfig::default()
+    };
+    ns.run(|| {
+        let mut nft = Nft::open().unwrap();
+        nft.setup(&config).unwrap();
+        let mut monitor = Monitor::subscribe("portcullis").expect("subscribe");
+        if let Some(bytes) = buffer {
+            monitor.set_receive_buffer(bytes).unwrap();
+        }
+        let bans: Vec<Ban> = (0..COUNT)
+            .map(|i| Ban {
+                jail: "sshd".into(),
+                addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()),
+                timeout: None,
+            })
+            .collect();
+        nft.ban(&bans).unwrap();
+        let mut events = Vec::new();
+        while let Some(change) = monitor
+            .next_change(Some(Duration::from_millis(300)))
+            .unwrap()
+        {
+            events.extend(change.events);
+        }
+        events
+    })
+}
+
+#[test]
+fn the_default_buffer_keeps_up_with_a_big_batch() {
+    let events = events_of_a_big_batch(None);
+    if events == [ObjectEvent::Lost] {
+        return; // skipped
+    }
+    assert_eq!(
+        events,
+        [ObjectEvent::ElementsAdded {
+            set: "sshd-v4".into(),
+            count: 200_000
+        }]
+    );
+}
+
+#[test]
+fn an_overflowing_subscription_reports_lost_events() {
+    let events = events_of_a_big_batch(Some(64 << 10));
+    assert!(events.contains(&ObjectEvent::Lost), "{events:?}");
+}

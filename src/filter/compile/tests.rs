@@ -1,0 +1,112 @@
+//! Tests of the compile module.
+
+use super::*;
+use crate::filter::definition;
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(format!("{name}.kdl"));
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn compile(text: &str, options: &FilterOptions) -> Result<CompiledFilter, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "t", text);
+    let def = definition::load(&path).map_err(|e| render(&e))?;
+    CompiledFilter::new(&def, options).map_err(|e| render(&e))
+}
+
+fn render(e: &dyn miette::Diagnostic) -> String {
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .render_report(&mut out, e)
+        .unwrap();
+    out
+}
+
+const MODES: &str = r##"
+param "mode" "normal" "aggressive"
+define "verb" #"Failed"#
+fail #"^%(verb) password from <HOST>$"#
+fail #"^Closed by <HOST>$"# when="mode=aggressive"
+"##;
+
+#[test]
+fn modes_select_regexes() {
+    let normal = compile(MODES, &FilterOptions::default()).unwrap();
+    assert_eq!(normal.fails.len(), 1);
+    assert!(
+        normal.fails[0]
+            .regex
+            .is_match(b"Failed password from 192.0.2.1")
+    );
+    let aggressive = FilterOptions {
+        mode: Some("aggressive".into()),
+        ..Default::default()
+    };
+    assert_eq!(compile(MODES, &aggressive).unwrap().fails.len(), 2);
+}
+
+#[test]
+fn unknown_parameters_and_values_are_named() {
+    let bad = FilterOptions {
+        mode: Some("paranoid".into()),
+        ..Default::default()
+    };
+    let err = compile(MODES, &bad).unwrap_err();
+    assert!(
+        err.contains("`paranoid` is not a value of `mode` (choose one of: normal, aggressive)"),
+        "{err}"
+    );
+    let bad = FilterOptions {
+        set: vec![("colour".into(), "red".into())],
+        ..Default::default()
+    };
+    let err = compile(MODES, &bad).unwrap_err();
+    assert!(
+        err.contains("has no parameter `colour` (it has: logtype, mode)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_regex_that_does_not_compile_is_reported_at_its_line() {
+    let err = compile(
+        "fail #\"^ok <HOST>$\"#\nfail #\"^broken (<HOST>$\"#\n",
+        &FilterOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("fail regex \"^broken (<HOST>$\" does not compile"),
+        "{err}"
+    );
+    assert!(err.contains("t.kdl:2:1"), "{err}");
+}
+
+#[test]
+fn all_errors_of_a_file_are_reported_at_once() {
+    let err = compile(
+        "fail #\"^(\"#\nbogus 1\nfail #\"%(nothing)\"#\n",
+        &FilterOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.contains("3 errors"), "{err}");
+    assert!(err.contains("unknown filter node `bogus`"), "{err}");
+    assert!(err.contains("`%(nothing)` is not defined"), "{err}");
+}
+
+#[test]
+fn kdl_syntax_errors_point_at_file_line_column() {
+    let err = compile("fail \"unterminated\n", &FilterOptions::default()).unwrap_err();
+    assert!(err.contains("t.kdl:1:"), "{err}");
+}
+
+#[test]
+fn definitions_cannot_loop() {
+    let err = compile(
+        "define \"a\" \"%(b)\"\ndefine \"b\" \"%(a)\"\nfail \"%(a)<HOST>\"\n",
+        &FilterOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.contains("nest deeper"), "{err}");
+}
