@@ -381,8 +381,28 @@ fn pam_generic_sample() {
 fn recidive_sample() {
     assert_eq!(
         failures("recidive", &[]),
-        expect(&[(1, "203.0.113.7"), (3, "2001:db8::7"), (6, "192.0.2.33")])
+        expect(&[
+            (1, "203.0.113.7"),
+            (3, "2001:db8::7"),
+            (6, "192.0.2.33"),
+            (7, "192.0.2.34"),
+        ])
     );
+}
+
+#[test]
+fn recidive_journal_sample() {
+    let found: Vec<(u64, String)> =
+        run_filter("recidive", "recidive-journal", &["--logtype", "journal"])
+            .iter()
+            .map(|f| {
+                (
+                    f["line"].as_u64().unwrap(),
+                    f["host"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+    assert_eq!(found, expect(&[(1, "203.0.113.7"), (4, "2001:db8::99")]));
 }
 
 #[test]
