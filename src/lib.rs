@@ -8,6 +8,7 @@
 //! - [`cli`]: the subcommands that run without the daemon.
 
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod filter;
 pub mod nft;

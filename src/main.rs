@@ -11,6 +11,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::TestFilter(args) => portcullis::cli::test_filter::run(args),
         Command::List(args) => portcullis::cli::list::run(args),
+        Command::CheckConfig(args) => portcullis::cli::check_config::run(args),
     };
     match result {
         Ok(code) => code,

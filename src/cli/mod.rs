@@ -2,6 +2,7 @@
 //! work without a running daemon. Each subcommand returns an exit code or a
 //! `miette::Report` that `main` prints.
 
+pub mod check_config;
 pub mod list;
 pub mod test_filter;
 
@@ -21,6 +22,8 @@ pub enum Command {
     TestFilter(test_filter::Args),
     /// List the addresses banned in the kernel's sets, read over netlink (no daemon needed).
     List(list::Args),
+    /// Validate the configuration file and the filters it uses, without starting anything.
+    CheckConfig(check_config::Args),
 }
 
 /// Errors are printed by miette: wrapped to the terminal's width on a
