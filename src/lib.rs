@@ -9,6 +9,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod diagnostic;
 pub mod filter;
+pub mod hostaddr;
+pub mod jail;
 pub mod nft;
+pub mod observer;

@@ -1,0 +1,3 @@
+//! The database actor and its LMDB store.
+
+pub mod store;

@@ -1,0 +1,4 @@
+//! Jails: failures in, ban requests out.
+
+pub mod ignore;
+pub mod window;

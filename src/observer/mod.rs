@@ -1,0 +1,3 @@
+//! The observer: ban times from history.
+
+pub mod bantime;
