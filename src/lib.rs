@@ -16,3 +16,4 @@ pub mod hostaddr;
 pub mod jail;
 pub mod nft;
 pub mod observer;
+pub mod source;
