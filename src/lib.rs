@@ -7,6 +7,7 @@
 //! - [`nft`]: portcullis's own nftables table over netlink, no actix inside.
 //! - [`cli`]: the subcommands that run without the daemon.
 
+pub mod actions;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -17,3 +18,15 @@ pub mod jail;
 pub mod nft;
 pub mod observer;
 pub mod source;
+
+/// An error and its causes on one line: `what failed: because: because`.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

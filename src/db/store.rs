@@ -244,6 +244,25 @@ impl Store {
             .map_err(self.err("read logpos"))
     }
 
+    /// Every saved position of a jail, by path.
+    pub fn log_positions(
+        &self,
+        jail: &str,
+    ) -> Result<std::collections::HashMap<PathBuf, LogPosition>, DbError> {
+        let rtxn = self.env.read_txn().map_err(self.err("begin"))?;
+        let prefix = key(jail, "");
+        let mut out = std::collections::HashMap::new();
+        for item in self
+            .logpos
+            .prefix_iter(&rtxn, &prefix)
+            .map_err(self.err("read logpos"))?
+        {
+            let (k, pos) = item.map_err(self.err("read logpos"))?;
+            out.insert(PathBuf::from(&k[prefix.len()..]), pos);
+        }
+        Ok(out)
+    }
+
     pub fn save_log_positions(
         &self,
         jail: &str,

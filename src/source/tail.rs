@@ -201,13 +201,18 @@ mod tests {
     use std::io::Write;
 
     fn append(path: &Path, text: &str) {
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
         f.write_all(text.as_bytes()).unwrap();
     }
 
     fn poll(tail: &mut Tail) -> Vec<String> {
         let mut out = Vec::new();
-        tail.poll(&mut |l| out.push(String::from_utf8_lossy(l).into_owned())).unwrap();
+        tail.poll(&mut |l| out.push(String::from_utf8_lossy(l).into_owned()))
+            .unwrap();
         out
     }
 
@@ -259,11 +264,19 @@ mod tests {
         append(&path, "first line\nsecond\n");
         let mut t = Tail::open(&path, None);
         assert_eq!(poll(&mut t).len(), 2);
-        std::fs::OpenOptions::new().write(true).truncate(true).open(&path).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
         append(&path, "x\n");
         assert_eq!(poll(&mut t), vec!["x"]);
         // Truncated and refilled past our position before we looked.
-        std::fs::OpenOptions::new().write(true).truncate(true).open(&path).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&path)
+            .unwrap();
         append(&path, "a much longer first line than before\n");
         assert_eq!(poll(&mut t), vec!["a much longer first line than before"]);
     }
@@ -279,7 +292,10 @@ mod tests {
         append(&path, "c\n");
         let mut again = Tail::open(&path, Some(&pos));
         assert_eq!(poll(&mut again), vec!["c"]);
-        let other = LogPosition { first_line_hash: pos.first_line_hash ^ 1, ..pos };
+        let other = LogPosition {
+            first_line_hash: pos.first_line_hash ^ 1,
+            ..pos
+        };
         let mut fresh = Tail::open(&path, Some(&other));
         assert_eq!(poll(&mut fresh), vec!["a", "b", "c"]);
     }
