@@ -15,8 +15,10 @@ pub mod diagnostic;
 pub mod filter;
 pub mod hostaddr;
 pub mod jail;
+pub mod logging;
 pub mod nft;
 pub mod observer;
+pub mod server;
 pub mod source;
 
 /// An error and its causes on one line: `what failed: because: because`.

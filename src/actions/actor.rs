@@ -14,7 +14,7 @@ use crate::nft::{self, Nft, NftConfig, NftError};
 
 /// Logs a ban or unban in the stable format the recidive filter matches.
 fn notice(jail: &str, verb: &str, addr: impl std::fmt::Display) {
-    tracing::info!(target: "portcullis::notice", "NOTICE [{jail}] {verb} {addr}");
+    tracing::info!(target: crate::logging::NOTICE_TARGET, "NOTICE [{jail}] {verb} {addr}");
 }
 
 pub struct ActionsActor {
