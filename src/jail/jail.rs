@@ -31,7 +31,7 @@ pub struct Jail {
     window: FailWindow,
     stats: JailStats,
     /// When an eviction was last logged (unix seconds), for rate limiting.
-    last_eviction_log: i64,
+    last_eviction_log: Option<i64>,
 }
 
 /// What a failure led to, for the actor to act on.
@@ -51,7 +51,7 @@ impl Jail {
             ignore: IgnoreList::new(s.ignore.clone(), s.ignoreself, own),
             window: FailWindow::new(s.maxretry, s.findtime.as_secs() as i64, s.max_tracked),
             stats: JailStats::default(),
-            last_eviction_log: i64::MIN,
+            last_eviction_log: None,
             config,
         }
     }
@@ -75,8 +75,10 @@ impl Jail {
                     increment: self.config.settings.increment.clone(),
                 })
             }
-            _ if self.window.evicted > evicted_before && now - self.last_eviction_log >= 60 => {
-                self.last_eviction_log = now;
+            _ if self.window.evicted > evicted_before
+                && self.last_eviction_log.is_none_or(|t| now - t >= 60) =>
+            {
+                self.last_eviction_log = Some(now);
                 Decision::Evicted(self.window.evicted)
             }
             _ => Decision::Nothing,
