@@ -255,3 +255,64 @@ fn get_and_set_jail_settings() {
     d.wait_failures("sshd", 2);
     assert!(!d.elements("sshd-v4").iter().any(|e| e.0 == "203.0.113.9"));
 }
+
+#[test]
+fn a_banned_peer_cannot_connect_until_unbanned() {
+    use std::net::{SocketAddr, TcpListener};
+    use std::time::Duration;
+    let jail = r#"
+jail "sshd" {
+    source "$DIR/auth.log"
+    maxretry 1
+    port 2222
+    action "reject"
+}
+"#;
+    let Some(mut d) = Daemon::prepare("daemon-traffic", jail) else {
+        return;
+    };
+    let Some(client) = crate::common::NetNs::new("daemon-traffic") else {
+        return;
+    };
+    crate::nft_traffic::link(&d.ns, &client);
+    let to: SocketAddr = "192.0.2.1:2222".parse().unwrap();
+    let _listener = d.ns.run(|| TcpListener::bind(to).unwrap());
+    d.start();
+    let wait = Duration::from_secs(5);
+    crate::nft_traffic::connects(&client, to, wait).expect("connects before the ban");
+    append(&d.path("auth.log"), &sshd_failure("192.0.2.2"));
+    d.wait_banned("sshd-v4", "192.0.2.2");
+    let err = crate::nft_traffic::connects(&client, to, wait).expect_err("banned");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
+    d.cli(&["unban", "sshd", "192.0.2.2"]);
+    d.wait_unbanned("sshd-v4", "192.0.2.2");
+    crate::nft_traffic::connects(&client, to, wait).expect("connects after the unban");
+}
+
+#[test]
+fn ban_lines_are_what_the_recidive_filter_reads() {
+    let Some(mut d) = Daemon::prepare("daemon-recidive", SSHD) else {
+        return;
+    };
+    d.start();
+    d.cli(&["ban", "sshd", "203.0.113.66", "--for", "1h"]);
+    d.wait_banned("sshd-v4", "203.0.113.66");
+    d.cli(&["unban", "sshd", "203.0.113.66"]);
+    d.wait_unbanned("sshd-v4", "203.0.113.66");
+    let out = std::process::Command::new(crate::common::portcullis_bin())
+        .args(["test-filter", "recidive", "--json"])
+        .arg(d.path("daemon.log"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hosts: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["host"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(hosts, vec!["203.0.113.66"], "{}", d.log());
+}

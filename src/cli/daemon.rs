@@ -1,6 +1,6 @@
 //! `portcullis daemon`: runs the server in the foreground (systemd
-//! Type=notify: READY=1 once every stored ban is back in the kernel and the
-//! control socket listens).
+//! Type=notify: READY=1 once every stored ban is back in the kernel, the
+//! control socket listens and the jails run).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,7 +29,6 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot set up table inet {}", config.table))?;
     let socket = config.socket.clone();
-    let jails = config.enabled_jails().count();
     let system = actix::System::new();
     system
         .block_on(crate::server::start::start(
@@ -39,12 +38,6 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
             nft,
         ))
         .map_err(|e| miette::miette!("{e}"))?;
-    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    tracing::info!(
-        "portcullis {} running with {jails} jail(s); control socket {}",
-        env!("CARGO_PKG_VERSION"),
-        socket.display()
-    );
     let result = system.run();
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let _ = std::fs::remove_file(&socket);

@@ -171,7 +171,13 @@ impl Actor for ServerActor {
 
     fn started(&mut self, _: &mut Context<Self>) {
         let summary = self.apply(self.config.clone());
-        tracing::info!("{summary}");
+        // Stored bans are back and the socket listens (start.rs): ready.
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+        tracing::info!(
+            "portcullis {} running: {summary}; control socket {}",
+            env!("CARGO_PKG_VERSION"),
+            self.config.socket.display()
+        );
     }
 }
 
