@@ -65,3 +65,18 @@ fn clients_say_plainly_when_the_daemon_is_not_running() {
         );
     }
 }
+
+#[test]
+fn completions_and_man_page_name_the_daemon_commands() {
+    let out = run(&["completions", "bash"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for command in ["daemon", "check-config", "unban", "banned", "reload"] {
+        assert!(text.contains(command), "bash completion lacks {command}");
+    }
+    let out = run(&["man"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with(".ie"), "{}", &text[..40.min(text.len())]);
+    assert!(text.contains("portcullis\\-daemon") || text.contains("daemon"));
+}

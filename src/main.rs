@@ -20,6 +20,8 @@ fn main() -> ExitCode {
         Command::Reload(args) => cli::client::reload(args),
         Command::Get(args) => cli::client::get(args),
         Command::Set(args) => cli::client::set(args),
+        Command::Completions(args) => cli::docs::completions(args),
+        Command::Man => cli::docs::man(),
     };
     match result {
         Ok(code) => code,

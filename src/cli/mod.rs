@@ -5,6 +5,7 @@
 pub mod check_config;
 pub mod client;
 pub mod daemon;
+pub mod docs;
 pub mod list;
 pub mod test_filter;
 
@@ -42,6 +43,10 @@ pub enum Command {
     Get(client::GetArgs),
     /// Change a jail's setting until the next reload.
     Set(client::SetArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionArgs),
+    /// Print the man page, portcullis(1), in roff.
+    Man,
 }
 
 /// Errors are printed by miette: wrapped to the terminal's width on a
