@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_automata::nfa::thompson::NFA;
+use regex_automata::{MatchKind, meta};
 use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
@@ -48,7 +49,7 @@ pub enum LogType {
 #[derive(Debug, Clone)]
 pub struct CompiledRegex {
     pub regex: Regex,
-    /// The same regex as a bounded backtracker: once a `RegexSet` has said
+    /// The same regex as a bounded backtracker: once the fail set has said
     /// that a line matches, this takes the captures without the second
     /// search the `Regex` would start with.
     pub backtrack: Option<BoundedBacktracker>,
@@ -88,7 +89,7 @@ pub struct CompiledFilter {
     pub prefix: Option<Prefix>,
     pub fails: Vec<CompiledRegex>,
     /// All fail regexes at once: one pass tells which ones can match.
-    pub fail_set: RegexSet,
+    pub fail_set: meta::Regex,
     pub ignore_set: RegexSet,
     pub date: DatePattern,
     pub maxlines: usize,
@@ -169,7 +170,7 @@ impl CompiledFilter {
                 _ => LogType::File,
             },
             prefix,
-            fail_set: regex_set(fails.iter().map(|f| f.regex.as_str())),
+            fail_set: fail_set(fails.iter().map(|f| f.regex.as_str())),
             ignore_set: regex_set(ignores.iter().map(|f| f.regex.as_str())),
             fails,
             date,
@@ -356,6 +357,17 @@ fn backtracker(pattern: &str) -> Option<BoundedBacktracker> {
         .build(pattern)
         .ok()?;
     BoundedBacktracker::new_from_nfa(nfa).ok()
+}
+
+/// All fail regexes in one automaton that reports every one that matches
+/// (`MatchKind::All`), compiled as the regexes themselves are.
+fn fail_set<'a>(patterns: impl Iterator<Item = &'a str>) -> meta::Regex {
+    let patterns: Vec<&str> = patterns.collect();
+    meta::Builder::new()
+        .configure(meta::Config::new().match_kind(MatchKind::All).nfa_size_limit(Some(REGEX_SIZE_LIMIT * 4)))
+        .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+        .build_many(&patterns)
+        .expect("each pattern compiled alone")
 }
 
 fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> RegexSet {

@@ -14,6 +14,7 @@ use jiff::tz::TimeZone;
 use regex::bytes::CaptureLocations;
 use regex_automata::nfa::thompson::backtrack;
 use regex_automata::util::captures::Captures;
+use regex_automata::{Input, PatternID, PatternSet};
 
 use crate::filter::Failure;
 use crate::filter::address;
@@ -92,7 +93,8 @@ struct Scratch {
     fail_locs: Vec<CaptureLocations>,
     /// Backtracker state per fail regex (see `CompiledRegex::backtrack`).
     fail_bt: Vec<Option<(backtrack::Cache, Captures)>>,
-    set_hits: Vec<bool>,
+    /// Which fail regexes match the current line.
+    set_hits: PatternSet,
     spans: Spans,
 }
 
@@ -124,7 +126,7 @@ impl Matcher {
                         .map(|bt| (bt.create_cache(), bt.create_captures()))
                 })
                 .collect(),
-            set_hits: vec![false; filter.fails.len()],
+            set_hits: PatternSet::new(filter.fails.len()),
             spans: Spans::new(),
         };
         Matcher {
@@ -195,17 +197,17 @@ impl Matcher {
             None => 0..hay.len(),
         };
         let body = &hay[content.clone()];
-        if !filter
-            .fail_set
-            .matches_read_at(&mut scratch.set_hits, body, 0)
-        {
+        scratch.set_hits.clear();
+        filter.fail_set.which_overlapping_matches(&Input::new(body), &mut scratch.set_hits);
+        if scratch.set_hits.is_empty() {
             return Outcome::Missed;
         }
         if filter.ignore_set.is_match(body) {
             return Outcome::Ignored;
         }
         let Some(index) = (0..filter.fails.len()).find(|&i| {
-            scratch.set_hits[i] && capture_fail(&filter.fails[i], scratch, i, body, content.start)
+            scratch.set_hits.contains(PatternID::must(i))
+                && capture_fail(&filter.fails[i], scratch, i, body, content.start)
         }) else {
             return Outcome::Missed;
         };
