@@ -20,7 +20,6 @@ fn main() {
     } else {
         100
     };
-    let big: u32 = 100_000 / scale;
     // SAFETY: geteuid and unshare have no memory-safety preconditions; the
     // new namespace applies to this (only) thread and its children.
     if unsafe { libc::geteuid() } != 0 || unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
@@ -32,9 +31,20 @@ fn main() {
         ..NftConfig::default()
     };
     let mut nft = Nft::open().expect("netlink socket");
-
     nft.setup(&config).unwrap();
-    let bans = v4_bans(0, big);
+    big_table(&mut nft, &config, 100_000 / scale);
+    // Setup keeps existing bans; start the next phases from empty sets.
+    for phase in [sustained_batches, one_ban_per_transaction] {
+        nft.teardown().unwrap();
+        nft.setup(&config).unwrap();
+        phase(&mut nft, scale);
+    }
+    nft.teardown().unwrap();
+}
+
+/// One big transaction, then reading it back three ways.
+fn big_table(nft: &mut Nft, config: &NftConfig, big: u32) {
+    let bans = v4_bans(big);
     let t = Instant::now();
     nft.ban(&bans).unwrap();
     report(
@@ -69,19 +79,18 @@ fn main() {
     );
 
     let t = Instant::now();
-    nft.setup(&config).unwrap();
+    nft.setup(config).unwrap();
     report(
         &format!("re-setup carrying {big} bans (a reload)"),
         t.elapsed(),
         big,
         "no target",
     );
+}
 
-    // Setup keeps existing bans; start the next phases from empty sets.
-    nft.teardown().unwrap();
-    nft.setup(&config).unwrap();
-    let batches = 300u32 / scale;
-    let all = v4_bans(0, batches * 1000);
+fn sustained_batches(nft: &mut Nft, scale: u32) {
+    let total = 300_000 / scale;
+    let all = v4_bans(total);
     let t = Instant::now();
     for chunk in all.chunks(1000) {
         nft.ban(chunk).unwrap();
@@ -89,14 +98,14 @@ fn main() {
     report(
         "sustained batches of 1,000 bans",
         t.elapsed(),
-        batches * 1000,
+        total,
         "target >= 500,000 bans/s",
     );
+}
 
-    nft.teardown().unwrap();
-    nft.setup(&config).unwrap();
-    let singles = 20_000u32 / scale;
-    let all = v4_bans(0, singles);
+fn one_ban_per_transaction(nft: &mut Nft, scale: u32) {
+    let total = 20_000 / scale;
+    let all = v4_bans(total);
     let t = Instant::now();
     for one in all.chunks(1) {
         nft.ban(one).unwrap();
@@ -104,15 +113,13 @@ fn main() {
     report(
         "one ban per transaction, kept socket",
         t.elapsed(),
-        singles,
+        total,
         "target >= 40,000 bans/s",
     );
-
-    nft.teardown().unwrap();
 }
 
-fn v4_bans(from: u32, count: u32) -> Vec<Ban> {
-    (from..from + count)
+fn v4_bans(count: u32) -> Vec<Ban> {
+    (0..count)
         .map(|i| Ban {
             jail: "sshd".into(),
             addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()),

@@ -200,6 +200,7 @@ fn postfix_sample() {
         failures("postfix", &["--mode", "errors"]),
         expect(&[(8, "192.0.2.68")])
     );
+    // Line 10's client had no address ("unknown[unknown]"): nothing to ban.
     assert_eq!(
         failures("postfix", &["--mode", "ddos"]),
         expect(&[(6, "192.0.2.66")])

@@ -219,42 +219,71 @@ pub(crate) fn push_change(
     verb: Verb,
 ) {
     let adding = verb == Verb::Add;
-    let mut list = ElementList::default();
-    let mut networks = Vec::new();
+    // Milliseconds; a timeout of 0 would mean "the set's default".
+    let ms = |d: Option<Duration>| d.filter(|_| adding).map(|t| (t.as_millis() as u64).max(1));
+    let mut chunk = Chunk {
+        list: ElementList::default(),
+        networks: Vec::new(),
+    };
     for item in &change.items {
-        let network = item.network;
-        // Milliseconds; a timeout of 0 would mean "the set's default".
-        let ms = |d: Option<Duration>| d.filter(|_| adding).map(|t| (t.as_millis() as u64).max(1));
         let (timeout, expires) = (ms(item.timeout), ms(item.expires));
         let len = entries_len(
-            network,
+            item.network,
             change.interval,
             timeout.is_some(),
             expires.is_some(),
         );
-        if list.byte_len() + len > MAX_ELEMENTS_LEN && !list.is_empty() {
-            push_chunk(batch, table, &change.set, std::mem::take(&mut list), verb);
-            commands.push(Command {
-                set: change.set.clone(),
-                add: adding,
-                networks: std::mem::take(&mut networks),
-            });
+        if chunk.list.byte_len() + len > MAX_ELEMENTS_LEN && !chunk.list.is_empty() {
+            let full = std::mem::replace(
+                &mut chunk,
+                Chunk {
+                    list: ElementList::default(),
+                    networks: Vec::new(),
+                },
+            );
+            full.push_to(batch, commands, table, &change.set, verb);
         }
-        push_entries(&mut list, network, change.interval, timeout, expires);
-        // One name per entry: both entries of an interval name its network.
-        let entries = if change.interval && interval_end(network).is_some() {
-            2
-        } else {
-            1
-        };
-        networks.extend(std::iter::repeat_n(network, entries));
+        chunk.add(item.network, change.interval, timeout, expires);
     }
-    if !list.is_empty() {
-        push_chunk(batch, table, &change.set, list, verb);
+    if !chunk.list.is_empty() {
+        chunk.push_to(batch, commands, table, &change.set, verb);
+    }
+}
+
+/// The elements of one message, and the network each entry belongs to.
+struct Chunk {
+    list: ElementList,
+    networks: Vec<Network>,
+}
+
+impl Chunk {
+    fn add(
+        &mut self,
+        network: Network,
+        interval: bool,
+        timeout: Option<u64>,
+        expires: Option<u64>,
+    ) {
+        let before = self.list.len();
+        push_entries(&mut self.list, network, interval, timeout, expires);
+        // One name per entry: both entries of an interval name its network.
+        let entries = self.list.len() - before;
+        self.networks.extend(std::iter::repeat_n(network, entries));
+    }
+
+    fn push_to(
+        self,
+        batch: &mut Batch,
+        commands: &mut Vec<Command>,
+        table: &str,
+        set: &str,
+        verb: Verb,
+    ) {
+        push_chunk(batch, table, set, self.list, verb);
         commands.push(Command {
-            set: change.set.clone(),
-            add: adding,
-            networks,
+            set: set.to_string(),
+            add: verb == Verb::Add,
+            networks: self.networks,
         });
     }
 }

@@ -42,6 +42,11 @@ impl ElementList {
         self.count == 0
     }
 
+    /// Number of element entries.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
     /// `{ key }`, `{ key timeout T }` or `{ key timeout T expires E }`
     /// (milliseconds).
     pub fn push_key(&mut self, key: &[u8], timeout_ms: Option<u64>, expires_ms: Option<u64>) {
