@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_automata::nfa::thompson::NFA;
-use regex_automata::{MatchKind, meta};
 use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
@@ -49,11 +48,13 @@ pub enum LogType {
 #[derive(Debug, Clone)]
 pub struct CompiledRegex {
     pub regex: Regex,
-    /// The same regex as a bounded backtracker: once the fail set has said
-    /// that a line matches, this takes the captures without the second
-    /// search the `Regex` would start with.
+    /// The same regex as a bounded backtracker: for an anchored regex it
+    /// takes the captures in one pass, without the searches the `Regex`
+    /// runs first.
     pub backtrack: Option<BoundedBacktracker>,
     pub groups: GroupMap,
+    /// The literal text its matches start with, to skip it cheaply.
+    pub start: StartLiterals,
     /// The regex as written in the filter, for reports.
     pub source: String,
 }
@@ -88,8 +89,6 @@ pub struct CompiledFilter {
     pub logtype: LogType,
     pub prefix: Option<Prefix>,
     pub fails: Vec<CompiledRegex>,
-    /// All fail regexes at once: one pass tells which ones can match.
-    pub fail_set: meta::Regex,
     pub ignore_set: RegexSet,
     pub date: DatePattern,
     pub maxlines: usize,
@@ -170,7 +169,6 @@ impl CompiledFilter {
                 _ => LogType::File,
             },
             prefix,
-            fail_set: fail_set(fails.iter().map(|f| f.regex.as_str())),
             ignore_set: regex_set(ignores.iter().map(|f| f.regex.as_str())),
             fails,
             date,
@@ -340,6 +338,7 @@ fn compile_text(def: &FilterDef, item: &Item, text: &str) -> Result<CompiledRege
         regex,
         backtrack: backtracker(&expanded),
         groups,
+        start: StartLiterals::of(&expanded),
         source: item.text.clone(),
     })
 }
@@ -357,17 +356,6 @@ fn backtracker(pattern: &str) -> Option<BoundedBacktracker> {
         .build(pattern)
         .ok()?;
     BoundedBacktracker::new_from_nfa(nfa).ok()
-}
-
-/// All fail regexes in one automaton that reports every one that matches
-/// (`MatchKind::All`), compiled as the regexes themselves are.
-fn fail_set<'a>(patterns: impl Iterator<Item = &'a str>) -> meta::Regex {
-    let patterns: Vec<&str> = patterns.collect();
-    meta::Builder::new()
-        .configure(meta::Config::new().match_kind(MatchKind::All).nfa_size_limit(Some(REGEX_SIZE_LIMIT * 4)))
-        .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
-        .build_many(&patterns)
-        .expect("each pattern compiled alone")
 }
 
 fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> RegexSet {
@@ -393,6 +381,9 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
         }
     }
 }
+
+mod start;
+pub use start::StartLiterals;
 
 #[cfg(test)]
 mod tests;

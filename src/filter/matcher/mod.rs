@@ -14,7 +14,6 @@ use jiff::tz::TimeZone;
 use regex::bytes::CaptureLocations;
 use regex_automata::nfa::thompson::backtrack;
 use regex_automata::util::captures::Captures;
-use regex_automata::{Input, PatternID, PatternSet};
 
 use crate::filter::Failure;
 use crate::filter::address;
@@ -93,8 +92,6 @@ struct Scratch {
     fail_locs: Vec<CaptureLocations>,
     /// Backtracker state per fail regex (see `CompiledRegex::backtrack`).
     fail_bt: Vec<Option<(backtrack::Cache, Captures)>>,
-    /// Which fail regexes match the current line.
-    set_hits: PatternSet,
     spans: Spans,
 }
 
@@ -126,7 +123,6 @@ impl Matcher {
                         .map(|bt| (bt.create_cache(), bt.create_captures()))
                 })
                 .collect(),
-            set_hits: PatternSet::new(filter.fails.len()),
             spans: Spans::new(),
         };
         Matcher {
@@ -197,20 +193,15 @@ impl Matcher {
             None => 0..hay.len(),
         };
         let body = &hay[content.clone()];
-        scratch.set_hits.clear();
-        filter.fail_set.which_overlapping_matches(&Input::new(body), &mut scratch.set_hits);
-        if scratch.set_hits.is_empty() {
-            return Outcome::Missed;
-        }
-        if filter.ignore_set.is_match(body) {
-            return Outcome::Ignored;
-        }
         let Some(index) = (0..filter.fails.len()).find(|&i| {
-            scratch.set_hits.contains(PatternID::must(i))
-                && capture_fail(&filter.fails[i], scratch, i, body, content.start)
+            let fail = &filter.fails[i];
+            fail.start.admits(body) && capture_fail(fail, scratch, i, body, content.start)
         }) else {
             return Outcome::Missed;
         };
+        if filter.ignore_set.is_match(body) {
+            return Outcome::Ignored;
+        }
         self.stats.per_regex[index] += 1;
         let outcome = conclude(&mut self.multiline, number, hay, &mut scratch.spans, time);
         if filter.maxlines > 1 {
