@@ -351,9 +351,17 @@ fn sshd_sample() {
             (11, "2001:db8:4::17"),
         ])
     );
-    // ddos: the invalid user's connection closed before authentication.
+    // ddos: the invalid user's connection closed before authentication, a
+    // corrupted connection, a connection OpenSSH 9.8 dropped as penalised.
     let ddos = failures("sshd", &["--mode", "ddos"]);
-    assert!(ddos.contains(&(3, "203.0.113.45".to_string())), "{ddos:?}");
+    for expected in [
+        (3, "203.0.113.45"),
+        (14, "203.0.113.46"),
+        (15, "203.0.113.47"),
+    ] {
+        let expected = (expected.0, expected.1.to_string());
+        assert!(ddos.contains(&expected), "{expected:?} not in {ddos:?}");
+    }
 }
 
 #[test]
@@ -381,8 +389,28 @@ fn pam_generic_sample() {
 fn recidive_sample() {
     assert_eq!(
         failures("recidive", &[]),
-        expect(&[(1, "203.0.113.7"), (3, "2001:db8::7"), (6, "192.0.2.33")])
+        expect(&[
+            (1, "203.0.113.7"),
+            (3, "2001:db8::7"),
+            (6, "192.0.2.33"),
+            (7, "192.0.2.34"),
+        ])
     );
+}
+
+#[test]
+fn recidive_journal_sample() {
+    let found: Vec<(u64, String)> =
+        run_filter("recidive", "recidive-journal", &["--logtype", "journal"])
+            .iter()
+            .map(|f| {
+                (
+                    f["line"].as_u64().unwrap(),
+                    f["host"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+    assert_eq!(found, expect(&[(1, "203.0.113.7"), (4, "2001:db8::99")]));
 }
 
 #[test]

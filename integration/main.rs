@@ -2,6 +2,10 @@
 //! network namespaces), the real `portcullis` binary.
 
 mod common;
+mod daemon;
+mod daemon_cli;
+mod daemon_common;
+mod daemon_files;
 mod filters;
 mod nft;
 mod nft_cli;

@@ -13,7 +13,7 @@ use crate::common::NetNs;
 const PORT: u16 = 2222;
 
 /// `server` has 192.0.2.1 and 2001:db8::1, `client` .2 and ::2.
-fn link(server: &NetNs, client: &NetNs) {
+pub(crate) fn link(server: &NetNs, client: &NetNs) {
     server.sh(&[
         "ip",
         "link",
@@ -49,7 +49,7 @@ fn link(server: &NetNs, client: &NetNs) {
     }
 }
 
-fn connects(client: &NetNs, to: SocketAddr, wait: Duration) -> std::io::Result<()> {
+pub(crate) fn connects(client: &NetNs, to: SocketAddr, wait: Duration) -> std::io::Result<()> {
     client.run(|| TcpStream::connect_timeout(&to, wait).map(drop))
 }
 

@@ -3,14 +3,25 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use portcullis::cli::{Cli, Command};
+use portcullis::cli::{self, Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    portcullis::cli::install_error_reporter();
+    cli::install_error_reporter();
     let result = match cli.command {
-        Command::TestFilter(args) => portcullis::cli::test_filter::run(args),
-        Command::List(args) => portcullis::cli::list::run(args),
+        Command::TestFilter(args) => cli::test_filter::run(args),
+        Command::List(args) => cli::list::run(args),
+        Command::CheckConfig(args) => cli::check_config::run(args),
+        Command::Daemon(args) => cli::daemon::run(args),
+        Command::Status(args) => cli::client::status(args),
+        Command::Ban(args) => cli::client::ban(args),
+        Command::Unban(args) => cli::client::unban(args),
+        Command::Banned(args) => cli::client::banned(args),
+        Command::Reload(args) => cli::client::reload(args),
+        Command::Get(args) => cli::client::get(args),
+        Command::Set(args) => cli::client::set(args),
+        Command::Completions(args) => cli::docs::completions(args),
+        Command::Man => cli::docs::man(),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,10 @@
 //! work without a running daemon. Each subcommand returns an exit code or a
 //! `miette::Report` that `main` prints.
 
+pub mod check_config;
+pub mod client;
+pub mod daemon;
+pub mod docs;
 pub mod list;
 pub mod test_filter;
 
@@ -21,6 +25,28 @@ pub enum Command {
     TestFilter(test_filter::Args),
     /// List the addresses banned in the kernel's sets, read over netlink (no daemon needed).
     List(list::Args),
+    /// Validate the configuration file and the filters it uses, without starting anything.
+    CheckConfig(check_config::Args),
+    /// Run the server in the foreground (systemd Type=notify).
+    Daemon(daemon::Args),
+    /// Jails, counters and (for one jail) its banned addresses, from the daemon.
+    Status(client::StatusArgs),
+    /// Ban an address in a jail.
+    Ban(client::BanArgs),
+    /// Lift a ban (JAIL ADDR), or every ban ([JAIL] --all).
+    Unban(client::UnbanArgs),
+    /// Which jails ban an address; without one, every ban.
+    Banned(client::BannedArgs),
+    /// Re-read the configuration; an invalid one is rejected and the running one stays.
+    Reload(client::ReloadArgs),
+    /// Read a jail's setting: maxretry, findtime, bantime, ignore.
+    Get(client::GetArgs),
+    /// Change a jail's setting until the next reload.
+    Set(client::SetArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionArgs),
+    /// Print the man page, portcullis(1), in roff.
+    Man,
 }
 
 /// Errors are printed by miette: wrapped to the terminal's width on a

@@ -6,6 +6,7 @@
 //! handed to the fail regexes, whose tags ([`tags`]) name the address and
 //! other captures; lines of one connection are merged ([`multiline`]).
 
+pub mod actor;
 pub mod address;
 pub mod bundled;
 pub mod compile;

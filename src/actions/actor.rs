@@ -1,0 +1,221 @@
+//! The ActionsActor: a shell around [`Nft`] and the [`Ledger`].
+
+use std::time::Duration;
+
+use actix::prelude::*;
+
+use super::ledger::Ledger;
+use super::{BanTicket, ListBans, Restore, Setup, Unban};
+use crate::db::actor::now_ms;
+use crate::db::store::{BanRecord, StoredBan};
+use crate::db::{RecordBans, RemoveBans};
+use crate::error_chain;
+use crate::nft::{self, Nft, NftConfig, NftError};
+
+/// Logs a ban or unban in the stable format the recidive filter matches.
+fn notice(jail: &str, verb: &str, addr: impl std::fmt::Display) {
+    tracing::info!(target: crate::logging::NOTICE_TARGET, "NOTICE [{jail}] {verb} {addr}");
+}
+
+pub struct ActionsActor {
+    nft: Nft,
+    config: NftConfig,
+    ledger: Ledger,
+    pending: Vec<BanTicket>,
+    flush_scheduled: bool,
+    record: Recipient<RecordBans>,
+    remove: Recipient<RemoveBans>,
+}
+
+impl ActionsActor {
+    /// `nft` must already be set up with `config`.
+    pub fn new(
+        nft: Nft,
+        config: NftConfig,
+        record: Recipient<RecordBans>,
+        remove: Recipient<RemoveBans>,
+    ) -> Self {
+        ActionsActor {
+            nft,
+            config,
+            ledger: Ledger::default(),
+            pending: Vec::new(),
+            flush_scheduled: false,
+            record,
+            remove,
+        }
+    }
+
+    /// Runs `op`; when our table was removed under us, rebuilds it once and retries.
+    fn with_table<T>(
+        &mut self,
+        mut op: impl FnMut(&mut Nft) -> Result<T, NftError>,
+    ) -> Result<T, NftError> {
+        match op(&mut self.nft) {
+            Err(e) if e.is_missing_table() => {
+                tracing::warn!(
+                    "table inet {} is gone (was the ruleset flushed?): rebuilding it",
+                    self.config.table
+                );
+                self.nft.setup(&self.config)?;
+                op(&mut self.nft)
+            }
+            other => other,
+        }
+    }
+
+    /// Sends every pending ban in one transaction.
+    fn flush(&mut self) {
+        self.flush_scheduled = false;
+        let tickets = std::mem::take(&mut self.pending);
+        let bans: Vec<nft::Ban> = tickets
+            .iter()
+            .map(|t| nft::Ban {
+                jail: t.jail.clone(),
+                addr: t.addr,
+                timeout: t.bantime.timeout(),
+            })
+            .collect();
+        if let Err(e) = self.with_table(|nft| nft.ban(&bans)) {
+            tracing::error!("{}", error_chain(&e));
+            return;
+        }
+        let now = now_ms();
+        let mut stored = Vec::with_capacity(tickets.len());
+        for t in tickets {
+            let duration_ms = t.bantime.timeout().map(|d| d.as_millis() as u64);
+            let count = self
+                .ledger
+                .ban(&t.jail, t.addr, duration_ms.map(|d| now + d));
+            notice(&t.jail, "Ban", t.addr);
+            stored.push(StoredBan {
+                jail: t.jail,
+                addr: t.addr,
+                record: BanRecord {
+                    start_ms: now,
+                    duration_ms,
+                    count,
+                },
+            });
+        }
+        self.record.do_send(RecordBans(stored));
+    }
+
+    fn log_expiries(&mut self) {
+        for (jail, addr) in self.ledger.expired(now_ms()) {
+            notice(&jail, "Unban", addr);
+        }
+    }
+}
+
+impl Actor for ActionsActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(Duration::from_millis(500), |act, _| act.log_expiries());
+    }
+}
+
+impl Handler<BanTicket> for ActionsActor {
+    type Result = ();
+
+    fn handle(&mut self, ticket: BanTicket, ctx: &mut Context<Self>) {
+        self.pending.push(ticket);
+        if !self.flush_scheduled {
+            self.flush_scheduled = true;
+            // Everything already in the mailbox joins this batch.
+            ctx.run_later(Duration::ZERO, |act, _| act.flush());
+        }
+    }
+}
+
+impl Handler<Unban> for ActionsActor {
+    type Result = Result<usize, String>;
+
+    fn handle(&mut self, msg: Unban, _: &mut Context<Self>) -> Self::Result {
+        let targets: Vec<nft::Unban> = match msg {
+            Unban::One { jail, addr } => vec![nft::Unban { jail, addr }],
+            Unban::All { jail } => {
+                let table = self.config.table.clone();
+                let listed = self
+                    .nft
+                    .list(&table, jail.as_deref())
+                    .map_err(|e| error_chain(&e))?;
+                listed
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| nft::Unban {
+                        jail: e.jail,
+                        addr: e.network.addr,
+                    })
+                    .collect()
+            }
+        };
+        self.nft.unban(&targets).map_err(|e| error_chain(&e))?;
+        let mut removed = Vec::new();
+        for u in targets {
+            self.ledger.unban(&u.jail, u.addr);
+            notice(&u.jail, "Unban", u.addr);
+            removed.push((u.jail, u.addr));
+        }
+        let n = removed.len();
+        self.remove.do_send(RemoveBans(removed));
+        Ok(n)
+    }
+}
+
+impl Handler<ListBans> for ActionsActor {
+    type Result = Result<Vec<nft::Element>, String>;
+
+    fn handle(&mut self, msg: ListBans, _: &mut Context<Self>) -> Self::Result {
+        let table = self.config.table.clone();
+        let listed = self
+            .nft
+            .list(&table, msg.jail.as_deref())
+            .map_err(|e| error_chain(&e))?;
+        Ok(listed.unwrap_or_default())
+    }
+}
+
+impl Handler<Setup> for ActionsActor {
+    type Result = Result<(), String>;
+
+    fn handle(&mut self, msg: Setup, _: &mut Context<Self>) -> Self::Result {
+        self.nft.setup(&msg.0).map_err(|e| error_chain(&e))?;
+        let names: Vec<String> = msg.0.jails.iter().map(|j| j.name.clone()).collect();
+        self.ledger.retain_jails(&names);
+        self.config = msg.0;
+        Ok(())
+    }
+}
+
+impl Handler<Restore> for ActionsActor {
+    type Result = Result<usize, String>;
+
+    fn handle(&mut self, msg: Restore, _: &mut Context<Self>) -> Self::Result {
+        let now = now_ms();
+        let jails: Vec<&str> = self.config.jails.iter().map(|j| j.name.as_str()).collect();
+        let mut bans = Vec::new();
+        for b in &msg.0 {
+            let Some(left) = b.record.remaining_ms(now) else {
+                continue;
+            };
+            if !jails.contains(&b.jail.as_str()) {
+                continue;
+            }
+            bans.push(nft::Ban {
+                jail: b.jail.clone(),
+                addr: b.addr,
+                timeout: left.map(Duration::from_millis),
+            });
+        }
+        self.with_table(|nft| nft.ban(&bans))
+            .map_err(|e| error_chain(&e))?;
+        for b in &bans {
+            let expires = b.timeout.map(|t| now + t.as_millis() as u64);
+            self.ledger.ban(&b.jail, b.addr, expires);
+            tracing::debug!("restored ban of {} in jail {}", b.addr, b.jail);
+        }
+        Ok(bans.len())
+    }
+}

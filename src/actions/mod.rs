@@ -1,0 +1,60 @@
+//! Actions: the ActionsActor owns the netlink handle on our table, batches
+//! the bans and unbans that arrive in one tick into one transaction, logs
+//! each as `NOTICE [<jail>] Ban <addr>` / `NOTICE [<jail>] Unban <addr>`
+//! (a stable format the recidive filter matches) and records them through
+//! the DbActor. [`ledger::Ledger`] tracks what is banned until when.
+
+pub mod actor;
+pub mod ledger;
+
+use std::net::IpAddr;
+
+use actix::Message;
+
+pub use actor::ActionsActor;
+
+use crate::config::BanTime;
+use crate::db::store::StoredBan;
+use crate::nft::{Element, NftConfig};
+
+/// Ban an address. Sent by the ObserverActor (after the increment) and the
+/// ServerActor (`portcullis ban`); no reply: the ban goes out with the
+/// next batch.
+#[derive(Debug, Clone, PartialEq, Message)]
+#[rtype(result = "()")]
+pub struct BanTicket {
+    pub jail: String,
+    pub addr: IpAddr,
+    pub bantime: BanTime,
+    pub failures: u32,
+}
+
+/// Lift bans: one address of one jail, or everything of a jail or of all
+/// jails. Sent by the ServerActor; replies how many bans were lifted, or
+/// the netlink error.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<usize, String>")]
+pub enum Unban {
+    One { jail: String, addr: IpAddr },
+    All { jail: Option<String> },
+}
+
+/// The bans in the kernel now, straight from a netlink dump. Sent by the
+/// ServerActor; replies the elements, or the error.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Vec<Element>, String>")]
+pub struct ListBans {
+    pub jail: Option<String>,
+}
+
+/// Build or rebuild our table (start, reload). Bans of jails that remain
+/// are kept. Sent by the ServerActor; replies the error if any.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct Setup(pub NftConfig);
+
+/// Put stored bans back with their remaining time, in one transaction.
+/// Sent by the ServerActor at start; replies how many.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<usize, String>")]
+pub struct Restore(pub Vec<StoredBan>);

@@ -1,0 +1,47 @@
+//! `portcullis daemon`: runs the server in the foreground (systemd
+//! Type=notify: READY=1 once every stored ban is back in the kernel, the
+//! control socket listens and the jails run).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use miette::{IntoDiagnostic, WrapErr};
+
+use crate::config;
+use crate::db::store::Store;
+use crate::nft::Nft;
+
+/// Arguments of `portcullis daemon`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The configuration file.
+    #[arg(long, default_value = config::DEFAULT_PATH)]
+    pub config: PathBuf,
+}
+
+pub fn run(args: Args) -> miette::Result<ExitCode> {
+    let config = config::load_checked(&args.config)?;
+    crate::logging::init(&config.log_level);
+    let store = Store::open(&config.database).into_diagnostic()?;
+    let mut nft = Nft::open().into_diagnostic()?;
+    nft.setup(&config.nft_config())
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot set up table inet {}", config.table))?;
+    let socket = config.socket.clone();
+    let system = actix::System::new();
+    system
+        .block_on(crate::server::start::start(
+            args.config.clone(),
+            config,
+            Arc::new(store),
+            nft,
+        ))
+        .map_err(|e| miette::miette!("{e}"))?;
+    let result = system.run();
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    let _ = std::fs::remove_file(&socket);
+    tracing::info!("stopped");
+    result.into_diagnostic()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,143 @@
+//! The daemon's configuration: one KDL file (default
+//! `/etc/portcullis/portcullis.kdl`) that may `include` others.
+//!
+//! ```kdl
+//! table "portcullis"                 // our nftables table (family inet)
+//! hooks "input"                      // base chains: input, forward
+//! database "/var/lib/portcullis"     // LMDB environment directory
+//! socket "/run/portcullis/portcullis.sock"
+//! log-level "info"                   // error, warn, info, debug, trace
+//! purge-after "30d"                  // forget expired bans this old
+//! include "jails.d/web.kdl"          // relative to this file
+//! defaults { maxretry 5; findtime "10m"; bantime "10m" }
+//! jail "sshd" {
+//!     filter "sshd" mode="aggressive"        // other properties: filter parameters
+//!     source "/var/log/auth.log"             // files or globs, one or more
+//!     port 22                                // or: port "all" (default)
+//!     protocol "tcp"                         // tcp (default) or udp
+//!     action "drop"                          // or "reject"
+//!     bantime "1h30m"                        // or "permanent"
+//!     bantime-increment { factor 2; max "1w"; jitter "5m"; across-jails #true }
+//!     ignore "192.0.2.0/24" "2001:db8::1"
+//! }
+//! ```
+//!
+//! Every setting of a jail can also stand in `defaults`; a jail's own value
+//! wins. Unknown nodes and bad values are reported all at once, each with
+//! file:line:column and the offending text underlined.
+
+mod duration;
+mod read;
+mod settings;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use duration::{BanTime, format_duration, parse_bantime, parse_duration};
+pub use settings::{Growth, Increment, JailSettings, parse_network};
+
+use crate::diagnostic::KdlProblems;
+use crate::filter::FilterOptions;
+use crate::nft::{Hook, JailSpec, NftConfig};
+
+/// The default configuration file.
+pub const DEFAULT_PATH: &str = "/etc/portcullis/portcullis.kdl";
+
+/// A whole, valid configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub table: String,
+    pub hooks: Vec<Hook>,
+    /// Directory of the LMDB environment.
+    pub database: PathBuf,
+    pub socket: PathBuf,
+    pub log_level: String,
+    /// Records of bans that expired longer ago than this are purged.
+    pub purge_after: Duration,
+    /// Every jail, enabled or not, in file order.
+    pub jails: Vec<JailConfig>,
+}
+
+/// One jail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JailConfig {
+    pub name: String,
+    pub enabled: bool,
+    /// A bundled filter name or a path to a `.kdl` filter.
+    pub filter: String,
+    pub filter_mode: Option<String>,
+    pub filter_logtype: Option<String>,
+    pub filter_params: Vec<(String, String)>,
+    /// File paths or glob patterns.
+    pub sources: Vec<String>,
+    pub settings: JailSettings,
+}
+
+impl JailConfig {
+    pub fn filter_options(&self) -> FilterOptions {
+        FilterOptions {
+            mode: self.filter_mode.clone(),
+            logtype: self.filter_logtype.clone(),
+            set: self.filter_params.clone(),
+        }
+    }
+
+    /// The jail's sets and rule in our table.
+    pub fn nft_spec(&self) -> JailSpec {
+        JailSpec {
+            name: self.name.clone(),
+            ports: self.settings.ports.clone(),
+            verdict: self.settings.verdict,
+            v6_prefix: self.settings.v6_prefix,
+        }
+    }
+}
+
+impl Config {
+    pub fn enabled_jails(&self) -> impl Iterator<Item = &JailConfig> {
+        self.jails.iter().filter(|j| j.enabled)
+    }
+
+    pub fn jail(&self, name: &str) -> Option<&JailConfig> {
+        self.enabled_jails().find(|j| j.name == name)
+    }
+
+    /// Our table with the enabled jails.
+    pub fn nft_config(&self) -> NftConfig {
+        NftConfig {
+            table: self.table.clone(),
+            hooks: self.hooks.clone(),
+            jails: self.enabled_jails().map(JailConfig::nft_spec).collect(),
+        }
+    }
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, miette::Diagnostic, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {}", path.display())]
+    #[diagnostic(help("pass another file with --config PATH"))]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Problems(#[from] KdlProblems),
+}
+
+/// Reads and validates `path` and its includes. Filters are not compiled
+/// here: see [`check_filters`].
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    read::load(path, false)
+}
+
+/// Like [`load`], and also loads and compiles the filter of every enabled
+/// jail, reporting its errors at the jail's `filter` node.
+pub fn load_checked(path: &Path) -> Result<Config, ConfigError> {
+    read::load(path, true)
+}

@@ -1,0 +1,64 @@
+//! The database: [`store::Store`] (LMDB through heed) and the DbActor that
+//! owns it on a SyncArbiter, so that writes never block the event loop.
+
+pub mod actor;
+pub mod store;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use actix::Message;
+
+pub use actor::DbActor;
+use store::{HistoryRecord, LogPosition, StoredBan};
+
+/// Record bans (and count them in the history). Sent by the ActionsActor; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct RecordBans(pub Vec<StoredBan>);
+
+/// Remove ban records (unbans, expiries). Sent by the ActionsActor; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct RemoveBans(pub Vec<(String, IpAddr)>);
+
+/// Earlier bans of an address, in one jail or (`None`) across jails. Sent
+/// by the ObserverActor; replies the record (zero when unknown or on error).
+#[derive(Debug, Message)]
+#[rtype(result = "HistoryRecord")]
+pub struct History {
+    pub jail: Option<String>,
+    pub addr: IpAddr,
+}
+
+/// Every ban still running now. Sent by the ServerActor at start; replies
+/// the bans, or an error message.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Vec<StoredBan>, String>")]
+pub struct ActiveBans;
+
+/// A jail's saved log positions. Sent by the ServerActor before starting a
+/// FilterActor; replies them by path (empty on error).
+#[derive(Debug, Message)]
+#[rtype(result = "HashMap<PathBuf, LogPosition>")]
+pub struct LogPositions {
+    pub jail: String,
+}
+
+/// Save where a jail stopped reading. Sent by the FilterActor; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct SavePositions {
+    pub jail: String,
+    pub positions: Vec<(PathBuf, LogPosition)>,
+}
+
+/// Forget bans that ended, and histories last touched, longer ago than
+/// this. Sent by the ObserverActor; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Purge {
+    pub older_than: Duration,
+}

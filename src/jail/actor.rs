@@ -1,0 +1,87 @@
+//! The JailActor: a shell around [`Jail`].
+
+use std::time::Duration;
+
+use actix::prelude::*;
+
+use super::jail::Decision;
+use super::{FailureFound, Forget, GetSetting, GetStats, Jail, SetSetting};
+use crate::observer::BanRequest;
+
+pub struct JailActor {
+    jail: Jail,
+    bans: Recipient<BanRequest>,
+}
+
+impl JailActor {
+    pub fn new(jail: Jail, bans: Recipient<BanRequest>) -> JailActor {
+        JailActor { jail, bans }
+    }
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+impl Actor for JailActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(Duration::from_secs(60), |act, _| act.jail.expire(now()));
+    }
+}
+
+impl Handler<FailureFound> for JailActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: FailureFound, _: &mut Context<Self>) {
+        match self
+            .jail
+            .on_failure(msg.addr, msg.time, msg.attempts, now())
+        {
+            Decision::Ban(request) => self.bans.do_send(request),
+            Decision::Evicted(total) => tracing::warn!(
+                "jail {}: failure table full ({} addresses): evicted the oldest ({total} so far); raise max-tracked if this is not an attack",
+                self.jail.config.name,
+                self.jail.config.settings.max_tracked
+            ),
+            Decision::Nothing => {}
+        }
+    }
+}
+
+impl Handler<GetStats> for JailActor {
+    type Result = MessageResult<GetStats>;
+
+    fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> MessageResult<GetStats> {
+        MessageResult(self.jail.stats())
+    }
+}
+
+impl Handler<GetSetting> for JailActor {
+    type Result = Result<String, String>;
+
+    fn handle(&mut self, msg: GetSetting, _: &mut Context<Self>) -> Self::Result {
+        self.jail.get(&msg.key)
+    }
+}
+
+impl Handler<SetSetting> for JailActor {
+    type Result = Result<String, String>;
+
+    fn handle(&mut self, msg: SetSetting, _: &mut Context<Self>) -> Self::Result {
+        let result = self.jail.set(&msg.key, &msg.value);
+        if let Ok(v) = &result {
+            tracing::info!("jail {}: {} set to {v}", self.jail.config.name, msg.key);
+        }
+        result
+    }
+}
+
+impl Handler<Forget> for JailActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Forget, _: &mut Context<Self>) {
+        self.jail.forget(msg.addr);
+    }
+}

@@ -1,0 +1,287 @@
+//! [`Jail`]: one jail's decision logic, without actix.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::ignore::{IgnoreList, canonical};
+use super::window::{FailWindow, Verdict};
+use crate::config::{
+    BanTime, JailConfig, format_duration, parse_bantime, parse_duration, parse_network,
+};
+use crate::observer::BanRequest;
+
+/// A jail's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct JailStats {
+    /// Addresses with failures in the window now.
+    pub tracked: usize,
+    pub failures_total: u64,
+    pub ignored_total: u64,
+    pub ban_requests_total: u64,
+    /// Addresses evicted from the full failure table.
+    pub evicted_total: u64,
+}
+
+pub struct Jail {
+    pub config: JailConfig,
+    ignore: IgnoreList,
+    window: FailWindow,
+    stats: JailStats,
+    /// When an eviction was last logged (unix seconds), for rate limiting.
+    last_eviction_log: Option<i64>,
+}
+
+/// What a failure led to, for the actor to act on.
+#[derive(Debug, PartialEq)]
+pub enum Decision {
+    Nothing,
+    Ban(BanRequest),
+    /// Nothing, but the table evicted addresses: log this count (at most
+    /// once a minute).
+    Evicted(u64),
+}
+
+impl Jail {
+    pub fn new(config: JailConfig, own: HashSet<IpAddr>) -> Jail {
+        let s = &config.settings;
+        Jail {
+            ignore: IgnoreList::new(s.ignore.clone(), s.ignoreself, own),
+            window: FailWindow::new(s.maxretry, s.findtime.as_secs() as i64, s.max_tracked),
+            stats: JailStats::default(),
+            last_eviction_log: None,
+            config,
+        }
+    }
+
+    pub fn on_failure(&mut self, addr: IpAddr, time: i64, attempts: u32, now: i64) -> Decision {
+        let addr = canonical(addr);
+        self.stats.failures_total += 1;
+        if self.ignore.contains(addr) {
+            self.stats.ignored_total += 1;
+            return Decision::Nothing;
+        }
+        let evicted_before = self.window.evicted;
+        match self.window.record(addr, time, attempts, now) {
+            Verdict::Ban(failures) => {
+                self.stats.ban_requests_total += 1;
+                Decision::Ban(BanRequest {
+                    jail: self.config.name.clone(),
+                    addr,
+                    failures,
+                    bantime: self.config.settings.bantime,
+                    increment: self.config.settings.increment.clone(),
+                })
+            }
+            _ if self.window.evicted > evicted_before
+                && self.last_eviction_log.is_none_or(|t| now - t >= 60) =>
+            {
+                self.last_eviction_log = Some(now);
+                Decision::Evicted(self.window.evicted)
+            }
+            _ => Decision::Nothing,
+        }
+    }
+
+    pub fn forget(&mut self, addr: IpAddr) {
+        self.window.forget(canonical(addr));
+    }
+
+    /// Drops failures that left the window.
+    pub fn expire(&mut self, now: i64) {
+        self.window.expire(now);
+    }
+
+    pub fn stats(&self) -> JailStats {
+        JailStats {
+            tracked: self.window.len(),
+            evicted_total: self.window.evicted,
+            ..self.stats.clone()
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Result<String, String> {
+        let s = &self.config.settings;
+        Ok(match key {
+            "maxretry" => s.maxretry.to_string(),
+            "findtime" => format_duration(s.findtime),
+            "bantime" => s.bantime.to_string(),
+            "ignore" => self
+                .ignore
+                .networks()
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            _ => return Err(unknown_key(key)),
+        })
+    }
+
+    /// `ignore` takes space-separated addresses and networks; a leading
+    /// `+` adds them, `-` removes them, otherwise they replace the list.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<String, String> {
+        let s = &mut self.config.settings;
+        match key {
+            "maxretry" => {
+                s.maxretry = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1_000_000).contains(n))
+                    .ok_or_else(|| {
+                        format!("maxretry {value:?}: give an integer from 1 to 1000000")
+                    })?;
+            }
+            "findtime" => {
+                s.findtime = parse_duration(value).and_then(|d| {
+                    if d.is_zero() {
+                        Err("findtime must be longer than 0s".into())
+                    } else {
+                        Ok(d)
+                    }
+                })?;
+            }
+            "bantime" => {
+                s.bantime = parse_bantime(value)?;
+                if s.bantime == BanTime::For(Duration::ZERO) {
+                    return Err("bantime must be longer than 0s".into());
+                }
+            }
+            "ignore" => self.set_ignore(value)?,
+            _ => return Err(unknown_key(key)),
+        }
+        let s = &self.config.settings;
+        self.window
+            .set_limits(s.maxretry, s.findtime.as_secs() as i64);
+        self.get(key)
+    }
+
+    fn set_ignore(&mut self, value: &str) -> Result<(), String> {
+        let (mode, list) = match value.chars().next() {
+            Some(c @ ('+' | '-')) => (c, &value[1..]),
+            _ => ('=', value),
+        };
+        let nets = list
+            .split_whitespace()
+            .map(parse_network)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut current = self.ignore.networks().to_vec();
+        match mode {
+            '+' => current.extend(nets),
+            '-' => current.retain(|n| !nets.contains(n)),
+            _ => current = nets,
+        }
+        self.config.settings.ignore = current.clone();
+        self.ignore.set_networks(current);
+        Ok(())
+    }
+}
+
+fn unknown_key(key: &str) -> String {
+    format!("unknown setting {key:?}: use maxretry, findtime, bantime or ignore")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::JailSettings;
+
+    fn jail(maxretry: u32) -> Jail {
+        let settings = JailSettings {
+            maxretry,
+            ignore: vec![parse_network("192.0.2.0/24").unwrap()],
+            ..JailSettings::default()
+        };
+        let config = JailConfig {
+            name: "sshd".into(),
+            enabled: true,
+            filter: "sshd".into(),
+            filter_mode: None,
+            filter_logtype: None,
+            filter_params: vec![],
+            sources: vec!["/l".into()],
+            settings,
+        };
+        Jail::new(config, HashSet::from(["198.51.100.1".parse().unwrap()]))
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn bans_after_maxretry_but_never_ignored_addresses() {
+        let mut j = jail(2);
+        assert_eq!(
+            j.on_failure(ip("203.0.113.7"), 100, 1, 100),
+            Decision::Nothing
+        );
+        let Decision::Ban(req) = j.on_failure(ip("::ffff:203.0.113.7"), 101, 1, 101) else {
+            panic!("no ban");
+        };
+        assert_eq!(req.addr, ip("203.0.113.7"));
+        assert_eq!(req.failures, 2);
+        for ignored in ["192.0.2.9", "127.0.0.1", "198.51.100.1"] {
+            for t in 0..5 {
+                assert_eq!(
+                    j.on_failure(ip(ignored), 100 + t, 1, 105),
+                    Decision::Nothing
+                );
+            }
+        }
+        let stats = j.stats();
+        assert_eq!(stats.ignored_total, 15);
+        assert_eq!(stats.ban_requests_total, 1);
+    }
+
+    #[test]
+    fn get_and_set() {
+        let mut j = jail(5);
+        assert_eq!(j.set("maxretry", "1"), Ok("1".into()));
+        assert!(matches!(
+            j.on_failure(ip("203.0.113.7"), 100, 1, 100),
+            Decision::Ban(_)
+        ));
+        assert_eq!(j.set("bantime", "1h30m"), Ok("1h30m".into()));
+        assert_eq!(
+            j.set("findtime", "0"),
+            Err("findtime must be longer than 0s".into())
+        );
+        assert_eq!(
+            j.set("ignore", "+203.0.113.0/24"),
+            Ok("192.0.2.0/24 203.0.113.0/24".into())
+        );
+        assert_eq!(
+            j.on_failure(ip("203.0.113.7"), 100, 1, 100),
+            Decision::Nothing
+        );
+        assert_eq!(
+            j.set("ignore", "-192.0.2.0/24"),
+            Ok("203.0.113.0/24".into())
+        );
+        assert_eq!(
+            j.get("colour"),
+            Err("unknown setting \"colour\": use maxretry, findtime, bantime or ignore".into())
+        );
+    }
+
+    #[test]
+    fn evictions_are_reported_at_most_once_a_minute() {
+        let mut j = jail(5);
+        j.window = FailWindow::new(5, 600, 1);
+        j.on_failure(ip("203.0.113.1"), 100, 1, 100);
+        assert_eq!(
+            j.on_failure(ip("203.0.113.2"), 100, 1, 100),
+            Decision::Evicted(1)
+        );
+        assert_eq!(
+            j.on_failure(ip("203.0.113.3"), 100, 1, 110),
+            Decision::Nothing
+        );
+        assert_eq!(
+            j.on_failure(ip("203.0.113.4"), 100, 1, 161),
+            Decision::Evicted(3)
+        );
+    }
+}

@@ -1,0 +1,55 @@
+//! Jails: failures in, ban requests out. [`Jail`] holds the logic (ignore
+//! list, failure window, counters, runtime settings); [`actor::JailActor`]
+//! is its shell.
+
+pub mod actor;
+pub mod ignore;
+pub mod jail;
+pub mod window;
+
+use std::net::IpAddr;
+
+use actix::Message;
+
+pub use jail::{Jail, JailStats};
+
+/// A failure found in a log. Sent by the FilterActor; no reply.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct FailureFound {
+    pub addr: IpAddr,
+    /// Unix seconds, from the log line.
+    pub time: i64,
+    /// Failures this counts for (multi-line filters merge several).
+    pub attempts: u32,
+}
+
+/// Counters for `status`. Sent by the ServerActor; replies [`JailStats`].
+#[derive(Debug, Message)]
+#[rtype(result = "JailStats")]
+pub struct GetStats;
+
+/// Reads a runtime setting (`maxretry`, `findtime`, `bantime`, `ignore`).
+/// Sent by the ServerActor; replies its value or an error message.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<String, String>")]
+pub struct GetSetting {
+    pub key: String,
+}
+
+/// Changes a runtime setting until the next reload. Sent by the
+/// ServerActor; replies the new value or an error message.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<String, String>")]
+pub struct SetSetting {
+    pub key: String,
+    pub value: String,
+}
+
+/// Forget the failures of an address (it was unbanned by hand). Sent by the
+/// ServerActor; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Forget {
+    pub addr: IpAddr,
+}

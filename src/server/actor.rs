@@ -1,0 +1,387 @@
+//! The ServerActor: runs the jails of the configuration and answers
+//! control requests. Each jail is a JailActor on the main arbiter and a
+//! FilterActor on an arbiter of its own.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use actix::prelude::*;
+use serde_json::json;
+
+use super::protocol::{BanEntry, Request, Response};
+use super::{Control, Reload};
+use crate::actions::{ActionsActor, BanTicket, ListBans, Setup, Unban};
+use crate::config::{self, Config, JailConfig, parse_bantime};
+use crate::db::DbActor;
+use crate::filter::actor::FilterActor;
+use crate::jail::actor::JailActor;
+use crate::jail::{Forget, GetSetting, GetStats, Jail, SetSetting};
+use crate::observer::actor::ObserverActor;
+
+struct RunningJail {
+    config: JailConfig,
+    addr: Addr<JailActor>,
+    arbiter: Arbiter,
+}
+
+pub struct ServerActor {
+    config_path: PathBuf,
+    config: Config,
+    jails: BTreeMap<String, RunningJail>,
+    actions: Addr<ActionsActor>,
+    observer: Addr<ObserverActor>,
+    db: Addr<DbActor>,
+}
+
+impl ServerActor {
+    pub fn new(
+        config_path: PathBuf,
+        config: Config,
+        actions: Addr<ActionsActor>,
+        observer: Addr<ObserverActor>,
+        db: Addr<DbActor>,
+    ) -> ServerActor {
+        ServerActor {
+            config_path,
+            config,
+            jails: BTreeMap::new(),
+            actions,
+            observer,
+            db,
+        }
+    }
+
+    fn start_jail(&mut self, config: &JailConfig) {
+        let filter = match crate::filter::load(&config.filter, &config.filter_options()) {
+            Ok(f) => Arc::new(f),
+            Err(e) => {
+                tracing::error!(
+                    "jail {}: cannot load filter {}: {e}",
+                    config.name,
+                    config.filter
+                );
+                return;
+            }
+        };
+        let own = crate::hostaddr::own_addresses().unwrap_or_else(|e| {
+            tracing::warn!("cannot read this host's addresses over rtnetlink: {e}; only loopback is never banned");
+            Default::default()
+        });
+        let jail = JailActor::new(
+            Jail::new(config.clone(), own),
+            self.observer.clone().recipient(),
+        )
+        .start();
+        let arbiter = Arbiter::new();
+        let (name, sources) = (config.name.clone(), config.sources.clone());
+        let (failures, db) = (jail.clone().recipient(), self.db.clone());
+        FilterActor::start_in_arbiter(&arbiter.handle(), move |_| {
+            FilterActor::new(
+                name,
+                sources,
+                filter,
+                failures,
+                db.clone().recipient(),
+                db.recipient(),
+            )
+        });
+        tracing::info!(
+            "jail {} started: filter {}, sources {}",
+            config.name,
+            config.filter,
+            config.sources.join(" ")
+        );
+        self.jails.insert(
+            config.name.clone(),
+            RunningJail {
+                config: config.clone(),
+                addr: jail,
+                arbiter,
+            },
+        );
+    }
+
+    fn stop_jail(&mut self, name: &str) {
+        if let Some(j) = self.jails.remove(name) {
+            j.arbiter.stop();
+            tracing::info!("jail {name} stopped");
+        }
+    }
+
+    /// Starts, stops and restarts jails so that the running ones match `new`.
+    fn apply(&mut self, new: Config) -> String {
+        let wanted: Vec<JailConfig> = new.enabled_jails().cloned().collect();
+        let gone: Vec<String> = self
+            .jails
+            .iter()
+            .filter(|(name, r)| !wanted.iter().any(|w| &w.name == *name && *w == r.config))
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in &gone {
+            self.stop_jail(name);
+        }
+        let mut started = Vec::new();
+        for jail in &wanted {
+            if !self.jails.contains_key(&jail.name) {
+                self.start_jail(jail);
+                started.push(jail.name.clone());
+            }
+        }
+        self.config = new;
+        format!(
+            "{} jail(s) running; (re)started: {}; stopped: {}",
+            self.jails.len(),
+            list_or_none(&started),
+            list_or_none(
+                &gone
+                    .into_iter()
+                    .filter(|g| !started.contains(g))
+                    .collect::<Vec<_>>()
+            )
+        )
+    }
+
+    fn jail(&self, name: &str) -> Result<&RunningJail, Response> {
+        self.jails.get(name).ok_or_else(|| {
+            let names: Vec<&str> = self.jails.keys().map(String::as_str).collect();
+            Response::error(format!(
+                "no jail named {name:?} (jails: {})",
+                list_or_none(&names)
+            ))
+        })
+    }
+}
+
+fn list_or_none<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Actor for ServerActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, _: &mut Context<Self>) {
+        let summary = self.apply(self.config.clone());
+        // Stored bans are back and the socket listens (start.rs): ready.
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+        tracing::info!(
+            "portcullis {} running: {summary}; control socket {}",
+            env!("CARGO_PKG_VERSION"),
+            self.config.socket.display()
+        );
+    }
+}
+
+impl Handler<Reload> for ServerActor {
+    type Result = ResponseActFuture<Self, Result<String, String>>;
+
+    fn handle(&mut self, _: Reload, _: &mut Context<Self>) -> Self::Result {
+        let new = match config::load_checked(&self.config_path) {
+            Ok(c) => c,
+            Err(e) => {
+                let text = match &e {
+                    config::ConfigError::Problems(p) => format!("{e}\n{}", p.render()),
+                    other => crate::error_chain(other),
+                };
+                tracing::error!("reload rejected, the running configuration stays: {text}");
+                return Box::pin(fut::ready(Err(format!(
+                    "configuration rejected, the running one stays: {text}"
+                ))));
+            }
+        };
+        if new.table != self.config.table
+            || new.database != self.config.database
+            || new.socket != self.config.socket
+        {
+            tracing::warn!(
+                "reload: table, database and socket changes take effect at the next restart"
+            );
+        }
+        let mut nft = new.nft_config();
+        nft.table = self.config.table.clone();
+        Box::pin(
+            self.actions
+                .send(Setup(nft))
+                .into_actor(self)
+                .map(|res, act, _| match res {
+                    Ok(Ok(())) => {
+                        let summary = act.apply(new);
+                        tracing::info!("configuration reloaded: {summary}");
+                        Ok(summary)
+                    }
+                    Ok(Err(e)) => Err(format!(
+                        "cannot rebuild table inet {}: {e}",
+                        act.config.table
+                    )),
+                    Err(e) => Err(format!("the actions actor is gone: {e}")),
+                }),
+        )
+    }
+}
+
+impl Handler<Control> for ServerActor {
+    type Result = ResponseActFuture<Self, Response>;
+
+    fn handle(&mut self, msg: Control, ctx: &mut Context<Self>) -> Self::Result {
+        if msg.uid != 0 && !msg.request.is_read_only() {
+            let reply = Response::error(format!(
+                "permission denied: only root may change bans and settings (you are uid {})",
+                msg.uid
+            ));
+            return Box::pin(fut::ready(reply));
+        }
+        match self.control(msg.request, ctx) {
+            Ok(f) => f,
+            Err(reply) => Box::pin(fut::ready(reply)),
+        }
+    }
+}
+
+type Reply = ResponseActFuture<ServerActor, Response>;
+
+fn done<T: serde::Serialize>(result: Result<T, String>) -> Response {
+    match result {
+        Ok(v) => Response::ok(serde_json::to_value(v).unwrap_or_default()),
+        Err(e) => Response::error(e),
+    }
+}
+
+impl ServerActor {
+    fn control(&mut self, request: Request, ctx: &mut Context<Self>) -> Result<Reply, Response> {
+        let actions = self.actions.clone();
+        Ok(match request {
+            Request::Status { jail } => self.status(jail)?,
+            Request::Ban {
+                jail,
+                addr,
+                bantime,
+            } => {
+                let running = self.jail(&jail)?;
+                let bantime = match bantime {
+                    Some(text) => parse_bantime(&text).map_err(Response::error)?,
+                    None => running.config.settings.bantime,
+                };
+                actions.do_send(BanTicket {
+                    jail: jail.clone(),
+                    addr,
+                    bantime,
+                    failures: 0,
+                });
+                Box::pin(fut::ready(Response::ok(
+                    json!({"jail": jail, "addr": addr, "bantime": bantime.to_string()}),
+                )))
+            }
+            Request::Unban { jail, addr } => {
+                self.jail(&jail)?.addr.do_send(Forget { addr });
+                Box::pin(
+                    async move { done(flatten(actions.send(Unban::One { jail, addr }).await)) }
+                        .into_actor(self),
+                )
+            }
+            Request::UnbanAll { jail } => {
+                if let Some(j) = &jail {
+                    self.jail(j)?;
+                }
+                Box::pin(
+                    async move { done(flatten(actions.send(Unban::All { jail }).await)) }
+                        .into_actor(self),
+                )
+            }
+            Request::Banned { addr } => Box::pin(
+                async move {
+                    let listed = flatten(actions.send(ListBans { jail: None }).await);
+                    done(listed.map(|e| entries(e, addr)))
+                }
+                .into_actor(self),
+            ),
+            Request::Reload => {
+                let me = ctx.address();
+                Box::pin(async move { done(flatten(me.send(Reload).await)) }.into_actor(self))
+            }
+            Request::Get { jail, key } => {
+                let addr = self.jail(&jail)?.addr.clone();
+                Box::pin(
+                    async move { done(flatten(addr.send(GetSetting { key }).await)) }
+                        .into_actor(self),
+                )
+            }
+            Request::Set { jail, key, value } => {
+                let addr = self.jail(&jail)?.addr.clone();
+                Box::pin(
+                    async move { done(flatten(addr.send(SetSetting { key, value }).await)) }
+                        .into_actor(self),
+                )
+            }
+        })
+    }
+
+    fn status(&self, only: Option<String>) -> Result<Reply, Response> {
+        let mut jails = Vec::new();
+        for (name, j) in &self.jails {
+            if only.as_ref().is_none_or(|o| o == name) {
+                jails.push((
+                    name.clone(),
+                    j.config.filter.clone(),
+                    j.config.sources.clone(),
+                    j.addr.clone(),
+                ));
+            }
+        }
+        if let Some(o) = &only {
+            self.jail(o)?;
+        }
+        let actions = self.actions.clone();
+        Ok(Box::pin(
+            async move {
+                let bans = match flatten(actions.send(ListBans { jail: only.clone() }).await) {
+                    Ok(b) => entries(b, None),
+                    Err(e) => return Response::error(e),
+                };
+                let mut out = Vec::new();
+                for (name, filter, sources, addr) in jails {
+                    let stats = addr.send(GetStats).await.unwrap_or_default();
+                    let mine: Vec<&BanEntry> = bans.iter().filter(|b| b.jail == name).collect();
+                    let mut item = json!({
+                        "jail": name, "filter": filter, "sources": sources,
+                        "banned": mine.len(), "stats": stats,
+                    });
+                    if only.is_some() {
+                        item["addresses"] = json!(mine);
+                    }
+                    out.push(item);
+                }
+                Response::ok(json!(out))
+            }
+            .into_actor(self),
+        ))
+    }
+}
+
+fn flatten<T>(r: Result<Result<T, String>, MailboxError>) -> Result<T, String> {
+    r.map_err(|e| format!("internal error: {e}"))?
+}
+
+fn entries(elements: Vec<crate::nft::Element>, addr: Option<IpAddr>) -> Vec<BanEntry> {
+    let mut out: Vec<BanEntry> = elements
+        .into_iter()
+        .filter(|e| addr.is_none_or(|a| Network::new(a, e.network.prefix_len) == e.network))
+        .map(|e| BanEntry {
+            jail: e.jail,
+            address: e.network.to_string(),
+            expires_ms: e.expires.map(|d| d.as_millis() as u64),
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.jail, &a.address).cmp(&(&b.jail, &b.address)));
+    out
+}
+
+use crate::nft::Network;

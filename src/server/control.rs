@@ -1,0 +1,73 @@
+//! The control socket: a Unix stream socket, mode 0600, owned by the
+//! daemon's user (root). Each connection carries one request line; the
+//! peer's user id comes from SO_PEERCRED and only root may change state.
+
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use actix::prelude::*;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use super::protocol::{MAX_REQUEST, Request, Response};
+use super::{Control, ServerActor};
+
+/// Binds the socket, replacing a stale one; refuses when another daemon answers on it.
+pub fn bind(path: &Path) -> io::Result<UnixListener> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("another portcullis answers on {}", path.display()),
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+/// Accepts connections until the system stops.
+pub fn serve(listener: UnixListener, server: Addr<ServerActor>) {
+    actix_rt::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    actix_rt::spawn(connection(stream, server.clone()));
+                }
+                Err(e) => tracing::warn!("control socket: accept: {e}"),
+            }
+        }
+    });
+}
+
+async fn connection(stream: UnixStream, server: Addr<ServerActor>) {
+    let uid = match stream.peer_cred() {
+        Ok(cred) => cred.uid(),
+        Err(e) => {
+            tracing::warn!("control socket: cannot read the peer's credentials: {e}");
+            return;
+        }
+    };
+    let (read, mut write) = stream.into_split();
+    let mut line = Vec::new();
+    let mut reader = BufReader::new(read).take(MAX_REQUEST as u64);
+    let response = match reader.read_until(b'\n', &mut line).await {
+        Err(e) => Response::error(format!("cannot read the request: {e}")),
+        Ok(_) => match serde_json::from_slice::<Request>(&line) {
+            Err(e) => Response::error(format!("invalid request: {e}")),
+            Ok(request) => server
+                .send(Control { request, uid })
+                .await
+                .unwrap_or_else(|e| Response::error(format!("internal error: {e}"))),
+        },
+    };
+    let mut bytes = serde_json::to_vec(&response).unwrap_or_default();
+    bytes.push(b'\n');
+    let _ = write.write_all(&bytes).await;
+}

@@ -1,0 +1,131 @@
+//! The control socket's protocol: one JSON request per line from the
+//! client, one JSON response per line back, then the connection closes.
+//!
+//! ```text
+//! {"command":"ban","jail":"sshd","addr":"203.0.113.7","bantime":"1h"}
+//! {"ok":true,"data":{"jail":"sshd","addr":"203.0.113.7","bantime":"1h"}}
+//! {"ok":false,"error":"no jail named \"ssh\" (jails: sshd)"}
+//! ```
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// Longest request line accepted, in bytes.
+pub const MAX_REQUEST: usize = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum Request {
+    /// Jails and counters; with a jail, also its banned addresses.
+    Status {
+        jail: Option<String>,
+    },
+    /// Ban by hand; `bantime` (`1h`, `permanent`) defaults to the jail's.
+    Ban {
+        jail: String,
+        addr: IpAddr,
+        bantime: Option<String>,
+    },
+    Unban {
+        jail: String,
+        addr: IpAddr,
+    },
+    /// Every ban of one jail, or of all jails.
+    UnbanAll {
+        jail: Option<String>,
+    },
+    /// Which jails ban an address; without one, every ban.
+    Banned {
+        addr: Option<IpAddr>,
+    },
+    /// Re-read the configuration.
+    Reload,
+    Get {
+        jail: String,
+        key: String,
+    },
+    Set {
+        jail: String,
+        key: String,
+        value: String,
+    },
+}
+
+impl Request {
+    /// Whether a non-root client may send it.
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Request::Status { .. } | Request::Banned { .. } | Request::Get { .. }
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub data: serde_json::Value,
+}
+
+impl Response {
+    pub fn ok(data: serde_json::Value) -> Response {
+        Response {
+            ok: true,
+            error: None,
+            data,
+        }
+    }
+
+    pub fn error(message: impl Into<String>) -> Response {
+        Response {
+            ok: false,
+            error: Some(message.into()),
+            data: serde_json::Value::Null,
+        }
+    }
+}
+
+/// One banned address in replies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BanEntry {
+    pub jail: String,
+    pub address: String,
+    /// Milliseconds left; none for a permanent ban.
+    pub expires_ms: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_in_json() {
+        let r: Request = serde_json::from_str(
+            r#"{"command":"ban","jail":"sshd","addr":"203.0.113.7","bantime":"1h"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            Request::Ban {
+                jail: "sshd".into(),
+                addr: "203.0.113.7".parse().unwrap(),
+                bantime: Some("1h".into())
+            }
+        );
+        assert!(!r.is_read_only());
+        let r: Request = serde_json::from_str(r#"{"command":"status"}"#).unwrap();
+        assert_eq!(r, Request::Status { jail: None });
+        assert_eq!(
+            serde_json::to_string(&Request::UnbanAll { jail: None }).unwrap(),
+            r#"{"command":"unban-all","jail":null}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&Response::error("x")).unwrap(),
+            r#"{"ok":false,"error":"x"}"#
+        );
+    }
+}

@@ -1,0 +1,77 @@
+//! Start-up: the actors wired together, stored bans back in the kernel,
+//! the control socket, signals (SIGTERM, SIGINT: stop; SIGHUP: reload).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::prelude::*;
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::{Reload, ServerActor, control};
+use crate::actions::{ActionsActor, Restore};
+use crate::config::Config;
+use crate::db::store::Store;
+use crate::db::{ActiveBans, DbActor};
+use crate::nft::Nft;
+use crate::observer::actor::ObserverActor;
+
+/// Runs inside the actix system; `nft` is already set up with the configuration.
+pub async fn start(
+    config_path: PathBuf,
+    config: Config,
+    store: Arc<Store>,
+    nft: Nft,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
+    let actions = ActionsActor::new(
+        nft,
+        config.nft_config(),
+        db.clone().recipient(),
+        db.clone().recipient(),
+    )
+    .start();
+    let stored = db.send(ActiveBans).await.map_err(|e| e.to_string())??;
+    tracing::info!("restoring {} ban(s) from the database", stored.len());
+    let restored = actions
+        .send(Restore(stored))
+        .await
+        .map_err(|e| e.to_string())??;
+    tracing::info!(
+        "restored {restored} ban(s) into the kernel in {} ms",
+        started.elapsed().as_millis()
+    );
+    let observer =
+        ObserverActor::new(db.clone(), actions.clone().recipient(), config.purge_after).start();
+    let listener = control::bind(&config.socket).map_err(|e| {
+        format!(
+            "cannot listen on control socket {}: {e}",
+            config.socket.display()
+        )
+    })?;
+    let server = ServerActor::new(config_path, config, actions, observer, db).start();
+    control::serve(listener, server.clone());
+    signals(server).map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    Ok(())
+}
+
+fn signals(server: Addr<ServerActor>) -> std::io::Result<()> {
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    actix_rt::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+            _ = int.recv() => tracing::info!("SIGINT: stopping"),
+        }
+        System::current().stop();
+    });
+    actix_rt::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the configuration");
+            let _ = server.send(Reload).await;
+        }
+    });
+    Ok(())
+}
