@@ -53,8 +53,6 @@ pub struct CompiledRegex {
     /// runs first.
     pub backtrack: Option<BoundedBacktracker>,
     pub groups: GroupMap,
-    /// The literal text its matches start with, to skip it cheaply.
-    pub start: StartLiterals,
     /// The regex as written in the filter, for reports.
     pub source: String,
 }
@@ -89,6 +87,8 @@ pub struct CompiledFilter {
     pub logtype: LogType,
     pub prefix: Option<Prefix>,
     pub fails: Vec<CompiledRegex>,
+    /// Which fail regexes a line's first bytes allow.
+    pub starts: StartIndex,
     pub ignore_set: RegexSet,
     pub date: DatePattern,
     pub maxlines: usize,
@@ -170,6 +170,7 @@ impl CompiledFilter {
             },
             prefix,
             ignore_set: regex_set(ignores.iter().map(|f| f.regex.as_str())),
+            starts: StartIndex::new(fails.iter().map(|f| f.regex.as_str())),
             fails,
             date,
             maxlines: def.maxlines,
@@ -338,7 +339,6 @@ fn compile_text(def: &FilterDef, item: &Item, text: &str) -> Result<CompiledRege
         regex,
         backtrack: backtracker(&expanded),
         groups,
-        start: StartLiterals::of(&expanded),
         source: item.text.clone(),
     })
 }
@@ -383,7 +383,7 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
 }
 
 mod start;
-pub use start::StartLiterals;
+pub use start::{StartIndex, has as has_bit};
 
 #[cfg(test)]
 mod tests;

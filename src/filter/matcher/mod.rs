@@ -17,7 +17,7 @@ use regex_automata::util::captures::Captures;
 
 use crate::filter::Failure;
 use crate::filter::address;
-use crate::filter::compile::{CompiledFilter, LogType};
+use crate::filter::compile::{CompiledFilter, LogType, has_bit};
 use crate::filter::date::DateParser;
 
 mod spans;
@@ -93,6 +93,8 @@ struct Scratch {
     /// Backtracker state per fail regex (see `CompiledRegex::backtrack`).
     fail_bt: Vec<Option<(backtrack::Cache, Captures)>>,
     spans: Spans,
+    /// The fail regexes the line's start allows, a bit each.
+    candidates: Vec<u64>,
 }
 
 impl Matcher {
@@ -124,6 +126,7 @@ impl Matcher {
                 })
                 .collect(),
             spans: Spans::new(),
+            candidates: Vec::new(),
         };
         Matcher {
             dates: DateParser::new(zone, now, filter.date.clone()),
@@ -193,9 +196,10 @@ impl Matcher {
             None => 0..hay.len(),
         };
         let body = &hay[content.clone()];
+        filter.starts.candidates(body, &mut scratch.candidates);
         let Some(index) = (0..filter.fails.len()).find(|&i| {
-            let fail = &filter.fails[i];
-            fail.start.admits(body) && capture_fail(fail, scratch, i, body, content.start)
+            has_bit(&scratch.candidates, i)
+                && capture_fail(&filter.fails[i], scratch, i, body, content.start)
         }) else {
             return Outcome::Missed;
         };
