@@ -48,9 +48,9 @@ pub enum LogType {
 #[derive(Debug, Clone)]
 pub struct CompiledRegex {
     pub regex: Regex,
-    /// The same regex as a bounded backtracker: once a `RegexSet` has said
-    /// that a line matches, this takes the captures without the second
-    /// search the `Regex` would start with.
+    /// The same regex as a bounded backtracker: for an anchored regex it
+    /// takes the captures in one pass, without the searches the `Regex`
+    /// runs first.
     pub backtrack: Option<BoundedBacktracker>,
     pub groups: GroupMap,
     /// The regex as written in the filter, for reports.
@@ -87,8 +87,8 @@ pub struct CompiledFilter {
     pub logtype: LogType,
     pub prefix: Option<Prefix>,
     pub fails: Vec<CompiledRegex>,
-    /// All fail regexes at once: one pass tells which ones can match.
-    pub fail_set: RegexSet,
+    /// Which fail regexes a line's first bytes allow.
+    pub starts: StartIndex,
     pub ignore_set: RegexSet,
     pub date: DatePattern,
     pub maxlines: usize,
@@ -169,8 +169,8 @@ impl CompiledFilter {
                 _ => LogType::File,
             },
             prefix,
-            fail_set: regex_set(fails.iter().map(|f| f.regex.as_str())),
             ignore_set: regex_set(ignores.iter().map(|f| f.regex.as_str())),
+            starts: StartIndex::new(fails.iter().map(|f| f.regex.as_str())),
             fails,
             date,
             maxlines: def.maxlines,
@@ -381,6 +381,9 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
         }
     }
 }
+
+mod start;
+pub use start::{StartIndex, has as has_bit};
 
 #[cfg(test)]
 mod tests;

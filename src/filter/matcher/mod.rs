@@ -17,7 +17,7 @@ use regex_automata::util::captures::Captures;
 
 use crate::filter::Failure;
 use crate::filter::address;
-use crate::filter::compile::{CompiledFilter, LogType};
+use crate::filter::compile::{CompiledFilter, LogType, has_bit};
 use crate::filter::date::DateParser;
 
 mod spans;
@@ -92,8 +92,9 @@ struct Scratch {
     fail_locs: Vec<CaptureLocations>,
     /// Backtracker state per fail regex (see `CompiledRegex::backtrack`).
     fail_bt: Vec<Option<(backtrack::Cache, Captures)>>,
-    set_hits: Vec<bool>,
     spans: Spans,
+    /// The fail regexes the line's start allows, a bit each.
+    candidates: Vec<u64>,
 }
 
 impl Matcher {
@@ -124,8 +125,8 @@ impl Matcher {
                         .map(|bt| (bt.create_cache(), bt.create_captures()))
                 })
                 .collect(),
-            set_hits: vec![false; filter.fails.len()],
             spans: Spans::new(),
+            candidates: Vec::new(),
         };
         Matcher {
             dates: DateParser::new(zone, now, filter.date.clone()),
@@ -195,20 +196,16 @@ impl Matcher {
             None => 0..hay.len(),
         };
         let body = &hay[content.clone()];
-        if !filter
-            .fail_set
-            .matches_read_at(&mut scratch.set_hits, body, 0)
-        {
-            return Outcome::Missed;
-        }
-        if filter.ignore_set.is_match(body) {
-            return Outcome::Ignored;
-        }
+        filter.starts.candidates(body, &mut scratch.candidates);
         let Some(index) = (0..filter.fails.len()).find(|&i| {
-            scratch.set_hits[i] && capture_fail(&filter.fails[i], scratch, i, body, content.start)
+            has_bit(&scratch.candidates, i)
+                && capture_fail(&filter.fails[i], scratch, i, body, content.start)
         }) else {
             return Outcome::Missed;
         };
+        if filter.ignore_set.is_match(body) {
+            return Outcome::Ignored;
+        }
         self.stats.per_regex[index] += 1;
         let outcome = conclude(&mut self.multiline, number, hay, &mut scratch.spans, time);
         if filter.maxlines > 1 {
