@@ -365,6 +365,24 @@ fn sshd_sample() {
 }
 
 #[test]
+fn sshd_rfc5424_sample_merges_a_connection_across_priorities() {
+    let found = run_filter("sshd", "sshd-rfc5424", &["--logtype", "rfc5424"]);
+    let got: Vec<(u64, &str, u64)> = found
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["host"].as_str().unwrap(),
+                f["attempts"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Two rejected keys (info) and the disconnect (error) are one failure.
+    assert_eq!(got, vec![(3, "198.51.100.30", 3), (4, "198.51.100.31", 1)]);
+    assert_eq!(found[0]["time"], "2026-11-20T12:40:17+00:00");
+}
+
+#[test]
 fn sshd_sample_captures_user() {
     let found = run_filter("sshd", "sshd", &[]);
     assert_eq!(found[0]["captures"]["user"], "oracle");
