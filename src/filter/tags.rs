@@ -28,7 +28,7 @@ use std::sync::Arc;
 const IP4: &str = r"(?:\d{1,3}\.){3}\d{1,3}";
 /// Any run of hex groups with at least two colons, optionally ending in a
 /// dotted quad; validated with the standard parser after matching.
-const IP6: &str = r"(?:[0-9a-fA-F]{0,4}:){2,7}(?:[0-9a-fA-F]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?";
+const IP6: &str = r"[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F:]*(?:\d+\.\d+\.\d+\.\d+)?";
 /// A host name: word characters, dots and dashes, ending in a word character.
 const DNS: &str = r"[A-Za-z0-9_.\-]*[A-Za-z0-9_]";
 
