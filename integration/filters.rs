@@ -383,6 +383,15 @@ fn sshd_rfc5424_sample_merges_a_connection_across_priorities() {
 }
 
 #[test]
+fn sshd_publickey_parameter() {
+    // Line 8: a valid user's rejected key, then the accepted one.
+    let rejected_key = (8, "192.0.2.10".to_string());
+    assert!(!failures("sshd", &[]).contains(&rejected_key));
+    assert!(failures("sshd", &["--set", "publickey=any"]).contains(&rejected_key));
+    assert!(!failures("sshd", &["--set", "publickey=invalid"]).contains(&rejected_key));
+}
+
+#[test]
 fn sshd_sample_captures_user() {
     let found = run_filter("sshd", "sshd", &[]);
     assert_eq!(found[0]["captures"]["user"], "oracle");
