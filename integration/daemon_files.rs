@@ -86,3 +86,33 @@ fn globs_pick_up_files_that_appear_later() {
     d.wait_banned("sshd-v4", "192.0.2.33");
     d.wait_failures("sshd", 3);
 }
+
+#[test]
+fn at_the_first_start_failures_older_than_findtime_do_not_count() {
+    let Some(mut d) = Daemon::prepare("old-lines", &jail("$DIR/auth.log")) else {
+        return;
+    };
+    let log = d.path("auth.log");
+    let old = jiff::Zoned::now()
+        .checked_sub(jiff::SignedDuration::from_hours(2))
+        .unwrap()
+        .strftime("%b %e %H:%M:%S")
+        .to_string();
+    for _ in 0..5 {
+        append(
+            &log,
+            &format!(
+                "{old} host sshd[1]: Failed password for root from 198.51.100.40 port 2 ssh2\n"
+            ),
+        );
+    }
+    d.start();
+    d.wait_failures("sshd", 5);
+    assert!(d.elements("sshd-v4").is_empty(), "old failures banned");
+    assert_eq!(d.stats("sshd")["tracked"], 0);
+    // Fresh ones still count.
+    for _ in 0..3 {
+        append(&log, &sshd_failure("198.51.100.40"));
+    }
+    d.wait_banned("sshd-v4", "198.51.100.40");
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use super::ledger::Ledger;
-use super::{BanTicket, ListBans, Restore, Setup, Unban};
+use super::{BanTicket, Flush, ListBans, Restore, Setup, Unban};
 use crate::db::actor::now_ms;
 use crate::db::store::{BanRecord, StoredBan};
 use crate::db::{RecordBans, RemoveBans};
@@ -124,8 +124,16 @@ impl Handler<BanTicket> for ActionsActor {
         if !self.flush_scheduled {
             self.flush_scheduled = true;
             // Everything already in the mailbox joins this batch.
-            ctx.run_later(Duration::ZERO, |act, _| act.flush());
+            ctx.notify(Flush);
         }
+    }
+}
+
+impl Handler<Flush> for ActionsActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Flush, _: &mut Context<Self>) {
+        self.flush();
     }
 }
 

@@ -3,48 +3,61 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 
-type Key = (String, IpAddr);
+/// Expiry (unix ms; none: permanent) and ban count.
+type State = (Option<u64>, u32);
 
 #[derive(Debug, Default)]
 pub struct Ledger {
-    /// Expiry (unix ms; none: permanent) and ban count per ban.
-    active: HashMap<Key, (Option<u64>, u32)>,
-    by_expiry: BTreeSet<(u64, String, IpAddr)>,
+    /// Per jail (the name shared, not copied per ban), per address.
+    jails: HashMap<Arc<str>, HashMap<IpAddr, State>>,
+    by_expiry: BTreeSet<(u64, Arc<str>, IpAddr)>,
 }
 
 impl Ledger {
+    fn name(&mut self, jail: &str) -> Arc<str> {
+        match self.jails.get_key_value(jail) {
+            Some((name, _)) => name.clone(),
+            None => {
+                let name: Arc<str> = Arc::from(jail);
+                self.jails.insert(name.clone(), HashMap::new());
+                name
+            }
+        }
+    }
+
     /// Records a ban; returns the times this address was banned by us in this
     /// jail since start, this one included.
     pub fn ban(&mut self, jail: &str, addr: IpAddr, expires_ms: Option<u64>) -> u32 {
-        let key = (jail.to_string(), addr);
-        let count = match self.active.remove(&key) {
+        let name = self.name(jail);
+        let bans = self.jails.get_mut(jail).expect("just named");
+        let count = match bans.insert(addr, (expires_ms, 1)) {
             Some((old, count)) => {
                 if let Some(t) = old {
-                    self.by_expiry.remove(&(t, key.0.clone(), addr));
+                    self.by_expiry.remove(&(t, name.clone(), addr));
                 }
+                bans.insert(addr, (expires_ms, count + 1));
                 count + 1
             }
             None => 1,
         };
         if let Some(t) = expires_ms {
-            self.by_expiry.insert((t, key.0.clone(), addr));
+            self.by_expiry.insert((t, name, addr));
         }
-        self.active.insert(key, (expires_ms, count));
         count
     }
 
     /// Forgets a ban; whether it was there.
     pub fn unban(&mut self, jail: &str, addr: IpAddr) -> bool {
-        match self.active.remove(&(jail.to_string(), addr)) {
-            Some((expiry, _)) => {
-                if let Some(t) = expiry {
-                    self.by_expiry.remove(&(t, jail.to_string(), addr));
-                }
-                true
-            }
-            None => false,
+        let Some(removed) = self.jails.get_mut(jail).and_then(|b| b.remove(&addr)) else {
+            return false;
+        };
+        if let Some(t) = removed.0 {
+            let name = self.name(jail);
+            self.by_expiry.remove(&(t, name, addr));
         }
+        true
     }
 
     /// Removes and returns the bans that expired by `now_ms`.
@@ -55,29 +68,32 @@ impl Ledger {
                 break;
             }
             let (_, jail, addr) = self.by_expiry.pop_first().expect("just seen");
-            self.active.remove(&(jail.clone(), addr));
-            out.push((jail, addr));
+            if let Some(bans) = self.jails.get_mut(&jail) {
+                bans.remove(&addr);
+            }
+            out.push((jail.to_string(), addr));
         }
         out
     }
 
     /// The bans of a jail, or all.
     pub fn bans(&self, jail: Option<&str>) -> Vec<(String, IpAddr)> {
-        self.active
-            .keys()
-            .filter(|(j, _)| jail.is_none_or(|want| want == j))
-            .cloned()
+        self.jails
+            .iter()
+            .filter(|(j, _)| jail.is_none_or(|want| want == &***j))
+            .flat_map(|(j, bans)| bans.keys().map(move |a| (j.to_string(), *a)))
             .collect()
     }
 
     pub fn count(&self, jail: &str) -> usize {
-        self.active.keys().filter(|(j, _)| j == jail).count()
+        self.jails.get(jail).map_or(0, HashMap::len)
     }
 
     /// Drops the bans of jails not in `keep` (their sets are gone).
     pub fn retain_jails(&mut self, keep: &[String]) {
-        self.active.retain(|(j, _), _| keep.contains(j));
-        self.by_expiry.retain(|(_, j, _)| keep.contains(j));
+        self.jails.retain(|j, _| keep.iter().any(|k| **k == **j));
+        self.by_expiry
+            .retain(|(_, j, _)| keep.iter().any(|k| **k == **j));
     }
 }
 

@@ -29,6 +29,12 @@ pub struct BanTicket {
     pub failures: u32,
 }
 
+/// Send the pending bans now. Sent by the ActionsActor to itself after the
+/// first ticket of a batch, so it runs once the mailbox is drained; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct Flush;
+
 /// Lift bans: one address of one jail, or everything of a jail or of all
 /// jails. Sent by the ServerActor; replies how many bans were lifted, or
 /// the netlink error.

@@ -39,7 +39,10 @@ impl Handler<RecordBans> for DbActor {
     type Result = ();
 
     fn handle(&mut self, msg: RecordBans, _: &mut SyncContext<Self>) {
-        log(self.store.record_bans(&msg.0));
+        log(self
+            .store
+            .record_bans(&msg.0)
+            .and_then(|()| self.store.sync()));
     }
 }
 
@@ -47,7 +50,10 @@ impl Handler<RemoveBans> for DbActor {
     type Result = ();
 
     fn handle(&mut self, msg: RemoveBans, _: &mut SyncContext<Self>) {
-        log(self.store.remove_bans(&msg.0));
+        log(self
+            .store
+            .remove_bans(&msg.0)
+            .and_then(|()| self.store.sync()));
     }
 }
 
@@ -101,7 +107,11 @@ impl Handler<Purge> for DbActor {
 
     fn handle(&mut self, msg: Purge, _: &mut SyncContext<Self>) {
         let before = now_ms().saturating_sub(msg.older_than.as_millis() as u64);
-        if let Some(n) = log(self.store.purge(before)) {
+        if let Some(n) = log(self
+            .store
+            .purge(before)
+            .and_then(|n| self.store.sync().map(|()| n)))
+        {
             if n > 0 {
                 tracing::info!("purged {n} old ban and history records");
             }

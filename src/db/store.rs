@@ -169,6 +169,11 @@ impl Store {
         }
     }
 
+    /// Flushes committed transactions to disk (fsync).
+    pub fn sync(&self) -> Result<(), DbError> {
+        self.env.force_sync().map_err(self.err("sync"))
+    }
+
     /// Earlier bans of `addr`, in `jail` or (`None`) across jails.
     pub fn history(&self, jail: Option<&str>, addr: IpAddr) -> Result<HistoryRecord, DbError> {
         let rtxn = self.env.read_txn().map_err(self.err("begin"))?;
@@ -181,6 +186,7 @@ impl Store {
     }
 
     /// Records bans (one transaction): ban records and both histories.
+    /// Not on disk before [`Store::sync`].
     pub fn record_bans(&self, bans: &[StoredBan]) -> Result<(), DbError> {
         let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
         for ban in bans {

@@ -19,15 +19,18 @@ use jiff::tz::TimeZone;
 use super::{CompiledFilter, FailureId, Matcher, Outcome};
 use crate::db::store::LogPosition;
 use crate::db::{LogPositions, SavePositions};
-use crate::jail::FailureFound;
+use crate::jail::{FailureFound, Failures};
 use crate::source::files::FileSet;
+
+/// Most failures per message to the jail.
+const BATCH: usize = 1024;
 
 pub struct FilterActor {
     jail: String,
     files: FileSet,
     matcher: Matcher,
     saved: HashMap<PathBuf, LogPosition>,
-    failures: Recipient<FailureFound>,
+    failures: Recipient<Failures>,
     load_positions: Recipient<LogPositions>,
     save_positions: Recipient<SavePositions>,
     watches: Option<Watches>,
@@ -42,7 +45,7 @@ impl FilterActor {
         jail: String,
         sources: Vec<String>,
         filter: Arc<CompiledFilter>,
-        failures: Recipient<FailureFound>,
+        failures: Recipient<Failures>,
         load_positions: Recipient<LogPositions>,
         save_positions: Recipient<SavePositions>,
     ) -> FilterActor {
@@ -123,17 +126,22 @@ impl FilterActor {
             ..
         } = self;
         let mut positions = Vec::new();
+        let mut found = Vec::new();
         for tail in files.tails_mut() {
             let result = tail.poll(&mut |line| {
                 *line_no += 1;
                 if let Outcome::Failure(f) = matcher.process(*line_no, line, now) {
                     match f.id {
-                        FailureId::Addr(addr) => failures.do_send(FailureFound {
+                        FailureId::Addr(addr) => found.push(FailureFound {
                             addr,
                             time: f.time.as_second(),
                             attempts: f.attempts,
                         }),
                         _ => *not_addresses += 1,
+                    }
+                    // A burst goes out in parts, so the jail starts early.
+                    if found.len() >= BATCH {
+                        failures.do_send(Failures(std::mem::take(&mut found)));
                     }
                 }
             });
@@ -142,6 +150,9 @@ impl FilterActor {
                 Ok(_) => positions.extend(tail.position().map(|p| (tail.path().to_path_buf(), p))),
                 Err(e) => tracing::warn!("jail {jail}: cannot read {}: {e}", tail.path().display()),
             }
+        }
+        if !found.is_empty() {
+            failures.do_send(Failures(found));
         }
         if !positions.is_empty() {
             self.save_positions.do_send(SavePositions {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use super::jail::Decision;
-use super::{FailureFound, Forget, GetSetting, GetStats, Jail, SetSetting};
+use super::{Failures, Forget, GetSetting, GetStats, Jail, SetSetting};
 use crate::observer::BanRequest;
 
 pub struct JailActor {
@@ -31,21 +31,21 @@ impl Actor for JailActor {
     }
 }
 
-impl Handler<FailureFound> for JailActor {
+impl Handler<Failures> for JailActor {
     type Result = ();
 
-    fn handle(&mut self, msg: FailureFound, _: &mut Context<Self>) {
-        match self
-            .jail
-            .on_failure(msg.addr, msg.time, msg.attempts, now())
-        {
-            Decision::Ban(request) => self.bans.do_send(request),
-            Decision::Evicted(total) => tracing::warn!(
-                "jail {}: failure table full ({} addresses): evicted the oldest ({total} so far); raise max-tracked if this is not an attack",
-                self.jail.config.name,
-                self.jail.config.settings.max_tracked
-            ),
-            Decision::Nothing => {}
+    fn handle(&mut self, msg: Failures, _: &mut Context<Self>) {
+        let now = now();
+        for f in msg.0 {
+            match self.jail.on_failure(f.addr, f.time, f.attempts, now) {
+                Decision::Ban(request) => self.bans.do_send(request),
+                Decision::Evicted(total) => tracing::warn!(
+                    "jail {}: failure table full ({} addresses): evicted the oldest ({total} so far); raise max-tracked if this is not an attack",
+                    self.jail.config.name,
+                    self.jail.config.settings.max_tracked
+                ),
+                Decision::Nothing => {}
+            }
         }
     }
 }

@@ -13,9 +13,14 @@ use actix::Message;
 
 pub use jail::{Jail, JailStats};
 
-/// A failure found in a log. Sent by the FilterActor; no reply.
+/// Failures found in one read of a jail's logs, in log order. Sent by the
+/// FilterActor (one message per read, not per line); no reply.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
+pub struct Failures(pub Vec<FailureFound>);
+
+/// A failure found in a log.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailureFound {
     pub addr: IpAddr,
     /// Unix seconds, from the log line.

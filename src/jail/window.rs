@@ -1,6 +1,10 @@
 //! [`FailWindow`]: failures per address within `findtime`, with a cap on
 //! the number of addresses tracked so that memory stays bounded whatever
 //! an attacker sends. At the cap the address tracked longest is evicted.
+//!
+//! Memory per address is kept small (about 100 bytes at a million
+//! addresses): times are u32 unix seconds, up to [`INLINE`] of them inline,
+//! and the eviction queue is compacted when stale pairs pile up.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -14,16 +18,92 @@ pub struct FailWindow {
     entries: HashMap<IpAddr, Entry>,
     /// Insertion order for eviction; stale pairs (seq no longer current)
     /// are skipped and compacted away.
-    order: VecDeque<(IpAddr, u64)>,
-    next_seq: u64,
+    order: VecDeque<(IpAddr, u32)>,
+    next_seq: u32,
     /// Addresses evicted because of the cap, since start.
     pub evicted: u64,
 }
 
 #[derive(Debug)]
 struct Entry {
-    seq: u64,
-    times: VecDeque<i64>,
+    /// Matches the pair in `order` that is this entry's current one.
+    seq: u32,
+    times: Times,
+}
+
+/// Failure times kept inline per address (more go to the heap).
+pub const INLINE: usize = 3;
+
+/// Failure times, oldest first, in unix seconds.
+#[derive(Debug)]
+enum Times {
+    Inline { len: u8, t: [u32; INLINE] },
+    Heap(Box<VecDeque<u32>>),
+}
+
+impl Times {
+    fn new() -> Times {
+        Times::Inline {
+            len: 0,
+            t: [0; INLINE],
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Times::Inline { len, .. } => *len as usize,
+            Times::Heap(d) => d.len(),
+        }
+    }
+
+    fn front(&self) -> Option<u32> {
+        match self {
+            Times::Inline { len: 0, .. } => None,
+            Times::Inline { t, .. } => Some(t[0]),
+            Times::Heap(d) => d.front().copied(),
+        }
+    }
+
+    fn back(&self) -> Option<u32> {
+        match self {
+            Times::Inline { len: 0, .. } => None,
+            Times::Inline { len, t } => Some(t[*len as usize - 1]),
+            Times::Heap(d) => d.back().copied(),
+        }
+    }
+
+    fn push(&mut self, v: u32) {
+        match self {
+            Times::Inline { len, t } if (*len as usize) < INLINE => {
+                t[*len as usize] = v;
+                *len += 1;
+            }
+            Times::Inline { len, t } => {
+                let mut d: VecDeque<u32> = t[..*len as usize].iter().copied().collect();
+                d.push_back(v);
+                *self = Times::Heap(Box::new(d));
+            }
+            Times::Heap(d) => d.push_back(v),
+        }
+    }
+
+    fn pop_front(&mut self) {
+        match self {
+            Times::Inline { len: 0, .. } => {}
+            Times::Inline { len, t } => {
+                t.copy_within(1..*len as usize, 0);
+                *len -= 1;
+            }
+            Times::Heap(d) => {
+                d.pop_front();
+            }
+        }
+    }
+}
+
+/// Unix seconds as stored (0 before 1970, saturating in 2106).
+fn secs(t: i64) -> u32 {
+    t.clamp(0, u32::MAX as i64) as u32
 }
 
 /// What one failure led to.
@@ -73,16 +153,16 @@ impl FailWindow {
             self.evict_oldest();
         }
         let seq = self.next_seq;
-        self.next_seq += 1;
+        self.next_seq = self.next_seq.wrapping_add(1);
         let entry = self.entries.entry(addr).or_insert_with(|| Entry {
             seq,
-            times: VecDeque::new(),
+            times: Times::new(),
         });
         entry.seq = seq;
-        for _ in 0..attempts.max(1) {
-            entry.times.push_back(time);
+        for _ in 0..attempts.max(1).min(self.maxretry) {
+            entry.times.push(secs(time));
         }
-        while entry.times.front().is_some_and(|t| *t < horizon) {
+        while entry.times.front().is_some_and(|t| t < secs(horizon)) {
             entry.times.pop_front();
         }
         while entry.times.len() > self.maxretry as usize {
@@ -94,7 +174,7 @@ impl FailWindow {
             return Verdict::Ban(count);
         }
         self.order.push_back((addr, seq));
-        if self.order.len() > 2 * self.entries.len() + 1024 {
+        if self.order.len() > self.entries.len() + self.entries.len() / 2 + 1024 {
             self.compact();
         }
         Verdict::Counted(count)
@@ -109,7 +189,7 @@ impl FailWindow {
     pub fn expire(&mut self, now: i64) {
         let horizon = now - self.findtime;
         self.entries
-            .retain(|_, e| e.times.back().is_some_and(|t| *t >= horizon));
+            .retain(|_, e| e.times.back().is_some_and(|t| t >= secs(horizon)));
         self.compact();
     }
 
@@ -164,6 +244,30 @@ mod tests {
     fn multi_line_attempts_count_each() {
         let mut w = FailWindow::new(3, 600, 100);
         assert_eq!(w.record(ip(1), 1000, 3, 1000), Verdict::Ban(3));
+    }
+
+    #[test]
+    fn times_spill_from_inline_to_the_heap_and_back_out() {
+        let mut w = FailWindow::new(10, 600, 100);
+        for t in 0..6 {
+            assert_eq!(
+                w.record(ip(1), 1000 + t, 1, 1000 + t),
+                Verdict::Counted(t as u32 + 1)
+            );
+        }
+        // The first four leave the window.
+        assert_eq!(w.record(ip(1), 1604, 1, 1604), Verdict::Counted(3));
+        let mut t = Times::new();
+        for v in [5, 6, 7, 8] {
+            t.push(v);
+        }
+        t.pop_front();
+        assert_eq!((t.front(), t.back(), t.len()), (Some(6), Some(8), 3));
+        assert!(
+            std::mem::size_of::<Entry>() <= 24,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
     }
 
     #[test]

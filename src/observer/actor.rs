@@ -44,28 +44,34 @@ impl Actor for ObserverActor {
 }
 
 impl Handler<BanRequest> for ObserverActor {
-    type Result = ResponseFuture<()>;
+    type Result = Response<()>;
 
     fn handle(&mut self, req: BanRequest, _: &mut Context<Self>) -> Self::Result {
+        if req.increment.is_none() {
+            self.bans.do_send(BanTicket {
+                jail: req.jail,
+                addr: req.addr,
+                bantime: req.bantime,
+                failures: req.failures,
+            });
+            return Response::reply(());
+        }
         let db = self.db.clone();
         let bans = self.bans.clone();
-        Box::pin(async move {
+        Response::fut(async move {
             let scope = match &req.increment {
                 Some(i) if i.across_jails => None,
                 _ => Some(req.jail.clone()),
             };
             // Without history (database trouble) the ban still goes out.
-            let previous = match req.increment {
-                Some(_) => db
-                    .send(History {
-                        jail: scope,
-                        addr: req.addr,
-                    })
-                    .await
-                    .map(|h| h.count)
-                    .unwrap_or(0),
-                None => 0,
-            };
+            let previous = db
+                .send(History {
+                    jail: scope,
+                    addr: req.addr,
+                })
+                .await
+                .map(|h| h.count)
+                .unwrap_or(0);
             let bantime = ban_time(req.bantime, req.increment.as_ref(), previous, random_unit());
             bans.do_send(BanTicket {
                 jail: req.jail,

@@ -1,0 +1,252 @@
+//! The daemon end to end, against the real kernel in a throwaway network
+//! namespace (this process unshares one; the host's ruleset is untouched),
+//! with the release binary:
+//!
+//!     sudo cargo bench --bench daemon
+//!
+//! Prints the figures quoted in the README: line-to-kernel latency, a burst
+//! of distinct offenders, a restart with many active bans, and memory. Needs
+//! root; otherwise says so and exits successfully. Under `cargo test
+//! --all-targets` (no --bench) it is a quick smoke run with a hundredth of
+//! the counts.
+
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use portcullis::nft::{Monitor, Nft, ObjectEvent};
+
+const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
+
+fn main() {
+    let scale = if std::env::args().any(|a| a == "--bench") {
+        1
+    } else {
+        100
+    };
+    // SAFETY: geteuid and unshare have no memory-safety preconditions; the
+    // new namespace applies to this thread and the children it starts.
+    if unsafe { libc::geteuid() } != 0 || unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+        eprintln!("SKIP daemon bench: needs root to unshare a network namespace");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    let config = dir.path().join("config.kdl");
+    std::fs::write(
+        &config,
+        format!(
+            "database \"{d}/db\"\nsocket \"{d}/s.sock\"\nlog-level \"warn\"\n\
+             jail \"sshd\" {{\n source \"{d}/auth.log\"\n maxretry 1\n bantime \"1h\"\n port 22\n ignoreself #false\n}}\n\
+             jail \"tracked\" {{\n filter \"sshd\"\n source \"{d}/tracked.log\"\n maxretry 1000\n}}\n",
+            d = dir.path().display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(&log, "").unwrap();
+    let mut daemon = start(&config, dir.path());
+    let idle = rss_kib(daemon.id());
+    latency(&log, 2000 / scale);
+    let burst = 200_000 / scale;
+    throughput(&log, burst);
+    report_line(
+        &format!("idle RSS after start: {} KiB", idle),
+        "target <= 15 MiB",
+    );
+    tracked_memory(&daemon, dir.path(), 1_000_000 / scale);
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    restart(&config, dir.path(), burst);
+}
+
+fn start(config: &Path, dir: &Path) -> Child {
+    let child = Command::new(BIN)
+        .args(["daemon", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let socket = dir.join("s.sock");
+    let end = Instant::now() + Duration::from_secs(20);
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+        assert!(Instant::now() < end, "the daemon did not start");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child
+}
+
+fn line(addr: Ipv4Addr) -> String {
+    let now = jiff::Zoned::now().strftime("%b %e %H:%M:%S");
+    format!("{now} host sshd[42]: Failed password for root from {addr} port 2222 ssh2\n")
+}
+
+fn addr(n: u32) -> Ipv4Addr {
+    Ipv4Addr::from(0x0a00_0000 + n)
+}
+
+fn append(path: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+/// Waits for `n` elements added to sshd-v4.
+fn wait_added(monitor: &mut Monitor, n: usize) {
+    let mut seen = 0;
+    while seen < n {
+        let change = monitor
+            .next_change(Some(Duration::from_secs(60)))
+            .unwrap()
+            .expect("no ban within 60 s");
+        for e in change.events {
+            match e {
+                ObjectEvent::ElementsAdded { set, count } if set == "sshd-v4" => seen += count,
+                ObjectEvent::Lost => panic!("monitor overflowed"),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// One line at a time: from the write to the kernel's notification.
+fn latency(log: &Path, n: u32) {
+    let mut monitor = Monitor::subscribe("portcullis").unwrap();
+    let mut times = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let text = line(addr(1_000_000 + i));
+        let t = Instant::now();
+        append(log, &text);
+        wait_added(&mut monitor, 1);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    report_line(
+        &format!(
+            "line appended -> address in the kernel set, {n} lines one by one: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            ms(p(0.5)),
+            ms(p(0.99)),
+            ms(*times.last().unwrap())
+        ),
+        "target p99 <= 5 ms",
+    );
+}
+
+/// Polls a dump of sshd's sets until it holds `n` elements. (A dump every
+/// 20 ms rather than nftables notifications: a listener makes the kernel
+/// build one notification per element, which slows the daemon's commits.)
+fn wait_listed(nft: &mut Nft, n: usize) {
+    let end = Instant::now() + Duration::from_secs(120);
+    loop {
+        let have = nft
+            .list("portcullis", Some("sshd"))
+            .unwrap()
+            .map_or(0, |l| l.len());
+        if have >= n {
+            return;
+        }
+        assert!(Instant::now() < end, "only {have} of {n} bans after 120 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `n` distinct offenders written at once.
+fn throughput(log: &Path, n: u32) {
+    let mut nft = Nft::open().unwrap();
+    let before = nft.list("portcullis", Some("sshd")).unwrap().unwrap().len();
+    let mut text = String::with_capacity(n as usize * 90);
+    for i in 0..n {
+        text.push_str(&line(addr(i)));
+    }
+    let t = Instant::now();
+    append(log, &text);
+    wait_listed(&mut nft, before + n as usize);
+    let took = t.elapsed();
+    report_line(
+        &format!(
+            "{n} distinct offenders in one burst, all banned in {:.3} s: {:.0} bans/s",
+            took.as_secs_f64(),
+            n as f64 / took.as_secs_f64()
+        ),
+        "target >= 100,000 bans/s",
+    );
+}
+
+/// kill -9 with the active bans recorded, the table gone (as after a
+/// reboot), then a start: time until every ban is back.
+fn restart(config: &Path, dir: &Path, active: u32) {
+    let mut nft = Nft::open().unwrap();
+    let expected = active as usize + nft.list("portcullis", Some("sshd")).unwrap().unwrap().len()
+        - active as usize;
+    nft.teardown().unwrap();
+    let t = Instant::now();
+    let mut daemon = start(config, dir);
+    wait_listed(&mut nft, expected);
+    let took = t.elapsed();
+    report_line(
+        &format!(
+            "restart with {expected} active bans: all back in the kernel {:.3} s after the process started",
+            took.as_secs_f64()
+        ),
+        "target <= 1 s",
+    );
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    nft.teardown().unwrap();
+}
+
+/// RSS with `n` addresses in a jail's failure table.
+fn tracked_memory(daemon: &Child, dir: &Path, n: u32) {
+    let path: PathBuf = dir.join("tracked.log");
+    let mut text = String::with_capacity(n as usize * 90);
+    for i in 0..n {
+        text.push_str(&line(addr(0x0100_0000 + i)));
+    }
+    append(&path, &text);
+    let socket = dir.join("s.sock");
+    let end = Instant::now() + Duration::from_secs(120);
+    loop {
+        let out = Command::new(BIN)
+            .args(["status", "tracked", "--json", "--socket"])
+            .arg(&socket)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if v["data"][0]["stats"]["tracked"].as_u64() == Some(n as u64) {
+            break;
+        }
+        assert!(Instant::now() < end, "not all {n} addresses tracked: {v}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    report_line(
+        &format!(
+            "RSS with {n} tracked failing addresses: {} KiB",
+            rss_kib(daemon.id())
+        ),
+        "target <= 300 MiB at 1,000,000",
+    );
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn report_line(what: &str, target: &str) {
+    println!("{what}  ({target})");
+}
