@@ -8,7 +8,9 @@ use std::sync::Arc;
 use actix::prelude::*;
 
 use super::store::{HistoryRecord, LogPosition, Store};
-use super::{ActiveBans, History, LogPositions, Purge, RecordBans, RemoveBans, SavePositions};
+use super::{
+    ActiveBans, Flush, History, LogPositions, Purge, RecordBans, RemoveBans, SavePositions,
+};
 
 pub struct DbActor {
     store: Arc<Store>,
@@ -116,5 +118,13 @@ impl Handler<Purge> for DbActor {
                 tracing::info!("purged {n} old ban and history records");
             }
         }
+    }
+}
+
+impl Handler<Flush> for DbActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Flush, _: &mut SyncContext<Self>) {
+        log(self.store.sync());
     }
 }

@@ -55,6 +55,12 @@ pub struct SavePositions {
     pub positions: Vec<(PathBuf, LogPosition)>,
 }
 
+/// Write everything queued before this message and flush it to disk.
+/// Sent at shutdown; replies once done (the queue is first in, first out).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Flush;
+
 /// Forget bans that ended, and histories last touched, longer ago than
 /// this. Sent by the ObserverActor; no reply.
 #[derive(Debug, Message)]

@@ -12,7 +12,7 @@ use super::{Reload, ServerActor, control};
 use crate::actions::{ActionsActor, Restore};
 use crate::config::Config;
 use crate::db::store::Store;
-use crate::db::{ActiveBans, DbActor};
+use crate::db::{ActiveBans, DbActor, Flush};
 use crate::nft::Nft;
 use crate::observer::actor::ObserverActor;
 
@@ -50,13 +50,13 @@ pub async fn start(
             config.socket.display()
         )
     })?;
-    let server = ServerActor::new(config_path, config, actions, observer, db).start();
+    let server = ServerActor::new(config_path, config, actions, observer, db.clone()).start();
     control::serve(listener, server.clone());
-    signals(server).map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    signals(server, db).map_err(|e| format!("cannot install signal handlers: {e}"))?;
     Ok(())
 }
 
-fn signals(server: Addr<ServerActor>) -> std::io::Result<()> {
+fn signals(server: Addr<ServerActor>, db: Addr<DbActor>) -> std::io::Result<()> {
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
@@ -65,6 +65,8 @@ fn signals(server: Addr<ServerActor>) -> std::io::Result<()> {
             _ = term.recv() => tracing::info!("SIGTERM: stopping"),
             _ = int.recv() => tracing::info!("SIGINT: stopping"),
         }
+        // Log positions and records queued so far reach the database first.
+        let _ = db.send(Flush).await;
         System::current().stop();
     });
     actix_rt::spawn(async move {
