@@ -1,0 +1,268 @@
+# services.portcullis: the NixOS module.
+#
+# Renders /etc/portcullis/portcullis.kdl from the options (nix/render-config.nix),
+# checks it with `portcullis check-config` at build time, so that a wrong
+# configuration fails `nixos-rebuild` and not the boot, and runs the daemon
+# as a hardened Type=notify unit with CAP_NET_ADMIN only.
+{ config, lib, pkgs, ... }:
+
+let
+  inherit (lib) mkOption mkEnableOption mkPackageOption mkIf types literalExpression;
+
+  cfg = config.services.portcullis;
+
+  duration = types.str // { description = "duration such as \"10m\", \"1h30m\", \"2d\""; };
+
+  # Settings a jail and `defaults` share; null leaves the daemon's default.
+  incrementOptions = {
+    options = {
+      enable = mkOption {
+        type = types.nullOr types.bool;
+        default = null;
+        description = "Set to false to switch increments off (for one jail when `defaults` has them).";
+      };
+      factor = mkOption {
+        type = types.nullOr types.number;
+        default = null;
+        description = "`bantime * factor * 2^min(n, 20)` for an address banned n > 0 times before.";
+      };
+      multipliers = mkOption {
+        type = types.nullOr (types.listOf types.number);
+        default = null;
+        example = [ 1 2 4 8 16 ];
+        description = "Instead of `factor`: `bantime * multipliers[min(n, last)]`.";
+      };
+      max = mkOption { type = types.nullOr duration; default = null; example = "1w"; description = "No ban is longer."; };
+      jitter = mkOption { type = types.nullOr duration; default = null; example = "5m"; description = "A random extra up to this much."; };
+      acrossJails = mkOption {
+        type = types.nullOr types.bool;
+        default = null;
+        description = "Count bans in every jail, not only this one.";
+      };
+    };
+  };
+
+  jailSettingOptions = {
+    maxretry = mkOption { type = types.nullOr types.ints.positive; default = null; example = 5; description = "Failures that ban (daemon default 5)."; };
+    findtime = mkOption { type = types.nullOr duration; default = null; example = "10m"; description = "Window in which `maxretry` failures ban (default 10m)."; };
+    bantime = mkOption {
+      type = types.nullOr (types.either types.ints.positive duration);
+      default = null;
+      example = "1h";
+      description = "Ban length: a duration, seconds as an integer, or \"permanent\" (default 10m).";
+    };
+    increment = mkOption {
+      type = types.nullOr (types.submodule incrementOptions);
+      default = null;
+      example = literalExpression ''{ factor = 1; max = "1w"; jitter = "5m"; }'';
+      description = "`bantime-increment`: longer bans for repeat offenders.";
+    };
+    ignore = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "192.0.2.0/24" "2001:db8::1" ];
+      description = "Addresses and networks never banned.";
+    };
+    ignoreself = mkOption {
+      type = types.nullOr types.bool;
+      default = null;
+      description = "Never ban loopback and this host's addresses (daemon default true).";
+    };
+    ports = mkOption {
+      type = types.listOf (types.either types.port (types.enum [ "all" ]));
+      default = [ ];
+      example = [ 22 ];
+      description = "Destination ports the ban covers; empty means the daemon's default, all ports.";
+    };
+    protocol = mkOption { type = types.nullOr (types.enum [ "tcp" "udp" ]); default = null; description = "Protocol of `ports` (default tcp)."; };
+    action = mkOption { type = types.nullOr (types.enum [ "drop" "reject" ]); default = null; description = "drop (default) or reject."; };
+    ipv6Prefix = mkOption { type = types.nullOr (types.ints.between 1 128); default = null; example = 64; description = "Ban whole IPv6 networks of this length."; };
+    maxTracked = mkOption { type = types.nullOr types.ints.positive; default = null; description = "Addresses in the failure table (default 1,000,000)."; };
+  };
+
+  jailOptions = { name, ... }: {
+    options = jailSettingOptions // {
+      enable = mkOption { type = types.bool; default = true; description = "Whether this jail runs."; };
+      filter = mkOption {
+        type = types.str;
+        default = name;
+        defaultText = literalExpression "<name>";
+        description = "A bundled filter name (kdl-config/filters) or the path of a .kdl filter.";
+      };
+      mode = mkOption { type = types.nullOr types.str; default = null; example = "aggressive"; description = "The filter's mode."; };
+      filterParams = mkOption {
+        type = types.attrsOf types.str;
+        default = { };
+        example = { publickey = "invalid"; };
+        description = "Filter parameters, rendered as properties of the `filter` node.";
+      };
+      sources = mkOption {
+        type = types.listOf types.str;
+        example = [ "/var/log/auth.log" "/var/log/nginx/*.log" ];
+        description = "Log files or globs to follow.";
+      };
+      extraConfig = mkOption {
+        type = types.lines;
+        default = "";
+        description = "Raw KDL nodes added inside this jail's block.";
+      };
+    };
+  };
+
+  renderedText = import ./render-config.nix {
+    inherit (cfg) extraConfig;
+    settings = cfg.settings;
+    jails = cfg.jails;
+    database = "/var/lib/portcullis";
+    socket = "/run/portcullis/portcullis.sock";
+  };
+
+  canRun = pkgs.stdenv.buildPlatform.canExecute pkgs.stdenv.hostPlatform;
+
+  configFile = pkgs.runCommand "portcullis.kdl"
+    {
+      text = renderedText;
+      passAsFile = [ "text" ];
+      preferLocalBuild = true;
+    }
+    ''
+      cp "$textPath" "$out"
+      ${lib.optionalString (cfg.checkConfig && canRun) ''
+        ${lib.getExe cfg.package} check-config --config "$out"
+      ''}
+    '';
+in
+{
+  options.services.portcullis = {
+    enable = mkEnableOption "portcullis, an intrusion blocker that bans in nftables sets";
+
+    package = mkPackageOption pkgs "portcullis" { };
+
+    settings = {
+      table = mkOption { type = types.nullOr types.str; default = null; description = "Our nftables table, family inet (default portcullis)."; };
+      hooks = mkOption {
+        type = types.listOf (types.enum [ "input" "forward" ]);
+        default = [ ];
+        example = [ "input" "forward" ];
+        description = "Base chains to filter in; empty means the daemon's default, input.";
+      };
+      logLevel = mkOption {
+        type = types.nullOr (types.enum [ "error" "warn" "info" "debug" "trace" ]);
+        default = null;
+        description = "Log level (default info).";
+      };
+      purgeAfter = mkOption { type = types.nullOr duration; default = null; example = "30d"; description = "Forget expired bans and histories this old."; };
+      defaults = mkOption {
+        type = types.submodule { options = jailSettingOptions; };
+        default = { };
+        description = "Jail settings every jail starts from (the `defaults` node).";
+      };
+    };
+
+    jails = mkOption {
+      type = types.attrsOf (types.submodule jailOptions);
+      default = { };
+      example = literalExpression ''
+        {
+          sshd = { sources = [ "/var/log/auth.log" ]; ports = [ 22 ]; maxretry = 3; };
+        }
+      '';
+      description = "Jails; each gets the nftables sets `<name>-v4` and `<name>-v6`.";
+    };
+
+    extraConfig = mkOption {
+      type = types.lines;
+      default = "";
+      description = "Raw KDL appended to the rendered configuration.";
+    };
+
+    checkConfig = mkOption {
+      type = types.bool;
+      default = true;
+      description = ''
+        Run `portcullis check-config` on the rendered file at build time. Switch
+        off when the configuration refers to files that exist only on the
+        target machine (an `include`, a filter given by path).
+      '';
+    };
+
+    supplementaryGroups = mkOption {
+      type = types.listOf types.str;
+      default = [ "systemd-journal" ];
+      example = [ "systemd-journal" "nginx" ];
+      description = ''
+        Groups the daemon runs with, to read logs it could not otherwise read:
+        it runs as root but without CAP_DAC_OVERRIDE.
+      '';
+    };
+
+    configFile = mkOption {
+      type = types.path;
+      readOnly = true;
+      default = configFile;
+      defaultText = "the rendered, checked portcullis.kdl";
+      description = "The rendered configuration, installed as /etc/portcullis/portcullis.kdl.";
+    };
+  };
+
+  config = mkIf cfg.enable {
+    environment.systemPackages = [ cfg.package ];
+    environment.etc."portcullis/portcullis.kdl".source = configFile;
+
+    systemd.services.portcullis = {
+      description = "portcullis intrusion blocker";
+      documentation = [ "man:portcullis(1)" ];
+      wantedBy = [ "multi-user.target" ];
+      # After the firewall: nftables.service flushes the ruleset when it
+      # (re)starts. PartOf restarts portcullis with it, which rebuilds our
+      # table and puts every stored ban back with its remaining time.
+      after = [ "network.target" ] ++ lib.optional config.networking.nftables.enable "nftables.service";
+      partOf = lib.optional config.networking.nftables.enable "nftables.service";
+      # A new configuration is re-read in place (SIGHUP); jails that did not
+      # change keep running and no ban is lost.
+      reloadTriggers = [ configFile ];
+
+      serviceConfig = {
+        Type = "notify";
+        ExecStart = "${lib.getExe cfg.package} daemon --config /etc/portcullis/portcullis.kdl";
+        ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
+        Restart = "on-failure";
+        RestartSec = "1s";
+
+        StateDirectory = "portcullis";
+        StateDirectoryMode = "0700";
+        RuntimeDirectory = "portcullis";
+        RuntimeDirectoryMode = "0700";
+        UMask = "0077";
+
+        # Root, but with CAP_NET_ADMIN only (nftables and netlink).
+        CapabilityBoundingSet = [ "CAP_NET_ADMIN" ];
+        AmbientCapabilities = [ "CAP_NET_ADMIN" ];
+        SupplementaryGroups = cfg.supplementaryGroups;
+        NoNewPrivileges = true;
+
+        ProtectSystem = "strict";
+        ProtectHome = true;
+        PrivateTmp = true;
+        PrivateDevices = true;
+        ProtectKernelTunables = true;
+        ProtectKernelModules = true;
+        ProtectKernelLogs = true;
+        ProtectControlGroups = true;
+        ProtectClock = true;
+        ProtectHostname = true;
+        RestrictNamespaces = true;
+        RestrictRealtime = true;
+        RestrictSUIDSGID = true;
+        LockPersonality = true;
+        MemoryDenyWriteExecute = true;
+        RemoveIPC = true;
+        # Netlink (nftables, rtnetlink) and the control socket; nothing else.
+        RestrictAddressFamilies = [ "AF_UNIX" "AF_NETLINK" ];
+        SystemCallArchitectures = "native";
+        SystemCallFilter = [ "@system-service" "~@privileged" ];
+        SystemCallErrorNumber = "EPERM";
+      };
+    };
+  };
+}

@@ -1,0 +1,97 @@
+# Renders the services.portcullis options (nix/module.nix) into
+# portcullis.kdl, in the format of kdl-config/portcullis.kdl.
+#
+# Only builtins, no nixpkgs: CI evaluates it with Debian's nix-bin
+# (vm-tests/check-nix-render) and feeds the result to `portcullis check-config`.
+#
+# Argument: { settings, jails, extraConfig, database, socket } shaped as the
+# module's options (null means "not set: the daemon's default").
+{ settings, jails, extraConfig ? "", database, socket }:
+
+let
+  inherit (builtins) attrNames concatLists concatStringsSep filter isBool
+    isFloat isInt isString map replaceStrings split toString;
+
+  # A KDL v2 string literal.
+  string = s:
+    "\"" + replaceStrings [ "\\" "\"" "\n" "\r" "\t" ] [ "\\\\" "\\\"" "\\n" "\\r" "\\t" ] s + "\"";
+
+  value = v:
+    if isBool v then (if v then "#true" else "#false")
+    else if isInt v || isFloat v then toString v
+    else string (toString v);
+
+  # `name arg arg key="value"` ; `args` is a list, `props` an attrset.
+  node = name: args: props:
+    concatStringsSep " " ([ name ] ++ map value args
+      ++ map (k: "${k}=${value props.${k}}") (attrNames props));
+
+  # Optional one-argument node: nothing when the value is null.
+  optional = name: v: if v == null then [ ] else [ (node name [ v ] { }) ];
+  # A node with a list of arguments: nothing when the list is empty or null.
+  listNode = name: vs: if vs == null || vs == [ ] then [ ] else [ (node name vs { }) ];
+
+  indent = lines: map (l: "    " + l) lines;
+  block = header: lines: [ "${header} {" ] ++ indent lines ++ [ "}" ];
+
+  # bantime-increment { ... }, or nothing when null.
+  increment = inc:
+    if inc == null then [ ]
+    else block "bantime-increment" (concatLists [
+      (optional "enabled" (inc.enable or null))
+      (optional "factor" (inc.factor or null))
+      (listNode "multipliers" (inc.multipliers or null))
+      (optional "max" (inc.max or null))
+      (optional "jitter" (inc.jitter or null))
+      (optional "across-jails" (inc.acrossJails or null))
+    ]);
+
+  # The settings a jail and `defaults` share (README, "In a jail").
+  jailSettings = s: concatLists [
+    (optional "maxretry" (s.maxretry or null))
+    (optional "findtime" (s.findtime or null))
+    (optional "bantime" (s.bantime or null))
+    (increment (s.increment or null))
+    (listNode "ignore" (s.ignore or null))
+    (optional "ignoreself" (s.ignoreself or null))
+    (listNode "port" (s.ports or null))
+    (optional "protocol" (s.protocol or null))
+    (optional "action" (s.action or null))
+    (optional "ipv6-prefix" (s.ipv6Prefix or null))
+    (optional "max-tracked" (s.maxTracked or null))
+  ];
+
+  # Non-empty lines of a jail's raw KDL.
+  extraLines = text: filter (l: l != "") (filter isString (split "\n" text));
+
+  filterNode = name: j:
+    let
+      props = (if (j.mode or null) != null then { mode = j.mode; } else { })
+        // (j.filterParams or { });
+    in
+    [ (node "filter" [ (if (j.filter or null) != null then j.filter else name) ] props) ];
+
+  jail = name: j: block (node "jail" [ name ] { }) (concatLists [
+    (if (j.enable or true) then [ ] else [ "enabled #false" ])
+    (filterNode name j)
+    (listNode "source" (j.sources or [ ]))
+    (jailSettings j)
+    (extraLines (j.extraConfig or ""))
+  ]);
+
+  defaults = settings.defaults or { };
+  defaultLines = jailSettings defaults;
+
+  lines = concatLists [
+    [ "// portcullis.kdl, rendered by the NixOS module services.portcullis." ]
+    (optional "table" (settings.table or null))
+    (listNode "hooks" (settings.hooks or null))
+    [ (node "database" [ database ] { }) (node "socket" [ socket ] { }) ]
+    (optional "log-level" (settings.logLevel or null))
+    (optional "purge-after" (settings.purgeAfter or null))
+    (if defaultLines == [ ] then [ ] else [ "" ] ++ block "defaults" defaultLines)
+    (concatLists (map (name: [ "" ] ++ jail name jails.${name}) (attrNames jails)))
+  ];
+in
+concatStringsSep "\n" lines + "\n"
++ (if extraConfig == "" then "" else "\n" + extraConfig + "\n")
