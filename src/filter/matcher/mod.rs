@@ -214,24 +214,18 @@ impl Matcher {
         outcome
     }
 
-    /// Finds the line's date and copies the rest of the line into `self.line`.
+    /// Finds the line's date and copies the rest of the line into
+    /// `self.line`. Bytes stay bytes: captures are checked for UTF-8 when
+    /// they become text.
     fn cut_date(&mut self, raw: &[u8], now: Timestamp) -> Option<Timestamp> {
-        let lossy;
-        let text = match std::str::from_utf8(raw) {
-            Ok(text) => text,
-            Err(_) => {
-                lossy = String::from_utf8_lossy(raw);
-                &*lossy
-            }
-        };
         self.line.clear();
-        let found = self.dates.find(text);
+        let found = self.dates.find_bytes(raw);
         match &found {
             Some((_, range)) => {
-                self.line.extend_from_slice(&text.as_bytes()[..range.start]);
-                self.line.extend_from_slice(&text.as_bytes()[range.end..]);
+                self.line.extend_from_slice(&raw[..range.start]);
+                self.line.extend_from_slice(&raw[range.end..]);
             }
-            None => self.line.extend_from_slice(text.as_bytes()),
+            None => self.line.extend_from_slice(raw),
         }
         if self.filter.logtype == LogType::Journal {
             return Some(now);
