@@ -72,6 +72,7 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
     let file = open(&args.logfile)?;
     let mut reader = LineReader::new(BufReader::with_capacity(256 * 1024, file));
     let mut matcher = Matcher::new(compiled, zone.clone(), now);
+    matcher.report_captures(args.json);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     let started = Instant::now();

@@ -247,7 +247,13 @@ impl DateParser {
     /// date text, which the caller cuts out before applying the regexes.
     #[inline]
     pub fn find(&mut self, line: &str) -> Option<(Timestamp, Range<usize>)> {
-        let b = line.as_bytes();
+        self.find_bytes(line.as_bytes())
+    }
+
+    /// [`DateParser::find`] on bytes that need not be UTF-8: the readers
+    /// only look at ASCII, so the range still starts and ends at ASCII bytes
+    /// and cutting it out keeps valid UTF-8 valid.
+    pub fn find_bytes(&mut self, b: &[u8]) -> Option<(Timestamp, Range<usize>)> {
         match &mut self.matcher {
             Matcher::Auto { last } => {
                 let last = *last;

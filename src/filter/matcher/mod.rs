@@ -82,6 +82,9 @@ pub struct Matcher {
     joined: Vec<u8>,
     scratch: Scratch,
     pub stats: MatchStats,
+    /// Whether failures carry their captures and users (see
+    /// [`Matcher::report_captures`]).
+    detail: bool,
 }
 
 /// Buffers reused from line to line.
@@ -141,7 +144,15 @@ impl Matcher {
             joined: Vec::new(),
             scratch,
             filter,
+            detail: true,
         }
+    }
+
+    /// Whether failures carry their named captures and users (on by
+    /// default). A caller that only counts or bans (the daemon, the
+    /// test-filter summary) turns it off and saves their copies.
+    pub fn report_captures(&mut self, on: bool) {
+        self.detail = on;
     }
 
     pub fn filter(&self) -> &CompiledFilter {
@@ -207,31 +218,32 @@ impl Matcher {
             return Outcome::Ignored;
         }
         self.stats.per_regex[index] += 1;
-        let outcome = conclude(&mut self.multiline, number, hay, &mut scratch.spans, time);
+        let outcome = conclude(
+            &mut self.multiline,
+            self.detail,
+            number,
+            hay,
+            &mut scratch.spans,
+            time,
+        );
         if filter.maxlines > 1 {
             self.window.clear();
         }
         outcome
     }
 
-    /// Finds the line's date and copies the rest of the line into `self.line`.
+    /// Finds the line's date and copies the rest of the line into
+    /// `self.line`. Bytes stay bytes: captures are checked for UTF-8 when
+    /// they become text.
     fn cut_date(&mut self, raw: &[u8], now: Timestamp) -> Option<Timestamp> {
-        let lossy;
-        let text = match std::str::from_utf8(raw) {
-            Ok(text) => text,
-            Err(_) => {
-                lossy = String::from_utf8_lossy(raw);
-                &*lossy
-            }
-        };
         self.line.clear();
-        let found = self.dates.find(text);
+        let found = self.dates.find_bytes(raw);
         match &found {
             Some((_, range)) => {
-                self.line.extend_from_slice(&text.as_bytes()[..range.start]);
-                self.line.extend_from_slice(&text.as_bytes()[range.end..]);
+                self.line.extend_from_slice(&raw[..range.start]);
+                self.line.extend_from_slice(&raw[range.end..]);
             }
-            None => self.line.extend_from_slice(text.as_bytes()),
+            None => self.line.extend_from_slice(raw),
         }
         if self.filter.logtype == LogType::Journal {
             return Some(now);
@@ -264,6 +276,7 @@ impl Matcher {
 /// Turns the captures of a matched line into a failure, or holds them.
 fn conclude(
     multiline: &mut MultiLine,
+    detail: bool,
     number: u64,
     hay: &[u8],
     spans: &mut Spans,
@@ -277,14 +290,8 @@ fn conclude(
         .map(|(_, r)| &hay[r.clone()]);
     let Some(mlfid) = mlfid else {
         let get = |n: &str| line.get(n).map(text);
-        let failure = make_failure(
-            number,
-            time,
-            1,
-            &[],
-            &get,
-            line.groups().map(|(n, v)| (n, text(v))),
-        );
+        let captures = line.groups().map(|(n, v)| (n, text(v)));
+        let failure = make_failure(number, time, 1, &[], &get, detail.then_some(captures));
         return failure.map_or(Outcome::Missed, Outcome::Failure);
     };
     let mut merged = multiline.merge(mlfid, &line, time);
@@ -297,7 +304,15 @@ fn conclude(
         .groups
         .iter()
         .map(|(n, v)| (n, Cow::Borrowed(v.as_str())));
-    match make_failure(number, time, record.matches, &record.users, &get, captures) {
+    let users: &[String] = if detail { &record.users } else { &[] };
+    match make_failure(
+        number,
+        time,
+        record.matches,
+        users,
+        &get,
+        detail.then_some(captures),
+    ) {
         Some(failure) => Outcome::Failure(failure),
         None => {
             record.pending = true;
@@ -313,7 +328,7 @@ fn make_failure<'a>(
     attempts: u32,
     users: &[String],
     get: &dyn Fn(&str) -> Option<Cow<'a, str>>,
-    captures: impl Iterator<Item = (&'a Arc<str>, Cow<'a, str>)>,
+    captures: Option<impl Iterator<Item = (&'a Arc<str>, Cow<'a, str>)>>,
 ) -> Option<Failure> {
     let (ip4, ip6, dns, fid) = (get("ip4"), get("ip6"), get("dns"), get("fid"));
     let (host, id) = address::identify(
@@ -322,10 +337,12 @@ fn make_failure<'a>(
         dns.as_deref(),
         fid.as_deref(),
     )?;
-    let captures = captures
-        .filter(|(name, _)| !INTERNAL.contains(&&***name))
-        .map(|(name, value)| (Arc::clone(name), value.into_owned()))
-        .collect();
+    let captures = captures.map_or_else(Vec::new, |captures| {
+        captures
+            .filter(|(name, _)| !INTERNAL.contains(&&***name))
+            .map(|(name, value)| (Arc::clone(name), value.into_owned()))
+            .collect()
+    });
     Some(Failure {
         line: number,
         host,
