@@ -40,7 +40,7 @@
       devShells = forAllSystems (pkgs: {
         default = pkgs.mkShell {
           inputsFrom = [ self.packages.${pkgs.stdenv.hostPlatform.system}.default ];
-          packages = with pkgs; [ cargo rustc clippy rustfmt rust-analyzer nftables iproute2 nix ];
+          packages = with pkgs; [ cargo rustc clippy rustfmt rust-analyzer nftables iproute2 ];
         };
       });
 

@@ -10,6 +10,7 @@ let
   inherit (lib) mkOption mkEnableOption mkPackageOption mkIf types literalExpression;
 
   cfg = config.services.portcullis;
+  nftables = config.networking.nftables;
 
   duration = types.str // { description = "duration such as \"10m\", \"1h30m\", \"2d\""; };
 
@@ -207,17 +208,27 @@ in
 
   config = mkIf cfg.enable {
     environment.systemPackages = [ cfg.package ];
+    # Our table lives in nf_tables whichever firewall backend the host uses.
+    boot.kernelModules = [ "nf_tables" ];
     environment.etc."portcullis/portcullis.kdl".source = configFile;
 
     systemd.services.portcullis = {
       description = "portcullis intrusion blocker";
       documentation = [ "man:portcullis(1)" ];
       wantedBy = [ "multi-user.target" ];
-      # After the firewall: nftables.service flushes the ruleset when it
-      # (re)starts. PartOf restarts portcullis with it, which rebuilds our
-      # table and puts every stored ban back with its remaining time.
-      after = [ "network.target" ] ++ lib.optional config.networking.nftables.enable "nftables.service";
-      partOf = lib.optional config.networking.nftables.enable "nftables.service";
+      # After the firewall: nftables.service flushes the whole ruleset, our
+      # table included, when it starts or reloads. PartOf restarts portcullis
+      # with it, and a switch that reloads a changed ruleset restarts
+      # portcullis too (restartTriggers); either way the daemon rebuilds its
+      # table and puts every stored ban back with its remaining time. (Once
+      # the daemon repairs a flushed table by itself, issue 5, this is only
+      # a second line of defence.)
+      after = [ "network.target" ] ++ lib.optional nftables.enable "nftables.service";
+      partOf = lib.optional nftables.enable "nftables.service";
+      restartTriggers = lib.optionals nftables.enable [
+        nftables.ruleset
+        (builtins.toJSON nftables.tables)
+      ];
       # A new configuration is re-read in place (SIGHUP); jails that did not
       # change keep running and no ban is lost.
       reloadTriggers = [ configFile ];

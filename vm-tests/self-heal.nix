@@ -26,6 +26,10 @@
         server.succeed("nft delete table inet portcullis")
         wait_banned()
 
+    with subtest("systemctl reload nftables (what a switch does): the same"):
+        server.succeed("systemctl reload nftables.service")
+        wait_banned()
+
     with subtest("repaired in place, not by a restart"):
         assert server.succeed("systemctl show -P MainPID portcullis.service").strip() == pid
         assert server.succeed("systemctl show -P NRestarts portcullis.service").strip() == restarts
