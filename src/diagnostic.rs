@@ -27,13 +27,13 @@ impl SourceFile {
 
     /// A diagnostic about the text at `span` of this file.
     pub fn error(&self, span: SourceSpan, message: impl Into<String>) -> KdlProblem {
-        KdlProblem {
+        KdlProblem(Box::new(Problem {
             message: message.into(),
             src: self.named(),
             span,
             label: None,
             help: None,
-        }
+        }))
     }
 
     /// Converts the KDL parser's own errors into problems named after this file.
@@ -41,24 +41,31 @@ impl SourceFile {
         error
             .diagnostics
             .iter()
-            .map(|d| KdlProblem {
-                message: d
-                    .message
-                    .clone()
-                    .unwrap_or_else(|| "invalid KDL".to_string()),
-                src: self.named(),
-                span: d.span,
-                label: d.label.clone(),
-                help: d.help.clone(),
+            .map(|d| {
+                KdlProblem(Box::new(Problem {
+                    message: d
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| "invalid KDL".to_string()),
+                    src: self.named(),
+                    span: d.span,
+                    label: d.label.clone(),
+                    help: d.help.clone(),
+                }))
             })
             .collect()
     }
 }
 
-/// One problem in a KDL file.
+/// One problem in a KDL file. Boxed, so that results carrying it stay small.
+#[derive(Debug, Clone, Diagnostic, thiserror::Error)]
+#[error(transparent)]
+#[diagnostic(transparent)]
+pub struct KdlProblem(Box<Problem>);
+
 #[derive(Debug, Clone, Diagnostic, thiserror::Error)]
 #[error("{message}")]
-pub struct KdlProblem {
+struct Problem {
     message: String,
     #[source_code]
     src: NamedSource<Arc<String>>,
@@ -71,18 +78,18 @@ pub struct KdlProblem {
 
 impl KdlProblem {
     pub fn with_label(mut self, label: impl Into<String>) -> KdlProblem {
-        self.label = Some(label.into());
+        self.0.label = Some(label.into());
         self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> KdlProblem {
-        self.help = Some(help.into());
+        self.0.help = Some(help.into());
         self
     }
 
     /// The message alone, without source or position.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 }
 
