@@ -233,46 +233,13 @@ in
       # change keep running and no ban is lost.
       reloadTriggers = [ configFile ];
 
-      serviceConfig = {
+      # The static part lives in service-hardening.nix, which the kernel
+      # matrix also renders into a unit for a real systemd.
+      serviceConfig = import ./service-hardening.nix // {
         Type = "notify";
         ExecStart = "${lib.getExe cfg.package} daemon --config /etc/portcullis/portcullis.kdl";
         ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";
-        Restart = "on-failure";
-        RestartSec = "1s";
-
-        StateDirectory = "portcullis";
-        StateDirectoryMode = "0700";
-        RuntimeDirectory = "portcullis";
-        RuntimeDirectoryMode = "0700";
-        UMask = "0077";
-
-        # Root, but with CAP_NET_ADMIN only (nftables and netlink).
-        CapabilityBoundingSet = [ "CAP_NET_ADMIN" ];
-        AmbientCapabilities = [ "CAP_NET_ADMIN" ];
         SupplementaryGroups = cfg.supplementaryGroups;
-        NoNewPrivileges = true;
-
-        ProtectSystem = "strict";
-        ProtectHome = true;
-        PrivateTmp = true;
-        PrivateDevices = true;
-        ProtectKernelTunables = true;
-        ProtectKernelModules = true;
-        ProtectKernelLogs = true;
-        ProtectControlGroups = true;
-        ProtectClock = true;
-        ProtectHostname = true;
-        RestrictNamespaces = true;
-        RestrictRealtime = true;
-        RestrictSUIDSGID = true;
-        LockPersonality = true;
-        MemoryDenyWriteExecute = true;
-        RemoveIPC = true;
-        # Netlink (nftables, rtnetlink) and the control socket; nothing else.
-        RestrictAddressFamilies = [ "AF_UNIX" "AF_NETLINK" ];
-        SystemCallArchitectures = "native";
-        SystemCallFilter = [ "@system-service" "~@privileged" ];
-        SystemCallErrorNumber = "EPERM";
       };
     };
   };
