@@ -67,6 +67,7 @@
           fmt = pkgs.runCommand "portcullis-fmt"
             { nativeBuildInputs = [ pkgs.cargo pkgs.rustfmt ]; }
             ''
+              export HOME=$TMPDIR
               cd ${portcullis.src}
               cargo fmt --check
               touch $out

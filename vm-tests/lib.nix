@@ -78,7 +78,9 @@
         start_all()
         server.wait_for_unit("portcullis.service")
         server.wait_for_unit("sshd.service")
-        server.wait_for_unit("syslog.service")
+        ${pkgs.lib.optionalString args.nodes.server.services.rsyslogd.enable ''
+          server.wait_for_unit("syslog.service")
+        ''}
         attacker.wait_for_unit("multi-user.target")
         server.succeed("portcullis check-config")
         # The right password works before any ban.
