@@ -1,49 +1,17 @@
-# The README's NixOS example, as the options nix/module.nix hands to
-# nix/render-config.nix (unset options left out: the renderer treats them as
-# null). vm-tests/check-nix-parse renders it and runs `portcullis check-config`.
+# Renders the README's NixOS example (`configuration.nix`, a module that sets
+# services.portcullis) through the module's renderer, nix/render-config.nix,
+# as nix/module.nix would; options the example leaves unset are null there.
+# vm-tests/check-nix-parse extracts the block from README.md, renders it and
+# runs `portcullis check-config` on the result.
+{ module }:
+
+let
+  cfg = (import module { }).services.portcullis;
+in
 import ../nix/render-config.nix {
+  settings = cfg.settings or { };
+  jails = cfg.jails or { };
+  extraConfig = cfg.extraConfig or "";
   database = "/var/lib/portcullis";
   socket = "/run/portcullis/portcullis.sock";
-  settings = {
-    hooks = [ "input" ];
-    logLevel = "info";
-    purgeAfter = "30d";
-    defaults = {
-      maxretry = 5;
-      findtime = "10m";
-      bantime = "10m";
-      increment = { factor = 1; max = "1w"; jitter = "1m"; };
-      ignore = [ "192.0.2.0/24" "2001:db8::1" ];
-    };
-  };
-  jails = {
-    sshd = {
-      filter = "sshd";
-      mode = "aggressive";
-      sources = [ "/var/log/auth.log" ];
-      ports = [ 22 ];
-      maxretry = 3;
-      bantime = "1h";
-    };
-    nginx-http-auth = {
-      filter = "nginx-http-auth";
-      sources = [ "/var/log/nginx/error.log" ];
-      ports = [ 80 443 ];
-      action = "reject";
-      ipv6Prefix = 64;
-    };
-    recidive = {
-      enable = false;
-      filter = "recidive";
-      sources = [ "/var/log/portcullis.log" ];
-      bantime = "1w";
-      increment = { enable = false; };
-      extraConfig = ''
-        findtime "1d"
-      '';
-    };
-  };
-  extraConfig = ''
-    // raw KDL, appended as is
-  '';
 }
