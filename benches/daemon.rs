@@ -202,6 +202,13 @@ fn throughput(log: &Path, n: u32) {
 /// kill -9 with the active bans recorded, the table gone (as after a
 /// reboot), then a start: time until every ban is back.
 fn restart(config: &Path, dir: &Path, active: u32) {
+    let log = std::fs::read_to_string(dir.join("daemon.log")).unwrap();
+    for line in log
+        .lines()
+        .filter(|l| l.contains(" ERROR ") || l.contains(" WARN "))
+    {
+        println!("  daemon: {line}");
+    }
     let mut nft = Nft::open().unwrap();
     let before: std::collections::BTreeSet<_> = nft
         .list("portcullis", Some("sshd"))
