@@ -1,9 +1,15 @@
 //! The DbActor: a shell around [`Store`], run on a SyncArbiter thread.
 //! Errors are logged here: no sender can do better than that.
+//!
+//! Commits reach the page cache at once (a killed daemon loses nothing);
+//! they are flushed to disk at most once a second while bans come in, and
+//! on [`Flush`] (every few seconds from the ObserverActor, and at
+//! shutdown): an fsync per ban batch would cap the ban rate.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
@@ -14,11 +20,37 @@ use super::{
 
 pub struct DbActor {
     store: Arc<Store>,
+    /// Commits not yet flushed to disk.
+    dirty: bool,
+    last_sync: Instant,
 }
+
+/// Longest time ban records wait in the page cache while bans keep coming.
+const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 impl DbActor {
     pub fn new(store: Arc<Store>) -> DbActor {
-        DbActor { store }
+        DbActor {
+            store,
+            dirty: false,
+            last_sync: Instant::now(),
+        }
+    }
+
+    /// After a commit of ban records: flush if the last flush is old enough.
+    fn committed(&mut self) {
+        self.dirty = true;
+        if self.last_sync.elapsed() >= SYNC_EVERY {
+            self.sync();
+        }
+    }
+
+    fn sync(&mut self) {
+        if self.dirty {
+            log(self.store.sync());
+            self.dirty = false;
+        }
+        self.last_sync = Instant::now();
     }
 }
 
@@ -100,7 +132,9 @@ impl Handler<SavePositions> for DbActor {
     type Result = ();
 
     fn handle(&mut self, msg: SavePositions, _: &mut SyncContext<Self>) {
-        log(self.store.save_log_positions(&msg.jail, &msg.positions));
+        if log(self.store.save_log_positions(&msg.jail, &msg.positions)).is_some() {
+            self.dirty = true;
+        }
     }
 }
 
@@ -109,11 +143,8 @@ impl Handler<Purge> for DbActor {
 
     fn handle(&mut self, msg: Purge, _: &mut SyncContext<Self>) {
         let before = now_ms().saturating_sub(msg.older_than.as_millis() as u64);
-        if let Some(n) = log(self
-            .store
-            .purge(before)
-            .and_then(|n| self.store.sync().map(|()| n)))
-        {
+        if let Some(n) = log(self.store.purge(before)) {
+            self.committed();
             if n > 0 {
                 tracing::info!("purged {n} old ban and history records");
             }
@@ -125,6 +156,6 @@ impl Handler<Flush> for DbActor {
     type Result = ();
 
     fn handle(&mut self, _: Flush, _: &mut SyncContext<Self>) {
-        log(self.store.sync());
+        self.sync();
     }
 }
