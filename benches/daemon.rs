@@ -147,25 +147,58 @@ fn latency(log: &Path, n: u32) {
     );
 }
 
-/// Polls until `addr` is in sshd-v4, with a point lookup (`nft get
-/// element`), which disturbs the daemon far less than a dump of a big set
-/// or a notification listener (the kernel then builds one notification per
-/// element). Bans reach the kernel in log order, so the last address of a
-/// burst being there means all are.
-fn wait_present(addr: Ipv4Addr) {
+/// Waits until the daemon's log says `addr` was banned: it logs the line
+/// right after the kernel acknowledged the transaction. (Probing the kernel
+/// instead disturbs what is measured: a dump of a big set or `nft get
+/// element` costs as much as the bans, and a notification listener makes
+/// the kernel build one message per element.) Bans reach the kernel in log
+/// order, so the last address of a burst being there means all are.
+fn wait_logged(dir: &Path, addr: Ipv4Addr) {
+    use std::io::{Read, Seek, SeekFrom};
+    let needle = format!("NOTICE [sshd] Ban {addr}\n");
+    let mut file = std::fs::File::open(dir.join("daemon.log")).unwrap();
+    let mut offset = file.seek(SeekFrom::End(0)).unwrap();
+    let mut tail = String::new();
     let end = Instant::now() + Duration::from_secs(120);
-    let element = format!("{{ {addr} }}");
     loop {
-        let found = Command::new("nft")
-            .args(["get", "element", "inet", "portcullis", "sshd-v4", &element])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if found {
+        file.seek(SeekFrom::Start(offset)).unwrap();
+        let mut new = String::new();
+        offset += file.read_to_string(&mut new).unwrap() as u64;
+        tail.push_str(&new);
+        if tail.contains(&needle) {
             return;
         }
+        // Keep only what may hold the start of the line.
+        let mut cut = tail.len().saturating_sub(needle.len());
+        while !tail.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        tail.drain(..cut);
         assert!(Instant::now() < end, "{addr} not banned after 120 s");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The daemon's "restored N ban(s) into the kernel in X ms, Y ms after
+/// start" line, waited for; Y.
+fn wait_restored(dir: &Path) -> Duration {
+    let end = Instant::now() + Duration::from_secs(120);
+    loop {
+        let log = std::fs::read_to_string(dir.join("daemon.log")).unwrap();
+        let last = log
+            .lines()
+            .filter(|l| l.contains("ban(s) into the kernel in"))
+            .nth(1);
+        if let Some(line) = last {
+            let ms: u64 = line
+                .rsplit(", ")
+                .next()
+                .and_then(|t| t.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .expect("the restore line ends with `N ms after start`");
+            return Duration::from_millis(ms);
+        }
+        assert!(Instant::now() < end, "no restore line after 120 s");
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -186,7 +219,7 @@ fn throughput(log: &Path, n: u32) {
     }
     let t = Instant::now();
     append(log, &text);
-    wait_present(addr(n - 1));
+    wait_logged(log.parent().unwrap(), addr(n - 1));
     let took = t.elapsed();
     assert_eq!(count(&mut nft), before + n as usize);
     report_line(
@@ -222,9 +255,10 @@ fn restart(config: &Path, dir: &Path, active: u32) {
     nft.teardown().unwrap();
     let t = Instant::now();
     let mut daemon = start(config, dir);
-    // Restored in one transaction: one address there means all are.
-    wait_present(addr(active - 1));
-    let took = t.elapsed();
+    // The daemon's own progress line says when the one transaction that
+    // restores them all was acknowledged.
+    let took = wait_restored(dir);
+    let outside = t.elapsed();
     let after: std::collections::BTreeSet<_> = nft
         .list("portcullis", Some("sshd"))
         .unwrap()
@@ -239,8 +273,9 @@ fn restart(config: &Path, dir: &Path, active: u32) {
     );
     report_line(
         &format!(
-            "restart with {expected} active bans: all back in the kernel {:.3} s after the process started",
-            took.as_secs_f64()
+            "restart with {expected} active bans: all back in the kernel {:.3} s after the process started ({:.3} s seen from outside, with exec and the socket)",
+            took.as_secs_f64(),
+            outside.as_secs_f64()
         ),
         "target <= 1 s",
     );

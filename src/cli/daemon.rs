@@ -21,6 +21,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> miette::Result<ExitCode> {
+    let process_start = std::time::Instant::now();
     let config = config::load_checked(&args.config)?;
     crate::logging::init(&config.log_level);
     let store = Store::open(&config.database).into_diagnostic()?;
@@ -36,6 +37,7 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
             config,
             Arc::new(store),
             nft,
+            process_start,
         ))
         .map_err(|e| miette::miette!("{e}"))?;
     let result = system.run();

@@ -1,15 +1,15 @@
 //! The DbActor: a shell around [`Store`], run on a SyncArbiter thread.
 //! Errors are logged here: no sender can do better than that.
 //!
-//! Commits reach the page cache at once (a killed daemon loses nothing);
-//! they are flushed to disk at most once a second while bans come in, and
-//! on [`Flush`] (every few seconds from the ObserverActor, and at
-//! shutdown): an fsync per ban batch would cap the ban rate.
+//! Commits reach the page cache at once, so a killed daemon loses nothing;
+//! the kernel writes them back to disk in its own time, and [`Flush`] (at
+//! shutdown, and after the hourly purge) forces it. An fsync per ban batch,
+//! or even once a second, capped the ban rate under a burst: each one
+//! writes back every page the copy-on-write tree touched.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
@@ -20,29 +20,20 @@ use super::{
 
 pub struct DbActor {
     store: Arc<Store>,
-    /// Commits not yet flushed to disk.
+    /// Commits not yet forced to disk.
     dirty: bool,
-    last_sync: Instant,
 }
-
-/// Longest time ban records wait in the page cache while bans keep coming.
-const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 impl DbActor {
     pub fn new(store: Arc<Store>) -> DbActor {
         DbActor {
             store,
             dirty: false,
-            last_sync: Instant::now(),
         }
     }
 
-    /// After a commit of ban records: flush if the last flush is old enough.
     fn committed(&mut self) {
         self.dirty = true;
-        if self.last_sync.elapsed() >= SYNC_EVERY {
-            self.sync();
-        }
     }
 
     fn sync(&mut self) {
@@ -50,7 +41,6 @@ impl DbActor {
             log(self.store.sync());
             self.dirty = false;
         }
-        self.last_sync = Instant::now();
     }
 }
 
@@ -145,6 +135,7 @@ impl Handler<Purge> for DbActor {
         let before = now_ms().saturating_sub(msg.older_than.as_millis() as u64);
         if let Some(n) = log(self.store.purge(before)) {
             self.committed();
+            self.sync();
             if n > 0 {
                 tracing::info!("purged {n} old ban and history records");
             }

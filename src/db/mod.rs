@@ -56,8 +56,7 @@ pub struct SavePositions {
 }
 
 /// Write everything queued before this message and flush it to disk.
-/// Sent by the ObserverActor every few seconds and at shutdown; replies
-/// once done (the queue is first in, first out).
+/// Sent at shutdown; replies once done (the queue is first in, first out).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct Flush;

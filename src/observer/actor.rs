@@ -7,7 +7,7 @@ use actix::prelude::*;
 use super::BanRequest;
 use super::bantime::{ban_time, random_unit};
 use crate::actions::BanTicket;
-use crate::db::{DbActor, Flush, History, Purge};
+use crate::db::{DbActor, History, Purge};
 
 pub struct ObserverActor {
     db: Addr<DbActor>,
@@ -40,7 +40,6 @@ impl Actor for ObserverActor {
         };
         purge(self, ctx);
         ctx.run_interval(Duration::from_secs(3600), purge);
-        ctx.run_interval(Duration::from_secs(5), |act, _| act.db.do_send(Flush));
     }
 }
 

@@ -16,12 +16,15 @@ use crate::db::{ActiveBans, DbActor, Flush};
 use crate::nft::Nft;
 use crate::observer::actor::ObserverActor;
 
-/// Runs inside the actix system; `nft` is already set up with the configuration.
+/// Runs inside the actix system; `nft` is already set up with the
+/// configuration; `process_start` is when the daemon began, for the
+/// progress lines.
 pub async fn start(
     config_path: PathBuf,
     config: Config,
     store: Arc<Store>,
     nft: Nft,
+    process_start: Instant,
 ) -> Result<(), String> {
     let started = Instant::now();
     let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
@@ -33,14 +36,21 @@ pub async fn start(
     )
     .start();
     let stored = db.send(ActiveBans).await.map_err(|e| e.to_string())??;
-    tracing::info!("restoring {} ban(s) from the database", stored.len());
+    tracing::info!(
+        "restoring {} ban(s) from the database (read in {} ms, {} ms after start)",
+        stored.len(),
+        started.elapsed().as_millis(),
+        process_start.elapsed().as_millis()
+    );
+    let sending = Instant::now();
     let restored = actions
         .send(Restore(stored))
         .await
         .map_err(|e| e.to_string())??;
     tracing::info!(
-        "restored {restored} ban(s) into the kernel in {} ms",
-        started.elapsed().as_millis()
+        "restored {restored} ban(s) into the kernel in {} ms, {} ms after start",
+        sending.elapsed().as_millis(),
+        process_start.elapsed().as_millis()
     );
     let observer =
         ObserverActor::new(db.clone(), actions.clone().recipient(), config.purge_after).start();
