@@ -316,3 +316,20 @@ fn ban_lines_are_what_the_recidive_filter_reads() {
         .collect();
     assert_eq!(hosts, vec!["203.0.113.66"], "{}", d.log());
 }
+
+#[test]
+fn sighup_reloads_the_configuration() {
+    let Some(mut d) = Daemon::prepare("daemon-hup", SSHD) else {
+        return;
+    };
+    d.start();
+    d.write_config(&format!(
+        "{SSHD}\njail \"web\" {{ filter \"nginx-http-auth\"; source \"$DIR/web.log\" }}\n"
+    ));
+    d.hup();
+    let reloaded = poll_until(DEADLINE, || {
+        (d.json(&["status"]).as_array()?.len() == 2).then_some(())
+    });
+    assert!(reloaded.is_some(), "{}", d.log());
+    assert!(d.log().contains("SIGHUP: reloading the configuration"));
+}

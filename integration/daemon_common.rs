@@ -92,6 +92,13 @@ impl Daemon {
         child.wait().unwrap()
     }
 
+    /// Sends SIGHUP (reload).
+    pub fn hup(&self) {
+        let child = self.child.as_ref().expect("running");
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.path("daemon.log")).unwrap_or_default()
     }
