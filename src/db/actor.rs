@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
-use super::store::{HistoryRecord, LogPosition, Store};
+use super::store::{LogPosition, Store};
 use super::{
     ActiveBans, Flush, History, LogPositions, Purge, RecordBans, RemoveBans, SavePositions,
 };
@@ -85,10 +85,7 @@ impl Handler<History> for DbActor {
     type Result = MessageResult<History>;
 
     fn handle(&mut self, msg: History, _: &mut SyncContext<Self>) -> MessageResult<History> {
-        MessageResult(
-            log(self.store.history(msg.jail.as_deref(), msg.addr))
-                .unwrap_or(HistoryRecord::default()),
-        )
+        MessageResult(log(self.store.history(msg.jail.as_deref(), msg.addr)).unwrap_or_default())
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 
-use super::jail::Decision;
+use super::state::Decision;
 use super::{Failures, Forget, GetSetting, GetStats, Jail, SetSetting};
 use crate::observer::BanRequest;
 

@@ -4,14 +4,14 @@
 
 pub mod actor;
 pub mod ignore;
-pub mod jail;
+pub mod state;
 pub mod window;
 
 use std::net::IpAddr;
 
 use actix::Message;
 
-pub use jail::{Jail, JailStats};
+pub use state::{Jail, JailStats};
 
 /// Failures found in one read of a jail's logs, in log order. Sent by the
 /// FilterActor (one message per read, not per line); no reply.
