@@ -1,5 +1,6 @@
-//! Taking captures: the prefix (with its fast form) and the fail regex the
-//! `RegexSet` picked, as spans of the line, folded by group name.
+//! Taking captures: the prefix (with its fast form) and each candidate fail
+//! regex the start-literal trie let through, as spans of the line, folded
+//! by group name.
 
 use std::ops::Range;
 use std::sync::Arc;
