@@ -25,19 +25,21 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::filter::tags::Role;
+
 /// Connections remembered at once.
 pub const MAX_CONNECTIONS: usize = 10_000;
 /// A connection silent this long (log time) is forgotten.
 pub const MAX_IDLE: SignedDuration = SignedDuration::from_secs(600);
 
-/// Captures that steer the engine rather than describe the failure.
-pub const FLAGS: [&str; 5] = ["mlfid", "nofail", "mlfgained", "mlfforget", "content"];
+/// A captured group: its name, its role, where it is in the line.
+pub type Span = (Arc<str>, Role, Range<usize>);
 
 /// What one matched line contributes: its captures, as spans of the line.
 #[derive(Debug)]
 pub struct LineMatch<'a> {
     pub hay: &'a [u8],
-    pub spans: &'a [(Arc<str>, Range<usize>)],
+    pub spans: &'a [Span],
     pub nofail: bool,
     pub gained: bool,
     pub forget: bool,
@@ -45,35 +47,38 @@ pub struct LineMatch<'a> {
 
 impl<'a> LineMatch<'a> {
     /// Reads the flags from the spans.
-    pub fn new(hay: &'a [u8], spans: &'a [(Arc<str>, Range<usize>)]) -> LineMatch<'a> {
-        let flag = |name: &str| spans.iter().any(|(n, r)| &**n == name && !r.is_empty());
+    pub fn new(hay: &'a [u8], spans: &'a [Span]) -> LineMatch<'a> {
+        let flag = |role: Role| spans.iter().any(|(_, r, at)| *r == role && !at.is_empty());
         LineMatch {
             hay,
             spans,
-            nofail: flag("nofail"),
-            gained: flag("mlfgained"),
-            forget: flag("mlfforget"),
+            nofail: flag(Role::Nofail),
+            gained: flag(Role::Gained),
+            forget: flag(Role::Forget),
         }
     }
 
     /// The captures that describe the failure (flags left out).
-    pub fn groups(&self) -> impl Iterator<Item = (&'a Arc<str>, &'a [u8])> + 'a {
+    pub fn groups(&self) -> impl Iterator<Item = (&'a Arc<str>, Role, &'a [u8])> + 'a {
         let hay = self.hay;
         self.spans
             .iter()
-            .filter(|(n, _)| !FLAGS.contains(&&**n))
-            .map(move |(n, r)| (n, &hay[r.clone()]))
+            .filter(|(_, role, _)| !role.is_flag())
+            .map(move |(n, role, at)| (n, *role, &hay[at.clone()]))
     }
 
-    pub fn get(&self, name: &str) -> Option<&'a [u8]> {
-        self.groups().find(|(n, _)| &***n == name).map(|(_, v)| v)
+    /// The value of the group with `role` (not for `Other` or `Alt`).
+    pub fn get(&self, role: Role) -> Option<&'a [u8]> {
+        self.groups()
+            .find(|(_, r, _)| *r == role)
+            .map(|(_, _, v)| v)
     }
 }
 
 /// Everything known about one connection.
 #[derive(Debug, Clone, Default)]
 pub struct Record {
-    pub groups: Vec<(Arc<str>, String)>,
+    pub groups: Vec<(Arc<str>, Role, String)>,
     pub users: Vec<String>,
     /// Failure lines merged into the current failure.
     pub matches: u32,
@@ -88,22 +93,29 @@ pub struct Record {
 }
 
 impl Record {
-    pub fn get(&self, name: &str) -> Option<&str> {
+    /// The value of the group with `role` (not for `Other` or `Alt`).
+    pub fn get(&self, role: Role) -> Option<&str> {
         self.groups
             .iter()
-            .find(|(n, _)| &**n == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(_, r, _)| *r == role)
+            .map(|(_, _, v)| v.as_str())
     }
 
     fn update(&mut self, line: &LineMatch) {
-        for (name, value) in line.groups() {
+        for (name, role, value) in line.groups() {
             let value = text(value);
-            match self.groups.iter_mut().find(|(n, _)| n == name) {
-                Some((_, slot)) => {
+            match self
+                .groups
+                .iter_mut()
+                .find(|(n, r, _)| role.same(name, *r, n))
+            {
+                Some((_, _, slot)) => {
                     slot.clear();
                     slot.push_str(&value);
                 }
-                None => self.groups.push((Arc::clone(name), value.into_owned())),
+                None => self
+                    .groups
+                    .push((Arc::clone(name), role, value.into_owned())),
             }
         }
     }
@@ -160,7 +172,7 @@ impl MultiLine {
         if line.forget {
             flags |= FORGET;
         }
-        let user = line.get("user").filter(|u| !u.is_empty());
+        let user = line.get(Role::User).filter(|u| !u.is_empty());
         let id = text(id);
         let known = self.records.contains_key(&*id);
         if !known && self.records.len() >= MAX_CONNECTIONS {
@@ -243,7 +255,7 @@ mod tests {
     /// Builds lines as the matcher does: one haystack, spans into it.
     struct Line {
         hay: String,
-        spans: Vec<(Arc<str>, Range<usize>)>,
+        spans: Vec<Span>,
         nofail: bool,
         gained: bool,
         forget: bool,
@@ -262,7 +274,8 @@ mod tests {
                 if !value.is_empty() {
                     let start = line.hay.len();
                     line.hay.push_str(value);
-                    line.spans.push((Arc::from(name), start..line.hay.len()));
+                    line.spans
+                        .push((Arc::from(name), Role::of(name), start..line.hay.len()));
                 }
             }
             line
@@ -295,7 +308,7 @@ mod tests {
         assert_eq!(second.matches, 1, "a reported failure starts a new count");
         assert_eq!(second.users, vec!["root".to_string(), "sudoer".to_string()]);
         assert_eq!(
-            second.get("ip4"),
+            second.get(Role::Ip4),
             Some("192.0.2.1"),
             "the address is remembered"
         );
@@ -322,7 +335,7 @@ mod tests {
         bye.forget = true;
         let last = feed(&mut ml, &bye);
         assert_eq!(
-            last.get("ip4"),
+            last.get(Role::Ip4),
             Some("192.0.2.5"),
             "the last line still sees the record"
         );

@@ -43,39 +43,96 @@ pub enum TagError {
     Unopened(String),
 }
 
+/// What a capture group means to the engine, decided once when the regex
+/// is compiled, so that the per-line code compares roles, not names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Ip4,
+    Ip6,
+    Dns,
+    Fid,
+    Mlfid,
+    Nofail,
+    Gained,
+    Forget,
+    Content,
+    User,
+    /// `alt_NAME`: fills `NAME` when that is empty.
+    Alt,
+    /// Any other named capture (`port`, ...).
+    Other,
+}
+
+impl Role {
+    pub fn of(name: &str) -> Role {
+        match name {
+            "ip4" => Role::Ip4,
+            "ip6" => Role::Ip6,
+            "dns" => Role::Dns,
+            "fid" => Role::Fid,
+            "mlfid" => Role::Mlfid,
+            "nofail" => Role::Nofail,
+            "mlfgained" => Role::Gained,
+            "mlfforget" => Role::Forget,
+            "content" => Role::Content,
+            "user" => Role::User,
+            _ if name.starts_with("alt_") => Role::Alt,
+            _ => Role::Other,
+        }
+    }
+
+    /// Steers the engine; not one of the failure's captures.
+    pub fn is_flag(self) -> bool {
+        matches!(
+            self,
+            Role::Mlfid | Role::Nofail | Role::Gained | Role::Forget | Role::Content
+        )
+    }
+
+    /// Not reported among the failure's captures (flags and the failure id).
+    pub fn is_internal(self) -> bool {
+        self.is_flag() || matches!(self, Role::Ip4 | Role::Ip6 | Role::Dns | Role::Fid)
+    }
+
+    /// Whether two groups with these roles and names are the same group.
+    pub fn same(self, name: &str, other: Role, other_name: &str) -> bool {
+        self == other && (!matches!(self, Role::Alt | Role::Other) || name == other_name)
+    }
+}
+
 /// The names of a compiled regex's capture groups, folded by base name.
 #[derive(Debug, Clone, Default)]
 pub struct GroupMap {
-    /// Base name -> group indices, in order of appearance.
-    names: Vec<(Arc<str>, Vec<usize>)>,
+    /// Base name -> its role and group indices, in order of appearance.
+    names: Vec<(Arc<str>, Role, Vec<usize>)>,
 }
 
 impl GroupMap {
     /// Builds the map from the group names of a compiled regex.
     pub fn new<'a>(names: impl Iterator<Item = Option<&'a str>>) -> GroupMap {
-        let mut map: Vec<(Arc<str>, Vec<usize>)> = Vec::new();
+        let mut map: Vec<(Arc<str>, Role, Vec<usize>)> = Vec::new();
         for (index, name) in names.enumerate() {
             let Some(name) = name else { continue };
             let base = name.split("__").next().unwrap_or(name);
-            match map.iter_mut().find(|(n, _)| &**n == base) {
-                Some((_, indices)) => indices.push(index),
-                None => map.push((Arc::from(base), vec![index])),
+            match map.iter_mut().find(|(n, _, _)| &**n == base) {
+                Some((_, _, indices)) => indices.push(index),
+                None => map.push((Arc::from(base), Role::of(base), vec![index])),
             }
         }
         GroupMap { names: map }
     }
 
-    /// Base names with their group indices.
-    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &[usize])> {
-        self.names.iter().map(|(n, i)| (n, i.as_slice()))
+    /// Base names with their roles and group indices.
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, Role, &[usize])> {
+        self.names.iter().map(|(n, r, i)| (n, *r, i.as_slice()))
     }
 
     /// The group indices of one base name.
     pub fn get(&self, base: &str) -> Option<&[usize]> {
         self.names
             .iter()
-            .find(|(n, _)| &**n == base)
-            .map(|(_, i)| i.as_slice())
+            .find(|(n, _, _)| &**n == base)
+            .map(|(_, _, i)| i.as_slice())
     }
 }
 
@@ -214,7 +271,7 @@ mod tests {
         let map = GroupMap::new(re.capture_names());
         let caps = re.captures(line.as_bytes()).expect("matches");
         map.iter()
-            .filter_map(|(name, idx)| {
+            .filter_map(|(name, _, idx)| {
                 let m = idx.iter().find_map(|&i| caps.get(i))?;
                 Some((
                     name.to_string(),

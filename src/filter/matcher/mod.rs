@@ -6,7 +6,6 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::ops::Range;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -21,21 +20,9 @@ use crate::filter::compile::{CompiledFilter, LogType, has_bit};
 use crate::filter::date::DateParser;
 
 mod spans;
-use crate::filter::multiline::{LineMatch, MultiLine, text};
+use crate::filter::multiline::{LineMatch, MultiLine, Span, text};
+use crate::filter::tags::Role;
 use spans::{capture_fail, match_prefix, resolve_alternates};
-
-/// Captures that steer the engine and are not reported.
-const INTERNAL: [&str; 9] = [
-    "ip4",
-    "ip6",
-    "dns",
-    "fid",
-    "mlfid",
-    "nofail",
-    "mlfgained",
-    "mlfforget",
-    "content",
-];
 
 /// What became of one line.
 #[derive(Debug)]
@@ -66,7 +53,7 @@ pub struct MatchStats {
 }
 
 /// Spans of captured groups in the haystack, by name.
-type Spans = Vec<(Arc<str>, Range<usize>)>;
+type Spans = Vec<Span>;
 
 /// Runs one compiled filter over a stream of lines.
 #[derive(Debug)]
@@ -286,11 +273,11 @@ fn conclude(
     let line = LineMatch::new(hay, spans);
     let mlfid = spans
         .iter()
-        .find(|(n, _)| &**n == "mlfid")
-        .map(|(_, r)| &hay[r.clone()]);
+        .find(|(_, role, _)| *role == Role::Mlfid)
+        .map(|(_, _, at)| &hay[at.clone()]);
     let Some(mlfid) = mlfid else {
-        let get = |n: &str| line.get(n).map(text);
-        let captures = line.groups().map(|(n, v)| (n, text(v)));
+        let get = |role: Role| line.get(role).map(text);
+        let captures = line.groups().map(|(n, role, v)| (n, role, text(v)));
         let failure = make_failure(number, time, 1, &[], &get, detail.then_some(captures));
         return failure.map_or(Outcome::Missed, Outcome::Failure);
     };
@@ -299,11 +286,11 @@ fn conclude(
     if record.nofail {
         return Outcome::Held;
     }
-    let get = |n: &str| record.get(n).map(Cow::Borrowed);
+    let get = |role: Role| record.get(role).map(Cow::Borrowed);
     let captures = record
         .groups
         .iter()
-        .map(|(n, v)| (n, Cow::Borrowed(v.as_str())));
+        .map(|(n, role, v)| (n, *role, Cow::Borrowed(v.as_str())));
     let users: &[String] = if detail { &record.users } else { &[] };
     match make_failure(
         number,
@@ -327,10 +314,15 @@ fn make_failure<'a>(
     time: Timestamp,
     attempts: u32,
     users: &[String],
-    get: &dyn Fn(&str) -> Option<Cow<'a, str>>,
-    captures: Option<impl Iterator<Item = (&'a Arc<str>, Cow<'a, str>)>>,
+    get: &dyn Fn(Role) -> Option<Cow<'a, str>>,
+    captures: Option<impl Iterator<Item = (&'a Arc<str>, Role, Cow<'a, str>)>>,
 ) -> Option<Failure> {
-    let (ip4, ip6, dns, fid) = (get("ip4"), get("ip6"), get("dns"), get("fid"));
+    let (ip4, ip6, dns, fid) = (
+        get(Role::Ip4),
+        get(Role::Ip6),
+        get(Role::Dns),
+        get(Role::Fid),
+    );
     let (host, id) = address::identify(
         ip4.as_deref(),
         ip6.as_deref(),
@@ -339,8 +331,8 @@ fn make_failure<'a>(
     )?;
     let captures = captures.map_or_else(Vec::new, |captures| {
         captures
-            .filter(|(name, _)| !INTERNAL.contains(&&***name))
-            .map(|(name, value)| (Arc::clone(name), value.into_owned()))
+            .filter(|(_, role, _)| !role.is_internal())
+            .map(|(name, _, value)| (Arc::clone(name), value.into_owned()))
             .collect()
     });
     Some(Failure {

@@ -1,5 +1,6 @@
-//! Taking captures: the prefix (with its fast form) and the fail regex the
-//! `RegexSet` picked, as spans of the line, folded by group name.
+//! Taking captures: the prefix (with its fast form) and each candidate fail
+//! regex the start-literal trie let through, as spans of the line, folded
+//! by group name.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use regex_automata::{Anchored, Input};
 
 use super::{Scratch, Spans};
 use crate::filter::compile::{CompiledRegex, Prefix};
+use crate::filter::tags::Role;
 
 /// Matches the prefix; returns the content's range and records the
 /// prefix's captures.
@@ -23,7 +25,7 @@ pub(super) fn match_prefix(
             if m.end() < hay.len() {
                 scratch
                     .spans
-                    .push((Arc::clone(&prefix.mlfid_name), m.range()));
+                    .push((Arc::clone(&prefix.mlfid_name), Role::Mlfid, m.range()));
                 return Some(m.end()..hay.len());
             }
         } else {
@@ -94,14 +96,14 @@ fn push_group_spans(
     group: impl Fn(usize) -> Option<(usize, usize)>,
     offset: usize,
 ) {
-    for (name, indices) in re.groups.iter() {
+    for (name, role, indices) in re.groups.iter() {
         let Some((s, e)) = indices.iter().find_map(|&i| group(i)) else {
             continue;
         };
         let range = s + offset..e + offset;
-        match spans.iter_mut().find(|(n, _)| n == name) {
-            Some(slot) => slot.1 = range,
-            None => spans.push((Arc::clone(name), range)),
+        match spans.iter_mut().find(|(n, r, _)| role.same(name, *r, n)) {
+            Some(slot) => slot.2 = range,
+            None => spans.push((Arc::clone(name), role, range)),
         }
     }
 }
@@ -110,16 +112,17 @@ fn push_group_spans(
 pub(super) fn resolve_alternates(spans: &mut Spans) {
     let mut i = 0;
     while i < spans.len() {
-        if !spans[i].0.starts_with("alt_") {
+        if spans[i].1 != Role::Alt {
             i += 1;
             continue;
         }
-        let (name, range) = spans.remove(i);
+        let (name, _, range) = spans.remove(i);
         let base = &name["alt_".len()..];
-        match spans.iter_mut().find(|(n, _)| &**n == base) {
-            Some(slot) if slot.1.is_empty() => slot.1 = range,
+        let role = Role::of(base);
+        match spans.iter_mut().find(|(n, r, _)| role.same(base, *r, n)) {
+            Some(slot) if slot.2.is_empty() => slot.2 = range,
             Some(_) => {}
-            None => spans.push((Arc::from(base), range)),
+            None => spans.push((Arc::from(base), role, range)),
         }
     }
 }
