@@ -333,3 +333,28 @@ fn sighup_reloads_the_configuration() {
     assert!(reloaded.is_some(), "{}", d.log());
     assert!(d.log().contains("SIGHUP: reloading the configuration"));
 }
+
+#[test]
+fn loopback_and_ignored_networks_are_never_banned() {
+    let jail = r#"
+jail "sshd" {
+    source "$DIR/auth.log"
+    maxretry 1
+    ignore "198.51.100.0/24"
+}
+"#;
+    let Some(mut d) = Daemon::prepare("daemon-ignore", jail) else {
+        return;
+    };
+    d.start();
+    let log = d.path("auth.log");
+    for addr in ["127.0.0.1", "::1", "198.51.100.77", "203.0.113.5"] {
+        append(&log, &sshd_failure(addr));
+    }
+    d.wait_banned("sshd-v4", "203.0.113.5");
+    d.wait_failures("sshd", 4);
+    assert_eq!(d.stats("sshd")["ignored_total"], 3);
+    let v4: Vec<String> = d.elements("sshd-v4").into_iter().map(|e| e.0).collect();
+    assert_eq!(v4, vec!["203.0.113.5"]);
+    assert!(d.elements("sshd-v6").is_empty());
+}
