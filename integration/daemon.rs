@@ -358,3 +358,35 @@ jail "sshd" {
     assert_eq!(v4, vec!["203.0.113.5"]);
     assert!(d.elements("sshd-v6").is_empty());
 }
+
+#[test]
+fn the_control_socket_answers_bad_and_missing_requests() {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    let Some(mut d) = Daemon::prepare("daemon-socket", SSHD) else {
+        return;
+    };
+    d.start();
+    let socket = d.path("control.sock");
+    let ask = |request: Option<&[u8]>| {
+        let mut s = UnixStream::connect(&socket).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        if let Some(r) = request {
+            s.write_all(r).unwrap();
+        }
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).unwrap();
+        reply
+    };
+    let reply = ask(Some(b"{\"command\":\"explode\"}\n"));
+    assert!(
+        reply.starts_with("{\"ok\":false,\"error\":\"invalid request: unknown variant `explode`"),
+        "{reply}"
+    );
+    // A client that sends nothing is answered and dropped.
+    assert_eq!(
+        ask(None),
+        "{\"ok\":false,\"error\":\"no request within 5 s: send one JSON line\"}\n"
+    );
+}

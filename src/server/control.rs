@@ -13,6 +13,10 @@ use tokio::net::{UnixListener, UnixStream};
 use super::protocol::{MAX_REQUEST, Request, Response};
 use super::{Control, ServerActor};
 
+/// A client that has not sent its request line by then is answered with an
+/// error and dropped, so idle connections cannot pile up.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Binds the socket, replacing a stale one; refuses when another daemon answers on it.
 pub fn bind(path: &Path) -> io::Result<UnixListener> {
     if let Some(dir) = path.parent() {
@@ -57,9 +61,14 @@ async fn connection(stream: UnixStream, server: Addr<ServerActor>) {
     let (read, mut write) = stream.into_split();
     let mut line = Vec::new();
     let mut reader = BufReader::new(read).take(MAX_REQUEST as u64);
-    let response = match reader.read_until(b'\n', &mut line).await {
-        Err(e) => Response::error(format!("cannot read the request: {e}")),
-        Ok(_) => match serde_json::from_slice::<Request>(&line) {
+    let read = tokio::time::timeout(REQUEST_TIMEOUT, reader.read_until(b'\n', &mut line));
+    let response = match read.await {
+        Err(_) => Response::error(format!(
+            "no request within {} s: send one JSON line",
+            REQUEST_TIMEOUT.as_secs()
+        )),
+        Ok(Err(e)) => Response::error(format!("cannot read the request: {e}")),
+        Ok(Ok(_)) => match serde_json::from_slice::<Request>(&line) {
             Err(e) => Response::error(format!("invalid request: {e}")),
             Ok(request) => server
                 .send(Control { request, uid })
