@@ -49,10 +49,14 @@ impl FilterActor {
         load_positions: Recipient<LogPositions>,
         save_positions: Recipient<SavePositions>,
     ) -> FilterActor {
+        // The jail needs the failure's address, time and attempts, not its
+        // captures: the matcher skips copying them.
+        let mut matcher = Matcher::new(filter, TimeZone::system(), Timestamp::now());
+        matcher.report_captures(false);
         FilterActor {
             jail,
             files: FileSet::new(sources),
-            matcher: Matcher::new(filter, TimeZone::system(), Timestamp::now()),
+            matcher,
             saved: HashMap::new(),
             failures,
             load_positions,
