@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use super::ledger::Ledger;
-use super::{BanTicket, Flush, ListBans, Restore, Setup, Unban};
+use super::{BanTicket, Flush, ListBans, Repair, Restore, Setup, Unban};
 use crate::db::actor::now_ms;
 use crate::db::store::{BanRecord, StoredBan};
 use crate::db::{RecordBans, RemoveBans};
@@ -99,6 +99,40 @@ impl ActionsActor {
             });
         }
         self.record.do_send(RecordBans(stored));
+    }
+
+    /// Puts bans back into the kernel in one transaction (start-up restore
+    /// and self-healing), rebuilding the table first if it is gone.
+    fn put_back(&mut self, bans: &[nft::Ban]) -> Result<(), NftError> {
+        self.with_table(|nft| nft.ban(bans))
+    }
+
+    /// Rebuilds the table and puts the ledger's bans back; `None` when
+    /// `only_if_damaged` and the table holds every ban that has more than a
+    /// second left (the kernel may expire the others first).
+    fn repair(&mut self, only_if_damaged: bool) -> Result<Option<usize>, NftError> {
+        let now = now_ms();
+        let active = self.ledger.active(now);
+        if only_if_damaged {
+            let table = self.config.table.clone();
+            if let Some(present) = self.nft.list(&table, None)? {
+                let lasting = active.iter().filter(|b| b.2.is_none_or(|left| left > 1000));
+                if present.len() >= lasting.count() {
+                    return Ok(None);
+                }
+            }
+        }
+        let bans: Vec<nft::Ban> = active
+            .into_iter()
+            .map(|(jail, addr, left)| nft::Ban {
+                jail,
+                addr,
+                timeout: left.map(Duration::from_millis),
+            })
+            .collect();
+        self.nft.setup(&self.config)?;
+        self.put_back(&bans)?;
+        Ok(Some(bans.len()))
     }
 
     fn log_expiries(&mut self) {
@@ -217,13 +251,21 @@ impl Handler<Restore> for ActionsActor {
                 timeout: left.map(Duration::from_millis),
             });
         }
-        self.with_table(|nft| nft.ban(&bans))
-            .map_err(|e| error_chain(&e))?;
+        self.put_back(&bans).map_err(|e| error_chain(&e))?;
         for b in &bans {
             let expires = b.timeout.map(|t| now + t.as_millis() as u64);
             self.ledger.ban(&b.jail, b.addr, expires);
             tracing::debug!("restored ban of {} in jail {}", b.addr, b.jail);
         }
         Ok(bans.len())
+    }
+}
+
+impl Handler<Repair> for ActionsActor {
+    type Result = Result<Option<usize>, String>;
+
+    fn handle(&mut self, msg: Repair, _: &mut Context<Self>) -> Self::Result {
+        self.repair(msg.only_if_damaged)
+            .map_err(|e| error_chain(&e))
     }
 }

@@ -85,6 +85,22 @@ impl Ledger {
             .collect()
     }
 
+    /// The bans still running at `now_ms`: jail, address and the time left
+    /// in milliseconds (none: permanent).
+    pub fn active(&self, now_ms: u64) -> Vec<(String, IpAddr, Option<u64>)> {
+        let mut out = Vec::new();
+        for (jail, bans) in &self.jails {
+            for (addr, (expires, _)) in bans {
+                match expires {
+                    None => out.push((jail.to_string(), *addr, None)),
+                    Some(t) if *t > now_ms => out.push((jail.to_string(), *addr, Some(t - now_ms))),
+                    Some(_) => {}
+                }
+            }
+        }
+        out
+    }
+
     pub fn count(&self, jail: &str) -> usize {
         self.jails.get(jail).map_or(0, HashMap::len)
     }
@@ -118,6 +134,19 @@ mod tests {
         assert!(!l.unban("sshd", ip("192.0.2.1")));
         assert!(l.expired(u64::MAX).is_empty());
         assert_eq!(l.bans(None), vec![("web".to_string(), ip("192.0.2.1"))]);
+        l.ban("sshd", ip("192.0.2.3"), Some(2000));
+        l.ban("sshd", ip("192.0.2.4"), Some(900));
+        let mut active = l.active(1000);
+        active.sort();
+        assert_eq!(
+            active,
+            vec![
+                ("sshd".to_string(), ip("192.0.2.3"), Some(1000)),
+                ("web".to_string(), ip("192.0.2.1"), None),
+            ]
+        );
+        l.unban("sshd", ip("192.0.2.3"));
+        l.unban("sshd", ip("192.0.2.4"));
         l.retain_jails(&["sshd".to_string()]);
         assert!(l.bans(None).is_empty());
     }

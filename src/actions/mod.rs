@@ -59,6 +59,18 @@ pub struct ListBans {
 #[rtype(result = "Result<(), String>")]
 pub struct Setup(pub NftConfig);
 
+/// Rebuild our table and put every ban of the ledger back with its time
+/// left, in one transaction after the setup: another process deleted or
+/// flushed part of our table. With `only_if_damaged` (notifications were
+/// lost, so what happened is unknown), first check that the table exists
+/// and holds every ban, and do nothing if so. Sent by the ObserverActor;
+/// replies how many bans went back (`None`: nothing to repair).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Option<usize>, String>")]
+pub struct Repair {
+    pub only_if_damaged: bool,
+}
+
 /// Put stored bans back with their remaining time, in one transaction.
 /// Sent by the ServerActor at start; replies how many.
 #[derive(Debug, Message)]

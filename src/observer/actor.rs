@@ -1,17 +1,20 @@
-//! The ObserverActor: a shell around [`bantime::ban_time`] and the purge timer.
+//! The ObserverActor: a shell around [`bantime::ban_time`], the purge timer
+//! and the repair of our table when another process damaged it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
-use super::BanRequest;
 use super::bantime::{ban_time, random_unit};
-use crate::actions::BanTicket;
+use super::{BanRequest, Tampered};
+use crate::actions::{BanTicket, Repair};
 use crate::db::{DbActor, History, Purge};
 
 pub struct ObserverActor {
     db: Addr<DbActor>,
     bans: Recipient<BanTicket>,
+    repair: Recipient<Repair>,
+    table: String,
     purge_after: Duration,
 }
 
@@ -19,11 +22,15 @@ impl ObserverActor {
     pub fn new(
         db: Addr<DbActor>,
         bans: Recipient<BanTicket>,
+        repair: Recipient<Repair>,
+        table: String,
         purge_after: Duration,
     ) -> ObserverActor {
         ObserverActor {
             db,
             bans,
+            repair,
+            table,
             purge_after,
         }
     }
@@ -79,6 +86,30 @@ impl Handler<BanRequest> for ObserverActor {
                 bantime,
                 failures: req.failures,
             });
+        })
+    }
+}
+
+impl Handler<Tampered> for ObserverActor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, msg: Tampered, _: &mut Context<Self>) -> Self::Result {
+        let tampering = msg.0;
+        let repair = self.repair.clone();
+        let table = self.table.clone();
+        Box::pin(async move {
+            let started = Instant::now();
+            let only_if_damaged = tampering.only_lost();
+            let what = tampering.describe();
+            match repair.send(Repair { only_if_damaged }).await {
+                Ok(Ok(Some(n))) => tracing::warn!(
+                    "table inet {table}: {what}; rebuilt it and put {n} ban(s) back in {} ms",
+                    started.elapsed().as_millis()
+                ),
+                Ok(Ok(None)) => tracing::debug!("table inet {table}: {what}; it is intact"),
+                Ok(Err(e)) => tracing::error!("table inet {table}: {what}; cannot repair it: {e}"),
+                Err(e) => tracing::error!("table inet {table}: {what}; cannot repair it: {e}"),
+            }
         })
     }
 }

@@ -1,9 +1,12 @@
 //! The observer: turns ban requests into bans whose length depends on the
-//! address's history (bantime increment), and purges old records. Watching
-//! nftables events and self-healing come later (issue 5).
+//! address's history (bantime increment), purges old records, and heals our
+//! table: [`watch`] follows the nftables notifications on a thread of its
+//! own and reports other processes' deletions as [`Tampered`]; the actor
+//! has the ActionsActor rebuild the table and put every ban back.
 
 pub mod actor;
 pub mod bantime;
+pub mod watch;
 
 use std::net::IpAddr;
 
@@ -22,3 +25,9 @@ pub struct BanRequest {
     pub bantime: BanTime,
     pub increment: Option<Increment>,
 }
+
+/// Another process deleted or flushed part of our table (one burst). Sent
+/// by the [`watch`] thread; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Tampered(pub watch::Tampering);

@@ -13,8 +13,9 @@ use crate::actions::{ActionsActor, Restore};
 use crate::config::Config;
 use crate::db::store::Store;
 use crate::db::{ActiveBans, DbActor, Flush};
-use crate::nft::Nft;
+use crate::nft::{Monitor, Nft};
 use crate::observer::actor::ObserverActor;
+use crate::observer::watch;
 
 /// Runs inside the actix system; `nft` is already set up with the
 /// configuration; `process_start` is when the daemon began, for the
@@ -27,6 +28,8 @@ pub async fn start(
     process_start: Instant,
 ) -> Result<(), String> {
     let started = Instant::now();
+    let table = config.table.clone();
+    let monitor = subscribe(&table, nft.port_id());
     let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
     let actions = ActionsActor::new(
         nft,
@@ -52,8 +55,21 @@ pub async fn start(
         sending.elapsed().as_millis(),
         process_start.elapsed().as_millis()
     );
-    let observer =
-        ObserverActor::new(db.clone(), actions.clone().recipient(), config.purge_after).start();
+    let observer = ObserverActor::new(
+        db.clone(),
+        actions.clone().recipient(),
+        actions.clone().recipient(),
+        table,
+        config.purge_after,
+    )
+    .start();
+    if let Some(monitor) = monitor {
+        let observer = observer.clone().recipient();
+        std::thread::Builder::new()
+            .name("nft-watch".into())
+            .spawn(move || watch::watch(monitor, observer))
+            .map_err(|e| format!("cannot start the nftables watcher: {e}"))?;
+    }
     let listener = control::bind(&config.socket).map_err(|e| {
         format!(
             "cannot listen on control socket {}: {e}",
@@ -64,6 +80,24 @@ pub async fn start(
     control::serve(listener, server.clone());
     signals(server, db).map_err(|e| format!("cannot install signal handlers: {e}"))?;
     Ok(())
+}
+
+/// The subscription to our table's notifications, our socket's own
+/// transactions marked; `None` (no self-healing) if it fails.
+fn subscribe(table: &str, own_port: u32) -> Option<Monitor> {
+    match Monitor::subscribe(table) {
+        Ok(mut monitor) => {
+            monitor.add_own_port(own_port);
+            Some(monitor)
+        }
+        Err(e) => {
+            tracing::error!(
+                "no self-healing of table inet {table}: {}",
+                crate::error_chain(&e)
+            );
+            None
+        }
+    }
 }
 
 fn signals(server: Addr<ServerActor>, db: Addr<DbActor>) -> std::io::Result<()> {
