@@ -29,7 +29,7 @@ pub async fn start(
 ) -> Result<(), String> {
     let started = Instant::now();
     let table = config.table.clone();
-    let monitor = subscribe(&table, nft.port_id());
+    let own_port = nft.port_id();
     let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
     let actions = ActionsActor::new(
         nft,
@@ -55,6 +55,9 @@ pub async fn start(
         sending.elapsed().as_millis(),
         process_start.elapsed().as_millis()
     );
+    // Subscribed only now: with a listener the kernel builds one
+    // notification per restored element, which slowed a big restore.
+    let monitor = subscribe(&table, own_port);
     let observer = ObserverActor::new(
         db.clone(),
         actions.clone().recipient(),
