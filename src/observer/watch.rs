@@ -10,6 +10,8 @@
 //! - One burst, one repair: after the first damaging change, changes keep
 //!   joining it until [`QUIET`] passes without one, or [`LONGEST`] since
 //!   the first, whichever comes first.
+//! - The table watched is the one named at start: a reload that renames the
+//!   table is watched from the next start on.
 
 use std::time::{Duration, Instant};
 
