@@ -6,6 +6,7 @@ mod daemon;
 mod daemon_cli;
 mod daemon_common;
 mod daemon_files;
+mod daemon_notify;
 mod filters;
 mod nft;
 mod nft_cli;
