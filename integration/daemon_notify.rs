@@ -73,12 +73,8 @@ fn a_slow_notification_never_delays_a_ban_and_arguments_arrive_exactly() {
     assert!(out.status.success());
     let all = wait_records(&d, 4);
     assert_eq!(all[3], ["unban", "203.0.113.8", "sshd", "", ""]);
-    let expected = "ban\0203.0.113.7\0sshd\010m\01\0";
-    assert!(
-        std::fs::read(d.path("argv"))
-            .unwrap()
-            .starts_with(expected.as_bytes())
-    );
+    let expected = b"ban\x00203.0.113.7\x00sshd\x0010m\x001\x00";
+    assert!(std::fs::read(d.path("argv")).unwrap().starts_with(expected));
     assert!(!d.log().contains("notification"), "{}", d.log());
 }
 
