@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use super::runner::{self, Budget};
-use super::{MAX_RUNNING, Notify, NotifyAction, SetNotifications};
+use super::{Finished, MAX_RUNNING, Notify, NotifyAction, SetNotifications};
 
 /// How often dropped events and unlogged failures are summarised.
 const SUMMARY_PERIOD: Duration = Duration::from_secs(10);
@@ -19,9 +19,17 @@ pub struct NotifyActor {
 
 impl NotifyActor {
     pub fn new(actions: HashMap<String, Vec<NotifyAction>>) -> Self {
+        Self::with_max_running(actions, MAX_RUNNING)
+    }
+
+    /// At most `max_running` processes at once.
+    pub fn with_max_running(
+        actions: HashMap<String, Vec<NotifyAction>>,
+        max_running: usize,
+    ) -> Self {
         let mut actor = NotifyActor {
             actions: HashMap::new(),
-            budget: Budget::new(MAX_RUNNING),
+            budget: Budget::new(max_running),
         };
         actor.set(actions);
         actor
@@ -34,15 +42,6 @@ impl NotifyActor {
             .map(|(jail, list)| (jail, list.into_iter().map(Arc::new).collect()))
             .collect();
     }
-}
-
-/// A process ended. Sent by the NotifyActor to itself; no reply.
-#[derive(Message)]
-#[rtype(result = "()")]
-struct Finished {
-    action: Arc<NotifyAction>,
-    jail: String,
-    outcome: runner::Outcome,
 }
 
 impl Actor for NotifyActor {
@@ -109,5 +108,63 @@ impl Handler<SetNotifications> for NotifyActor {
 
     fn handle(&mut self, msg: SetNotifications, _: &mut Context<Self>) {
         self.set(msg.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::notify::{Event, Template};
+
+    /// 50 bans at once with room for 4 processes: 4 run, the rest are dropped.
+    #[actix_rt::test]
+    async fn a_flood_of_bans_starts_no_more_than_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("started");
+        let argv = [
+            "/bin/sh",
+            "-c",
+            "echo \"$1\" >> \"$0\"; sleep 1",
+            out.to_str().unwrap(),
+            "{ip}",
+        ];
+        let action = NotifyAction {
+            name: "count".into(),
+            argv: argv.iter().map(|a| Template::parse(a).unwrap()).collect(),
+            events: vec![Event::Ban],
+            timeout: Duration::from_secs(5),
+        };
+        let actions = HashMap::from([("sshd".to_string(), vec![action])]);
+        let actor = NotifyActor::with_max_running(actions, 4).start();
+        for i in 0..50u8 {
+            let msg = Notify {
+                event: Event::Ban,
+                jail: "sshd".into(),
+                addr: std::net::IpAddr::from([192, 0, 2, i]),
+                ban: Some((crate::config::BanTime::Permanent, 5)),
+                time: 0,
+            };
+            actor.send(msg).await.unwrap();
+        }
+        let lines = || {
+            std::fs::read_to_string(&out)
+                .unwrap_or_default()
+                .lines()
+                .count()
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while lines() < 4 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // All 50 were handled before the first process could end: no more come.
+        let text = std::fs::read_to_string(&out).unwrap();
+        let mut started: Vec<&str> = text.lines().collect();
+        started.sort();
+        assert_eq!(
+            started,
+            ["192.0.2.0", "192.0.2.1", "192.0.2.2", "192.0.2.3"]
+        );
     }
 }

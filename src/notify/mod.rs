@@ -56,6 +56,16 @@ impl Notify {
     }
 }
 
+/// A process ended. Sent by the NotifyActor to itself from the task that
+/// ran it; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct Finished {
+    pub action: std::sync::Arc<NotifyAction>,
+    pub jail: String,
+    pub outcome: runner::Outcome,
+}
+
 /// Replace the notification actions, per jail name. Sent by the ServerActor
 /// at start and on reload; no reply.
 #[derive(Debug, Clone, Message)]
