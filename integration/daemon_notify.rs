@@ -119,3 +119,23 @@ fn crafted_log_lines_cannot_inject_into_a_notification() {
     }
     assert!(!marker.exists(), "a crafted line ran a command");
 }
+
+#[test]
+fn a_failing_notification_is_logged_with_its_jail_and_name() {
+    let jail = r#"
+jail "sshd" {
+    source "$DIR/auth.log"
+    maxretry 1
+    port 22
+    notify "pager" { exec "/bin/sh" "-c" "exit 7"; }
+}
+"#;
+    let Some(mut d) = Daemon::prepare("notify-fail", jail) else {
+        return;
+    };
+    d.start();
+    ban_latency(&d, "203.0.113.7");
+    let line = "jail sshd: notification pager (/bin/sh) exited with status 7";
+    let logged = poll_until(DEADLINE, || d.log().contains(line).then_some(()));
+    assert!(logged.is_some(), "{}", d.log());
+}
