@@ -17,6 +17,7 @@ pub mod hostaddr;
 pub mod jail;
 pub mod logging;
 pub mod nft;
+pub mod notify;
 pub mod observer;
 pub mod server;
 pub mod source;

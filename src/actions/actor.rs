@@ -11,6 +11,7 @@ use crate::db::store::{BanRecord, StoredBan};
 use crate::db::{RecordBans, RemoveBans};
 use crate::error_chain;
 use crate::nft::{self, Nft, NftConfig, NftError};
+use crate::notify::{Event, Notify};
 
 /// Logs a ban or unban in the stable format the recidive filter matches.
 fn notice(jail: &str, verb: &str, addr: impl std::fmt::Display) {
@@ -25,6 +26,7 @@ pub struct ActionsActor {
     flush_scheduled: bool,
     record: Recipient<RecordBans>,
     remove: Recipient<RemoveBans>,
+    notify: Recipient<Notify>,
 }
 
 impl ActionsActor {
@@ -34,6 +36,7 @@ impl ActionsActor {
         config: NftConfig,
         record: Recipient<RecordBans>,
         remove: Recipient<RemoveBans>,
+        notify: Recipient<Notify>,
     ) -> Self {
         ActionsActor {
             nft,
@@ -43,6 +46,7 @@ impl ActionsActor {
             flush_scheduled: false,
             record,
             remove,
+            notify,
         }
     }
 
@@ -88,6 +92,13 @@ impl ActionsActor {
                 .ledger
                 .ban(&t.jail, t.addr, duration_ms.map(|d| now + d));
             notice(&t.jail, "Ban", t.addr);
+            self.notify.do_send(Notify {
+                event: Event::Ban,
+                jail: t.jail.clone(),
+                addr: t.addr,
+                ban: Some((t.bantime, t.failures)),
+                time: now / 1000,
+            });
             stored.push(StoredBan {
                 jail: t.jail,
                 addr: t.addr,
@@ -136,9 +147,21 @@ impl ActionsActor {
     }
 
     fn log_expiries(&mut self) {
-        for (jail, addr) in self.ledger.expired(now_ms()) {
+        let now = now_ms();
+        for (jail, addr) in self.ledger.expired(now) {
             notice(&jail, "Unban", addr);
+            self.notify_unban(jail, addr, now);
         }
+    }
+
+    fn notify_unban(&self, jail: String, addr: std::net::IpAddr, now: u64) {
+        self.notify.do_send(Notify {
+            event: Event::Unban,
+            jail,
+            addr,
+            ban: None,
+            time: now / 1000,
+        });
     }
 }
 
@@ -198,6 +221,7 @@ impl Handler<Unban> for ActionsActor {
         for u in targets {
             self.ledger.unban(&u.jail, u.addr);
             notice(&u.jail, "Unban", u.addr);
+            self.notify_unban(u.jail.clone(), u.addr, now_ms());
             removed.push((u.jail, u.addr));
         }
         let n = removed.len();

@@ -2,7 +2,8 @@
 //! the bans and unbans that arrive in one tick into one transaction, logs
 //! each as `NOTICE [<jail>] Ban <addr>` / `NOTICE [<jail>] Unban <addr>`
 //! (a stable format the recidive filter matches) and records them through
-//! the DbActor. [`ledger::Ledger`] tracks what is banned until when.
+//! the DbActor, and hands each to the NotifyActor ([`crate::notify`]) once
+//! the kernel holds it. [`ledger::Ledger`] tracks what is banned until when.
 
 pub mod actor;
 pub mod ledger;

@@ -19,6 +19,11 @@
 //!     bantime "1h30m"                        // or "permanent"
 //!     bantime-increment { factor 2; max "1w"; jitter "5m"; across-jails #true }
 //!     ignore "192.0.2.0/24" "2001:db8::1"
+//!     notify "mail-admin" {                  // zero or more; also in defaults
+//!         exec "/usr/local/bin/notify-ban" "--ip" "{ip}" "--jail" "{jail}"
+//!         on "ban" "unban"                   // default: "ban"
+//!         timeout "10s"                      // default 10s, then SIGKILL
+//!     }
 //! }
 //! ```
 //!
@@ -27,6 +32,7 @@
 //! file:line:column and the offending text underlined.
 
 mod duration;
+mod notify;
 mod read;
 mod settings;
 
@@ -103,6 +109,15 @@ impl Config {
 
     pub fn jail(&self, name: &str) -> Option<&JailConfig> {
         self.enabled_jails().find(|j| j.name == name)
+    }
+
+    /// The notification actions of each enabled jail.
+    pub fn notifications(
+        &self,
+    ) -> std::collections::HashMap<String, Vec<crate::notify::NotifyAction>> {
+        self.enabled_jails()
+            .map(|j| (j.name.clone(), j.settings.notify.clone()))
+            .collect()
     }
 
     /// Our table with the enabled jails.

@@ -145,7 +145,7 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
 
 fn unknown(node: &KdlNode, file: &SourceFile, what: &str) -> KdlProblem {
     let help = match what {
-        "jail setting" => "known: enabled, filter, source, maxretry, findtime, bantime, bantime-increment, ignore, ignoreself, port, protocol, action, ipv6-prefix, max-tracked".to_string(),
+        "jail setting" => "known: enabled, filter, source, maxretry, findtime, bantime, bantime-increment, ignore, ignoreself, port, protocol, action, ipv6-prefix, max-tracked, notify".to_string(),
         _ => format!("known: {GLOBAL_KEYS}"),
     };
     file.error(

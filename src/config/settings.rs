@@ -27,6 +27,8 @@ pub struct JailSettings {
     pub v6_prefix: Option<u8>,
     /// Most addresses tracked in the failure table; the oldest go first.
     pub max_tracked: usize,
+    /// Programs run on bans and unbans.
+    pub notify: Vec<crate::notify::NotifyAction>,
 }
 
 impl Default for JailSettings {
@@ -42,6 +44,7 @@ impl Default for JailSettings {
             verdict: BanVerdict::Drop,
             v6_prefix: None,
             max_tracked: 1_000_000,
+            notify: Vec::new(),
         }
     }
 }
@@ -173,7 +176,7 @@ impl JailSettings {
     /// Applies one node; `None` when the node is not a jail setting.
     pub(super) fn apply(&mut self, node: &KdlNode, file: &SourceFile) -> Option<Vec<KdlProblem>> {
         let key = node.name().value();
-        let mut problems = if key == "bantime-increment" {
+        let mut problems = if key == "bantime-increment" || key == "notify" {
             Vec::new()
         } else {
             no_properties(node, file)
@@ -201,6 +204,12 @@ impl JailSettings {
             "protocol" => single(node, file).and_then(|e| self.set_protocol(e, file)),
             "bantime-increment" => {
                 self.increment = read_increment(node, file, &mut problems);
+                Ok(())
+            }
+            "notify" => {
+                if let Some(a) = super::notify::read_notify(node, file, &mut problems) {
+                    super::notify::merge(&mut self.notify, a);
+                }
                 Ok(())
             }
             _ => return None,

@@ -18,6 +18,7 @@ use crate::db::DbActor;
 use crate::filter::actor::FilterActor;
 use crate::jail::actor::JailActor;
 use crate::jail::{Forget, GetSetting, GetStats, Jail, SetSetting};
+use crate::notify::SetNotifications;
 use crate::observer::actor::ObserverActor;
 
 struct RunningJail {
@@ -33,6 +34,7 @@ pub struct ServerActor {
     actions: Addr<ActionsActor>,
     observer: Addr<ObserverActor>,
     db: Addr<DbActor>,
+    notify: Recipient<SetNotifications>,
 }
 
 impl ServerActor {
@@ -42,6 +44,7 @@ impl ServerActor {
         actions: Addr<ActionsActor>,
         observer: Addr<ObserverActor>,
         db: Addr<DbActor>,
+        notify: Recipient<SetNotifications>,
     ) -> ServerActor {
         ServerActor {
             config_path,
@@ -50,6 +53,7 @@ impl ServerActor {
             actions,
             observer,
             db,
+            notify,
         }
     }
 
@@ -112,6 +116,7 @@ impl ServerActor {
 
     /// Starts, stops and restarts jails so that the running ones match `new`.
     fn apply(&mut self, new: Config) -> String {
+        self.notify.do_send(SetNotifications(new.notifications()));
         let wanted: Vec<JailConfig> = new.enabled_jails().cloned().collect();
         let gone: Vec<String> = self
             .jails

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::db::store::Store;
 use crate::db::{ActiveBans, DbActor, Flush};
 use crate::nft::{Monitor, Nft};
+use crate::notify::NotifyActor;
 use crate::observer::actor::ObserverActor;
 use crate::observer::watch;
 
@@ -31,11 +32,17 @@ pub async fn start(
     let table = config.table.clone();
     let own_port = nft.port_id();
     let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
+    // Its own thread: spawning and reaping never takes time from a ban.
+    let notifications = config.notifications();
+    let notify = NotifyActor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
+        NotifyActor::new(notifications)
+    });
     let actions = ActionsActor::new(
         nft,
         config.nft_config(),
         db.clone().recipient(),
         db.clone().recipient(),
+        notify.clone().recipient(),
     )
     .start();
     let stored = db.send(ActiveBans).await.map_err(|e| e.to_string())??;
@@ -79,7 +86,15 @@ pub async fn start(
             config.socket.display()
         )
     })?;
-    let server = ServerActor::new(config_path, config, actions, observer, db.clone()).start();
+    let server = ServerActor::new(
+        config_path,
+        config,
+        actions,
+        observer,
+        db.clone(),
+        notify.recipient(),
+    )
+    .start();
     control::serve(listener, server.clone());
     signals(server, db).map_err(|e| format!("cannot install signal handlers: {e}"))?;
     Ok(())
