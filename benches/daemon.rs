@@ -236,6 +236,12 @@ fn count(nft: &mut Nft) -> usize {
 }
 
 /// `n` distinct offenders written at once.
+/// The networks banned in the sshd sets, as the kernel lists them.
+fn banned(nft: &mut Nft) -> std::collections::BTreeSet<portcullis::nft::Network> {
+    let elements = nft.list("portcullis", Some("sshd")).unwrap().unwrap();
+    elements.into_iter().map(|e| e.network).collect()
+}
+
 fn throughput(log: &Path, n: u32) {
     let mut nft = Nft::open().unwrap();
     let before = count(&mut nft);
@@ -304,13 +310,7 @@ fn restart(config: &Path, dir: &Path, active: u32) {
         println!("  daemon: {line}");
     }
     let mut nft = Nft::open().unwrap();
-    let before: std::collections::BTreeSet<_> = nft
-        .list("portcullis", Some("sshd"))
-        .unwrap()
-        .unwrap()
-        .into_iter()
-        .map(|e| e.network)
-        .collect();
+    let before = banned(&mut nft);
     let expected = before.len();
     assert!(expected >= active as usize);
     nft.teardown().unwrap();
@@ -320,13 +320,7 @@ fn restart(config: &Path, dir: &Path, active: u32) {
     // restores them all was acknowledged.
     let took = wait_restored(dir);
     let outside = t.elapsed();
-    let after: std::collections::BTreeSet<_> = nft
-        .list("portcullis", Some("sshd"))
-        .unwrap()
-        .unwrap()
-        .into_iter()
-        .map(|e| e.network)
-        .collect();
+    let after = banned(&mut nft);
     let missing: Vec<String> = before.difference(&after).map(|n| n.to_string()).collect();
     assert!(
         missing.is_empty(),
