@@ -14,9 +14,12 @@
 //! A failure whose lines named no address waits ("pending") until a later
 //! line of the same connection does.
 //!
-//! Records are updated in place (no allocation for a known connection).
-//! Memory is bounded: at most [`MAX_CONNECTIONS`] records are kept, and
-//! records idle for [`MAX_IDLE`] (by log time) go first.
+//! Records are updated in place (no allocation for a known connection), and
+//! the record of a forgotten connection is kept, with its buffers, for the
+//! next new one, so that the steady churn of connections allocates nothing
+//! either. A connection id is hashed once per line (twice for a new or
+//! forgotten one). Memory is bounded: at most [`MAX_CONNECTIONS`] records
+//! are kept, and records idle for [`MAX_IDLE`] (by log time) go first.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -31,6 +34,9 @@ use crate::filter::tags::Role;
 pub const MAX_CONNECTIONS: usize = 10_000;
 /// A connection silent this long (log time) is forgotten.
 pub const MAX_IDLE: SignedDuration = SignedDuration::from_secs(600);
+/// A new value buffer holds this many bytes (an IPv6 address, most user
+/// names and connection ids), so that a reused one rarely grows.
+const BUFFER: usize = 40;
 
 /// A captured group: its name, its role, where it is in the line.
 pub type Span = (Arc<str>, Role, Range<usize>);
@@ -90,6 +96,8 @@ pub struct Record {
     /// A failure without an address waits for one.
     pub pending: bool,
     last_seen: Option<Timestamp>,
+    /// Buffers of a forgotten connection's values, for the next one.
+    spare: Vec<String>,
 }
 
 impl Record {
@@ -104,19 +112,20 @@ impl Record {
     fn update(&mut self, line: &LineMatch) {
         for (name, role, value) in line.groups() {
             let value = text(value);
-            match self
+            let slot = match self
                 .groups
                 .iter_mut()
-                .find(|(n, r, _)| role.same(name, *r, n))
+                .position(|(n, r, _)| role.same(name, *r, n))
             {
-                Some((_, _, slot)) => {
-                    slot.clear();
-                    slot.push_str(&value);
+                Some(i) => &mut self.groups[i].2,
+                None => {
+                    let buffer = self.spare.pop().unwrap_or_else(buffer);
+                    self.groups.push((Arc::clone(name), role, buffer));
+                    &mut self.groups.last_mut().expect("just pushed").2
                 }
-                None => self
-                    .groups
-                    .push((Arc::clone(name), role, value.into_owned())),
-            }
+            };
+            slot.clear();
+            slot.push_str(&value);
         }
     }
 
@@ -126,32 +135,37 @@ impl Record {
         };
         let user = text(user);
         if !self.users.iter().any(|u| *u == user) {
-            self.users.push(user.into_owned());
+            let mut buffer = self.spare.pop().unwrap_or_else(buffer);
+            buffer.clear();
+            buffer.push_str(&user);
+            self.users.push(buffer);
         }
     }
-}
 
-/// The record a line was merged into.
-pub enum Merged<'a> {
-    /// Still remembered.
-    Kept(&'a mut Record),
-    /// Forgotten (`F-MLFFORGET`): this was its last line.
-    Dropped(Record),
-}
-
-impl Merged<'_> {
-    pub fn record(&mut self) -> &mut Record {
-        match self {
-            Merged::Kept(r) => r,
-            Merged::Dropped(r) => r,
-        }
+    /// Empties the record for a new connection, keeping its buffers.
+    fn reset(&mut self) {
+        let mut spare = std::mem::take(&mut self.spare);
+        spare.extend(self.groups.drain(..).map(|(_, _, value)| value));
+        spare.extend(self.users.drain(..));
+        *self = Record {
+            groups: std::mem::take(&mut self.groups),
+            users: std::mem::take(&mut self.users),
+            spare,
+            ..Record::default()
+        };
     }
 }
 
 /// Records by connection id.
 #[derive(Debug, Default)]
 pub struct MultiLine {
-    records: HashMap<String, Record>,
+    /// Connection id -> its record in `slots`.
+    index: HashMap<Vec<u8>, usize>,
+    slots: Vec<Record>,
+    /// Slots of forgotten connections, free for new ones.
+    free: Vec<usize>,
+    /// Key buffers of forgotten connections.
+    spare_keys: Vec<Vec<u8>>,
 }
 
 // Flags of one merge, as bits.
@@ -161,8 +175,10 @@ const HAD_FLAG: u8 = 4;
 const GAINED: u8 = 8;
 
 impl MultiLine {
-    /// Merges `line` into the record of connection `id`.
-    pub fn merge(&mut self, id: &[u8], line: &LineMatch, time: Timestamp) -> Merged<'_> {
+    /// Merges `line` into the record of connection `id`. When the line
+    /// forgets the connection (`F-MLFFORGET`), the record returned is its
+    /// last state, already removed from the table.
+    pub fn merge(&mut self, id: &[u8], line: &LineMatch, time: Timestamp) -> &mut Record {
         let mut flags = 0;
         if line.gained {
             flags |= GAINED | NOFAIL;
@@ -173,18 +189,8 @@ impl MultiLine {
             flags |= FORGET;
         }
         let user = line.get(Role::User).filter(|u| !u.is_empty());
-        let id = text(id);
-        let known = self.records.contains_key(&*id);
-        if !known && self.records.len() >= MAX_CONNECTIONS {
-            self.evict(time);
-        }
-        let mut merged = match (known, flags & FORGET != 0) {
-            (true, false) => Merged::Kept(self.records.get_mut(&*id).expect("known")),
-            (true, true) => Merged::Dropped(self.records.remove(&*id).expect("known")),
-            (false, false) => Merged::Kept(self.records.entry(id.into_owned()).or_default()),
-            (false, true) => Merged::Dropped(Record::default()),
-        };
-        let record = merged.record();
+        let (slot, known) = self.slot(id, flags & FORGET != 0, time);
+        let record = &mut self.slots[slot];
         if known {
             if std::mem::take(&mut record.nofail) | std::mem::take(&mut record.gained) {
                 flags |= HAD_FLAG;
@@ -211,32 +217,84 @@ impl MultiLine {
             record.nofail_matches += 1;
         }
         record.last_seen = Some(time);
-        merged
+        record
+    }
+
+    /// The slot of connection `id` (a fresh one for a new connection), and
+    /// whether the connection was known. `forget` takes it out of the table.
+    fn slot(&mut self, id: &[u8], forget: bool, time: Timestamp) -> (usize, bool) {
+        if let Some(&slot) = self.index.get(id) {
+            if forget {
+                if let Some((key, _)) = self.index.remove_entry(id) {
+                    self.spare_keys.push(key);
+                }
+                self.free.push(slot);
+            }
+            return (slot, true);
+        }
+        if self.index.len() >= MAX_CONNECTIONS {
+            self.evict(time);
+        }
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(Record::default());
+            self.slots.len() - 1
+        });
+        self.slots[slot].reset();
+        if forget {
+            self.free.push(slot);
+        } else {
+            let mut key = self
+                .spare_keys
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(BUFFER));
+            key.clear();
+            key.extend_from_slice(id);
+            self.index.insert(key, slot);
+        }
+        (slot, false)
     }
 
     /// Connections currently remembered.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.index.is_empty()
     }
 
     /// Drops idle records; if that is not enough, the older half.
     fn evict(&mut self, now: Timestamp) {
-        self.records.retain(|_, r| {
+        self.drop_where(|r| {
             r.last_seen
-                .is_some_and(|t| now.duration_since(t) < MAX_IDLE)
+                .is_none_or(|t| now.duration_since(t) >= MAX_IDLE)
         });
-        if self.records.len() >= MAX_CONNECTIONS {
-            let mut times: Vec<Timestamp> =
-                self.records.values().filter_map(|r| r.last_seen).collect();
+        if self.index.len() >= MAX_CONNECTIONS {
+            let mut times: Vec<Timestamp> = self
+                .index
+                .values()
+                .filter_map(|&slot| self.slots[slot].last_seen)
+                .collect();
             times.sort_unstable();
             let median = times.get(times.len() / 2).copied();
-            self.records.retain(|_, r| r.last_seen > median);
+            self.drop_where(|r| r.last_seen <= median);
         }
     }
+
+    fn drop_where(&mut self, mut drop: impl FnMut(&Record) -> bool) {
+        let (slots, free) = (&self.slots, &mut self.free);
+        self.index.retain(|_, &mut slot| {
+            let keep = !drop(&slots[slot]);
+            if !keep {
+                free.push(slot);
+            }
+            keep
+        });
+    }
+}
+
+fn buffer() -> String {
+    String::with_capacity(BUFFER)
 }
 
 /// A value as text; invalid UTF-8 is replaced (rare, so valid text takes
@@ -293,7 +351,7 @@ mod tests {
     }
 
     fn feed(ml: &mut MultiLine, l: &Line) -> Record {
-        ml.merge(b"sshd[1]", &l.get(), t(0)).record().clone()
+        ml.merge(b"sshd[1]", &l.get(), t(0)).clone()
     }
 
     #[test]
@@ -362,6 +420,23 @@ mod tests {
         let record = feed(&mut ml, &ok);
         assert!(!record.nofail, "another user logged in: still a failure");
         assert_eq!(record.matches, 3);
+    }
+
+    #[test]
+    fn a_new_connection_starts_clean_in_a_reused_record() {
+        let mut ml = MultiLine::default();
+        let mut bye = Line::new("root", "192.0.2.5");
+        bye.forget = true;
+        feed(&mut ml, &Line::new("admin", "192.0.2.4"));
+        feed(&mut ml, &bye);
+        let fresh = ml.merge(b"sshd[2]", &Line::new("", "").get(), t(0)).clone();
+        assert_eq!((fresh.get(Role::Ip4), fresh.users.len()), (None, 0));
+        let next = ml
+            .merge(b"sshd[3]", &Line::new("git", "").get(), t(0))
+            .clone();
+        assert_eq!(next.get(Role::Ip4), None);
+        assert_eq!(next.users, vec!["git".to_string()]);
+        assert_eq!(ml.len(), 2);
     }
 
     #[test]

@@ -281,8 +281,7 @@ fn conclude(
         let failure = make_failure(number, time, 1, &[], &get, detail.then_some(captures));
         return failure.map_or(Outcome::Missed, Outcome::Failure);
     };
-    let mut merged = multiline.merge(mlfid, &line, time);
-    let record = merged.record();
+    let record = multiline.merge(mlfid, &line, time);
     if record.nofail {
         return Outcome::Held;
     }
