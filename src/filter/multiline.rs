@@ -24,11 +24,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::filter::tags::Role;
+use crate::filter::tags::{NameId, Role};
 
 /// Connections remembered at once.
 pub const MAX_CONNECTIONS: usize = 10_000;
@@ -39,7 +38,7 @@ pub const MAX_IDLE: SignedDuration = SignedDuration::from_secs(600);
 const BUFFER: usize = 40;
 
 /// A captured group: its name, its role, where it is in the line.
-pub type Span = (Arc<str>, Role, Range<usize>);
+pub type Span = (NameId, Role, Range<usize>);
 
 /// What one matched line contributes: its captures, as spans of the line.
 #[derive(Debug)]
@@ -65,12 +64,12 @@ impl<'a> LineMatch<'a> {
     }
 
     /// The captures that describe the failure (flags left out).
-    pub fn groups(&self) -> impl Iterator<Item = (&'a Arc<str>, Role, &'a [u8])> + 'a {
+    pub fn groups(&self) -> impl Iterator<Item = (NameId, Role, &'a [u8])> + 'a {
         let hay = self.hay;
         self.spans
             .iter()
             .filter(|(_, role, _)| !role.is_flag())
-            .map(move |(n, role, at)| (n, *role, &hay[at.clone()]))
+            .map(move |(n, role, at)| (*n, *role, &hay[at.clone()]))
     }
 
     /// The value of the group with `role` (not for `Other` or `Alt`).
@@ -84,7 +83,7 @@ impl<'a> LineMatch<'a> {
 /// Everything known about one connection.
 #[derive(Debug, Clone, Default)]
 pub struct Record {
-    pub groups: Vec<(Arc<str>, Role, String)>,
+    pub groups: Vec<(NameId, Role, String)>,
     pub users: Vec<String>,
     /// Failure lines merged into the current failure.
     pub matches: u32,
@@ -112,15 +111,11 @@ impl Record {
     fn update(&mut self, line: &LineMatch) {
         for (name, role, value) in line.groups() {
             let value = text(value);
-            let slot = match self
-                .groups
-                .iter_mut()
-                .position(|(n, r, _)| role.same(name, *r, n))
-            {
+            let slot = match self.groups.iter_mut().position(|(n, _, _)| *n == name) {
                 Some(i) => &mut self.groups[i].2,
                 None => {
                     let buffer = self.spare.pop().unwrap_or_else(buffer);
-                    self.groups.push((Arc::clone(name), role, buffer));
+                    self.groups.push((name, role, buffer));
                     &mut self.groups.last_mut().expect("just pushed").2
                 }
             };
@@ -309,6 +304,7 @@ pub fn text(bytes: &[u8]) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filter::tags::Names;
 
     /// Builds lines as the matcher does: one haystack, spans into it.
     struct Line {
@@ -328,12 +324,13 @@ mod tests {
                 gained: false,
                 forget: false,
             };
+            let mut names = Names::default();
             for (name, value) in [("user", user), ("ip4", ip4)] {
+                let id = names.intern(name);
                 if !value.is_empty() {
                     let start = line.hay.len();
                     line.hay.push_str(value);
-                    line.spans
-                        .push((Arc::from(name), Role::of(name), start..line.hay.len()));
+                    line.spans.push((id, Role::of(name), start..line.hay.len()));
                 }
             }
             line

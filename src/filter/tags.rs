@@ -18,6 +18,10 @@
 //! suffix (`ip4__2`), and [`GroupMap`] folds them back: a name's value is
 //! the first of its groups that took part in the match.
 //!
+//! The base names of all the regexes of a filter are numbered once
+//! ([`Names`]), so that the per-line code carries and compares a
+//! [`NameId`], not a shared string.
+//!
 //! Invariant: expansion only adds groups and literal syntax; it never makes
 //! matching super-linear (the `regex` crate guarantees linear time).
 
@@ -93,10 +97,42 @@ impl Role {
     pub fn is_internal(self) -> bool {
         self.is_flag() || matches!(self, Role::Ip4 | Role::Ip6 | Role::Dns | Role::Fid)
     }
+}
 
-    /// Whether two groups with these roles and names are the same group.
-    pub fn same(self, name: &str, other: Role, other_name: &str) -> bool {
-        self == other && (!matches!(self, Role::Alt | Role::Other) || name == other_name)
+/// A capture's base name: its number in the filter's [`Names`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameId(u32);
+
+/// The base names of the captures of one filter, each numbered once.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// Name, its role, and for `alt_NAME` the id of `NAME`.
+    names: Vec<(Arc<str>, Role, Option<NameId>)>,
+}
+
+impl Names {
+    /// The id of `name`, numbered now if it is new.
+    pub fn intern(&mut self, name: &str) -> NameId {
+        if let Some(i) = self.names.iter().position(|(n, _, _)| &**n == name) {
+            return NameId(i as u32);
+        }
+        let role = Role::of(name);
+        let base = (role == Role::Alt).then(|| self.intern(&name["alt_".len()..]));
+        self.names.push((Arc::from(name), role, base));
+        NameId(self.names.len() as u32 - 1)
+    }
+
+    pub fn name(&self, id: NameId) -> &Arc<str> {
+        &self.names[id.0 as usize].0
+    }
+
+    pub fn role(&self, id: NameId) -> Role {
+        self.names[id.0 as usize].1
+    }
+
+    /// For `alt_NAME`, the id of `NAME`.
+    pub fn alt_base(&self, id: NameId) -> Option<NameId> {
+        self.names[id.0 as usize].2
     }
 }
 
@@ -104,34 +140,37 @@ impl Role {
 #[derive(Debug, Clone, Default)]
 pub struct GroupMap {
     /// Base name -> its role and group indices, in order of appearance.
-    names: Vec<(Arc<str>, Role, Vec<usize>)>,
+    names: Vec<(NameId, Role, Vec<usize>)>,
 }
 
 impl GroupMap {
-    /// Builds the map from the group names of a compiled regex.
-    pub fn new<'a>(names: impl Iterator<Item = Option<&'a str>>) -> GroupMap {
-        let mut map: Vec<(Arc<str>, Role, Vec<usize>)> = Vec::new();
+    /// Builds the map from the group names of a compiled regex, numbering
+    /// new base names in `ids`.
+    pub fn new<'a>(names: impl Iterator<Item = Option<&'a str>>, ids: &mut Names) -> GroupMap {
+        let mut map: Vec<(NameId, Role, Vec<usize>)> = Vec::new();
         for (index, name) in names.enumerate() {
             let Some(name) = name else { continue };
             let base = name.split("__").next().unwrap_or(name);
-            match map.iter_mut().find(|(n, _, _)| &**n == base) {
+            let id = ids.intern(base);
+            match map.iter_mut().find(|(n, _, _)| *n == id) {
                 Some((_, _, indices)) => indices.push(index),
-                None => map.push((Arc::from(base), Role::of(base), vec![index])),
+                None => map.push((id, Role::of(base), vec![index])),
             }
         }
         GroupMap { names: map }
     }
 
     /// Base names with their roles and group indices.
-    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, Role, &[usize])> {
-        self.names.iter().map(|(n, r, i)| (n, *r, i.as_slice()))
+    pub fn iter(&self) -> impl Iterator<Item = (NameId, Role, &[usize])> {
+        self.names.iter().map(|(n, r, i)| (*n, *r, i.as_slice()))
     }
 
-    /// The group indices of one base name.
-    pub fn get(&self, base: &str) -> Option<&[usize]> {
+    /// The group indices of the base name with `role` (not for `Other` or
+    /// `Alt`, which many names share).
+    pub fn of_role(&self, role: Role) -> Option<&[usize]> {
         self.names
             .iter()
-            .find(|(n, _, _)| &**n == base)
+            .find(|(_, r, _)| *r == role)
             .map(|(_, _, i)| i.as_slice())
     }
 }
@@ -268,13 +307,14 @@ mod tests {
 
     fn groups(pattern: &str, line: &str) -> Vec<(String, String)> {
         let re = Regex::new(&expand(pattern).unwrap()).unwrap();
-        let map = GroupMap::new(re.capture_names());
+        let mut names = Names::default();
+        let map = GroupMap::new(re.capture_names(), &mut names);
         let caps = re.captures(line.as_bytes()).expect("matches");
         map.iter()
-            .filter_map(|(name, _, idx)| {
+            .filter_map(|(id, _, idx)| {
                 let m = idx.iter().find_map(|&i| caps.get(i))?;
                 Some((
-                    name.to_string(),
+                    names.name(id).to_string(),
                     String::from_utf8_lossy(m.as_bytes()).into(),
                 ))
             })

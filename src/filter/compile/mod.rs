@@ -7,7 +7,6 @@
 //! UTF-8 costs nothing and cannot fail a match it should not.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_automata::nfa::thompson::NFA;
@@ -16,7 +15,7 @@ use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
 use crate::diagnostic::{KdlProblem, KdlProblems};
 use crate::filter::date::DatePattern;
 use crate::filter::definition::{FilterDef, Item, ItemKind, LOGTYPE};
-use crate::filter::tags::{self, GroupMap};
+use crate::filter::tags::{self, GroupMap, NameId, Names};
 
 /// Compiled automata may use this much memory each (the default is 10 MiB).
 const REGEX_SIZE_LIMIT: usize = 32 << 20;
@@ -74,7 +73,7 @@ pub struct Prefix {
     /// match is the connection id, and no captures need to be taken.
     pub head_is_mlfid: bool,
     /// The name `mlfid`, for the span the fast form records.
-    pub mlfid_name: Arc<str>,
+    pub mlfid: NameId,
 }
 
 /// The suffix that lets a prefix use the fast form.
@@ -92,6 +91,8 @@ pub struct CompiledFilter {
     pub ignore_set: RegexSet,
     pub date: DatePattern,
     pub maxlines: usize,
+    /// The base names of every regex's captures.
+    pub names: Names,
 }
 
 /// Why options do not fit a filter, or its regexes do not compile.
@@ -124,12 +125,13 @@ impl CompiledFilter {
         let active: Vec<&Item> = def.items.iter().filter(|i| is_active(i, &values)).collect();
         let defines = Defines::new(&active);
         let mut problems = def.problems.clone();
+        let mut names = Names::default();
         let prefix = active
             .iter()
             .rev()
             .find(|i| i.kind == ItemKind::Prefix)
             .and_then(|i| {
-                compile_prefix(def, i, &defines)
+                compile_prefix(def, i, &defines, &mut names)
                     .map_err(|p| problems.push(p))
                     .ok()
             });
@@ -138,7 +140,7 @@ impl CompiledFilter {
                 .iter()
                 .filter(|i| i.kind == kind)
                 .filter_map(|i| {
-                    compile_item(def, i, &defines)
+                    compile_item(def, i, &defines, &mut names)
                         .map_err(|p| problems.push(p))
                         .ok()
                 })
@@ -174,6 +176,7 @@ impl CompiledFilter {
             fails,
             date,
             maxlines: def.maxlines,
+            names,
         })
     }
 }
@@ -269,9 +272,14 @@ impl<'a> Defines<'a> {
     }
 }
 
-fn compile_prefix(def: &FilterDef, item: &Item, defines: &Defines) -> Result<Prefix, KdlProblem> {
-    let full = compile_item(def, item, defines)?;
-    let mlfid_name = Arc::from("mlfid");
+fn compile_prefix(
+    def: &FilterDef,
+    item: &Item,
+    defines: &Defines,
+    names: &mut Names,
+) -> Result<Prefix, KdlProblem> {
+    let full = compile_item(def, item, defines, names)?;
+    let mlfid = names.intern("mlfid");
     let text = defines.substitute(&item.text, 0).unwrap_or_default();
     let Some(head_text) = text
         .strip_suffix(CONTENT_TAIL)
@@ -281,7 +289,7 @@ fn compile_prefix(def: &FilterDef, item: &Item, defines: &Defines) -> Result<Pre
             full,
             head: None,
             head_is_mlfid: false,
-            mlfid_name,
+            mlfid,
         });
     };
     let mlfid_inner = head_text
@@ -292,12 +300,12 @@ fn compile_prefix(def: &FilterDef, item: &Item, defines: &Defines) -> Result<Pre
         Some(inner) => (format!("^(?:{inner})"), true),
         None => (head_text.to_string(), false),
     };
-    let head = compile_text(def, item, &head_text)?;
+    let head = compile_text(def, item, &head_text, names)?;
     Ok(Prefix {
         full,
         head: Some(head),
         head_is_mlfid,
-        mlfid_name,
+        mlfid,
     })
 }
 
@@ -305,11 +313,12 @@ fn compile_item(
     def: &FilterDef,
     item: &Item,
     defines: &Defines,
+    names: &mut Names,
 ) -> Result<CompiledRegex, KdlProblem> {
     let text = defines
         .substitute(&item.text, 0)
         .map_err(|reason| problem(def, item, reason))?;
-    compile_text(def, item, &text)
+    compile_text(def, item, &text, names)
 }
 
 fn problem(def: &FilterDef, item: &Item, reason: String) -> KdlProblem {
@@ -326,7 +335,12 @@ fn problem(def: &FilterDef, item: &Item, reason: String) -> KdlProblem {
 }
 
 /// Expands tags in `text` (definitions already substituted) and compiles it.
-fn compile_text(def: &FilterDef, item: &Item, text: &str) -> Result<CompiledRegex, KdlProblem> {
+fn compile_text(
+    def: &FilterDef,
+    item: &Item,
+    text: &str,
+    names: &mut Names,
+) -> Result<CompiledRegex, KdlProblem> {
     let problem = |reason: String| problem(def, item, reason);
     let expanded = tags::expand(text).map_err(|e| problem(e.to_string()))?;
     let regex = RegexBuilder::new(&expanded)
@@ -334,7 +348,7 @@ fn compile_text(def: &FilterDef, item: &Item, text: &str) -> Result<CompiledRege
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| problem(e.to_string()))?;
-    let groups = GroupMap::new(regex.capture_names());
+    let groups = GroupMap::new(regex.capture_names(), names);
     Ok(CompiledRegex {
         regex,
         backtrack: backtracker(&expanded),

@@ -21,7 +21,7 @@ use crate::filter::date::DateParser;
 
 mod spans;
 use crate::filter::multiline::{LineMatch, MultiLine, Span, text};
-use crate::filter::tags::Role;
+use crate::filter::tags::{Names, Role};
 use spans::{capture_fail, match_prefix, resolve_alternates};
 
 /// What became of one line.
@@ -207,6 +207,7 @@ impl Matcher {
         self.stats.per_regex[index] += 1;
         let outcome = conclude(
             &mut self.multiline,
+            &filter.names,
             self.detail,
             number,
             hay,
@@ -263,13 +264,14 @@ impl Matcher {
 /// Turns the captures of a matched line into a failure, or holds them.
 fn conclude(
     multiline: &mut MultiLine,
+    names: &Names,
     detail: bool,
     number: u64,
     hay: &[u8],
     spans: &mut Spans,
     time: Timestamp,
 ) -> Outcome {
-    resolve_alternates(spans);
+    resolve_alternates(spans, names);
     let line = LineMatch::new(hay, spans);
     let mlfid = spans
         .iter()
@@ -277,7 +279,9 @@ fn conclude(
         .map(|(_, _, at)| &hay[at.clone()]);
     let Some(mlfid) = mlfid else {
         let get = |role: Role| line.get(role).map(text);
-        let captures = line.groups().map(|(n, role, v)| (n, role, text(v)));
+        let captures = line
+            .groups()
+            .map(|(n, role, v)| (names.name(n), role, text(v)));
         let failure = make_failure(number, time, 1, &[], &get, detail.then_some(captures));
         return failure.map_or(Outcome::Missed, Outcome::Failure);
     };
@@ -289,7 +293,7 @@ fn conclude(
     let captures = record
         .groups
         .iter()
-        .map(|(n, role, v)| (n, *role, Cow::Borrowed(v.as_str())));
+        .map(|(n, role, v)| (names.name(*n), *role, Cow::Borrowed(v.as_str())));
     let users: &[String] = if detail { &record.users } else { &[] };
     match make_failure(
         number,

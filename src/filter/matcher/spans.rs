@@ -3,14 +3,13 @@
 //! by group name.
 
 use std::ops::Range;
-use std::sync::Arc;
 
 use regex::bytes::CaptureLocations;
 use regex_automata::{Anchored, Input};
 
 use super::{Scratch, Spans};
 use crate::filter::compile::{CompiledRegex, Prefix};
-use crate::filter::tags::Role;
+use crate::filter::tags::{Names, Role};
 
 /// Matches the prefix; returns the content's range and records the
 /// prefix's captures.
@@ -23,9 +22,7 @@ pub(super) fn match_prefix(
         if prefix.head_is_mlfid {
             let m = head.regex.find(hay)?;
             if m.end() < hay.len() {
-                scratch
-                    .spans
-                    .push((Arc::clone(&prefix.mlfid_name), Role::Mlfid, m.range()));
+                scratch.spans.push((prefix.mlfid, Role::Mlfid, m.range()));
                 return Some(m.end()..hay.len());
             }
         } else {
@@ -43,7 +40,7 @@ pub(super) fn match_prefix(
     let content = prefix
         .full
         .groups
-        .get("content")
+        .of_role(Role::Content)
         .and_then(|ix| ix.iter().find_map(|&i| locs.get(i)));
     Some(content.map_or(0..hay.len(), |(s, e)| s..e))
 }
@@ -96,33 +93,34 @@ fn push_group_spans(
     group: impl Fn(usize) -> Option<(usize, usize)>,
     offset: usize,
 ) {
-    for (name, role, indices) in re.groups.iter() {
+    for (id, role, indices) in re.groups.iter() {
         let Some((s, e)) = indices.iter().find_map(|&i| group(i)) else {
             continue;
         };
         let range = s + offset..e + offset;
-        match spans.iter_mut().find(|(n, r, _)| role.same(name, *r, n)) {
+        match spans.iter_mut().find(|(n, _, _)| *n == id) {
             Some(slot) => slot.2 = range,
-            None => spans.push((Arc::clone(name), role, range)),
+            None => spans.push((id, role, range)),
         }
     }
 }
 
 /// `alt_NAME` fills `NAME` when `NAME` did not match or matched nothing.
-pub(super) fn resolve_alternates(spans: &mut Spans) {
+pub(super) fn resolve_alternates(spans: &mut Spans, names: &Names) {
     let mut i = 0;
     while i < spans.len() {
         if spans[i].1 != Role::Alt {
             i += 1;
             continue;
         }
-        let (name, _, range) = spans.remove(i);
-        let base = &name["alt_".len()..];
-        let role = Role::of(base);
-        match spans.iter_mut().find(|(n, r, _)| role.same(base, *r, n)) {
+        let (id, _, range) = spans.remove(i);
+        let Some(base) = names.alt_base(id) else {
+            continue;
+        };
+        match spans.iter_mut().find(|(n, _, _)| *n == base) {
             Some(slot) if slot.2.is_empty() => slot.2 = range,
             Some(_) => {}
-            None => spans.push((Arc::from(base), role, range)),
+            None => spans.push((base, names.role(base), range)),
         }
     }
 }
