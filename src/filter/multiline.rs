@@ -20,6 +20,10 @@
 //! either. A connection id is hashed once per line (twice for a new or
 //! forgotten one). Memory is bounded: at most [`MAX_CONNECTIONS`] records
 //! are kept, and records idle for [`MAX_IDLE`] (by log time) go first.
+//! Idle records are swept whenever the table has doubled since the last
+//! sweep, not only when it is full: many connections end without a line
+//! that forgets them, and a table kept near the number of live connections
+//! stays in the processor's caches.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -33,6 +37,8 @@ use crate::filter::tags::{NameId, Role};
 pub const MAX_CONNECTIONS: usize = 10_000;
 /// A connection silent this long (log time) is forgotten.
 pub const MAX_IDLE: SignedDuration = SignedDuration::from_secs(600);
+/// The table is first swept for idle records at this size.
+const FIRST_SWEEP: usize = 256;
 /// A new value buffer holds this many bytes (an IPv6 address, most user
 /// names and connection ids), so that a reused one rarely grows.
 const BUFFER: usize = 40;
@@ -161,6 +167,8 @@ pub struct MultiLine {
     free: Vec<usize>,
     /// Key buffers of forgotten connections.
     spare_keys: Vec<Vec<u8>>,
+    /// The size at which the table is next swept for idle records.
+    sweep_at: usize,
 }
 
 // Flags of one merge, as bits.
@@ -227,8 +235,9 @@ impl MultiLine {
             }
             return (slot, true);
         }
-        if self.index.len() >= MAX_CONNECTIONS {
+        if self.index.len() >= self.sweep_at.clamp(FIRST_SWEEP, MAX_CONNECTIONS) {
             self.evict(time);
+            self.sweep_at = 2 * self.index.len();
         }
         let slot = self.free.pop().unwrap_or_else(|| {
             self.slots.push(Record::default());
@@ -434,6 +443,28 @@ mod tests {
         assert_eq!(next.get(Role::Ip4), None);
         assert_eq!(next.users, vec!["git".to_string()]);
         assert_eq!(ml.len(), 2);
+    }
+
+    #[test]
+    fn idle_connections_are_swept_before_the_table_is_full() {
+        let mut ml = MultiLine::default();
+        let line = Line::new("root", "192.0.2.1");
+        let idle = MAX_IDLE.as_secs();
+        for i in 0..(FIRST_SWEEP as i64 * 4) {
+            ml.merge(
+                format!("sshd[{i}]").as_bytes(),
+                &line.get(),
+                t(i * idle / 64),
+            );
+        }
+        assert!(ml.len() <= 2 * 64 + FIRST_SWEEP, "{} records", ml.len());
+        let again = Line::new("admin", "192.0.2.1");
+        let record = ml.merge(b"sshd[5]", &again.get(), t(0)).clone();
+        assert_eq!(
+            record.users,
+            vec!["admin".to_string()],
+            "swept: a new record"
+        );
     }
 
     #[test]
