@@ -4,6 +4,10 @@
 //! The start literals of all fail regexes go into one trie; walking a
 //! line's first bytes down it yields the regexes whose start the line has,
 //! so a line costs one short walk, not a run of an automaton per regex.
+//! The trie is stored flat (nodes, edges and each node's answer in three
+//! arrays) so that the walk stays in the cache, and each node holds the
+//! regexes of every literal on the path to it, so that the walk only reads
+//! the answer of the node it stops at.
 //! The literals come from `regex-syntax`'s prefix extractor, which
 //! guarantees that every match begins with one of them when the set is
 //! finite (cut to [`MAX_LITERAL`] bytes, that still holds). A regex that is
@@ -20,12 +24,24 @@ const MAX_LITERAL: usize = 16;
 /// The start literals of every fail regex, as a trie.
 #[derive(Debug, Clone)]
 pub struct StartIndex {
-    nodes: Vec<Node>,
-    /// Regexes that are candidates for every line.
-    always: Vec<u64>,
+    /// Per node, where its edges start in `edges` and how many there are.
+    nodes: Vec<(u32, u32)>,
+    /// Edges (byte, child node), grouped by parent.
+    edges: Vec<(u8, u32)>,
+    /// Per node, `words` words of bits: the regexes a line reaching the
+    /// node may match (one of their literals ends on the path to it), and
+    /// those of `always`.
+    reach: Vec<u64>,
+    words: usize,
 }
 
-#[derive(Debug, Clone, Default)]
+/// The trie as it is built.
+#[derive(Debug, Default)]
+struct Trie {
+    nodes: Vec<Node>,
+}
+
+#[derive(Debug, Default)]
 struct Node {
     next: Vec<(u8, u32)>,
     /// Regexes one of whose literals ends here.
@@ -37,19 +53,36 @@ impl StartIndex {
     /// bytes, no Unicode.
     pub fn new<'a>(patterns: impl ExactSizeIterator<Item = &'a str>) -> StartIndex {
         let words = patterns.len().div_ceil(64);
-        let mut index = StartIndex {
+        let mut trie = Trie {
             nodes: vec![Node::default()],
-            always: vec![0; words],
         };
+        let mut always = vec![0; words];
         for (i, pattern) in patterns.enumerate() {
             match start_literals(pattern) {
-                Some(literals) => literals.iter().for_each(|l| index.insert(l, i, words)),
-                None => index.always[i / 64] |= 1 << (i % 64),
+                Some(literals) => literals.iter().for_each(|l| trie.insert(l, i, words)),
+                None => always[i / 64] |= 1 << (i % 64),
             }
         }
-        index
+        trie.flatten(always)
     }
 
+    /// Sets `out` to the regexes that could match `body` (a bit per regex).
+    pub fn candidates(&self, body: &[u8], out: &mut Vec<u64>) {
+        let mut at = 0;
+        for &byte in &body[..body.len().min(MAX_LITERAL)] {
+            let (first, count) = self.nodes[at];
+            let edges = &self.edges[first as usize..(first + count) as usize];
+            match edges.iter().find(|(b, _)| *b == byte) {
+                Some(&(_, child)) => at = child as usize,
+                None => break,
+            }
+        }
+        out.clear();
+        out.extend_from_slice(&self.reach[at * self.words..(at + 1) * self.words]);
+    }
+}
+
+impl Trie {
     fn insert(&mut self, literal: &[u8], regex: usize, words: usize) {
         let mut at = 0;
         for &byte in literal {
@@ -68,22 +101,35 @@ impl StartIndex {
         ends[regex / 64] |= 1 << (regex % 64);
     }
 
-    /// Sets `out` to the regexes that could match `body` (a bit per regex).
-    pub fn candidates(&self, body: &[u8], out: &mut Vec<u64>) {
-        out.clear();
-        out.extend_from_slice(&self.always);
-        let mut at = 0;
-        for step in 0..=body.len().min(MAX_LITERAL) {
-            let node = &self.nodes[at];
-            for (word, bits) in out.iter_mut().zip(&node.ends) {
-                *word |= bits;
+    /// The flat form; node numbers are kept.
+    fn flatten(self, always: Vec<u64>) -> StartIndex {
+        let words = always.len();
+        let mut index = StartIndex {
+            nodes: Vec::with_capacity(self.nodes.len()),
+            edges: Vec::new(),
+            reach: vec![0; self.nodes.len() * words],
+            words,
+        };
+        for node in &self.nodes {
+            index
+                .nodes
+                .push((index.edges.len() as u32, node.next.len() as u32));
+            index.edges.extend_from_slice(&node.next);
+        }
+        // Parents are numbered before their children.
+        index.reach[..words].copy_from_slice(&always);
+        for (at, node) in self.nodes.iter().enumerate() {
+            for (word, bits) in node.ends.iter().enumerate() {
+                index.reach[at * words + word] |= bits;
             }
-            let Some(&byte) = body.get(step) else { break };
-            match node.next.iter().find(|(b, _)| *b == byte) {
-                Some(&(_, child)) => at = child as usize,
-                None => break,
+            for &(_, child) in &node.next {
+                let child = child as usize;
+                for word in 0..words {
+                    index.reach[child * words + word] = index.reach[at * words + word];
+                }
             }
         }
+        index
     }
 }
 
