@@ -62,7 +62,8 @@ pub struct Matcher {
     dates: DateParser,
     last_time: Option<Timestamp>,
     multiline: MultiLine,
-    /// The current line without its date.
+    /// The current line without its date, when the date did not start it
+    /// (see `cut_date`).
     line: Vec<u8>,
     /// The last `maxlines` lines, for filters that match across lines.
     window: VecDeque<Vec<u8>>,
@@ -172,17 +173,18 @@ impl Matcher {
 
     fn process_inner(&mut self, number: u64, raw: &[u8], now: Timestamp) -> Outcome {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let Some(time) = self.cut_date(raw, now) else {
+        let (time, tail) = self.cut_date(raw, now);
+        let Some(time) = time else {
             return Outcome::NoDate;
         };
         if self.filter.maxlines > 1 {
             self.push_window();
         }
         let filter = &*self.filter;
-        let hay: &[u8] = if filter.maxlines > 1 {
-            &self.joined
-        } else {
-            &self.line
+        let hay: &[u8] = match tail {
+            _ if filter.maxlines > 1 => &self.joined,
+            Some(start) => &raw[start..],
+            None => &self.line,
         };
         let scratch = &mut self.scratch;
         scratch.spans.clear();
@@ -220,26 +222,27 @@ impl Matcher {
         outcome
     }
 
-    /// Finds the line's date and copies the rest of the line into
-    /// `self.line`. Bytes stay bytes: captures are checked for UTF-8 when
-    /// they become text.
-    fn cut_date(&mut self, raw: &[u8], now: Timestamp) -> Option<Timestamp> {
-        self.line.clear();
+    /// Finds the line's date; returns the line's time and where the line
+    /// without its date is: `raw[start..]` when the date starts the line
+    /// (or there is none) and lines are matched one by one, else copied
+    /// into `self.line`. Bytes stay bytes: captures are checked for UTF-8
+    /// when they become text.
+    fn cut_date(&mut self, raw: &[u8], now: Timestamp) -> (Option<Timestamp>, Option<usize>) {
         let found = self.dates.find_bytes(raw);
-        match &found {
-            Some((_, range)) => {
-                self.line.extend_from_slice(&raw[..range.start]);
-                self.line.extend_from_slice(&raw[range.end..]);
-            }
-            None => self.line.extend_from_slice(raw),
+        let cut = found.as_ref().map_or(0..0, |(_, range)| range.clone());
+        let tail = (cut.start == 0 && self.filter.maxlines == 1).then_some(cut.end);
+        if tail.is_none() {
+            self.line.clear();
+            self.line.extend_from_slice(&raw[..cut.start]);
+            self.line.extend_from_slice(&raw[cut.end..]);
         }
         if self.filter.logtype == LogType::Journal {
-            return Some(now);
+            return (Some(now), tail);
         }
         if let Some((time, _)) = found {
             self.last_time = Some(time);
         }
-        self.last_time
+        (self.last_time, tail)
     }
 
     fn push_window(&mut self) {
