@@ -116,7 +116,6 @@ impl Record {
 
     fn update(&mut self, line: &LineMatch) {
         for (name, role, value) in line.groups() {
-            let value = text(value);
             let slot = match self.groups.iter_mut().position(|(n, _, _)| *n == name) {
                 Some(i) => &mut self.groups[i].2,
                 None => {
@@ -125,8 +124,11 @@ impl Record {
                     &mut self.groups.last_mut().expect("just pushed").2
                 }
             };
-            slot.clear();
-            slot.push_str(&value);
+            // A connection's lines mostly repeat its address and user.
+            if slot.as_bytes() != value {
+                slot.clear();
+                slot.push_str(&text(value));
+            }
         }
     }
 

@@ -203,7 +203,7 @@ impl Matcher {
         }) else {
             return Outcome::Missed;
         };
-        if filter.ignore_set.is_match(body) {
+        if !filter.ignore_set.is_empty() && filter.ignore_set.is_match(body) {
             return Outcome::Ignored;
         }
         self.stats.per_regex[index] += 1;
