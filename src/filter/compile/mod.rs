@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_automata::nfa::thompson::NFA;
 use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
+use regex_syntax::ParserBuilder;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
 use crate::filter::date::DatePattern;
@@ -351,23 +352,30 @@ fn compile_text(
     let groups = GroupMap::new(regex.capture_names(), names);
     Ok(CompiledRegex {
         regex,
-        backtrack: backtracker(&expanded),
+        backtrack: backtracker(&expanded, def.maxlines == 1),
         groups,
         source: item.text.clone(),
     })
 }
 
-/// The backtracker for `pattern`, compiled as the `Regex` is (bytes, no
-/// Unicode), so that group indices agree. `None` if it cannot be built; the
-/// `Regex` then takes the captures.
-fn backtracker(pattern: &str) -> Option<BoundedBacktracker> {
-    let syntax = regex_automata::util::syntax::Config::new()
+/// The backtracker for `pattern`, parsed as the `Regex` is (bytes, no
+/// Unicode), so that group indices agree; for single lines without a
+/// trailing `.*$` ([`tail`]). `None` if it cannot be built; the `Regex`
+/// then takes the captures.
+fn backtracker(pattern: &str, single_line: bool) -> Option<BoundedBacktracker> {
+    let hir = ParserBuilder::new()
         .unicode(false)
-        .utf8(false);
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let hir = match single_line {
+        true => tail::strip_any_tail(&hir).unwrap_or(hir),
+        false => hir,
+    };
     let nfa = NFA::compiler()
-        .syntax(syntax)
         .configure(NFA::config().nfa_size_limit(Some(REGEX_SIZE_LIMIT)))
-        .build(pattern)
+        .build_from_hir(&hir)
         .ok()?;
     BoundedBacktracker::new_from_nfa(nfa).ok()
 }
@@ -397,6 +405,7 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
 }
 
 mod start;
+mod tail;
 pub use start::{StartIndex, has as has_bit};
 
 #[cfg(test)]
