@@ -5,9 +5,11 @@
 //! line's first bytes down it yields the regexes whose start the line has,
 //! so a line costs one short walk, not a run of an automaton per regex.
 //! The trie is stored flat (nodes, edges and each node's answer in three
-//! arrays) so that the walk stays in the cache, and each node holds the
-//! regexes of every literal on the path to it, so that the walk only reads
-//! the answer of the node it stops at.
+//! arrays) so that the walk stays in the cache; a chain of nodes with one
+//! child and no literal ending there is one edge labelled with its bytes,
+//! so that a message's common start ("Failed ") costs one comparison; and
+//! each node holds the regexes of every literal on the path to it, so that
+//! the walk only reads the answer of the node it stops at.
 //! The literals come from `regex-syntax`'s prefix extractor, which
 //! guarantees that every match begins with one of them when the set is
 //! finite (cut to [`MAX_LITERAL`] bytes, that still holds). A regex that is
@@ -26,13 +28,24 @@ const MAX_LITERAL: usize = 16;
 pub struct StartIndex {
     /// Per node, where its edges start in `edges` and how many there are.
     nodes: Vec<(u32, u32)>,
-    /// Edges (byte, child node), grouped by parent.
-    edges: Vec<(u8, u32)>,
+    /// Edges grouped by parent; siblings' labels start with distinct bytes.
+    edges: Vec<Edge>,
+    /// The bytes of every edge's label.
+    labels: Vec<u8>,
     /// Per node, `words` words of bits: the regexes a line reaching the
     /// node may match (one of their literals ends on the path to it), and
     /// those of `always`.
     reach: Vec<u64>,
     words: usize,
+}
+
+/// An edge of the flat trie: `labels[start..end]` leads to `child`.
+#[derive(Debug, Clone, Copy)]
+struct Edge {
+    first: u8,
+    start: u32,
+    end: u32,
+    child: u32,
 }
 
 /// The trie as it is built.
@@ -68,14 +81,19 @@ impl StartIndex {
 
     /// Sets `out` to the regexes that could match `body` (a bit per regex).
     pub fn candidates(&self, body: &[u8], out: &mut Vec<u64>) {
-        let mut at = 0;
-        for &byte in &body[..body.len().min(MAX_LITERAL)] {
+        let body = &body[..body.len().min(MAX_LITERAL)];
+        let (mut at, mut pos) = (0, 0);
+        while let Some(&byte) = body.get(pos) {
             let (first, count) = self.nodes[at];
             let edges = &self.edges[first as usize..(first + count) as usize];
-            match edges.iter().find(|(b, _)| *b == byte) {
-                Some(&(_, child)) => at = child as usize,
-                None => break,
+            let Some(edge) = edges.iter().find(|e| e.first == byte) else {
+                break;
+            };
+            let label = &self.labels[edge.start as usize..edge.end as usize];
+            if !body[pos..].starts_with(label) {
+                break;
             }
+            (at, pos) = (edge.child as usize, pos + label.len());
         }
         out.clear();
         out.extend_from_slice(&self.reach[at * self.words..(at + 1) * self.words]);
@@ -107,6 +125,7 @@ impl Trie {
         let mut index = StartIndex {
             nodes: Vec::with_capacity(self.nodes.len()),
             edges: Vec::new(),
+            labels: Vec::new(),
             reach: vec![0; self.nodes.len() * words],
             words,
         };
@@ -114,7 +133,24 @@ impl Trie {
             index
                 .nodes
                 .push((index.edges.len() as u32, node.next.len() as u32));
-            index.edges.extend_from_slice(&node.next);
+            for &(first, child) in &node.next {
+                let start = index.labels.len() as u32;
+                index.labels.push(first);
+                let mut child = child as usize;
+                while let [(byte, next)] = self.nodes[child].next[..] {
+                    if self.nodes[child].ends.iter().any(|&bits| bits != 0) {
+                        break;
+                    }
+                    index.labels.push(byte);
+                    child = next as usize;
+                }
+                index.edges.push(Edge {
+                    first,
+                    start,
+                    end: index.labels.len() as u32,
+                    child: child as u32,
+                });
+            }
         }
         // Parents are numbered before their children.
         index.reach[..words].copy_from_slice(&always);
