@@ -12,6 +12,7 @@ use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_automata::nfa::thompson::NFA;
 use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
 use regex_syntax::ParserBuilder;
+use regex_syntax::hir::Hir;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
 use crate::filter::date::DatePattern;
@@ -52,6 +53,9 @@ pub struct CompiledRegex {
     /// takes the captures in one pass, without the searches the `Regex`
     /// runs first.
     pub backtrack: Option<BoundedBacktracker>,
+    /// For a single-line regex around a `(?P<name>.*)`, a quicker way to
+    /// the same captures (see [`RunSplit`]).
+    pub split: Option<RunSplit>,
     pub groups: GroupMap,
     /// The regex as written in the filter, for reports.
     pub source: String,
@@ -350,9 +354,15 @@ fn compile_text(
         .build()
         .map_err(|e| problem(e.to_string()))?;
     let groups = GroupMap::new(regex.capture_names(), names);
+    let hir = parse_bytes(&expanded);
+    let single_line = def.maxlines == 1;
     Ok(CompiledRegex {
         regex,
-        backtrack: backtracker(&expanded, def.maxlines == 1),
+        backtrack: backtracker(&hir, single_line),
+        split: hir
+            .as_ref()
+            .filter(|_| single_line)
+            .and_then(|hir| RunSplit::new(hir, REGEX_SIZE_LIMIT)),
         groups,
         source: item.text.clone(),
     })
@@ -362,22 +372,25 @@ fn compile_text(
 /// Unicode), so that group indices agree; for single lines without a
 /// trailing `.*$` ([`tail`]). `None` if it cannot be built; the `Regex`
 /// then takes the captures.
-fn backtracker(pattern: &str, single_line: bool) -> Option<BoundedBacktracker> {
-    let hir = ParserBuilder::new()
+fn backtracker(hir: &Option<Hir>, single_line: bool) -> Option<BoundedBacktracker> {
+    let hir = hir.as_ref()?;
+    let stripped = single_line.then(|| tail::strip_any_tail(hir)).flatten();
+    let hir = stripped.as_ref().unwrap_or(hir);
+    let nfa = NFA::compiler()
+        .configure(NFA::config().nfa_size_limit(Some(REGEX_SIZE_LIMIT)))
+        .build_from_hir(hir)
+        .ok()?;
+    BoundedBacktracker::new_from_nfa(nfa).ok()
+}
+
+/// `pattern` parsed as the `Regex` parses it: bytes, no Unicode.
+fn parse_bytes(pattern: &str) -> Option<Hir> {
+    ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
         .parse(pattern)
-        .ok()?;
-    let hir = match single_line {
-        true => tail::strip_any_tail(&hir).unwrap_or(hir),
-        false => hir,
-    };
-    let nfa = NFA::compiler()
-        .configure(NFA::config().nfa_size_limit(Some(REGEX_SIZE_LIMIT)))
-        .build_from_hir(&hir)
-        .ok()?;
-    BoundedBacktracker::new_from_nfa(nfa).ok()
+        .ok()
 }
 
 fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> RegexSet {
@@ -404,8 +417,10 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
     }
 }
 
+mod split;
 mod start;
 mod tail;
+pub use split::{RunSplit, SplitCache};
 pub use start::{StartIndex, has as has_bit};
 
 #[cfg(test)]

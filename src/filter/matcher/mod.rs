@@ -16,7 +16,7 @@ use regex_automata::util::captures::Captures;
 
 use crate::filter::Failure;
 use crate::filter::address;
-use crate::filter::compile::{CompiledFilter, LogType, has_bit};
+use crate::filter::compile::{CompiledFilter, LogType, SplitCache, has_bit};
 use crate::filter::date::DateParser;
 
 mod spans;
@@ -83,6 +83,8 @@ struct Scratch {
     fail_locs: Vec<CaptureLocations>,
     /// Backtracker state per fail regex (see `CompiledRegex::backtrack`).
     fail_bt: Vec<Option<(backtrack::Cache, Captures)>>,
+    /// State of each fail regex's `RunSplit`.
+    fail_split: Vec<Option<SplitCache>>,
     spans: Spans,
     /// The fail regexes the line's start allows, a bit each.
     candidates: Vec<u64>,
@@ -115,6 +117,11 @@ impl Matcher {
                         .as_ref()
                         .map(|bt| (bt.create_cache(), bt.create_captures()))
                 })
+                .collect(),
+            fail_split: filter
+                .fails
+                .iter()
+                .map(|f| f.split.as_ref().map(|s| s.create_cache()))
                 .collect(),
             spans: Spans::new(),
             candidates: Vec::new(),

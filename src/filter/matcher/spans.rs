@@ -53,6 +53,15 @@ pub(super) fn capture_fail(
     body: &[u8],
     offset: usize,
 ) -> bool {
+    if let (Some(split), Some(cache)) = (&re.split, &mut scratch.fail_split[i]) {
+        let spans = &mut scratch.spans;
+        let found = split.captures(cache, body, |group| {
+            push_group_spans(spans, re, group, offset);
+        });
+        if found.is_some() {
+            return true;
+        }
+    }
     if let (Some(bt), Some((cache, caps))) = (&re.backtrack, &mut scratch.fail_bt[i]) {
         let anchored = if bt.get_nfa().is_always_start_anchored() {
             Anchored::Yes
@@ -67,7 +76,7 @@ pub(super) fn capture_fail(
             push_group_spans(
                 &mut scratch.spans,
                 re,
-                |g| caps.get_group(g).map(|s| (s.start, s.end)),
+                &|g| caps.get_group(g).map(|s| (s.start, s.end)),
                 offset,
             );
             return true;
@@ -84,13 +93,13 @@ pub(super) fn capture_fail(
 /// Appends the participating groups of a match, shifted by `offset`; a
 /// later group of a name replaces an earlier one.
 fn push_spans(spans: &mut Spans, re: &CompiledRegex, locs: &CaptureLocations, offset: usize) {
-    push_group_spans(spans, re, |i| locs.get(i), offset)
+    push_group_spans(spans, re, &|i| locs.get(i), offset)
 }
 
 fn push_group_spans(
     spans: &mut Spans,
     re: &CompiledRegex,
-    group: impl Fn(usize) -> Option<(usize, usize)>,
+    group: &dyn Fn(usize) -> Option<(usize, usize)>,
     offset: usize,
 ) {
     for (id, role, indices) in re.groups.iter() {

@@ -1,0 +1,241 @@
+//! Captures of a fail regex shaped `^A(?P<user>.*)LITERAL B` (`.*` or
+//! `.*?`), such as `^Invalid user <F-USER>.*</F-USER> from <HOST>...$`,
+//! without walking the `.*` byte by byte.
+//!
+//! The bounded backtracker takes `.*` to the end of the line and then
+//! steps back one byte at a time, trying `LITERAL B` at each: four NFA
+//! steps a byte, most of a line's cost. It explores in this order:
+//! A's choices in priority order, and for the first A that completes, the
+//! ends of the run from the last to the first (`.*?`: first to last), and
+//! at each, B's choices. So the same captures come from: the backtracker
+//! of `^A` (its first completion), then for each place the literal occurs
+//! after it, from the last (`.*?`: the first), the backtracker of `B` just
+//! after the literal; the first B that matches decides. If none does, the
+//! next choice of A could still match, and the caller runs the whole regex.
+//!
+//! Only for haystacks without a newline (`.` does not match one).
+
+use memchr::memmem::{Finder, FinderRev};
+use regex_automata::nfa::thompson::NFA;
+use regex_automata::nfa::thompson::backtrack::{BoundedBacktracker, Cache};
+use regex_automata::util::captures::Captures;
+use regex_automata::{Anchored, Input};
+use regex_syntax::hir::{Hir, HirKind, Repetition};
+
+use super::tail::is_any_run;
+
+/// A fail regex split around its top-level run (see the module doc).
+#[derive(Debug, Clone)]
+pub struct RunSplit {
+    head: BoundedBacktracker,
+    rest: BoundedBacktracker,
+    /// The run's capture group.
+    group: usize,
+    greedy: bool,
+    literal: Finder<'static>,
+    literal_rev: FinderRev<'static>,
+}
+
+/// Scratch space of one [`RunSplit`].
+#[derive(Debug, Clone)]
+pub struct SplitCache {
+    head: (Cache, Captures),
+    rest: (Cache, Captures),
+}
+
+impl RunSplit {
+    /// The split of `hir`, if it has the shape.
+    pub fn new(hir: &Hir, size_limit: usize) -> Option<RunSplit> {
+        let HirKind::Concat(items) = hir.kind() else {
+            return None;
+        };
+        let at = items.iter().position(|item| run_group(item).is_some())?;
+        let (group, greedy) = run_group(&items[at])?;
+        let HirKind::Literal(literal) = items.get(at + 1)?.kind() else {
+            return None;
+        };
+        let build = |part: &[Hir]| {
+            let nfa = NFA::compiler()
+                .configure(NFA::config().nfa_size_limit(Some(size_limit)))
+                .build_from_hir(&Hir::concat(part.to_vec()))
+                .ok()?;
+            BoundedBacktracker::new_from_nfa(nfa).ok()
+        };
+        Some(RunSplit {
+            head: build(&items[..at])?,
+            rest: build(&items[at + 2..])?,
+            group,
+            greedy,
+            literal: Finder::new(&literal.0).into_owned(),
+            literal_rev: FinderRev::new(&literal.0).into_owned(),
+        })
+    }
+
+    pub fn create_cache(&self) -> SplitCache {
+        SplitCache {
+            head: (self.head.create_cache(), self.head.create_captures()),
+            rest: (self.rest.create_cache(), self.rest.create_captures()),
+        }
+    }
+
+    /// Takes the captures on `hay` (anchored at its start); calls `found`
+    /// with a lookup of each group's span. `None` when this way cannot
+    /// tell (the caller then runs the whole regex).
+    pub fn captures(
+        &self,
+        cache: &mut SplitCache,
+        hay: &[u8],
+        found: impl FnOnce(&dyn Fn(usize) -> Option<(usize, usize)>),
+    ) -> Option<()> {
+        if hay.len()
+            > self
+                .head
+                .max_haystack_len()
+                .min(self.rest.max_haystack_len())
+        {
+            return None;
+        }
+        let (head_cache, head) = &mut cache.head;
+        let input = Input::new(hay).anchored(Anchored::Yes);
+        self.head.try_search(head_cache, &input, head).ok()?;
+        let start = head.get_match()?.end();
+        let len = self.literal.needle().len();
+        let (rest_cache, rest) = &mut cache.rest;
+        let mut try_at = |at: usize| {
+            let input = Input::new(hay).range(at + len..).anchored(Anchored::Yes);
+            self.rest.try_search(rest_cache, &input, rest).is_ok() && rest.is_match()
+        };
+        let end = if self.greedy {
+            let mut end = hay.len();
+            loop {
+                let at = start + self.literal_rev.rfind(&hay[start..end])?;
+                if try_at(at) {
+                    break at;
+                }
+                end = at + len - 1;
+            }
+        } else {
+            let mut from = start;
+            loop {
+                let at = from + self.literal.find(&hay[from..])?;
+                if try_at(at) {
+                    break at;
+                }
+                from = at + 1;
+            }
+        };
+        let (head, rest) = (&cache.head.1, &cache.rest.1);
+        found(&|g| {
+            if g == self.group {
+                return Some((start, end));
+            }
+            let span = head.get_group(g).or_else(|| rest.get_group(g))?;
+            Some((span.start, span.end))
+        });
+        Some(())
+    }
+}
+
+/// `(?P<name>.*)` or `(?P<name>.*?)`: its group index and greediness.
+fn run_group(hir: &Hir) -> Option<(usize, bool)> {
+    let HirKind::Capture(capture) = hir.kind() else {
+        return None;
+    };
+    let HirKind::Repetition(Repetition { greedy, .. }) = capture.sub.kind() else {
+        return None;
+    };
+    is_any_run(&capture.sub).then_some((capture.index as usize, *greedy))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex_syntax::ParserBuilder;
+
+    fn parse(pattern: &str) -> Hir {
+        ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .unwrap()
+    }
+
+    type Groups = Vec<Option<(usize, usize)>>;
+
+    fn full(hir: &Hir, line: &str) -> Option<Groups> {
+        let re =
+            BoundedBacktracker::new_from_nfa(NFA::compiler().build_from_hir(hir).unwrap()).unwrap();
+        let (mut cache, mut caps) = (re.create_cache(), re.create_captures());
+        let input = Input::new(line).anchored(Anchored::Yes);
+        re.try_search(&mut cache, &input, &mut caps).unwrap();
+        caps.is_match().then(|| {
+            (1..caps.group_len())
+                .map(|g| caps.get_group(g).map(|s| (s.start, s.end)))
+                .collect()
+        })
+    }
+
+    fn split(split: &RunSplit, groups: usize, line: &str) -> Option<Groups> {
+        let mut out = None;
+        split.captures(&mut split.create_cache(), line.as_bytes(), |get| {
+            out = Some((1..groups).map(get).collect());
+        });
+        out
+    }
+
+    #[test]
+    fn the_captures_are_those_of_the_whole_regex() {
+        let cases: [(&str, &[&str]); 4] = [
+            (
+                r"^(?:error: )?[iI]nvalid user (?P<user>.*) from (?P<ip>[\d.]+)(?: port \d+)?$",
+                &[
+                    "Invalid user a from 1.2.3.4 port 22",
+                    "Invalid user a from 1.2.3.4 from 5.6.7.8 port 22",
+                    "Invalid user a from 1.2.3.4 port 22 from x",
+                    "error: invalid user  from 1.2",
+                    "Invalid user from from from 9",
+                ],
+            ),
+            (
+                r"^(?P<f>\w+) ruser=(?P<alt>.*?) rhost=(?P<h>\S+)(?:\s+user=(?P<u>.*?))?\s*$",
+                &[
+                    "pam ruser= rhost=h  user=root",
+                    "pam ruser=a rhost=b rhost=c",
+                    "pam ruser= rhost= rhost=x user=y ",
+                ],
+            ),
+            (
+                r"^a(?P<r>.*)aa(?P<b>a?)$",
+                &["aaaa", "aaa", "aaaaa", "aa", "a"],
+            ),
+            (r"^x(?P<r>.*?)yy(?P<b>y*)z$", &["xyyyz", "xyyyyz", "xyz"]),
+        ];
+        for (pattern, lines) in cases {
+            let hir = parse(pattern);
+            let s = RunSplit::new(&hir, 1 << 20).expect(pattern);
+            let groups = hir.properties().explicit_captures_len() + 1;
+            for line in lines {
+                let whole = full(&hir, line);
+                match split(&s, groups, line) {
+                    Some(got) => assert_eq!(Some(got), whole, "{pattern} on {line:?}"),
+                    None => assert_eq!(whole, None, "{pattern} on {line:?}: no answer"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn other_shapes_are_not_split() {
+        for pattern in [
+            r"^a(?P<r>.+) b$",
+            r"^a(?P<r>.*)\s$",
+            r"^a(?:x(?P<r>.*) b)?$",
+        ] {
+            assert!(
+                RunSplit::new(&parse(pattern), 1 << 20).is_none(),
+                "{pattern}"
+            );
+        }
+    }
+}
