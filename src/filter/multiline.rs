@@ -149,7 +149,7 @@ impl Record {
     fn reset(&mut self) {
         let mut spare = std::mem::take(&mut self.spare);
         spare.extend(self.groups.drain(..).map(|(_, _, value)| value));
-        spare.extend(self.users.drain(..));
+        spare.append(&mut self.users);
         *self = Record {
             groups: std::mem::take(&mut self.groups),
             users: std::mem::take(&mut self.users),
