@@ -13,6 +13,7 @@
 //! jail "sshd" {
 //!     filter "sshd" mode="aggressive"        // other properties: filter parameters
 //!     source "/var/log/auth.log"             // files or globs, one or more
+//!     journal "_SYSTEMD_UNIT=sshd.service" when-missing="/var/log/auth.log"
 //!     port 22                                // or: port "all" (default)
 //!     protocol "tcp"                         // tcp (default) or udp
 //!     action "drop"                          // or "reject"
@@ -32,6 +33,7 @@
 //! file:line:column and the offending text underlined.
 
 mod duration;
+mod journal;
 mod notify;
 mod read;
 mod settings;
@@ -43,6 +45,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use duration::{BanTime, format_duration, parse_bantime, parse_duration};
+pub use journal::{JournalNode, journal_sources};
 pub use settings::{Growth, Increment, JailSettings, parse_network};
 
 use crate::diagnostic::KdlProblems;
@@ -79,6 +82,8 @@ pub struct JailConfig {
     pub filter_params: Vec<(String, String)>,
     /// File paths or glob patterns.
     pub sources: Vec<String>,
+    /// `journal` nodes, in file order.
+    pub journals: Vec<JournalNode>,
     pub settings: JailSettings,
 }
 

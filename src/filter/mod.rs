@@ -47,3 +47,21 @@ pub fn load(name_or_path: &str, options: &FilterOptions) -> miette::Result<Compi
     let def = definition::load(name_or_path)?;
     Ok(CompiledFilter::new(&def, options)?)
 }
+
+/// Like [`load`], for lines read from the journal: the `journal` log type
+/// whatever `options` say, and each entry's own time. A filter without a
+/// `logtype` parameter keeps its regexes as they are.
+pub fn load_for_journal(
+    name_or_path: &str,
+    options: &FilterOptions,
+) -> miette::Result<CompiledFilter> {
+    let def = definition::load(name_or_path)?;
+    let has_logtype = def.params.iter().any(|p| p.name == definition::LOGTYPE);
+    let options = FilterOptions {
+        logtype: has_logtype.then(|| "journal".to_string()),
+        ..options.clone()
+    };
+    let mut filter = CompiledFilter::new(&def, &options)?;
+    filter.logtype = LogType::Journal;
+    Ok(filter)
+}

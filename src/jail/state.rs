@@ -201,6 +201,7 @@ mod tests {
             filter_logtype: None,
             filter_params: vec![],
             sources: vec!["/l".into()],
+            journals: vec![],
             settings,
         };
         Jail::new(config, HashSet::from(["198.51.100.1".parse().unwrap()]))
