@@ -12,6 +12,7 @@ pub mod bundled;
 pub mod compile;
 pub mod date;
 pub mod definition;
+pub mod journal;
 pub mod lines;
 pub mod matcher;
 pub mod multiline;
@@ -64,4 +65,15 @@ pub fn load_for_journal(
     let mut filter = CompiledFilter::new(&def, &options)?;
     filter.logtype = LogType::Journal;
     Ok(filter)
+}
+
+/// Entries read from a journal source, in journal order. Sent by the
+/// source's thread ([`journal`]); replies once they went through the
+/// matcher, so that the thread reads ahead by one batch at most.
+#[derive(Debug, actix::Message)]
+#[rtype(result = "()")]
+pub struct JournalEntries {
+    /// Which of the jail's journal sources.
+    pub source: usize,
+    pub batch: crate::source::journal::JournalBatch,
 }

@@ -15,7 +15,7 @@ use super::{Control, Reload};
 use crate::actions::{ActionsActor, BanTicket, ListBans, Setup, Unban};
 use crate::config::{self, Config, JailConfig, parse_bantime};
 use crate::db::DbActor;
-use crate::filter::actor::FilterActor;
+use crate::filter::actor::{FilterActor, JailInput, PositionStore};
 use crate::jail::actor::JailActor;
 use crate::jail::{Forget, GetSetting, GetStats, Jail, SetSetting};
 use crate::notify::SetNotifications;
@@ -58,16 +58,8 @@ impl ServerActor {
     }
 
     fn start_jail(&mut self, config: &JailConfig) {
-        let filter = match crate::filter::load(&config.filter, &config.filter_options()) {
-            Ok(f) => Arc::new(f),
-            Err(e) => {
-                tracing::error!(
-                    "jail {}: cannot load filter {}: {e}",
-                    config.name,
-                    config.filter
-                );
-                return;
-            }
+        let Some(input) = jail_input(config) else {
+            return;
         };
         let own = crate::hostaddr::own_addresses().unwrap_or_else(|e| {
             tracing::warn!("cannot read this host's addresses over rtnetlink: {e}; only loopback is never banned");
@@ -79,23 +71,25 @@ impl ServerActor {
         )
         .start();
         let arbiter = Arbiter::new();
-        let (name, sources) = (config.name.clone(), config.sources.clone());
-        let (failures, db) = (jail.clone().recipient(), self.db.clone());
+        let described = describe_sources(&input);
+        let (name, failures, db) = (
+            config.name.clone(),
+            jail.clone().recipient(),
+            self.db.clone(),
+        );
         FilterActor::start_in_arbiter(&arbiter.handle(), move |_| {
-            FilterActor::new(
-                name,
-                sources,
-                filter,
-                failures,
-                db.clone().recipient(),
-                db.recipient(),
-            )
+            let store = PositionStore {
+                load_positions: db.clone().recipient(),
+                save_positions: db.clone().recipient(),
+                load_cursors: db.clone().recipient(),
+                save_cursor: db.recipient(),
+            };
+            FilterActor::new(name, input, failures, store)
         });
         tracing::info!(
-            "jail {} started: filter {}, sources {}",
+            "jail {} started: filter {}, sources {described}",
             config.name,
             config.filter,
-            config.sources.join(" ")
         );
         self.jails.insert(
             config.name.clone(),
@@ -169,6 +163,53 @@ fn list_or_none<S: AsRef<str>>(items: &[S]) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// The jail's sources now (`when-missing` is looked at here) and their
+/// filters; `None` after logging why a filter cannot be loaded.
+fn jail_input(config: &JailConfig) -> Option<JailInput> {
+    let options = config.filter_options();
+    let journals = config::journal_sources(&config.journals);
+    let skipped = config.journals.len() - journals.iter().map(|j| j.matches.len()).sum::<usize>();
+    if skipped > 0 {
+        tracing::info!(
+            "jail {}: {skipped} journal match(es) not used: their when-missing path exists",
+            config.name
+        );
+    }
+    let load = |journal: bool| {
+        let loaded = if journal {
+            crate::filter::load_for_journal(&config.filter, &options)
+        } else {
+            crate::filter::load(&config.filter, &options)
+        };
+        loaded.map(Arc::new).map_err(|e| {
+            tracing::error!(
+                "jail {}: cannot load filter {}: {e}",
+                config.name,
+                config.filter
+            )
+        })
+    };
+    let journal_filter = match journals.is_empty() {
+        true => None,
+        false => Some(load(true).ok()?),
+    };
+    Some(JailInput {
+        file_filter: load(false).ok()?,
+        files: config.sources.clone(),
+        journals,
+        journal_filter,
+    })
+}
+
+fn describe_sources(input: &JailInput) -> String {
+    let mut all = input.files.clone();
+    all.extend(input.journals.iter().map(|j| j.describe()));
+    if all.is_empty() {
+        return "none".to_string();
+    }
+    all.join(", ")
 }
 
 impl Actor for ServerActor {
