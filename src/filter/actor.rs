@@ -131,15 +131,6 @@ impl FilterActor {
                 Some(cursor) => Start::Cursor(cursor),
                 None => Start::Tail,
             };
-            tracing::info!(
-                "jail {}: reading {} from {}",
-                self.jail,
-                input.spec.describe(),
-                match &start {
-                    Start::Cursor(_) => "the saved position",
-                    _ => "now on",
-                }
-            );
             let spawned =
                 super::journal::spawn(&self.jail, i, input.spec.clone(), start, me.clone());
             if let Err(e) = spawned {

@@ -47,8 +47,16 @@ fn follow(
     start: Start,
     to: Recipient<JournalEntries>,
 ) {
+    let from = match start {
+        Start::Cursor(_) => "after the saved position",
+        Start::Tail => "from now on",
+        Start::Head => "from the start",
+    };
     let mut reader = match JournalReader::open(spec, start) {
-        Ok(r) => r,
+        Ok(r) => {
+            tracing::info!("{what}: reading {} {from}", spec.describe());
+            r
+        }
         Err(e) => {
             tracing::error!("{what}: {}", crate::error_chain(&e));
             return;
