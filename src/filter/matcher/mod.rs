@@ -220,10 +220,17 @@ impl Matcher {
     }
 
     /// Finds the line's date and copies the rest of the line into
-    /// `self.line`. Bytes stay bytes: captures are checked for UTF-8 when
+    /// `self.line` (journal lines: the whole line, at the time given).
+    /// Bytes stay bytes: captures are checked for UTF-8 when
     /// they become text.
     fn cut_date(&mut self, raw: &[u8], now: Timestamp) -> Option<Timestamp> {
         self.line.clear();
+        if self.filter.logtype == LogType::Journal {
+            // The entry carries its time; a date inside the message is
+            // part of the message (fail2ban does not look for one either).
+            self.line.extend_from_slice(raw);
+            return Some(now);
+        }
         let found = self.dates.find_bytes(raw);
         match &found {
             Some((_, range)) => {
@@ -231,9 +238,6 @@ impl Matcher {
                 self.line.extend_from_slice(&raw[range.end..]);
             }
             None => self.line.extend_from_slice(raw),
-        }
-        if self.filter.logtype == LogType::Journal {
-            return Some(now);
         }
         if let Some((time, _)) = found {
             self.last_time = Some(time);
