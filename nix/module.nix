@@ -99,8 +99,20 @@ let
       };
       sources = mkOption {
         type = types.listOf types.str;
+        default = [ ];
         example = [ "/var/log/auth.log" "/var/log/nginx/*.log" ];
         description = "Log files or globs to follow.";
+      };
+      journal = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "_SYSTEMD_UNIT=sshd.service" ];
+        description = ''
+          systemd journal matches (FIELD=value); entries matching any of
+          them are read, from the system journal. Each becomes a `journal`
+          node; for matches that must all hold, or `directory=`, write the
+          node in extraConfig.
+        '';
       };
       extraConfig = mkOption {
         type = types.lines;
@@ -165,7 +177,7 @@ in
       default = { };
       example = literalExpression ''
         {
-          sshd = { sources = [ "/var/log/auth.log" ]; ports = [ 22 ]; maxretry = 3; };
+          sshd = { journal = [ "_SYSTEMD_UNIT=sshd.service" ]; ports = [ 22 ]; maxretry = 3; };
         }
       '';
       description = "Jails; each gets the nftables sets `<name>-v4` and `<name>-v6`.";

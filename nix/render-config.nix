@@ -75,6 +75,7 @@ let
     (if (j.enable or true) then [ ] else [ "enabled #false" ])
     (filterNode name j)
     (listNode "source" (j.sources or [ ]))
+    (map (m: node "journal" [ m ] { }) (j.journal or [ ]))
     (jailSettings j)
     (extraLines (j.extraConfig or ""))
   ]);
