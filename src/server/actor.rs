@@ -5,17 +5,17 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use actix::prelude::*;
 use serde_json::json;
 
 use super::protocol::{BanEntry, Request, Response};
+use super::sources::{describe_sources, jail_input};
 use super::{Control, Reload};
 use crate::actions::{ActionsActor, BanTicket, ListBans, Setup, Unban};
 use crate::config::{self, Config, JailConfig, parse_bantime};
 use crate::db::DbActor;
-use crate::filter::actor::{FilterActor, JailInput, PositionStore};
+use crate::filter::actor::{FilterActor, PositionStore};
 use crate::jail::actor::JailActor;
 use crate::jail::{Forget, GetSetting, GetStats, Jail, SetSetting};
 use crate::notify::SetNotifications;
@@ -163,53 +163,6 @@ fn list_or_none<S: AsRef<str>>(items: &[S]) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     }
-}
-
-/// The jail's sources now (`when-missing` is looked at here) and their
-/// filters; `None` after logging why a filter cannot be loaded.
-fn jail_input(config: &JailConfig) -> Option<JailInput> {
-    let options = config.filter_options();
-    let journals = config::journal_sources(&config.journals);
-    let skipped = config.journals.len() - journals.iter().map(|j| j.matches.len()).sum::<usize>();
-    if skipped > 0 {
-        tracing::info!(
-            "jail {}: {skipped} journal match(es) not used: their when-missing path exists",
-            config.name
-        );
-    }
-    let load = |journal: bool| {
-        let loaded = if journal {
-            crate::filter::load_for_journal(&config.filter, &options)
-        } else {
-            crate::filter::load(&config.filter, &options)
-        };
-        loaded.map(Arc::new).map_err(|e| {
-            tracing::error!(
-                "jail {}: cannot load filter {}: {e}",
-                config.name,
-                config.filter
-            )
-        })
-    };
-    let journal_filter = match journals.is_empty() {
-        true => None,
-        false => Some(load(true).ok()?),
-    };
-    Some(JailInput {
-        file_filter: load(false).ok()?,
-        files: config.sources.clone(),
-        journals,
-        journal_filter,
-    })
-}
-
-fn describe_sources(input: &JailInput) -> String {
-    let mut all = input.files.clone();
-    all.extend(input.journals.iter().map(|j| j.describe()));
-    if all.is_empty() {
-        return "none".to_string();
-    }
-    all.join(", ")
 }
 
 impl Actor for ServerActor {

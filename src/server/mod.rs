@@ -6,6 +6,7 @@
 pub mod actor;
 pub mod control;
 pub mod protocol;
+mod sources;
 pub mod start;
 
 use actix::Message;
