@@ -118,6 +118,16 @@ fn a_restart_resumes_at_the_saved_cursor() {
     failures(&file, "198.51.100.2", 3, now_us());
     start(&mut d, 2);
     assert!(d.log().contains("after the saved position"), "{}", d.log());
+    let status = d.json(&["status", "sshd"]);
+    let sources = status[0]["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 1, "{status}");
+    assert!(
+        sources[0]
+            .as_str()
+            .unwrap()
+            .starts_with("journal _SYSTEMD_UNIT=sshd.service (directory "),
+        "{status}"
+    );
     d.wait_failures("sshd", 3);
     // Had anything been read twice, the count would have passed 4 first.
     failures(&file, "198.51.100.3", 1, now_us());

@@ -23,6 +23,8 @@ use crate::observer::actor::ObserverActor;
 
 struct RunningJail {
     config: JailConfig,
+    /// Files and journal sources, as chosen when the jail started.
+    sources: Vec<String>,
     addr: Addr<JailActor>,
     arbiter: Arbiter,
 }
@@ -71,7 +73,7 @@ impl ServerActor {
         )
         .start();
         let arbiter = Arbiter::new();
-        let described = describe_sources(&input);
+        let sources = describe_sources(&input);
         let (name, failures, db) = (
             config.name.clone(),
             jail.clone().recipient(),
@@ -87,14 +89,16 @@ impl ServerActor {
             FilterActor::new(name, input, failures, store)
         });
         tracing::info!(
-            "jail {} started: filter {}, sources {described}",
+            "jail {} started: filter {}, sources {}",
             config.name,
             config.filter,
+            sources.join(", "),
         );
         self.jails.insert(
             config.name.clone(),
             RunningJail {
                 config: config.clone(),
+                sources,
                 addr: jail,
                 arbiter,
             },
@@ -330,7 +334,7 @@ impl ServerActor {
                 jails.push((
                     name.clone(),
                     j.config.filter.clone(),
-                    j.config.sources.clone(),
+                    j.sources.clone(),
                     j.addr.clone(),
                 ));
             }

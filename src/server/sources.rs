@@ -45,11 +45,9 @@ pub(super) fn jail_input(config: &JailConfig) -> Option<JailInput> {
     })
 }
 
-pub(super) fn describe_sources(input: &JailInput) -> String {
+/// The files and journal sources, one line each, for logs and `status`.
+pub(super) fn describe_sources(input: &JailInput) -> Vec<String> {
     let mut all = input.files.clone();
     all.extend(input.journals.iter().map(|j| j.describe()));
-    if all.is_empty() {
-        return "none".to_string();
-    }
-    all.join(", ")
+    all
 }
