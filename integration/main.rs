@@ -8,6 +8,7 @@ mod daemon_common;
 mod daemon_files;
 mod daemon_heal;
 mod daemon_notify;
+mod daemon_recidive;
 mod filters;
 mod nft;
 mod nft_cli;
