@@ -141,8 +141,7 @@ impl ActionsActor {
                 timeout: left.map(Duration::from_millis),
             })
             .collect();
-        self.nft.setup(&self.config)?;
-        self.put_back(&bans)?;
+        self.nft.setup_with(&self.config, &bans)?;
         Ok(Some(bans.len()))
     }
 
