@@ -1,6 +1,7 @@
 //! The integration test binary: real files, real kernel (in throwaway
 //! network namespaces), the real `portcullis` binary.
 
+mod actions_repair;
 mod common;
 mod daemon;
 mod daemon_cli;
