@@ -1,6 +1,7 @@
 //! The integration test binary: real files, real kernel (in throwaway
 //! network namespaces), the real `portcullis` binary.
 
+mod actions_repair;
 mod common;
 mod daemon;
 mod daemon_cli;
@@ -9,6 +10,7 @@ mod daemon_files;
 mod daemon_heal;
 mod daemon_journal;
 mod daemon_notify;
+mod daemon_recidive;
 mod filters;
 mod nft;
 mod nft_cli;
