@@ -7,6 +7,7 @@ mod daemon_cli;
 mod daemon_common;
 mod daemon_files;
 mod daemon_heal;
+mod daemon_hostaddr;
 mod daemon_notify;
 mod filters;
 mod nft;

@@ -1,5 +1,6 @@
 //! The ActionsActor: a shell around [`Nft`] and the [`Ledger`].
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -154,7 +155,7 @@ impl ActionsActor {
         }
     }
 
-    fn notify_unban(&self, jail: String, addr: std::net::IpAddr, now: u64) {
+    fn notify_unban(&self, jail: String, addr: IpAddr, now: u64) {
         self.notify.do_send(Notify {
             event: Event::Unban,
             jail,
@@ -200,22 +201,19 @@ impl Handler<Unban> for ActionsActor {
     fn handle(&mut self, msg: Unban, _: &mut Context<Self>) -> Self::Result {
         let targets: Vec<nft::Unban> = match msg {
             Unban::One { jail, addr } => vec![nft::Unban { jail, addr }],
-            Unban::All { jail } => {
-                let table = self.config.table.clone();
-                let listed = self
-                    .nft
-                    .list(&table, jail.as_deref())
-                    .map_err(|e| error_chain(&e))?;
-                listed
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|e| nft::Unban {
-                        jail: e.jail,
-                        addr: e.network.addr,
-                    })
-                    .collect()
-            }
+            Unban::All { jail } => self
+                .listed(jail.as_deref())?
+                .into_iter()
+                .map(|e| nft::Unban {
+                    jail: e.jail,
+                    addr: e.network.addr,
+                })
+                .collect(),
+            Unban::Own { jails, addrs } => self.own_bans(&jails, &addrs)?,
         };
+        if targets.is_empty() {
+            return Ok(0);
+        }
         self.nft.unban(&targets).map_err(|e| error_chain(&e))?;
         let mut removed = Vec::new();
         for u in targets {
@@ -230,16 +228,46 @@ impl Handler<Unban> for ActionsActor {
     }
 }
 
+impl ActionsActor {
+    /// The bans in the kernel now, of one jail or all.
+    fn listed(&mut self, jail: Option<&str>) -> Result<Vec<nft::Element>, String> {
+        let table = self.config.table.clone();
+        let listed = self.nft.list(&table, jail).map_err(|e| error_chain(&e))?;
+        Ok(listed.unwrap_or_default())
+    }
+
+    /// The bans of `jails` that hold one of `addrs`, each logged.
+    fn own_bans(&mut self, jails: &[String], addrs: &[IpAddr]) -> Result<Vec<nft::Unban>, String> {
+        let mut out = Vec::new();
+        for e in self.listed(None)? {
+            if !jails.contains(&e.jail) {
+                continue;
+            }
+            let held = addrs.iter().find(|a| {
+                a.is_ipv4() == e.network.addr.is_ipv4()
+                    && nft::Network::new(**a, e.network.prefix_len) == e.network
+            });
+            if let Some(addr) = held {
+                tracing::warn!(
+                    "jail {}: {addr} is now an address of this host: lifting the ban of {}",
+                    e.jail,
+                    e.network
+                );
+                out.push(nft::Unban {
+                    jail: e.jail,
+                    addr: e.network.addr,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
 impl Handler<ListBans> for ActionsActor {
     type Result = Result<Vec<nft::Element>, String>;
 
     fn handle(&mut self, msg: ListBans, _: &mut Context<Self>) -> Self::Result {
-        let table = self.config.table.clone();
-        let listed = self
-            .nft
-            .list(&table, msg.jail.as_deref())
-            .map_err(|e| error_chain(&e))?;
-        Ok(listed.unwrap_or_default())
+        self.listed(msg.jail.as_deref())
     }
 }
 

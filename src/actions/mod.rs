@@ -36,14 +36,25 @@ pub struct BanTicket {
 #[rtype(result = "()")]
 pub(crate) struct Flush;
 
-/// Lift bans: one address of one jail, or everything of a jail or of all
-/// jails. Sent by the ServerActor; replies how many bans were lifted, or
-/// the netlink error.
+/// Lift bans: one address of one jail, everything of a jail or of all
+/// jails, or whatever holds addresses that became the host's own. Sent by
+/// the ServerActor; replies how many bans were lifted, or the netlink error.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Result<usize, String>")]
 pub enum Unban {
-    One { jail: String, addr: IpAddr },
-    All { jail: Option<String> },
+    One {
+        jail: String,
+        addr: IpAddr,
+    },
+    All {
+        jail: Option<String>,
+    },
+    /// Every ban of `jails` whose address or network holds one of `addrs`,
+    /// read from the kernel (manual bans too); each lift is logged.
+    Own {
+        jails: Vec<String>,
+        addrs: Vec<IpAddr>,
+    },
 }
 
 /// The bans in the kernel now, straight from a netlink dump. Sent by the

@@ -5,7 +5,7 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use super::state::Decision;
-use super::{Failures, Forget, GetSetting, GetStats, Jail, SetSetting};
+use super::{Failures, Forget, GetSetting, GetStats, Jail, SetOwnAddresses, SetSetting};
 use crate::observer::BanRequest;
 
 pub struct JailActor {
@@ -83,5 +83,13 @@ impl Handler<Forget> for JailActor {
 
     fn handle(&mut self, msg: Forget, _: &mut Context<Self>) {
         self.jail.forget(msg.addr);
+    }
+}
+
+impl Handler<SetOwnAddresses> for JailActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetOwnAddresses, _: &mut Context<Self>) {
+        self.jail.set_own(msg.0);
     }
 }

@@ -7,7 +7,9 @@ pub mod ignore;
 pub mod state;
 pub mod window;
 
+use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use actix::Message;
 
@@ -58,3 +60,9 @@ pub struct SetSetting {
 pub struct Forget {
     pub addr: IpAddr,
 }
+
+/// The host's own addresses changed; `ignoreself` jails never ban these.
+/// Sent by the ServerActor; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct SetOwnAddresses(pub Arc<HashSet<IpAddr>>);

@@ -3,9 +3,12 @@
 //! table: [`watch`] follows the nftables notifications on a thread of its
 //! own and reports other processes' deletions as [`Tampered`]; the actor
 //! has the ActionsActor rebuild the table and put every ban back.
+//! [`hostwatch`] follows the host's own addresses over rtnetlink, so that
+//! jails never ban them, also after they change.
 
 pub mod actor;
 pub mod bantime;
+pub mod hostwatch;
 pub mod watch;
 
 use std::net::IpAddr;

@@ -2,7 +2,7 @@
 //! control requests. Each jail is a JailActor on the main arbiter and a
 //! FilterActor on an arbiter of its own.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,13 +11,13 @@ use actix::prelude::*;
 use serde_json::json;
 
 use super::protocol::{BanEntry, Request, Response};
-use super::{Control, Reload};
+use super::{Control, HostAddresses, Reload};
 use crate::actions::{ActionsActor, BanTicket, ListBans, Setup, Unban};
 use crate::config::{self, Config, JailConfig, parse_bantime};
 use crate::db::DbActor;
 use crate::filter::actor::FilterActor;
 use crate::jail::actor::JailActor;
-use crate::jail::{Forget, GetSetting, GetStats, Jail, SetSetting};
+use crate::jail::{Forget, GetSetting, GetStats, Jail, SetOwnAddresses, SetSetting};
 use crate::notify::SetNotifications;
 use crate::observer::actor::ObserverActor;
 
@@ -35,6 +35,8 @@ pub struct ServerActor {
     observer: Addr<ObserverActor>,
     db: Addr<DbActor>,
     notify: Recipient<SetNotifications>,
+    /// The host's addresses, kept current by the address watcher.
+    own: Arc<HashSet<IpAddr>>,
 }
 
 impl ServerActor {
@@ -45,6 +47,7 @@ impl ServerActor {
         observer: Addr<ObserverActor>,
         db: Addr<DbActor>,
         notify: Recipient<SetNotifications>,
+        own: HashSet<IpAddr>,
     ) -> ServerActor {
         ServerActor {
             config_path,
@@ -54,6 +57,7 @@ impl ServerActor {
             observer,
             db,
             notify,
+            own: Arc::new(own),
         }
     }
 
@@ -69,12 +73,8 @@ impl ServerActor {
                 return;
             }
         };
-        let own = crate::hostaddr::own_addresses().unwrap_or_else(|e| {
-            tracing::warn!("cannot read this host's addresses over rtnetlink: {e}; only loopback is never banned");
-            Default::default()
-        });
         let jail = JailActor::new(
-            Jail::new(config.clone(), own),
+            Jail::new(config.clone(), self.own.clone()),
             self.observer.clone().recipient(),
         )
         .start();
@@ -230,6 +230,42 @@ impl Handler<Reload> for ServerActor {
                     Err(e) => Err(format!("the actions actor is gone: {e}")),
                 }),
         )
+    }
+}
+
+impl Handler<HostAddresses> for ServerActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: HostAddresses, _: &mut Context<Self>) {
+        self.own = msg.own;
+        for jail in self.jails.values() {
+            jail.addr.do_send(SetOwnAddresses(self.own.clone()));
+        }
+        // Logged after the jails were told: failures read from now on
+        // queue behind the new set.
+        for a in &msg.added {
+            tracing::debug!("host address {a} added: jails with ignoreself never ban it");
+        }
+        for a in &msg.removed {
+            tracing::debug!("host address {a} removed: it may be banned again");
+        }
+        let jails: Vec<String> = (self.jails.iter())
+            .filter(|(_, j)| j.config.settings.ignoreself)
+            .map(|(name, _)| name.clone())
+            .collect();
+        if msg.added.is_empty() || jails.is_empty() {
+            return;
+        }
+        let lift = Unban::Own {
+            jails,
+            addrs: msg.added,
+        };
+        let actions = self.actions.clone();
+        actix::spawn(async move {
+            if let Err(e) = flatten(actions.send(lift).await) {
+                tracing::error!("cannot lift the bans of this host's new addresses: {e}");
+            }
+        });
     }
 }
 

@@ -13,9 +13,11 @@ use crate::actions::{ActionsActor, Restore};
 use crate::config::Config;
 use crate::db::store::Store;
 use crate::db::{ActiveBans, DbActor, Flush};
+use crate::hostaddr::{self, AddressWatch};
 use crate::nft::{Monitor, Nft};
 use crate::notify::NotifyActor;
 use crate::observer::actor::ObserverActor;
+use crate::observer::hostwatch::{self, OwnAddresses};
 use crate::observer::watch;
 
 /// Runs inside the actix system; `nft` is already set up with the
@@ -86,6 +88,7 @@ pub async fn start(
             config.socket.display()
         )
     })?;
+    let (watch, own) = host_addresses();
     let server = ServerActor::new(
         config_path,
         config,
@@ -93,8 +96,16 @@ pub async fn start(
         observer,
         db.clone(),
         notify.recipient(),
+        own.addresses(),
     )
     .start();
+    if let Some(watch) = watch {
+        let server = server.clone().recipient();
+        std::thread::Builder::new()
+            .name("addr-watch".into())
+            .spawn(move || hostwatch::follow(watch, own, server))
+            .map_err(|e| format!("cannot start the address watcher: {e}"))?;
+    }
     control::serve(listener, server.clone());
     signals(server, db).map_err(|e| format!("cannot install signal handlers: {e}"))?;
     Ok(())
@@ -116,6 +127,25 @@ fn subscribe(table: &str, own_port: u32) -> Option<Monitor> {
             None
         }
     }
+}
+
+/// The subscription to address changes (`None`: the set stays as read
+/// now) and the host's addresses, read right after subscribing.
+fn host_addresses() -> (Option<AddressWatch>, OwnAddresses) {
+    let watch = AddressWatch::subscribe()
+        .inspect_err(|e| {
+            tracing::error!(
+                "cannot follow this host's address changes over rtnetlink: {e}; the addresses read now stay the ones never banned"
+            )
+        })
+        .ok();
+    let own = hostaddr::dump().unwrap_or_else(|e| {
+        tracing::warn!(
+            "cannot read this host's addresses over rtnetlink: {e}; only loopback is never banned"
+        );
+        Default::default()
+    });
+    (watch, OwnAddresses::new(own))
 }
 
 fn signals(server: Addr<ServerActor>, db: Addr<DbActor>) -> std::io::Result<()> {
