@@ -1,7 +1,10 @@
 //! The ActionsActor: a shell around [`Nft`] and the [`Ledger`].
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
@@ -11,6 +14,7 @@ use crate::db::actor::now_ms;
 use crate::db::store::{BanRecord, StoredBan};
 use crate::db::{RecordBans, RemoveBans};
 use crate::error_chain;
+use crate::metrics::{JailCounters, Metrics};
 use crate::nft::{self, Nft, NftConfig, NftError};
 use crate::notify::{Event, Notify};
 
@@ -28,6 +32,9 @@ pub struct ActionsActor {
     record: Recipient<RecordBans>,
     remove: Recipient<RemoveBans>,
     notify: Recipient<Notify>,
+    metrics: Arc<Metrics>,
+    /// Each jail's counters, taken from `metrics` once.
+    counters: HashMap<String, Arc<JailCounters>>,
 }
 
 impl ActionsActor {
@@ -38,6 +45,7 @@ impl ActionsActor {
         record: Recipient<RecordBans>,
         remove: Recipient<RemoveBans>,
         notify: Recipient<Notify>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         ActionsActor {
             nft,
@@ -48,7 +56,29 @@ impl ActionsActor {
             record,
             remove,
             notify,
+            metrics,
+            counters: HashMap::new(),
         }
+    }
+
+    fn counters(&mut self, jail: &str) -> &JailCounters {
+        if !self.counters.contains_key(jail) {
+            let counters = self.metrics.jail(jail);
+            self.counters.insert(jail.to_string(), counters);
+        }
+        &self.counters[jail]
+    }
+
+    /// Sets the active bans gauge of `jail` from the ledger.
+    fn count_active(&mut self, jail: &str) {
+        let n = self.ledger.count(jail) as u64;
+        self.counters(jail).active.store(n, Ordering::Relaxed);
+    }
+
+    /// Counts a failed netlink request; the error for the log or the reply.
+    fn failed(&self, e: &NftError) -> String {
+        self.metrics.netlink_error();
+        error_chain(e)
     }
 
     /// Runs `op`; when our table was removed under us, rebuilds it once and retries.
@@ -82,9 +112,10 @@ impl ActionsActor {
             })
             .collect();
         if let Err(e) = self.with_table(|nft| nft.ban(&bans)) {
-            tracing::error!("{}", error_chain(&e));
+            tracing::error!("{}", self.failed(&e));
             return;
         }
+        let acked = Instant::now();
         let now = now_ms();
         let mut stored = Vec::with_capacity(tickets.len());
         for t in tickets {
@@ -93,6 +124,10 @@ impl ActionsActor {
                 .ledger
                 .ban(&t.jail, t.addr, duration_ms.map(|d| now + d));
             notice(&t.jail, "Ban", t.addr);
+            self.counters(&t.jail).bans.fetch_add(1, Ordering::Relaxed);
+            if let Some(read_at) = t.read_at {
+                (self.metrics.ban_latency).observe(acked.saturating_duration_since(read_at));
+            }
             self.notify.do_send(Notify {
                 event: Event::Ban,
                 jail: t.jail.clone(),
@@ -110,7 +145,18 @@ impl ActionsActor {
                 },
             });
         }
+        self.count_all_active();
         self.record.do_send(RecordBans(stored));
+    }
+
+    /// Sets every jail's active bans gauge (after a batch, an unban, a
+    /// restore, a reload): one map lookup per jail.
+    fn count_all_active(&mut self) {
+        let mut jails: Vec<String> = self.config.jails.iter().map(|j| j.name.clone()).collect();
+        jails.extend(self.counters.keys().cloned());
+        for jail in &jails {
+            self.count_active(jail);
+        }
     }
 
     /// Puts bans back into the kernel in one transaction (start-up restore
@@ -149,8 +195,15 @@ impl ActionsActor {
 
     fn log_expiries(&mut self) {
         let now = now_ms();
-        for (jail, addr) in self.ledger.expired(now) {
-            notice(&jail, "Unban", addr);
+        let expired = self.ledger.expired(now);
+        for (jail, addr) in &expired {
+            notice(jail, "Unban", addr);
+            self.counters(jail).unbans.fetch_add(1, Ordering::Relaxed);
+        }
+        if !expired.is_empty() {
+            self.count_all_active();
+        }
+        for (jail, addr) in expired {
             self.notify_unban(jail, addr, now);
         }
     }
@@ -214,15 +267,21 @@ impl Handler<Unban> for ActionsActor {
         if targets.is_empty() {
             return Ok(0);
         }
-        self.nft.unban(&targets).map_err(|e| error_chain(&e))?;
+        if let Err(e) = self.nft.unban(&targets) {
+            return Err(self.failed(&e));
+        }
         let mut removed = Vec::new();
         for u in targets {
             self.ledger.unban(&u.jail, u.addr);
             notice(&u.jail, "Unban", u.addr);
+            self.counters(&u.jail)
+                .unbans
+                .fetch_add(1, Ordering::Relaxed);
             self.notify_unban(u.jail.clone(), u.addr, now_ms());
             removed.push((u.jail, u.addr));
         }
         let n = removed.len();
+        self.count_all_active();
         self.remove.do_send(RemoveBans(removed));
         Ok(n)
     }
@@ -232,8 +291,10 @@ impl ActionsActor {
     /// The bans in the kernel now, of one jail or all.
     fn listed(&mut self, jail: Option<&str>) -> Result<Vec<nft::Element>, String> {
         let table = self.config.table.clone();
-        let listed = self.nft.list(&table, jail).map_err(|e| error_chain(&e))?;
-        Ok(listed.unwrap_or_default())
+        match self.nft.list(&table, jail) {
+            Ok(listed) => Ok(listed.unwrap_or_default()),
+            Err(e) => Err(self.failed(&e)),
+        }
     }
 
     /// The bans of `jails` that hold one of `addrs`, each logged.
@@ -275,10 +336,13 @@ impl Handler<Setup> for ActionsActor {
     type Result = Result<(), String>;
 
     fn handle(&mut self, msg: Setup, _: &mut Context<Self>) -> Self::Result {
-        self.nft.setup(&msg.0).map_err(|e| error_chain(&e))?;
+        if let Err(e) = self.nft.setup(&msg.0) {
+            return Err(self.failed(&e));
+        }
         let names: Vec<String> = msg.0.jails.iter().map(|j| j.name.clone()).collect();
         self.ledger.retain_jails(&names);
         self.config = msg.0;
+        self.count_all_active();
         Ok(())
     }
 }
@@ -303,12 +367,15 @@ impl Handler<Restore> for ActionsActor {
                 timeout: left.map(Duration::from_millis),
             });
         }
-        self.put_back(&bans).map_err(|e| error_chain(&e))?;
+        if let Err(e) = self.put_back(&bans) {
+            return Err(self.failed(&e));
+        }
         for b in &bans {
             let expires = b.timeout.map(|t| now + t.as_millis() as u64);
             self.ledger.ban(&b.jail, b.addr, expires);
             tracing::debug!("restored ban of {} in jail {}", b.addr, b.jail);
         }
+        self.count_all_active();
         Ok(bans.len())
     }
 }
@@ -318,6 +385,6 @@ impl Handler<Repair> for ActionsActor {
 
     fn handle(&mut self, msg: Repair, _: &mut Context<Self>) -> Self::Result {
         self.repair(msg.only_if_damaged)
-            .map_err(|e| error_chain(&e))
+            .map_err(|e| self.failed(&e))
     }
 }

@@ -9,6 +9,7 @@ pub mod actor;
 pub mod ledger;
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use actix::Message;
 
@@ -28,6 +29,8 @@ pub struct BanTicket {
     pub addr: IpAddr,
     pub bantime: BanTime,
     pub failures: u32,
+    /// When the log line behind it was read; none for manual bans.
+    pub read_at: Option<Instant>,
 }
 
 /// Send the pending bans now. Sent by the ActionsActor to itself after the

@@ -3,13 +3,14 @@
 //! woken by inotify on each file and its directory and by a rescan every
 //! second (new glob matches, directories that appear later), runs every
 //! new line through the [`Matcher`] and sends each failure to the jail.
-//! After each read it saves the files' positions through the DbActor.
+//! After each read it saves the files' positions through the DbActor and
+//! adds the lines read to each file's counter (metrics; once per read).
 
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use inotify::{EventOwned, Inotify, WatchMask, Watches};
@@ -20,6 +21,7 @@ use super::{CompiledFilter, FailureId, Matcher, Outcome};
 use crate::db::store::LogPosition;
 use crate::db::{LogPositions, SavePositions};
 use crate::jail::{FailureFound, Failures};
+use crate::metrics::{LineCounter, Metrics};
 use crate::source::files::FileSet;
 
 /// Most failures per message to the jail.
@@ -38,6 +40,9 @@ pub struct FilterActor {
     line_no: u64,
     /// Failures whose id is not an address (host names are not resolved).
     not_addresses: u64,
+    metrics: Arc<Metrics>,
+    /// Each file's line counter, labelled with its path.
+    lines: HashMap<PathBuf, LineCounter>,
 }
 
 impl FilterActor {
@@ -48,6 +53,7 @@ impl FilterActor {
         failures: Recipient<Failures>,
         load_positions: Recipient<LogPositions>,
         save_positions: Recipient<SavePositions>,
+        metrics: Arc<Metrics>,
     ) -> FilterActor {
         // The jail needs the failure's address, time and attempts, not its
         // captures: the matcher skips copying them.
@@ -65,6 +71,8 @@ impl FilterActor {
             watched: HashSet::new(),
             line_no: 0,
             not_addresses: 0,
+            metrics,
+            lines: HashMap::new(),
         }
     }
 
@@ -127,11 +135,14 @@ impl FilterActor {
             line_no,
             not_addresses,
             jail,
+            metrics,
+            lines,
             ..
         } = self;
         let mut positions = Vec::new();
         let mut found = Vec::new();
         for tail in files.tails_mut() {
+            let read_at = Instant::now();
             let result = tail.poll(&mut |line| {
                 *line_no += 1;
                 if let Outcome::Failure(f) = matcher.process(*line_no, line, now) {
@@ -140,6 +151,7 @@ impl FilterActor {
                             addr,
                             time: f.time.as_second(),
                             attempts: f.attempts,
+                            read_at,
                         }),
                         _ => *not_addresses += 1,
                     }
@@ -151,7 +163,18 @@ impl FilterActor {
             });
             match result {
                 Ok(0) => {}
-                Ok(_) => positions.extend(tail.position().map(|p| (tail.path().to_path_buf(), p))),
+                Ok(n) => {
+                    let path = tail.path();
+                    match lines.get(path) {
+                        Some(counter) => counter.add(n),
+                        None => {
+                            let counter = metrics.source(&path.to_string_lossy());
+                            counter.add(n);
+                            lines.insert(path.to_path_buf(), counter);
+                        }
+                    }
+                    positions.extend(tail.position().map(|p| (path.to_path_buf(), p)));
+                }
                 Err(e) => tracing::warn!("jail {jail}: cannot read {}: {e}", tail.path().display()),
             }
         }

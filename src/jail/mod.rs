@@ -10,6 +10,7 @@ pub mod window;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use actix::Message;
 
@@ -29,6 +30,8 @@ pub struct FailureFound {
     pub time: i64,
     /// Failures this counts for (multi-line filters merge several).
     pub attempts: u32,
+    /// When the line was read, for the ban latency metric.
+    pub read_at: Instant,
 }
 
 /// Counters for `status`. Sent by the ServerActor; replies [`JailStats`].

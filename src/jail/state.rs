@@ -74,6 +74,7 @@ impl Jail {
                     failures,
                     bantime: self.config.settings.bantime,
                     increment: self.config.settings.increment.clone(),
+                    read_at: None,
                 })
             }
             _ if self.window.evicted > evicted_before

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use actix::Recipient;
 
 use crate::hostaddr::{AddressEvent, AddressWatch, IfAddr, dump};
+use crate::metrics::Metrics;
 use crate::server::HostAddresses;
 
 /// The host's addresses, with how many interfaces carry each.
@@ -100,15 +101,25 @@ impl OwnAddresses {
 
 /// Reads `watch` until the ServerActor is gone; runs on its own thread.
 /// `own` is the set read right after subscribing.
-pub fn follow(mut watch: AddressWatch, mut own: OwnAddresses, server: Recipient<HostAddresses>) {
+pub fn follow(
+    mut watch: AddressWatch,
+    mut own: OwnAddresses,
+    server: Recipient<HostAddresses>,
+    metrics: Arc<Metrics>,
+) {
     loop {
-        let delta = match watch.next_event(None) {
+        let event = watch.next_event(None);
+        if matches!(event, Ok(Some(AddressEvent::Lost)) | Err(_)) {
+            metrics.netlink_error();
+        }
+        let delta = match event {
             Ok(Some(AddressEvent::Lost)) => match dump() {
                 Ok(now) => {
                     tracing::debug!("host address changes were lost (overrun): read them again");
                     own.replace(now)
                 }
                 Err(e) => {
+                    metrics.netlink_error();
                     tracing::warn!("cannot read this host's addresses again: {e}");
                     continue;
                 }

@@ -12,6 +12,7 @@ pub mod hostwatch;
 pub mod watch;
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use actix::Message;
 
@@ -27,6 +28,8 @@ pub struct BanRequest {
     /// The jail's base ban time.
     pub bantime: BanTime,
     pub increment: Option<Increment>,
+    /// When the line that completed the ban was read (ban latency metric).
+    pub read_at: Option<Instant>,
 }
 
 /// Another process deleted or flushed part of our table (one burst). Sent

@@ -18,6 +18,7 @@ use crate::db::DbActor;
 use crate::filter::actor::FilterActor;
 use crate::jail::actor::JailActor;
 use crate::jail::{Forget, GetSetting, GetStats, Jail, SetOwnAddresses, SetSetting};
+use crate::metrics::Metrics;
 use crate::notify::SetNotifications;
 use crate::observer::actor::ObserverActor;
 
@@ -37,6 +38,7 @@ pub struct ServerActor {
     notify: Recipient<SetNotifications>,
     /// The host's addresses, kept current by the address watcher.
     own: Arc<HashSet<IpAddr>>,
+    metrics: Arc<Metrics>,
 }
 
 impl ServerActor {
@@ -58,7 +60,14 @@ impl ServerActor {
             db,
             notify,
             own: Arc::new(own),
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts into `metrics` (jails' failures, sources' lines).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> ServerActor {
+        self.metrics = metrics;
+        self
     }
 
     fn start_jail(&mut self, config: &JailConfig) {
@@ -76,11 +85,13 @@ impl ServerActor {
         let jail = JailActor::new(
             Jail::new(config.clone(), self.own.clone()),
             self.observer.clone().recipient(),
+            self.metrics.jail(&config.name),
         )
         .start();
         let arbiter = Arbiter::new();
         let (name, sources) = (config.name.clone(), config.sources.clone());
         let (failures, db) = (jail.clone().recipient(), self.db.clone());
+        let metrics = self.metrics.clone();
         FilterActor::start_in_arbiter(&arbiter.handle(), move |_| {
             FilterActor::new(
                 name,
@@ -89,6 +100,7 @@ impl ServerActor {
                 failures,
                 db.clone().recipient(),
                 db.recipient(),
+                metrics,
             )
         });
         tracing::info!(
@@ -206,9 +218,10 @@ impl Handler<Reload> for ServerActor {
         if new.table != self.config.table
             || new.database != self.config.database
             || new.socket != self.config.socket
+            || new.metrics != self.config.metrics
         {
             tracing::warn!(
-                "reload: table, database and socket changes take effect at the next restart"
+                "reload: table, database, socket and metrics changes take effect at the next restart"
             );
         }
         let mut nft = new.nft_config();
@@ -316,6 +329,7 @@ impl ServerActor {
                     addr,
                     bantime,
                     failures: 0,
+                    read_at: None,
                 });
                 Box::pin(fut::ready(Response::ok(
                     json!({"jail": jail, "addr": addr, "bantime": bantime.to_string()}),
