@@ -8,6 +8,7 @@ mod daemon_common;
 mod daemon_files;
 mod daemon_heal;
 mod daemon_hostaddr;
+mod daemon_metrics;
 mod daemon_notify;
 mod filters;
 mod nft;
