@@ -11,33 +11,33 @@ use actix::prelude::*;
 use serde_json::json;
 
 use super::protocol::{BanEntry, Request, Response};
-use super::{Control, HostAddresses, Reload};
+use super::{Control, Reload};
 use crate::actions::{ActionsActor, BanTicket, ListBans, Setup, Unban};
 use crate::config::{self, Config, JailConfig, parse_bantime};
 use crate::db::DbActor;
 use crate::filter::actor::FilterActor;
 use crate::jail::actor::JailActor;
-use crate::jail::{Forget, GetSetting, GetStats, Jail, SetOwnAddresses, SetSetting};
+use crate::jail::{Forget, GetSetting, GetStats, Jail, SetSetting};
 use crate::metrics::Metrics;
 use crate::notify::SetNotifications;
 use crate::observer::actor::ObserverActor;
 
-struct RunningJail {
-    config: JailConfig,
-    addr: Addr<JailActor>,
+pub(super) struct RunningJail {
+    pub(super) config: JailConfig,
+    pub(super) addr: Addr<JailActor>,
     arbiter: Arbiter,
 }
 
 pub struct ServerActor {
     config_path: PathBuf,
     config: Config,
-    jails: BTreeMap<String, RunningJail>,
-    actions: Addr<ActionsActor>,
+    pub(super) jails: BTreeMap<String, RunningJail>,
+    pub(super) actions: Addr<ActionsActor>,
     observer: Addr<ObserverActor>,
     db: Addr<DbActor>,
     notify: Recipient<SetNotifications>,
     /// The host's addresses, kept current by the address watcher.
-    own: Arc<HashSet<IpAddr>>,
+    pub(super) own: Arc<HashSet<IpAddr>>,
     metrics: Arc<Metrics>,
 }
 
@@ -246,42 +246,6 @@ impl Handler<Reload> for ServerActor {
     }
 }
 
-impl Handler<HostAddresses> for ServerActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: HostAddresses, _: &mut Context<Self>) {
-        self.own = msg.own;
-        for jail in self.jails.values() {
-            jail.addr.do_send(SetOwnAddresses(self.own.clone()));
-        }
-        // Logged after the jails were told: failures read from now on
-        // queue behind the new set.
-        for a in &msg.added {
-            tracing::debug!("host address {a} added: jails with ignoreself never ban it");
-        }
-        for a in &msg.removed {
-            tracing::debug!("host address {a} removed: it may be banned again");
-        }
-        let jails: Vec<String> = (self.jails.iter())
-            .filter(|(_, j)| j.config.settings.ignoreself)
-            .map(|(name, _)| name.clone())
-            .collect();
-        if msg.added.is_empty() || jails.is_empty() {
-            return;
-        }
-        let lift = Unban::Own {
-            jails,
-            addrs: msg.added,
-        };
-        let actions = self.actions.clone();
-        actix::spawn(async move {
-            if let Err(e) = flatten(actions.send(lift).await) {
-                tracing::error!("cannot lift the bans of this host's new addresses: {e}");
-            }
-        });
-    }
-}
-
 impl Handler<Control> for ServerActor {
     type Result = ResponseActFuture<Self, Response>;
 
@@ -354,7 +318,7 @@ impl ServerActor {
             Request::Banned { addr } => Box::pin(
                 async move {
                     let listed = flatten(actions.send(ListBans { jail: None }).await);
-                    done(listed.map(|e| entries(e, addr)))
+                    done(listed.map(|e| BanEntry::from_elements(e, addr)))
                 }
                 .into_actor(self),
             ),
@@ -398,7 +362,7 @@ impl ServerActor {
         Ok(Box::pin(
             async move {
                 let bans = match flatten(actions.send(ListBans { jail: only.clone() }).await) {
-                    Ok(b) => entries(b, None),
+                    Ok(b) => BanEntry::from_elements(b, None),
                     Err(e) => return Response::error(e),
                 };
                 let mut out = Vec::new();
@@ -421,22 +385,6 @@ impl ServerActor {
     }
 }
 
-fn flatten<T>(r: Result<Result<T, String>, MailboxError>) -> Result<T, String> {
+pub(super) fn flatten<T>(r: Result<Result<T, String>, MailboxError>) -> Result<T, String> {
     r.map_err(|e| format!("internal error: {e}"))?
 }
-
-fn entries(elements: Vec<crate::nft::Element>, addr: Option<IpAddr>) -> Vec<BanEntry> {
-    let mut out: Vec<BanEntry> = elements
-        .into_iter()
-        .filter(|e| addr.is_none_or(|a| Network::new(a, e.network.prefix_len) == e.network))
-        .map(|e| BanEntry {
-            jail: e.jail,
-            address: e.network.to_string(),
-            expires_ms: e.expires.map(|d| d.as_millis() as u64),
-        })
-        .collect();
-    out.sort_by(|a, b| (&a.jail, &a.address).cmp(&(&b.jail, &b.address)));
-    out
-}
-
-use crate::nft::Network;

@@ -5,6 +5,7 @@
 
 pub mod actor;
 pub mod control;
+mod own;
 pub mod protocol;
 pub mod start;
 
