@@ -4,6 +4,8 @@
 //! (a stable format the recidive filter matches) and records them through
 //! the DbActor, and hands each to the NotifyActor ([`crate::notify`]) once
 //! the kernel holds it. [`ledger::Ledger`] tracks what is banned until when.
+//! It counts bans, unbans, active bans, ban latency and failed netlink
+//! requests into [`crate::metrics`].
 
 pub mod actor;
 pub mod ledger;

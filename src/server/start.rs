@@ -1,5 +1,7 @@
 //! Start-up: the actors wired together, stored bans back in the kernel,
-//! the control socket, signals (SIGTERM, SIGINT: stop; SIGHUP: reload).
+//! the nftables and host-address watcher threads, the control socket, the
+//! metrics listener when configured (bound before the server reports
+//! ready), signals (SIGTERM, SIGINT: stop; SIGHUP: reload).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
