@@ -1,6 +1,6 @@
 //! The ActionsActor: a shell around [`Nft`] and the [`Ledger`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -10,6 +10,7 @@ use actix::prelude::*;
 
 use super::ledger::Ledger;
 use super::{BanTicket, Flush, ListBans, Repair, Restore, Setup, Unban};
+
 use crate::db::actor::now_ms;
 use crate::db::store::{BanRecord, StoredBan};
 use crate::db::{RecordBans, RemoveBans};
@@ -174,8 +175,17 @@ impl ActionsActor {
         if only_if_damaged {
             let table = self.config.table.clone();
             if let Some(present) = self.nft.list(&table, None)? {
-                let lasting = active.iter().filter(|b| b.2.is_none_or(|left| left > 1000));
-                if present.len() >= lasting.count() {
+                let present: HashSet<(&str, nft::Network)> = present
+                    .iter()
+                    .map(|e| (e.jail.as_str(), e.network))
+                    .collect();
+                let intact = active
+                    .iter()
+                    .filter(|b| b.2.is_none_or(|left| left > 1000))
+                    .all(|(jail, addr, _)| {
+                        present.contains(&(jail.as_str(), self.config.network_of(jail, *addr)))
+                    });
+                if intact {
                     return Ok(None);
                 }
             }
@@ -188,8 +198,7 @@ impl ActionsActor {
                 timeout: left.map(Duration::from_millis),
             })
             .collect();
-        self.nft.setup(&self.config)?;
-        self.put_back(&bans)?;
+        self.nft.setup_with(&self.config, &bans)?;
         Ok(Some(bans.len()))
     }
 

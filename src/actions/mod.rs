@@ -77,7 +77,7 @@ pub struct ListBans {
 pub struct Setup(pub NftConfig);
 
 /// Rebuild our table and put every ban of the ledger back with its time
-/// left, in one transaction after the setup: another process deleted or
+/// left, in the setup's own transaction: another process deleted or
 /// flushed part of our table. With `only_if_damaged` (notifications were
 /// lost, so what happened is unknown), first check that the table exists
 /// and holds every ban, and do nothing if so. Sent by the ObserverActor;
