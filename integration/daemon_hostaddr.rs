@@ -45,7 +45,7 @@ fn an_address_added_live_is_never_banned_and_one_removed_is_again() {
         d.wait_unbanned(set, addr);
         wait_logged(
             &d,
-            &format!("jail sshd: {addr} is now an address of this host: lifting the ban of {addr}"),
+            &format!("jail sshd: {addr} is now an address of this host: lifting its ban"),
         );
         wait_logged(&d, &format!("host address {addr} added"));
         let before = d.stats("sshd")["failures_total"].as_u64().unwrap();
@@ -99,4 +99,25 @@ fn an_overrun_is_reported_and_a_dump_has_every_address() {
             .count(),
         400
     );
+}
+
+#[test]
+fn a_restored_ban_of_an_address_that_became_ours_is_lifted_at_start() {
+    let Some(mut d) = Daemon::prepare("daemon-hostaddr-restart", SSHD) else {
+        return;
+    };
+    d.start();
+    assert!(d.cli(&["ban", "sshd", "192.0.2.88"]).status.success());
+    d.wait_banned("sshd-v4", "192.0.2.88");
+    // SIGTERM: the ban is in the database; the address becomes ours while
+    // the daemon is down.
+    assert_eq!(d.terminate().code(), Some(0));
+    d.ns.sh(&["ip", "addr", "add", "192.0.2.88/32", "dev", "lo"]);
+    d.start();
+    wait_logged(&d, "restored 1 ban(s) into the kernel");
+    wait_logged(
+        &d,
+        "jail sshd: 192.0.2.88 is now an address of this host: lifting its ban",
+    );
+    d.wait_unbanned("sshd-v4", "192.0.2.88");
 }

@@ -228,6 +228,23 @@ impl ActionsActor {
     }
 }
 
+/// `targets` with one per kernel element: addresses of one IPv6 network
+/// in a jail with ipv6-prefix are one element.
+fn distinct(targets: &[nft::Unban], config: &NftConfig) -> Vec<nft::Unban> {
+    let mut seen = HashSet::new();
+    let network = |u: &nft::Unban| {
+        let prefix = config.jails.iter().find(|j| j.name == u.jail);
+        match (u.addr, prefix.and_then(|j| j.v6_prefix)) {
+            (IpAddr::V6(_), Some(len)) => nft::Network::new(u.addr, len),
+            _ => nft::Network::host(u.addr),
+        }
+    };
+    (targets.iter())
+        .filter(|u| seen.insert((u.jail.as_str(), network(u))))
+        .cloned()
+        .collect()
+}
+
 impl Actor for ActionsActor {
     type Context = Context<Self>;
 
@@ -271,12 +288,12 @@ impl Handler<Unban> for ActionsActor {
                     addr: e.network.addr,
                 })
                 .collect(),
-            Unban::Own { jails, addrs } => self.own_bans(&jails, &addrs)?,
+            Unban::Own { jails, addrs } => self.own_bans(&jails, &addrs),
         };
         if targets.is_empty() {
             return Ok(0);
         }
-        if let Err(e) = self.nft.unban(&targets) {
+        if let Err(e) = self.nft.unban(&distinct(&targets, &self.config)) {
             return Err(self.failed(&e));
         }
         let mut removed = Vec::new();
@@ -306,30 +323,24 @@ impl ActionsActor {
         }
     }
 
-    /// The bans of `jails` that hold one of `addrs`, each logged.
-    fn own_bans(&mut self, jails: &[String], addrs: &[IpAddr]) -> Result<Vec<nft::Unban>, String> {
+    /// The bans of `jails` that hold one of `addrs` (or its network, in
+    /// a jail with ipv6-prefix), each logged; from the ledger, which holds
+    /// every ban we put in the kernel.
+    fn own_bans(&self, jails: &[String], addrs: &[IpAddr]) -> Vec<nft::Unban> {
         let mut out = Vec::new();
-        for e in self.listed(None)? {
-            if !jails.contains(&e.jail) {
-                continue;
-            }
-            let held = addrs.iter().find(|a| {
-                a.is_ipv4() == e.network.addr.is_ipv4()
-                    && nft::Network::new(**a, e.network.prefix_len) == e.network
-            });
-            if let Some(addr) = held {
+        for spec in self.config.jails.iter().filter(|j| jails.contains(&j.name)) {
+            for addr in self.ledger.holding(&spec.name, spec.v6_prefix, addrs) {
                 tracing::warn!(
-                    "jail {}: {addr} is now an address of this host: lifting the ban of {}",
-                    e.jail,
-                    e.network
+                    "jail {}: {addr} is now an address of this host: lifting its ban",
+                    spec.name
                 );
                 out.push(nft::Unban {
-                    jail: e.jail,
-                    addr: e.network.addr,
+                    jail: spec.name.clone(),
+                    addr,
                 });
             }
         }
-        Ok(out)
+        out
     }
 }
 

@@ -54,8 +54,9 @@ pub enum Unban {
     All {
         jail: Option<String>,
     },
-    /// Every ban of `jails` whose address or network holds one of `addrs`,
-    /// read from the kernel (manual bans too); each lift is logged.
+    /// Every ban of `jails` of one of `addrs` (or of its network, in a jail
+    /// with ipv6-prefix), from the ledger (every ban we put in the kernel,
+    /// manual ones too); each lift is logged.
     Own {
         jails: Vec<String>,
         addrs: Vec<IpAddr>,

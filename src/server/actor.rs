@@ -188,6 +188,7 @@ impl Actor for ServerActor {
 
     fn started(&mut self, _: &mut Context<Self>) {
         let summary = self.apply(self.config.clone());
+        self.lift_own_bans(self.own.iter().copied().collect());
         // Stored bans are back and the socket listens (start.rs): ready.
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
         tracing::info!(
