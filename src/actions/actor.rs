@@ -1,13 +1,13 @@
 //! The ActionsActor: a shell around [`Nft`] and the [`Ledger`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
+use super::counting::ActionCounters;
 use super::ledger::Ledger;
 use super::{BanTicket, Flush, ListBans, Repair, Restore, Setup, Unban};
 
@@ -15,7 +15,7 @@ use crate::db::actor::now_ms;
 use crate::db::store::{BanRecord, StoredBan};
 use crate::db::{RecordBans, RemoveBans};
 use crate::error_chain;
-use crate::metrics::{JailCounters, Metrics};
+use crate::metrics::Metrics;
 use crate::nft::{self, Nft, NftConfig, NftError};
 use crate::notify::{Event, Notify};
 
@@ -33,9 +33,7 @@ pub struct ActionsActor {
     record: Recipient<RecordBans>,
     remove: Recipient<RemoveBans>,
     notify: Recipient<Notify>,
-    metrics: Arc<Metrics>,
-    /// Each jail's counters, taken from `metrics` once.
-    counters: HashMap<String, Arc<JailCounters>>,
+    counters: ActionCounters,
 }
 
 impl ActionsActor {
@@ -57,28 +55,13 @@ impl ActionsActor {
             record,
             remove,
             notify,
-            metrics,
-            counters: HashMap::new(),
+            counters: ActionCounters::new(metrics),
         }
-    }
-
-    fn counters(&mut self, jail: &str) -> &JailCounters {
-        if !self.counters.contains_key(jail) {
-            let counters = self.metrics.jail(jail);
-            self.counters.insert(jail.to_string(), counters);
-        }
-        &self.counters[jail]
-    }
-
-    /// Sets the active bans gauge of `jail` from the ledger.
-    fn count_active(&mut self, jail: &str) {
-        let n = self.ledger.count(jail) as u64;
-        self.counters(jail).active.store(n, Ordering::Relaxed);
     }
 
     /// Counts a failed netlink request; the error for the log or the reply.
     fn failed(&self, e: &NftError) -> String {
-        self.metrics.netlink_error();
+        self.counters.netlink_error();
         error_chain(e)
     }
 
@@ -125,10 +108,8 @@ impl ActionsActor {
                 .ledger
                 .ban(&t.jail, t.addr, duration_ms.map(|d| now + d));
             notice(&t.jail, "Ban", t.addr);
-            self.counters(&t.jail).bans.fetch_add(1, Ordering::Relaxed);
-            if let Some(read_at) = t.read_at {
-                (self.metrics.ban_latency).observe(acked.saturating_duration_since(read_at));
-            }
+            let latency = t.read_at.map(|r| acked.saturating_duration_since(r));
+            self.counters.ban(&t.jail, latency);
             self.notify.do_send(Notify {
                 event: Event::Ban,
                 jail: t.jail.clone(),
@@ -146,18 +127,8 @@ impl ActionsActor {
                 },
             });
         }
-        self.count_all_active();
+        self.counters.active(&self.ledger, &self.config);
         self.record.do_send(RecordBans(stored));
-    }
-
-    /// Sets every jail's active bans gauge (after a batch, an unban, a
-    /// restore, a reload): one map lookup per jail.
-    fn count_all_active(&mut self) {
-        let mut jails: Vec<String> = self.config.jails.iter().map(|j| j.name.clone()).collect();
-        jails.extend(self.counters.keys().cloned());
-        for jail in &jails {
-            self.count_active(jail);
-        }
     }
 
     /// Puts bans back into the kernel in one transaction (start-up restore
@@ -207,10 +178,10 @@ impl ActionsActor {
         let expired = self.ledger.expired(now);
         for (jail, addr) in &expired {
             notice(jail, "Unban", addr);
-            self.counters(jail).unbans.fetch_add(1, Ordering::Relaxed);
+            self.counters.unban(jail);
         }
         if !expired.is_empty() {
-            self.count_all_active();
+            self.counters.active(&self.ledger, &self.config);
         }
         for (jail, addr) in expired {
             self.notify_unban(jail, addr, now);
@@ -300,14 +271,12 @@ impl Handler<Unban> for ActionsActor {
         for u in targets {
             self.ledger.unban(&u.jail, u.addr);
             notice(&u.jail, "Unban", u.addr);
-            self.counters(&u.jail)
-                .unbans
-                .fetch_add(1, Ordering::Relaxed);
+            self.counters.unban(&u.jail);
             self.notify_unban(u.jail.clone(), u.addr, now_ms());
             removed.push((u.jail, u.addr));
         }
         let n = removed.len();
-        self.count_all_active();
+        self.counters.active(&self.ledger, &self.config);
         self.remove.do_send(RemoveBans(removed));
         Ok(n)
     }
@@ -362,7 +331,7 @@ impl Handler<Setup> for ActionsActor {
         let names: Vec<String> = msg.0.jails.iter().map(|j| j.name.clone()).collect();
         self.ledger.retain_jails(&names);
         self.config = msg.0;
-        self.count_all_active();
+        self.counters.active(&self.ledger, &self.config);
         Ok(())
     }
 }
@@ -395,7 +364,7 @@ impl Handler<Restore> for ActionsActor {
             self.ledger.ban(&b.jail, b.addr, expires);
             tracing::debug!("restored ban of {} in jail {}", b.addr, b.jail);
         }
-        self.count_all_active();
+        self.counters.active(&self.ledger, &self.config);
         Ok(bans.len())
     }
 }

@@ -8,6 +8,7 @@
 //! requests into [`crate::metrics`].
 
 pub mod actor;
+pub mod counting;
 pub mod ledger;
 
 use std::net::IpAddr;
