@@ -55,7 +55,7 @@ pub fn dump() -> io::Result<HashSet<IfAddr>> {
     let mut out = HashSet::new();
     loop {
         let (bytes, _) = socket.recv_from_full()?;
-        for payload in messages(&bytes)? {
+        for payload in messages(&bytes) {
             match payload {
                 NetlinkPayload::Done(_) => return Ok(out),
                 NetlinkPayload::Error(e) => return Err(io::Error::other(e.to_string())),
@@ -68,21 +68,27 @@ pub fn dump() -> io::Result<HashSet<IfAddr>> {
     }
 }
 
-/// The netlink messages in one datagram.
-fn messages(bytes: &[u8]) -> io::Result<Vec<NetlinkPayload<RouteNetlinkMessage>>> {
+/// The netlink messages in one datagram; one this crate cannot parse is
+/// skipped, not the datagram.
+fn messages(bytes: &[u8]) -> Vec<NetlinkPayload<RouteNetlinkMessage>> {
+    const NLMSG_HDRLEN: usize = 16;
     let mut out = Vec::new();
     let mut offset = 0;
-    while offset < bytes.len() {
-        let message = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes[offset..])
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-        let len = message.header.length as usize;
-        out.push(message.payload);
-        if len == 0 {
+    while offset + NLMSG_HDRLEN <= bytes.len() {
+        let mut len = [0u8; 4];
+        len.copy_from_slice(&bytes[offset..offset + 4]);
+        let len = u32::from_ne_bytes(len) as usize;
+        if len < NLMSG_HDRLEN {
             break;
         }
-        offset += len;
+        let end = (offset + len).min(bytes.len());
+        if let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes[offset..end]) {
+            out.push(m.payload);
+        }
+        // NLMSG_ALIGN: messages start on 4-byte boundaries.
+        offset += (len + 3) & !3;
     }
-    Ok(out)
+    out
 }
 
 /// The host's end of an address message: IFA_LOCAL, else IFA_ADDRESS.
@@ -206,11 +212,7 @@ impl AddressWatch {
     }
 
     fn absorb(&mut self, n: usize) {
-        // A message this crate cannot parse is no address change of ours.
-        let Ok(payloads) = messages(&self.rbuf[..n]) else {
-            return;
-        };
-        for payload in payloads {
+        for payload in messages(&self.rbuf[..n]) {
             let event = match payload {
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(m)) => {
                     if_addr(&m).map(AddressEvent::Added)
@@ -227,9 +229,47 @@ impl AddressWatch {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// `ip addr add 192.0.2.7 peer 192.0.2.1 dev <2>` as RTM_NEWADDR.
+    fn new_address() -> Vec<u8> {
+        let mut msg = AddressMessage::default();
+        msg.header.index = 2;
+        msg.header.family = netlink_packet_route::AddressFamily::Inet;
+        msg.header.prefix_len = 32;
+        let peer = "192.0.2.1".parse().unwrap();
+        let local = "192.0.2.7".parse().unwrap();
+        msg.attributes.push(AddressAttribute::Address(peer));
+        msg.attributes.push(AddressAttribute::Local(local));
+        let payload = NetlinkPayload::from(RouteNetlinkMessage::NewAddress(msg));
+        let mut message = NetlinkMessage::new(NetlinkHeader::default(), payload);
+        message.finalize();
+        let mut buf = vec![0; message.buffer_len()];
+        message.serialize(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn a_datagram_skips_a_message_that_does_not_parse_and_takes_the_local_end() {
+        let mut datagram = new_address();
+        // RTM_NEWADDR (20) whose 4-byte body is too short for ifaddrmsg.
+        let broken: [u8; 20] = [20, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0];
+        datagram.extend_from_slice(&broken);
+        datagram.extend_from_slice(&new_address());
+        let found: Vec<IfAddr> = messages(&datagram)
+            .into_iter()
+            .filter_map(|p| match p {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(m)) => if_addr(&m),
+                _ => None,
+            })
+            .collect();
+        let local: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(found, vec![(2, local), (2, local)]);
+    }
+
     #[test]
     fn loopback_is_among_our_addresses() {
-        let own = super::own_addresses().expect("rtnetlink dump");
+        let own = own_addresses().expect("rtnetlink dump");
         assert!(own.contains(&"127.0.0.1".parse().unwrap()), "{own:?}");
     }
 }
