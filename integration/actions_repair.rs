@@ -57,6 +57,7 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
                 db.clone().recipient(),
                 db.recipient(),
                 notify.recipient(),
+                Arc::default(),
             )
             .start();
             for addr in &both {
@@ -65,6 +66,7 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
                     addr: addr.parse().unwrap(),
                     bantime: BanTime::For(Duration::from_secs(3600)),
                     failures: 3,
+                    read_at: None,
                 });
             }
             // The tickets go out as one batch once the mailbox is drained.

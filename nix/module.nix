@@ -165,6 +165,17 @@ in
         description = "Log level (default info).";
       };
       purgeAfter = mkOption { type = types.nullOr duration; default = null; example = "30d"; description = "Forget expired bans and histories this old."; };
+      metrics = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "127.0.0.1:9617";
+        description = "Serve Prometheus metrics at http://ADDRESS/metrics; null (the default) serves none. A loopback address unless `metricsAllowRemote`.";
+      };
+      metricsAllowRemote = mkOption {
+        type = types.bool;
+        default = false;
+        description = "Allow a non-loopback `metrics` address. The page has no authentication: keep others out with a firewall.";
+      };
       defaults = mkOption {
         type = types.submodule { options = jailSettingOptions; };
         default = { };
@@ -248,6 +259,9 @@ in
       # The static part lives in service-hardening.nix, which the kernel
       # matrix also renders into a unit for a real systemd.
       serviceConfig = import ./service-hardening.nix // {
+        # The metrics listener needs IP sockets.
+        RestrictAddressFamilies = [ "AF_UNIX" "AF_NETLINK" ]
+          ++ lib.optionals (cfg.settings.metrics != null) [ "AF_INET" "AF_INET6" ];
         Type = "notify";
         ExecStart = "${lib.getExe cfg.package} daemon --config /etc/portcullis/portcullis.kdl";
         ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";

@@ -8,6 +8,7 @@
 //! socket "/run/portcullis/portcullis.sock"
 //! log-level "info"                   // error, warn, info, debug, trace
 //! purge-after "30d"                  // forget expired bans this old
+//! metrics "127.0.0.1:9617"           // Prometheus metrics; off without it
 //! include "jails.d/web.kdl"          // relative to this file
 //! defaults { maxretry 5; findtime "10m"; bantime "10m" }
 //! jail "sshd" {
@@ -34,6 +35,7 @@
 
 mod duration;
 mod journal;
+mod metrics;
 mod notify;
 mod read;
 mod settings;
@@ -46,6 +48,7 @@ use std::time::Duration;
 
 pub use duration::{BanTime, format_duration, parse_bantime, parse_duration};
 pub use journal::{JournalNode, journal_sources};
+pub use metrics::MetricsConfig;
 pub use settings::{Growth, Increment, JailSettings, parse_network};
 
 use crate::diagnostic::KdlProblems;
@@ -66,6 +69,8 @@ pub struct Config {
     pub log_level: String,
     /// Records of bans that expired longer ago than this are purged.
     pub purge_after: Duration,
+    /// Where Prometheus metrics are served; none: not served.
+    pub metrics: Option<MetricsConfig>,
     /// Every jail, enabled or not, in file order.
     pub jails: Vec<JailConfig>,
 }

@@ -14,7 +14,7 @@ use crate::nft::Hook;
 
 const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 const GLOBAL_KEYS: &str =
-    "table, hooks, database, socket, log-level, purge-after, include, defaults, jail";
+    "table, hooks, database, socket, log-level, purge-after, metrics, include, defaults, jail";
 
 /// A node and the file it stands in.
 struct Located {
@@ -105,6 +105,7 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
         socket: "/run/portcullis/portcullis.sock".into(),
         log_level: "info".into(),
         purge_after: Duration::from_secs(30 * 86_400),
+        metrics: None,
         jails: Vec::new(),
     };
     let mut defaults = JailSettings::default();
@@ -122,6 +123,10 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
                     }
                 }
             }
+            "metrics" => match super::metrics::read_metrics(node, file) {
+                Ok(m) => config.metrics = Some(m),
+                Err(p) => problems.push(p),
+            },
             _ => {
                 problems.extend(no_properties(node, file));
                 if let Err(p) = global(&mut config, node, file) {

@@ -3,18 +3,19 @@
 //! woken by inotify on each file and its directory and by a rescan every
 //! second (new glob matches, directories that appear later), runs every
 //! new line through the [`Matcher`] and sends each failure to the jail.
-//! After each read it saves the files' positions through the DbActor.
+//! After each read it saves the files' positions through the DbActor and
+//! adds the lines read to each file's counter (metrics; once per read).
 //!
 //! Each journal source has a thread of its own ([`super::journal`]) that
 //! sends [`JournalEntries`]; they go through a matcher of their own, built
 //! for the journal log type, with each entry's time, and the cursor of the
-//! last entry is saved after each batch.
+//! last entry is saved after each batch (and its entries counted).
 
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use inotify::{EventOwned, Inotify, WatchMask, Watches};
@@ -25,6 +26,7 @@ use super::{CompiledFilter, Failure, FailureId, JournalEntries, Matcher, Outcome
 use crate::db::store::LogPosition;
 use crate::db::{JournalCursors, LogPositions, SaveCursor, SavePositions};
 use crate::jail::{FailureFound, Failures};
+use crate::metrics::{LineCounter, Metrics};
 use crate::source::files::FileSet;
 use crate::source::journal::{JournalSpec, Start};
 
@@ -53,6 +55,8 @@ pub struct PositionStore {
 struct JournalInput {
     spec: JournalSpec,
     matcher: Matcher,
+    /// Entries read (metrics), labelled with the source's description.
+    lines: LineCounter,
 }
 
 pub struct FilterActor {
@@ -68,6 +72,9 @@ pub struct FilterActor {
     line_no: u64,
     /// Failures whose id is not an address (host names are not resolved).
     not_addresses: u64,
+    metrics: Arc<Metrics>,
+    /// Each file's line counter, labelled with its path.
+    lines: HashMap<PathBuf, LineCounter>,
 }
 
 /// A matcher for the daemon: the jail needs the failure's address, time
@@ -79,12 +86,18 @@ fn matcher(filter: Arc<CompiledFilter>) -> Matcher {
 }
 
 /// Adds a failure to `found`, or counts it when its id is not an address.
-fn collect(failure: Failure, found: &mut Vec<FailureFound>, not_addresses: &mut u64) {
+fn collect(
+    failure: Failure,
+    read_at: Instant,
+    found: &mut Vec<FailureFound>,
+    not_addresses: &mut u64,
+) {
     match failure.id {
         FailureId::Addr(addr) => found.push(FailureFound {
             addr,
             time: failure.time.as_second(),
             attempts: failure.attempts,
+            read_at,
         }),
         _ => *not_addresses += 1,
     }
@@ -96,12 +109,14 @@ impl FilterActor {
         input: JailInput,
         failures: Recipient<Failures>,
         store: PositionStore,
+        metrics: Arc<Metrics>,
     ) -> FilterActor {
         let journals = match &input.journal_filter {
             Some(filter) => input
                 .journals
                 .into_iter()
                 .map(|spec| JournalInput {
+                    lines: metrics.source(&spec.describe()),
                     spec,
                     matcher: matcher(filter.clone()),
                 })
@@ -120,6 +135,8 @@ impl FilterActor {
             watched: HashSet::new(),
             line_no: 0,
             not_addresses: 0,
+            metrics,
+            lines: HashMap::new(),
         }
     }
 
@@ -202,15 +219,18 @@ impl FilterActor {
             line_no,
             not_addresses,
             jail,
+            metrics,
+            lines,
             ..
         } = self;
         let mut positions = Vec::new();
         let mut found = Vec::new();
         for tail in files.tails_mut() {
+            let read_at = Instant::now();
             let result = tail.poll(&mut |line| {
                 *line_no += 1;
                 if let Outcome::Failure(f) = matcher.process(*line_no, line, now) {
-                    collect(f, &mut found, not_addresses);
+                    collect(f, read_at, &mut found, not_addresses);
                     // A burst goes out in parts, so the jail starts early.
                     if found.len() >= BATCH {
                         failures.do_send(Failures(std::mem::take(&mut found)));
@@ -219,7 +239,18 @@ impl FilterActor {
             });
             match result {
                 Ok(0) => {}
-                Ok(_) => positions.extend(tail.position().map(|p| (tail.path().to_path_buf(), p))),
+                Ok(n) => {
+                    let path = tail.path();
+                    match lines.get(path) {
+                        Some(counter) => counter.add(n),
+                        None => {
+                            let counter = metrics.source(&path.to_string_lossy());
+                            counter.add(n);
+                            lines.insert(path.to_path_buf(), counter);
+                        }
+                    }
+                    positions.extend(tail.position().map(|p| (path.to_path_buf(), p)));
+                }
                 Err(e) => tracing::warn!("jail {jail}: cannot read {}: {e}", tail.path().display()),
             }
         }
@@ -285,13 +316,14 @@ impl Handler<JournalEntries> for FilterActor {
         let Some(input) = self.journals.get_mut(msg.source) else {
             return;
         };
+        input.lines.add(msg.batch.len() as u64);
         let mut found = Vec::new();
         for (line, time_us) in msg.batch.iter() {
             self.line_no += 1;
             let time =
                 Timestamp::from_microsecond(time_us as i64).unwrap_or_else(|_| Timestamp::now());
             if let Outcome::Failure(f) = input.matcher.process(self.line_no, line, time) {
-                collect(f, &mut found, &mut self.not_addresses);
+                collect(f, msg.read_at, &mut found, &mut self.not_addresses);
                 if found.len() >= BATCH {
                     self.failures.do_send(Failures(std::mem::take(&mut found)));
                 }

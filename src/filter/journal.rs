@@ -11,7 +11,7 @@
 //! - A read error is logged once per run of errors; reading is retried
 //!   after the next change or [`IDLE_CHECK`].
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::Recipient;
 use actix::dev::RecipientRequest;
@@ -77,6 +77,7 @@ fn follow(
     let mut failing = false;
     loop {
         let mut batch = JournalBatch::default();
+        let read_at = Instant::now();
         match reader.read(&mut batch, BATCH) {
             Ok(_) => failing = false,
             Err(e) if !failing => {
@@ -89,7 +90,11 @@ fn follow(
             return;
         }
         if !batch.is_empty() {
-            in_flight = Some(to.send(JournalEntries { source, batch }));
+            in_flight = Some(to.send(JournalEntries {
+                source,
+                batch,
+                read_at,
+            }));
             continue;
         }
         if !to.connected() {

@@ -76,4 +76,6 @@ pub struct JournalEntries {
     /// Which of the jail's journal sources.
     pub source: usize,
     pub batch: crate::source::journal::JournalBatch,
+    /// When the batch was read, for the ban latency metric.
+    pub read_at: std::time::Instant,
 }
