@@ -8,16 +8,11 @@
       systems = [ "x86_64-linux" "aarch64-linux" ];
       forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
 
-      # The NixOS VM tests (vm-tests/). Those needing the self-healing
-      # observer or the journald source (issue 5) are kept out of `checks`
-      # until that lands, so that `nix flake check` stays meaningful; build
-      # one with `nix build .#vmTestsNeedingIssue5.x86_64-linux.self-heal`.
+      # The NixOS VM tests (vm-tests/), all in `checks`.
       vmTests = pkgs: {
         ban-unban = import ./vm-tests/ban-unban.nix { inherit pkgs self; };
         restart = import ./vm-tests/restart.nix { inherit pkgs self; };
         nftables-restart = import ./vm-tests/nftables-restart.nix { inherit pkgs self; };
-      };
-      vmTestsNeedingIssue5 = pkgs: {
         self-heal = import ./vm-tests/self-heal.nix { inherit pkgs self; };
         journal = import ./vm-tests/journal.nix { inherit pkgs self; };
       };
@@ -74,9 +69,5 @@
             '';
         }
         // vmTests pkgs);
-
-      legacyPackages = forAllSystems (pkgs: {
-        vmTestsNeedingIssue5 = vmTestsNeedingIssue5 pkgs;
-      });
     };
 }

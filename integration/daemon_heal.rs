@@ -99,4 +99,25 @@ fn flushed_ruleset_and_deleted_table_come_back_with_the_time_left() {
         line.contains("bans removed from set sshd-v6 by pid "),
         "{line}"
     );
+
+    // What `systemctl restart nftables` runs on Debian: `nft -f` of a file
+    // that flushes the ruleset and loads the host's own tables, in one
+    // transaction. Ours comes back beside theirs.
+    let conf = d.path("nftables.conf");
+    std::fs::write(
+        &conf,
+        "flush ruleset\ntable inet filter {\n  chain input {\n    type filter hook input priority filter;\n  }\n}\n",
+    )
+    .unwrap();
+    let out = d.ns.exec(&["nft", "-f", conf.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_back(&d, "sshd-v4", "192.0.2.1", 3600);
+    wait_back(&d, "sshd-v6", "2001:db8::7", 3600);
+    assert!(wait_repairs(&d, 5).contains("table deleted by pid "));
+    let tables = d.ns.sh(&["nft", "list", "tables"]);
+    assert!(tables.contains("table inet filter"), "{tables}");
 }

@@ -1,13 +1,18 @@
 //! The integration test binary: real files, real kernel (in throwaway
 //! network namespaces), the real `portcullis` binary.
 
+mod actions_repair;
 mod common;
 mod daemon;
 mod daemon_cli;
 mod daemon_common;
 mod daemon_files;
 mod daemon_heal;
+mod daemon_hostaddr;
+mod daemon_journal;
+mod daemon_metrics;
 mod daemon_notify;
+mod daemon_recidive;
 mod filters;
 mod nft;
 mod nft_cli;

@@ -104,6 +104,70 @@ fn bans_by_others_are_counted_per_set() {
     });
 }
 
+#[test]
+fn a_rebuild_with_bans_is_one_transaction() {
+    let Some(ns) = NetNs::new("monitor-rebuild") else {
+        return;
+    };
+    let config = NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[22])],
+        ..NftConfig::default()
+    };
+    let bans: Vec<Ban> = ["192.0.2.1", "192.0.2.2", "2001:db8::7"]
+        .iter()
+        .map(|a| Ban {
+            jail: "sshd".into(),
+            addr: a.parse().unwrap(),
+            timeout: Some(Duration::from_secs(3600)),
+        })
+        .collect();
+    ns.run(|| {
+        let mut nft = Nft::open().unwrap();
+        nft.setup(&config).unwrap();
+        ns.sh(&["nft", "flush", "ruleset"]);
+        let mut monitor = Monitor::subscribe("portcullis").expect("subscribe");
+        nft.setup_with(&config, &bans).unwrap();
+        let rebuilt = monitor
+            .next_change(Some(Duration::from_secs(5)))
+            .unwrap()
+            .expect("the rebuild is seen");
+        for event in [
+            ObjectEvent::TableAdded,
+            ObjectEvent::ElementsAdded {
+                set: "sshd-v4".into(),
+                count: 2,
+            },
+            ObjectEvent::ElementsAdded {
+                set: "sshd-v6".into(),
+                count: 1,
+            },
+        ] {
+            assert!(rebuilt.events.contains(&event), "{event:?} in {rebuilt:?}");
+        }
+        assert_eq!(
+            monitor
+                .next_change(Some(Duration::from_millis(100)))
+                .unwrap(),
+            None,
+            "nothing after the one transaction"
+        );
+    });
+    let listed = ns.sh(&["nft", "-j", "list", "set", "inet", "portcullis", "sshd-v4"]);
+    let v: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let elements = v["nftables"][1]["set"]["elem"].as_array().unwrap();
+    let addrs: Vec<&str> = elements
+        .iter()
+        .map(|e| e["elem"]["val"].as_str().unwrap())
+        .collect();
+    assert_eq!(addrs, ["192.0.2.1", "192.0.2.2"], "{listed}");
+    assert!(
+        elements
+            .iter()
+            .all(|e| e["elem"]["timeout"].as_u64() == Some(3600)),
+        "{listed}"
+    );
+}
+
 /// Bans in the flood; the default buffer was seen holding three times as many.
 const COUNT: u32 = 200_000;
 

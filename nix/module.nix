@@ -99,8 +99,20 @@ let
       };
       sources = mkOption {
         type = types.listOf types.str;
+        default = [ ];
         example = [ "/var/log/auth.log" "/var/log/nginx/*.log" ];
         description = "Log files or globs to follow.";
+      };
+      journal = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "_SYSTEMD_UNIT=sshd.service" ];
+        description = ''
+          systemd journal matches (FIELD=value); entries matching any of
+          them are read, from the system journal. Each becomes a `journal`
+          node; for matches that must all hold, or `directory=`, write the
+          node in extraConfig.
+        '';
       };
       extraConfig = mkOption {
         type = types.lines;
@@ -153,6 +165,17 @@ in
         description = "Log level (default info).";
       };
       purgeAfter = mkOption { type = types.nullOr duration; default = null; example = "30d"; description = "Forget expired bans and histories this old."; };
+      metrics = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "127.0.0.1:9617";
+        description = "Serve Prometheus metrics at http://ADDRESS/metrics; null (the default) serves none. A loopback address unless `metricsAllowRemote`.";
+      };
+      metricsAllowRemote = mkOption {
+        type = types.bool;
+        default = false;
+        description = "Allow a non-loopback `metrics` address. The page has no authentication: keep others out with a firewall.";
+      };
       defaults = mkOption {
         type = types.submodule { options = jailSettingOptions; };
         default = { };
@@ -165,7 +188,7 @@ in
       default = { };
       example = literalExpression ''
         {
-          sshd = { sources = [ "/var/log/auth.log" ]; ports = [ 22 ]; maxretry = 3; };
+          sshd = { journal = [ "_SYSTEMD_UNIT=sshd.service" ]; ports = [ 22 ]; maxretry = 3; };
         }
       '';
       description = "Jails; each gets the nftables sets `<name>-v4` and `<name>-v6`.";
@@ -236,6 +259,9 @@ in
       # The static part lives in service-hardening.nix, which the kernel
       # matrix also renders into a unit for a real systemd.
       serviceConfig = import ./service-hardening.nix // {
+        # The metrics listener needs IP sockets.
+        RestrictAddressFamilies = [ "AF_UNIX" "AF_NETLINK" ]
+          ++ lib.optionals (cfg.settings.metrics != null) [ "AF_INET" "AF_INET6" ];
         Type = "notify";
         ExecStart = "${lib.getExe cfg.package} daemon --config /etc/portcullis/portcullis.kdl";
         ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";

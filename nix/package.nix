@@ -1,7 +1,7 @@
 # portcullis built from this checkout with its Cargo.lock, with the man page
 # and shell completions the binary generates (`portcullis man`,
 # `portcullis completions SHELL`).
-{ lib, stdenv, rustPlatform, installShellFiles }:
+{ lib, stdenv, rustPlatform, installShellFiles, pkg-config, systemd }:
 
 rustPlatform.buildRustPackage {
   pname = "portcullis";
@@ -20,7 +20,10 @@ rustPlatform.buildRustPackage {
   };
   cargoLock.lockFile = ../Cargo.lock;
 
-  nativeBuildInputs = [ installShellFiles ];
+  # The journal source links libsystemd (the `systemd` crate, found
+  # through pkg-config).
+  nativeBuildInputs = [ installShellFiles pkg-config ];
+  buildInputs = [ systemd ];
 
   # The test suite needs root and network namespaces; CI runs it (.ci/run),
   # and the VM tests (vm-tests/) run the daemon against a real kernel.

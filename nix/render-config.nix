@@ -75,6 +75,7 @@ let
     (if (j.enable or true) then [ ] else [ "enabled #false" ])
     (filterNode name j)
     (listNode "source" (j.sources or [ ]))
+    (map (m: node "journal" [ m ] { }) (j.journal or [ ]))
     (jailSettings j)
     (extraLines (j.extraConfig or ""))
   ]);
@@ -89,6 +90,9 @@ let
     [ (node "database" [ database ] { }) (node "socket" [ socket ] { }) ]
     (optional "log-level" (settings.logLevel or null))
     (optional "purge-after" (settings.purgeAfter or null))
+    (if (settings.metrics or null) == null then [ ]
+     else [ (node "metrics" [ settings.metrics ]
+       (if settings.metricsAllowRemote or false then { allow-remote = true; } else { })) ])
     (if defaultLines == [ ] then [ ] else [ "" ] ++ block "defaults" defaultLines)
     (concatLists (map (name: [ "" ] ++ jail name jails.${name}) (attrNames jails)))
   ];

@@ -1,10 +1,19 @@
-//! The host's own addresses, read over rtnetlink (no actix inside): the
-//! equivalent of `ip -o addr show`, one RTM_GETADDR dump. Jails never ban
-//! these (`ignoreself`).
+//! The host's own addresses over rtnetlink (no actix inside): [`dump`]
+//! reads them once (one RTM_GETADDR dump, the equivalent of
+//! `ip -o addr show`), [`AddressWatch`] follows their changes (the
+//! RTNLGRP_IPV4_IFADDR and RTNLGRP_IPV6_IFADDR multicast groups, what
+//! `ip monitor address` shows). Jails never ban these (`ignoreself`).
+//!
+//! An address is kept with its interface index ([`IfAddr`]): the same
+//! address on two interfaces stays ours until it is gone from both.
+//! For point-to-point links the local end (IFA_LOCAL) is ours, not the
+//! peer (IFA_ADDRESS), as `ip addr` shows it.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io;
 use std::net::IpAddr;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
 
 use netlink_packet_core::{
     NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
@@ -13,8 +22,22 @@ use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
+/// The kernel's multicast group for IPv4 address changes (`rtnetlink.h`).
+pub const RTNLGRP_IPV4_IFADDR: u32 = 5;
+/// The kernel's multicast group for IPv6 address changes.
+pub const RTNLGRP_IPV6_IFADDR: u32 = 9;
+
+/// An address and the index of the interface it is configured on.
+pub type IfAddr = (u32, IpAddr);
+
 /// Every address configured on any interface of this network namespace.
 pub fn own_addresses() -> io::Result<HashSet<IpAddr>> {
+    Ok(dump()?.into_iter().map(|(_, a)| a).collect())
+}
+
+/// Every address with its interface: `ip -o addr show`, one RTM_GETADDR
+/// dump on a socket of its own.
+pub fn dump() -> io::Result<HashSet<IfAddr>> {
     let mut socket = Socket::new(NETLINK_ROUTE)?;
     socket.bind_auto()?;
     socket.connect(&SocketAddr::new(0, 0))?;
@@ -32,35 +55,221 @@ pub fn own_addresses() -> io::Result<HashSet<IpAddr>> {
     let mut out = HashSet::new();
     loop {
         let (bytes, _) = socket.recv_from_full()?;
-        let mut offset = 0;
-        while offset < bytes.len() {
-            let message = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes[offset..])
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-            let len = message.header.length as usize;
-            match message.payload {
+        for payload in messages(&bytes) {
+            match payload {
                 NetlinkPayload::Done(_) => return Ok(out),
                 NetlinkPayload::Error(e) => return Err(io::Error::other(e.to_string())),
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(msg)) => {
-                    out.extend(msg.attributes.iter().filter_map(|a| match a {
-                        AddressAttribute::Address(ip) | AddressAttribute::Local(ip) => Some(*ip),
-                        _ => None,
-                    }));
+                    out.extend(if_addr(&msg));
                 }
                 _ => {}
             }
-            if len == 0 {
-                break;
+        }
+    }
+}
+
+/// The netlink messages in one datagram; one this crate cannot parse is
+/// skipped, not the datagram.
+fn messages(bytes: &[u8]) -> Vec<NetlinkPayload<RouteNetlinkMessage>> {
+    const NLMSG_HDRLEN: usize = 16;
+    let mut out = Vec::new();
+    let mut offset = 0;
+    while offset + NLMSG_HDRLEN <= bytes.len() {
+        let mut len = [0u8; 4];
+        len.copy_from_slice(&bytes[offset..offset + 4]);
+        let len = u32::from_ne_bytes(len) as usize;
+        if len < NLMSG_HDRLEN {
+            break;
+        }
+        let end = (offset + len).min(bytes.len());
+        if let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes[offset..end]) {
+            out.push(m.payload);
+        }
+        // NLMSG_ALIGN: messages start on 4-byte boundaries.
+        offset += (len + 3) & !3;
+    }
+    out
+}
+
+/// The host's end of an address message: IFA_LOCAL, else IFA_ADDRESS.
+fn if_addr(msg: &AddressMessage) -> Option<IfAddr> {
+    let mut address = None;
+    for attribute in &msg.attributes {
+        match attribute {
+            AddressAttribute::Local(ip) => return Some((msg.header.index, *ip)),
+            AddressAttribute::Address(ip) => address = Some(*ip),
+            _ => {}
+        }
+    }
+    address.map(|a| (msg.header.index, a))
+}
+
+/// A change of the host's addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddressEvent {
+    /// RTM_NEWADDR (also sent again when an address's flags change).
+    Added(IfAddr),
+    /// RTM_DELADDR.
+    Removed(IfAddr),
+    /// The socket overflowed (ENOBUFS): changes were lost; [`dump`] again.
+    Lost,
+}
+
+/// A subscription to address changes: `ip monitor address`.
+pub struct AddressWatch {
+    sock: Socket,
+    ready: VecDeque<AddressEvent>,
+    rbuf: Vec<u8>,
+}
+
+impl AddressWatch {
+    /// Joins RTNLGRP_IPV4_IFADDR and RTNLGRP_IPV6_IFADDR. Subscribe before
+    /// the [`dump`] that gives the starting set, so no change falls between.
+    pub fn subscribe() -> io::Result<AddressWatch> {
+        let mut sock = Socket::new(NETLINK_ROUTE)?;
+        sock.bind(&SocketAddr::new(0, 0))?;
+        sock.add_membership(RTNLGRP_IPV4_IFADDR)?;
+        sock.add_membership(RTNLGRP_IPV6_IFADDR)?;
+        Ok(AddressWatch {
+            sock,
+            ready: VecDeque::new(),
+            rbuf: vec![0; 64 * 1024],
+        })
+    }
+
+    /// Sets the socket's receive buffer (SO_RCVBUF): a small one makes
+    /// overruns ([`AddressEvent::Lost`]) likelier; for tests.
+    pub fn set_receive_buffer(&self, bytes: usize) -> io::Result<()> {
+        let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+        // SAFETY: a c_int option value, its size passed along.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&v as *const libc::c_int).cast(),
+                size_of::<libc::c_int>() as u32,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// The next change, waiting at most `timeout` (forever if none);
+    /// `Ok(None)` when the time ran out.
+    pub fn next_event(&mut self, timeout: Option<Duration>) -> io::Result<Option<AddressEvent>> {
+        loop {
+            if let Some(event) = self.ready.pop_front() {
+                return Ok(Some(event));
             }
-            offset += len;
+            if !self.wait(timeout)? {
+                return Ok(None);
+            }
+            let fd = self.sock.as_raw_fd();
+            // SAFETY: rbuf is valid for writes of its length.
+            let n = unsafe {
+                libc::recv(
+                    fd,
+                    self.rbuf.as_mut_ptr().cast(),
+                    self.rbuf.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n >= 0 {
+                self.absorb(n as usize);
+                continue;
+            }
+            let e = io::Error::last_os_error();
+            match e.raw_os_error() {
+                Some(libc::ENOBUFS) => self.ready.push_back(AddressEvent::Lost),
+                Some(libc::EAGAIN | libc::EINTR) => {}
+                _ => return Err(e),
+            }
+        }
+    }
+
+    /// Whether the socket became readable within `timeout`.
+    fn wait(&self, timeout: Option<Duration>) -> io::Result<bool> {
+        let mut pfd = libc::pollfd {
+            fd: self.sock.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::Interrupted {
+                Ok(true)
+            } else {
+                Err(e)
+            };
+        }
+        Ok(rc > 0)
+    }
+
+    fn absorb(&mut self, n: usize) {
+        for payload in messages(&self.rbuf[..n]) {
+            let event = match payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(m)) => {
+                    if_addr(&m).map(AddressEvent::Added)
+                }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(m)) => {
+                    if_addr(&m).map(AddressEvent::Removed)
+                }
+                _ => None,
+            };
+            self.ready.extend(event);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// `ip addr add 192.0.2.7 peer 192.0.2.1 dev <2>` as RTM_NEWADDR.
+    fn new_address() -> Vec<u8> {
+        let mut msg = AddressMessage::default();
+        msg.header.index = 2;
+        msg.header.family = netlink_packet_route::AddressFamily::Inet;
+        msg.header.prefix_len = 32;
+        let peer = "192.0.2.1".parse().unwrap();
+        let local = "192.0.2.7".parse().unwrap();
+        msg.attributes.push(AddressAttribute::Address(peer));
+        msg.attributes.push(AddressAttribute::Local(local));
+        let payload = NetlinkPayload::from(RouteNetlinkMessage::NewAddress(msg));
+        let mut message = NetlinkMessage::new(NetlinkHeader::default(), payload);
+        message.finalize();
+        let mut buf = vec![0; message.buffer_len()];
+        message.serialize(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn a_datagram_skips_a_message_that_does_not_parse_and_takes_the_local_end() {
+        let mut datagram = new_address();
+        // RTM_NEWADDR (20) whose 4-byte body is too short for ifaddrmsg.
+        let broken: [u8; 20] = [20, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0];
+        datagram.extend_from_slice(&broken);
+        datagram.extend_from_slice(&new_address());
+        let found: Vec<IfAddr> = messages(&datagram)
+            .into_iter()
+            .filter_map(|p| match p {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(m)) => if_addr(&m),
+                _ => None,
+            })
+            .collect();
+        let local: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(found, vec![(2, local), (2, local)]);
+    }
+
     #[test]
     fn loopback_is_among_our_addresses() {
-        let own = super::own_addresses().expect("rtnetlink dump");
+        let own = own_addresses().expect("rtnetlink dump");
         assert!(own.contains(&"127.0.0.1".parse().unwrap()), "{own:?}");
     }
 }

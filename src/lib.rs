@@ -16,6 +16,7 @@ pub mod filter;
 pub mod hostaddr;
 pub mod jail;
 pub mod logging;
+pub mod metrics;
 pub mod nft;
 pub mod notify;
 pub mod observer;

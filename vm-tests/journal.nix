@@ -1,8 +1,7 @@
-# (4) Needs issue 5 (journald source): the sshd jail reads NixOS's sshd
-# straight from the journal, with no syslog daemon and no log file. The
-# `journal` node is the syntax proposed for issue 5; adjust it to what that
-# issue settles on. Kept out of the flake's `checks` until then
-# (flake.nix, vmTestsNeedingIssue5).
+# The sshd jail reads NixOS's sshd straight from the journal, with no
+# syslog daemon and no log file: `jails.sshd.journal` renders
+# `journal "_SYSTEMD_UNIT=sshd.service"` (README, "Configuration reference").
+# A journal source always uses the filter's journal log type.
 { pkgs, self, lib ? pkgs.lib }:
 
 (import ./lib.nix { inherit pkgs self; }).mkTest {
@@ -13,14 +12,12 @@
     services.portcullis.jails.sshd = {
       sources = lib.mkForce [ ];
       mode = "normal";
-      filterParams.logtype = "journal";
-      extraConfig = ''
-        journal "_SYSTEMD_UNIT=sshd.service"
-      '';
+      journal = [ "_SYSTEMD_UNIT=sshd.service" ];
     };
   };
   testScript = { nodes, ... }: ''
     server.succeed("test ! -e /var/log/auth.log")
+    server.wait_until_succeeds("journalctl -u portcullis.service | grep -F 'reading journal _SYSTEMD_UNIT=sshd.service'")
 
     with subtest("failed logins in the journal ban the attacker"):
         fail_logins()
@@ -31,6 +28,7 @@
         wait_not_banned()
         server.succeed("systemctl restart portcullis.service")
         server.wait_for_unit("portcullis.service")
+        server.wait_until_succeeds("journalctl -u portcullis.service | grep -F 'after the saved position'")
         attacker.succeed("nc -z -w 3 server 22")
         server.fail(f"portcullis list sshd --json | grep -F '\"{attacker_ip}\"'")
 

@@ -1,9 +1,9 @@
 # Shared by the VM tests: a server running sshd and portcullis, and an
 # attacker that fails SSH logins against it.
 #
-# sshd on NixOS logs to the journal only; until portcullis reads the journal
-# (issue 5), rsyslog copies the auth facility to /var/log/auth.log, the file
-# the sshd jail follows. journal.nix tests the journal source itself.
+# sshd on NixOS logs to the journal only; here rsyslog copies the auth
+# facility to /var/log/auth.log, the file the sshd jail follows, so these
+# tests cover the file source. journal.nix reads the journal instead.
 { pkgs, self }:
 
 {

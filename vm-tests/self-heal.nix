@@ -1,7 +1,6 @@
-# Needs issue 5 (self-healing observer): when another process flushes the
-# ruleset or deletes our table, the daemon rebuilds it and puts every ban
-# back within a second, without a restart. Kept out of the flake's `checks`
-# until then (flake.nix, vmTestsNeedingIssue5).
+# Self-healing: when another process flushes the ruleset or deletes our
+# table, the daemon rebuilds it and puts every ban back within a second,
+# without a restart.
 { pkgs, self }:
 
 (import ./lib.nix { inherit pkgs self; }).mkTest {

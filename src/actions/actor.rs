@@ -1,15 +1,21 @@
 //! The ActionsActor: a shell around [`Nft`] and the [`Ledger`].
 
-use std::time::Duration;
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
+use super::counting::ActionCounters;
 use super::ledger::Ledger;
 use super::{BanTicket, Flush, ListBans, Repair, Restore, Setup, Unban};
+
 use crate::db::actor::now_ms;
 use crate::db::store::{BanRecord, StoredBan};
 use crate::db::{RecordBans, RemoveBans};
 use crate::error_chain;
+use crate::metrics::Metrics;
 use crate::nft::{self, Nft, NftConfig, NftError};
 use crate::notify::{Event, Notify};
 
@@ -27,6 +33,7 @@ pub struct ActionsActor {
     record: Recipient<RecordBans>,
     remove: Recipient<RemoveBans>,
     notify: Recipient<Notify>,
+    counters: ActionCounters,
 }
 
 impl ActionsActor {
@@ -37,6 +44,7 @@ impl ActionsActor {
         record: Recipient<RecordBans>,
         remove: Recipient<RemoveBans>,
         notify: Recipient<Notify>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         ActionsActor {
             nft,
@@ -47,7 +55,14 @@ impl ActionsActor {
             record,
             remove,
             notify,
+            counters: ActionCounters::new(metrics),
         }
+    }
+
+    /// Counts a failed netlink request; the error for the log or the reply.
+    fn failed(&self, e: &NftError) -> String {
+        self.counters.netlink_error();
+        error_chain(e)
     }
 
     /// Runs `op`; when our table was removed under us, rebuilds it once and retries.
@@ -81,9 +96,10 @@ impl ActionsActor {
             })
             .collect();
         if let Err(e) = self.with_table(|nft| nft.ban(&bans)) {
-            tracing::error!("{}", error_chain(&e));
+            tracing::error!("{}", self.failed(&e));
             return;
         }
+        let acked = Instant::now();
         let now = now_ms();
         let mut stored = Vec::with_capacity(tickets.len());
         for t in tickets {
@@ -92,6 +108,8 @@ impl ActionsActor {
                 .ledger
                 .ban(&t.jail, t.addr, duration_ms.map(|d| now + d));
             notice(&t.jail, "Ban", t.addr);
+            let latency = t.read_at.map(|r| acked.saturating_duration_since(r));
+            self.counters.ban(&t.jail, latency);
             self.notify.do_send(Notify {
                 event: Event::Ban,
                 jail: t.jail.clone(),
@@ -109,6 +127,7 @@ impl ActionsActor {
                 },
             });
         }
+        self.counters.active(&self.ledger, &self.config);
         self.record.do_send(RecordBans(stored));
     }
 
@@ -127,8 +146,17 @@ impl ActionsActor {
         if only_if_damaged {
             let table = self.config.table.clone();
             if let Some(present) = self.nft.list(&table, None)? {
-                let lasting = active.iter().filter(|b| b.2.is_none_or(|left| left > 1000));
-                if present.len() >= lasting.count() {
+                let present: HashSet<(&str, nft::Network)> = present
+                    .iter()
+                    .map(|e| (e.jail.as_str(), e.network))
+                    .collect();
+                let intact = active
+                    .iter()
+                    .filter(|b| b.2.is_none_or(|left| left > 1000))
+                    .all(|(jail, addr, _)| {
+                        present.contains(&(jail.as_str(), self.config.network_of(jail, *addr)))
+                    });
+                if intact {
                     return Ok(None);
                 }
             }
@@ -141,20 +169,26 @@ impl ActionsActor {
                 timeout: left.map(Duration::from_millis),
             })
             .collect();
-        self.nft.setup(&self.config)?;
-        self.put_back(&bans)?;
+        self.nft.setup_with(&self.config, &bans)?;
         Ok(Some(bans.len()))
     }
 
     fn log_expiries(&mut self) {
         let now = now_ms();
-        for (jail, addr) in self.ledger.expired(now) {
-            notice(&jail, "Unban", addr);
+        let expired = self.ledger.expired(now);
+        for (jail, addr) in &expired {
+            notice(jail, "Unban", addr);
+            self.counters.unban(jail);
+        }
+        if !expired.is_empty() {
+            self.counters.active(&self.ledger, &self.config);
+        }
+        for (jail, addr) in expired {
             self.notify_unban(jail, addr, now);
         }
     }
 
-    fn notify_unban(&self, jail: String, addr: std::net::IpAddr, now: u64) {
+    fn notify_unban(&self, jail: String, addr: IpAddr, now: u64) {
         self.notify.do_send(Notify {
             event: Event::Unban,
             jail,
@@ -163,6 +197,23 @@ impl ActionsActor {
             time: now / 1000,
         });
     }
+}
+
+/// `targets` with one per kernel element: addresses of one IPv6 network
+/// in a jail with ipv6-prefix are one element.
+fn distinct(targets: &[nft::Unban], config: &NftConfig) -> Vec<nft::Unban> {
+    let mut seen = HashSet::new();
+    let network = |u: &nft::Unban| {
+        let prefix = config.jails.iter().find(|j| j.name == u.jail);
+        match (u.addr, prefix.and_then(|j| j.v6_prefix)) {
+            (IpAddr::V6(_), Some(len)) => nft::Network::new(u.addr, len),
+            _ => nft::Network::host(u.addr),
+        }
+    };
+    (targets.iter())
+        .filter(|u| seen.insert((u.jail.as_str(), network(u))))
+        .cloned()
+        .collect()
 }
 
 impl Actor for ActionsActor {
@@ -200,33 +251,65 @@ impl Handler<Unban> for ActionsActor {
     fn handle(&mut self, msg: Unban, _: &mut Context<Self>) -> Self::Result {
         let targets: Vec<nft::Unban> = match msg {
             Unban::One { jail, addr } => vec![nft::Unban { jail, addr }],
-            Unban::All { jail } => {
-                let table = self.config.table.clone();
-                let listed = self
-                    .nft
-                    .list(&table, jail.as_deref())
-                    .map_err(|e| error_chain(&e))?;
-                listed
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|e| nft::Unban {
-                        jail: e.jail,
-                        addr: e.network.addr,
-                    })
-                    .collect()
-            }
+            Unban::All { jail } => self
+                .listed(jail.as_deref())?
+                .into_iter()
+                .map(|e| nft::Unban {
+                    jail: e.jail,
+                    addr: e.network.addr,
+                })
+                .collect(),
+            Unban::Own { jails, addrs } => self.own_bans(&jails, &addrs),
         };
-        self.nft.unban(&targets).map_err(|e| error_chain(&e))?;
+        if targets.is_empty() {
+            return Ok(0);
+        }
+        if let Err(e) = self.nft.unban(&distinct(&targets, &self.config)) {
+            return Err(self.failed(&e));
+        }
         let mut removed = Vec::new();
         for u in targets {
             self.ledger.unban(&u.jail, u.addr);
             notice(&u.jail, "Unban", u.addr);
+            self.counters.unban(&u.jail);
             self.notify_unban(u.jail.clone(), u.addr, now_ms());
             removed.push((u.jail, u.addr));
         }
         let n = removed.len();
+        self.counters.active(&self.ledger, &self.config);
         self.remove.do_send(RemoveBans(removed));
         Ok(n)
+    }
+}
+
+impl ActionsActor {
+    /// The bans in the kernel now, of one jail or all.
+    fn listed(&mut self, jail: Option<&str>) -> Result<Vec<nft::Element>, String> {
+        let table = self.config.table.clone();
+        match self.nft.list(&table, jail) {
+            Ok(listed) => Ok(listed.unwrap_or_default()),
+            Err(e) => Err(self.failed(&e)),
+        }
+    }
+
+    /// The bans of `jails` that hold one of `addrs` (or its network, in
+    /// a jail with ipv6-prefix), each logged; from the ledger, which holds
+    /// every ban we put in the kernel.
+    fn own_bans(&self, jails: &[String], addrs: &[IpAddr]) -> Vec<nft::Unban> {
+        let mut out = Vec::new();
+        for spec in self.config.jails.iter().filter(|j| jails.contains(&j.name)) {
+            for addr in self.ledger.holding(&spec.name, spec.v6_prefix, addrs) {
+                tracing::warn!(
+                    "jail {}: {addr} is now an address of this host: lifting its ban",
+                    spec.name
+                );
+                out.push(nft::Unban {
+                    jail: spec.name.clone(),
+                    addr,
+                });
+            }
+        }
+        out
     }
 }
 
@@ -234,12 +317,7 @@ impl Handler<ListBans> for ActionsActor {
     type Result = Result<Vec<nft::Element>, String>;
 
     fn handle(&mut self, msg: ListBans, _: &mut Context<Self>) -> Self::Result {
-        let table = self.config.table.clone();
-        let listed = self
-            .nft
-            .list(&table, msg.jail.as_deref())
-            .map_err(|e| error_chain(&e))?;
-        Ok(listed.unwrap_or_default())
+        self.listed(msg.jail.as_deref())
     }
 }
 
@@ -247,10 +325,13 @@ impl Handler<Setup> for ActionsActor {
     type Result = Result<(), String>;
 
     fn handle(&mut self, msg: Setup, _: &mut Context<Self>) -> Self::Result {
-        self.nft.setup(&msg.0).map_err(|e| error_chain(&e))?;
+        if let Err(e) = self.nft.setup(&msg.0) {
+            return Err(self.failed(&e));
+        }
         let names: Vec<String> = msg.0.jails.iter().map(|j| j.name.clone()).collect();
         self.ledger.retain_jails(&names);
         self.config = msg.0;
+        self.counters.active(&self.ledger, &self.config);
         Ok(())
     }
 }
@@ -275,12 +356,15 @@ impl Handler<Restore> for ActionsActor {
                 timeout: left.map(Duration::from_millis),
             });
         }
-        self.put_back(&bans).map_err(|e| error_chain(&e))?;
+        if let Err(e) = self.put_back(&bans) {
+            return Err(self.failed(&e));
+        }
         for b in &bans {
             let expires = b.timeout.map(|t| now + t.as_millis() as u64);
             self.ledger.ban(&b.jail, b.addr, expires);
             tracing::debug!("restored ban of {} in jail {}", b.addr, b.jail);
         }
+        self.counters.active(&self.ledger, &self.config);
         Ok(bans.len())
     }
 }
@@ -290,6 +374,6 @@ impl Handler<Repair> for ActionsActor {
 
     fn handle(&mut self, msg: Repair, _: &mut Context<Self>) -> Self::Result {
         self.repair(msg.only_if_damaged)
-            .map_err(|e| error_chain(&e))
+            .map_err(|e| self.failed(&e))
     }
 }

@@ -5,6 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::nft::Network;
+
 /// Expiry (unix ms; none: permanent) and ban count.
 type State = (Option<u64>, u32);
 
@@ -101,6 +103,25 @@ impl Ledger {
         out
     }
 
+    /// The banned addresses of `jail` that are one of `own`, or in a jail
+    /// with `v6_prefix` in the same IPv6 network as one.
+    pub fn holding(&self, jail: &str, v6_prefix: Option<u8>, own: &[IpAddr]) -> Vec<IpAddr> {
+        let network = |a: IpAddr| match (a, v6_prefix) {
+            (IpAddr::V6(_), Some(len)) => Network::new(a, len),
+            _ => Network::host(a),
+        };
+        let own: Vec<Network> = own.iter().map(|a| network(*a)).collect();
+        let Some(bans) = self.jails.get(jail) else {
+            return Vec::new();
+        };
+        let mut out: Vec<IpAddr> = (bans.keys())
+            .filter(|a| own.contains(&network(**a)))
+            .copied()
+            .collect();
+        out.sort();
+        out
+    }
+
     pub fn count(&self, jail: &str) -> usize {
         self.jails.get(jail).map_or(0, HashMap::len)
     }
@@ -149,5 +170,26 @@ mod tests {
         l.unban("sshd", ip("192.0.2.4"));
         l.retain_jails(&["sshd".to_string()]);
         assert!(l.bans(None).is_empty());
+    }
+
+    #[test]
+    fn bans_holding_own_addresses_and_their_v6_networks() {
+        let mut l = Ledger::default();
+        for a in [
+            "192.0.2.7",
+            "192.0.2.8",
+            "2001:db8::1",
+            "2001:db8::2",
+            "2001:db9::1",
+        ] {
+            l.ban("sshd", ip(a), None);
+        }
+        let own = [ip("192.0.2.7"), ip("2001:db8::99")];
+        assert_eq!(l.holding("sshd", None, &own), vec![ip("192.0.2.7")]);
+        assert_eq!(
+            l.holding("sshd", Some(64), &own),
+            vec![ip("192.0.2.7"), ip("2001:db8::1"), ip("2001:db8::2")]
+        );
+        assert!(l.holding("web", None, &own).is_empty());
     }
 }

@@ -4,11 +4,15 @@
 //! (a stable format the recidive filter matches) and records them through
 //! the DbActor, and hands each to the NotifyActor ([`crate::notify`]) once
 //! the kernel holds it. [`ledger::Ledger`] tracks what is banned until when.
+//! It counts bans, unbans, active bans, ban latency and failed netlink
+//! requests into [`crate::metrics`].
 
 pub mod actor;
+pub mod counting;
 pub mod ledger;
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use actix::Message;
 
@@ -28,6 +32,8 @@ pub struct BanTicket {
     pub addr: IpAddr,
     pub bantime: BanTime,
     pub failures: u32,
+    /// When the log line behind it was read; none for manual bans.
+    pub read_at: Option<Instant>,
 }
 
 /// Send the pending bans now. Sent by the ActionsActor to itself after the
@@ -36,14 +42,26 @@ pub struct BanTicket {
 #[rtype(result = "()")]
 pub(crate) struct Flush;
 
-/// Lift bans: one address of one jail, or everything of a jail or of all
-/// jails. Sent by the ServerActor; replies how many bans were lifted, or
-/// the netlink error.
+/// Lift bans: one address of one jail, everything of a jail or of all
+/// jails, or whatever holds addresses that became the host's own. Sent by
+/// the ServerActor; replies how many bans were lifted, or the netlink error.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Result<usize, String>")]
 pub enum Unban {
-    One { jail: String, addr: IpAddr },
-    All { jail: Option<String> },
+    One {
+        jail: String,
+        addr: IpAddr,
+    },
+    All {
+        jail: Option<String>,
+    },
+    /// Every ban of `jails` of one of `addrs` (or of its network, in a jail
+    /// with ipv6-prefix), from the ledger (every ban we put in the kernel,
+    /// manual ones too); each lift is logged.
+    Own {
+        jails: Vec<String>,
+        addrs: Vec<IpAddr>,
+    },
 }
 
 /// The bans in the kernel now, straight from a netlink dump. Sent by the
@@ -61,7 +79,7 @@ pub struct ListBans {
 pub struct Setup(pub NftConfig);
 
 /// Rebuild our table and put every ban of the ledger back with its time
-/// left, in one transaction after the setup: another process deleted or
+/// left, in the setup's own transaction: another process deleted or
 /// flushed part of our table. With `only_if_damaged` (notifications were
 /// lost, so what happened is unknown), first check that the table exists
 /// and holds every ban, and do nothing if so. Sent by the ObserverActor;

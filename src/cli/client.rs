@@ -156,7 +156,7 @@ pub fn status(a: StatusArgs) -> miette::Result<ExitCode> {
                 s["failures_total"],
                 s["ban_requests_total"],
                 j["filter"].as_str().unwrap_or("?"),
-                j["sources"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join(" "),
+                j["sources"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
             ));
             for b in j["addresses"].as_array().into_iter().flatten() {
                 out.push(format!(

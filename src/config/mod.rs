@@ -8,11 +8,13 @@
 //! socket "/run/portcullis/portcullis.sock"
 //! log-level "info"                   // error, warn, info, debug, trace
 //! purge-after "30d"                  // forget expired bans this old
+//! metrics "127.0.0.1:9617"           // Prometheus metrics; off without it
 //! include "jails.d/web.kdl"          // relative to this file
 //! defaults { maxretry 5; findtime "10m"; bantime "10m" }
 //! jail "sshd" {
 //!     filter "sshd" mode="aggressive"        // other properties: filter parameters
 //!     source "/var/log/auth.log"             // files or globs, one or more
+//!     journal "_SYSTEMD_UNIT=sshd.service" when-missing="/var/log/auth.log"
 //!     port 22                                // or: port "all" (default)
 //!     protocol "tcp"                         // tcp (default) or udp
 //!     action "drop"                          // or "reject"
@@ -32,6 +34,8 @@
 //! file:line:column and the offending text underlined.
 
 mod duration;
+mod journal;
+mod metrics;
 mod notify;
 mod read;
 mod settings;
@@ -43,6 +47,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use duration::{BanTime, format_duration, parse_bantime, parse_duration};
+pub use journal::{JournalNode, journal_sources};
+pub use metrics::MetricsConfig;
 pub use settings::{Growth, Increment, JailSettings, parse_network};
 
 use crate::diagnostic::KdlProblems;
@@ -63,6 +69,8 @@ pub struct Config {
     pub log_level: String,
     /// Records of bans that expired longer ago than this are purged.
     pub purge_after: Duration,
+    /// Where Prometheus metrics are served; none: not served.
+    pub metrics: Option<MetricsConfig>,
     /// Every jail, enabled or not, in file order.
     pub jails: Vec<JailConfig>,
 }
@@ -79,6 +87,8 @@ pub struct JailConfig {
     pub filter_params: Vec<(String, String)>,
     /// File paths or glob patterns.
     pub sources: Vec<String>,
+    /// `journal` nodes, in file order.
+    pub journals: Vec<JournalNode>,
     pub settings: JailSettings,
 }
 

@@ -14,7 +14,7 @@ use crate::nft::Hook;
 
 const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
 const GLOBAL_KEYS: &str =
-    "table, hooks, database, socket, log-level, purge-after, include, defaults, jail";
+    "table, hooks, database, socket, log-level, purge-after, metrics, include, defaults, jail";
 
 /// A node and the file it stands in.
 struct Located {
@@ -105,6 +105,7 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
         socket: "/run/portcullis/portcullis.sock".into(),
         log_level: "info".into(),
         purge_after: Duration::from_secs(30 * 86_400),
+        metrics: None,
         jails: Vec::new(),
     };
     let mut defaults = JailSettings::default();
@@ -122,6 +123,10 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
                     }
                 }
             }
+            "metrics" => match super::metrics::read_metrics(node, file) {
+                Ok(m) => config.metrics = Some(m),
+                Err(p) => problems.push(p),
+            },
             _ => {
                 problems.extend(no_properties(node, file));
                 if let Err(p) = global(&mut config, node, file) {
@@ -145,7 +150,7 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
 
 fn unknown(node: &KdlNode, file: &SourceFile, what: &str) -> KdlProblem {
     let help = match what {
-        "jail setting" => "known: enabled, filter, source, maxretry, findtime, bantime, bantime-increment, ignore, ignoreself, port, protocol, action, ipv6-prefix, max-tracked, notify".to_string(),
+        "jail setting" => "known: enabled, filter, source, journal, maxretry, findtime, bantime, bantime-increment, ignore, ignoreself, port, protocol, action, ipv6-prefix, max-tracked, notify".to_string(),
         _ => format!("known: {GLOBAL_KEYS}"),
     };
     file.error(
@@ -245,6 +250,7 @@ fn jail(
         filter_logtype: None,
         filter_params: Vec::new(),
         sources: Vec::new(),
+        journals: Vec::new(),
         settings: defaults.clone(),
     };
     let mut filter_node = None;
@@ -268,19 +274,24 @@ fn jail(
                     }
                 }
             }
+            "journal" => jail
+                .journals
+                .extend(super::journal::read_journal(child, file, problems)),
             _ => match jail.settings.apply(child, file) {
                 Some(p) => problems.extend(p),
                 None => problems.push(unknown(child, file, "jail setting")),
             },
         }
     }
-    if jail.enabled && jail.sources.is_empty() {
+    if jail.enabled && jail.sources.is_empty() && jail.journals.is_empty() {
         problems.push(
             file.error(
                 node.name().span(),
                 format!("jail {} has no source", jail.name),
             )
-            .with_help("add `source \"/var/log/auth.log\"` (files or globs)"),
+            .with_help(
+                "add `source \"/var/log/auth.log\"` (files or globs) or `journal \"_SYSTEMD_UNIT=sshd.service\"`",
+            ),
         );
     }
     if jail.enabled && check_filters {
@@ -327,7 +338,16 @@ fn check_filter(
     file: &SourceFile,
     problems: &mut Vec<KdlProblem>,
 ) {
-    if let Err(report) = crate::filter::load(&jail.filter, &jail.filter_options()) {
+    let options = jail.filter_options();
+    let files = (!jail.sources.is_empty()).then(|| crate::filter::load(&jail.filter, &options));
+    let journal = (!jail.journals.is_empty())
+        .then(|| crate::filter::load_for_journal(&jail.filter, &options));
+    // The same error for both would be said twice.
+    let report = match (files, journal) {
+        (Some(Err(report)), _) | (_, Some(Err(report))) => report,
+        _ => return,
+    };
+    {
         let mut text = report.to_string();
         if let Some(related) = report.related() {
             for r in related {

@@ -226,6 +226,23 @@ fn bundled_default_config_is_valid() {
     let config = load_checked(&path).unwrap();
     let sshd = config.jail("sshd").unwrap();
     assert_eq!(sshd.sources, vec!["/var/log/auth.log"]);
+    // The journal only when /var/log/auth.log is missing (NixOS).
+    assert_eq!(sshd.journals.len(), 2);
+    for node in &sshd.journals {
+        assert_eq!(
+            node.when_missing.as_deref(),
+            Some(Path::new("/var/log/auth.log"))
+        );
+    }
+    let units: Vec<&str> = sshd
+        .journals
+        .iter()
+        .map(|n| n.matches[0].as_str())
+        .collect();
+    assert_eq!(
+        units,
+        ["_SYSTEMD_UNIT=sshd.service", "_SYSTEMD_UNIT=ssh.service"]
+    );
 }
 
 #[test]
@@ -294,6 +311,119 @@ fn notify_errors_point_at_the_offending_text() {
             "5:36 unknown notify setting `retries`",
             "6:16 `exec` needs a program and its arguments",
             "6:22 `timeout` must be longer than 0s",
+        ]
+    );
+}
+
+#[test]
+fn journal_nodes_and_their_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let present = write(dir.path(), "auth.log", "");
+    let config = parse(&format!(
+        r#"
+jail "sshd" {{
+    journal "_SYSTEMD_UNIT=sshd.service"
+    journal "_SYSTEMD_UNIT=ssh.service" "_COMM=sshd" directory="/var/log/journal/remote"
+    journal "SYSLOG_IDENTIFIER=sshd"
+    journal "_SYSTEMD_UNIT=x.service" when-missing="{}"
+    journal "_SYSTEMD_UNIT=y.service" when-missing="/nonexistent/auth.log"
+}}
+"#,
+        present.display()
+    ))
+    .unwrap();
+    let jail = &config.jails[0];
+    assert!(jail.sources.is_empty());
+    assert_eq!(jail.journals.len(), 5);
+    assert_eq!(
+        jail.journals[1],
+        JournalNode {
+            matches: vec!["_SYSTEMD_UNIT=ssh.service".into(), "_COMM=sshd".into()],
+            directory: Some("/var/log/journal/remote".into()),
+            when_missing: None,
+        }
+    );
+    let specs = journal_sources(&jail.journals);
+    assert_eq!(specs.len(), 2);
+    assert_eq!(specs[0].directory, None);
+    assert_eq!(
+        specs[0].matches,
+        vec![
+            vec!["_SYSTEMD_UNIT=sshd.service".to_string()],
+            vec!["SYSLOG_IDENTIFIER=sshd".to_string()],
+            vec!["_SYSTEMD_UNIT=y.service".to_string()],
+        ]
+    );
+    assert_eq!(specs[1].matches.len(), 1);
+    assert_eq!(specs[0].cursor_key(), "journal:system");
+    assert_eq!(specs[1].cursor_key(), "journal:/var/log/journal/remote");
+}
+
+#[test]
+fn bad_journal_matches_point_at_the_entry() {
+    assert_eq!(
+        errors(concat!(
+            "jail \"a\" {\n",
+            " journal \"sshd\" \"=x\" \"_systemd_unit=sshd.service\" \"1X=y\"\n",
+            " journal directory=\"rel\" unit=\"x\" \"A=b\"\n",
+            " journal\n",
+            " journal 3\n",
+            "}\n"
+        )),
+        vec![
+            "2:10 journal match \"sshd\" has no `=`: write FIELD=value, e.g. \"_SYSTEMD_UNIT=sshd.service\"",
+            "2:17 journal match \"=x\" has no field name before `=`",
+            "2:22 \"_systemd_unit\" is not a journal field name: upper-case letters, digits and `_` (e.g. _SYSTEMD_UNIT)",
+            "2:51 \"1X\" is not a journal field name: upper-case letters, digits and `_` (e.g. _SYSTEMD_UNIT)",
+            "3:10 `directory` takes an absolute path, not \"rel\"",
+            "3:26 `journal` takes no property unit",
+            "4:2 `journal` needs at least one match FIELD=value",
+            "5:10 `journal` takes a string",
+            "1:1 jail a has no source",
+        ]
+    );
+}
+
+#[test]
+fn a_journal_is_a_source() {
+    let config = parse("jail \"a\" { journal \"_SYSTEMD_UNIT=a.service\"; }\n").unwrap();
+    assert_eq!(config.jails[0].journals.len(), 1);
+}
+
+#[test]
+fn metrics_on_loopback_or_with_allow_remote() {
+    let jail = "jail \"a\" { source \"/l\" }\n";
+    assert_eq!(parse(jail).unwrap().metrics, None);
+    let m = parse(&format!("metrics \"127.0.0.1:9617\"\n{jail}"))
+        .unwrap()
+        .metrics
+        .unwrap();
+    assert_eq!(m.listen, "127.0.0.1:9617".parse().unwrap());
+    assert!(!m.allow_remote);
+    let m = parse(&format!("metrics \"[::1]:0\"\n{jail}"))
+        .unwrap()
+        .metrics;
+    assert_eq!(m.unwrap().listen.port(), 0);
+    let m = parse(&format!(
+        "metrics \"0.0.0.0:9617\" allow-remote=#true\n{jail}"
+    ))
+    .unwrap()
+    .metrics
+    .unwrap();
+    assert!(m.allow_remote);
+}
+
+#[test]
+fn metrics_refuses_remote_addresses_and_bad_values() {
+    assert_eq!(
+        errors(
+            "jail \"a\" { source \"/l\" }\nmetrics \"0.0.0.0:9617\"\nmetrics \"192.0.2.1:9617\" allow-remote=#false\nmetrics \"localhost\"\nmetrics \"127.0.0.1:1\" public=#true\n"
+        ),
+        vec![
+            "2:9 `metrics`: 0.0.0.0:9617 is not a loopback address; the metrics page has no authentication",
+            "3:9 `metrics`: 192.0.2.1:9617 is not a loopback address; the metrics page has no authentication",
+            "4:9 `metrics`: \"localhost\" is not an address and port such as \"127.0.0.1:9617\" or \"[::1]:9617\"",
+            "5:23 `metrics` takes no property public",
         ]
     );
 }

@@ -15,7 +15,8 @@ use actix::prelude::*;
 
 use super::store::{LogPosition, Store};
 use super::{
-    ActiveBans, Flush, History, LogPositions, Purge, RecordBans, RemoveBans, SavePositions,
+    ActiveBans, Flush, History, JournalCursors, LogPositions, Purge, RecordBans, RemoveBans,
+    SaveCursor, SavePositions,
 };
 
 pub struct DbActor {
@@ -120,6 +121,31 @@ impl Handler<SavePositions> for DbActor {
 
     fn handle(&mut self, msg: SavePositions, _: &mut SyncContext<Self>) {
         if log(self.store.save_log_positions(&msg.jail, &msg.positions)).is_some() {
+            self.dirty = true;
+        }
+    }
+}
+
+impl Handler<JournalCursors> for DbActor {
+    type Result = MessageResult<JournalCursors>;
+
+    fn handle(
+        &mut self,
+        msg: JournalCursors,
+        _: &mut SyncContext<Self>,
+    ) -> MessageResult<JournalCursors> {
+        MessageResult(log(self.store.journal_cursors(&msg.jail)).unwrap_or_default())
+    }
+}
+
+impl Handler<SaveCursor> for DbActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SaveCursor, _: &mut SyncContext<Self>) {
+        let saved = self
+            .store
+            .save_journal_cursor(&msg.jail, &msg.source, &msg.cursor);
+        if log(saved).is_some() {
             self.dirty = true;
         }
     }

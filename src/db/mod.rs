@@ -55,6 +55,26 @@ pub struct SavePositions {
     pub positions: Vec<(PathBuf, LogPosition)>,
 }
 
+/// A jail's saved journal cursors. Sent by the FilterActor before it
+/// starts reading its journal sources; replies them by source key
+/// ([`crate::source::journal::JournalSpec::cursor_key`]), empty on error.
+#[derive(Debug, Message)]
+#[rtype(result = "HashMap<String, String>")]
+pub struct JournalCursors {
+    pub jail: String,
+}
+
+/// Save where a jail stopped reading a journal source. Sent by the
+/// FilterActor after each batch of entries; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct SaveCursor {
+    pub jail: String,
+    /// The source's key.
+    pub source: String,
+    pub cursor: String,
+}
+
 /// Write everything queued before this message and flush it to disk.
 /// Sent at shutdown; replies once done (the queue is first in, first out).
 #[derive(Debug, Message)]

@@ -9,7 +9,11 @@
 //! | `bans`    | `<jail>\0<address>`       | [`BanRecord`]                      |
 //! | `history` | `<jail>\0<address>`, and `*\0<address>` across jails | [`HistoryRecord`] |
 //! | `logpos`  | `<jail>\0<path>`          | [`LogPosition`]                    |
+//! | `cursors` | `<jail>\0journal:<directory or system>` | journal cursor (a JSON string) |
 //! | `meta`    | `schema`                  | `"1"`                              |
+//!
+//! `cursors` came after version 1 was first written; it is created when
+//! missing, which older readers ignore, so the version stays 1.
 //!
 //! A ban record stays after its ban expired (restoring skips it) until
 //! [`Store::purge`] removes records that ended longer ago than the
@@ -100,6 +104,7 @@ pub struct Store {
     bans: Database<Str, Json<BanRecord>>,
     history: Database<Str, Json<HistoryRecord>>,
     logpos: Database<Str, Json<LogPosition>>,
+    cursors: Database<Str, Json<String>>,
 }
 
 fn key(a: &str, b: &str) -> String {
@@ -136,6 +141,9 @@ impl Store {
         let logpos = env
             .create_database(&mut wtxn, Some("logpos"))
             .map_err(lmdb("create logpos"))?;
+        let cursors = env
+            .create_database(&mut wtxn, Some("cursors"))
+            .map_err(lmdb("create cursors"))?;
         let meta: Database<Str, Str> = env
             .create_database(&mut wtxn, Some("meta"))
             .map_err(lmdb("create meta"))?;
@@ -158,6 +166,7 @@ impl Store {
             bans,
             history,
             logpos,
+            cursors,
         })
     }
 
@@ -280,6 +289,38 @@ impl Store {
                 .put(&mut wtxn, &key(jail, &path.to_string_lossy()), pos)
                 .map_err(self.err("write logpos"))?;
         }
+        wtxn.commit().map_err(self.err("commit"))
+    }
+
+    /// Every saved journal cursor of a jail, by source key.
+    pub fn journal_cursors(
+        &self,
+        jail: &str,
+    ) -> Result<std::collections::HashMap<String, String>, DbError> {
+        let rtxn = self.env.read_txn().map_err(self.err("begin"))?;
+        let prefix = key(jail, "");
+        let mut out = std::collections::HashMap::new();
+        for item in self
+            .cursors
+            .prefix_iter(&rtxn, &prefix)
+            .map_err(self.err("read cursors"))?
+        {
+            let (k, cursor) = item.map_err(self.err("read cursors"))?;
+            out.insert(k[prefix.len()..].to_string(), cursor);
+        }
+        Ok(out)
+    }
+
+    pub fn save_journal_cursor(
+        &self,
+        jail: &str,
+        source: &str,
+        cursor: &str,
+    ) -> Result<(), DbError> {
+        let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
+        self.cursors
+            .put(&mut wtxn, &key(jail, source), &cursor.to_string())
+            .map_err(self.err("write cursor"))?;
         wtxn.commit().map_err(self.err("commit"))
     }
 
@@ -410,6 +451,27 @@ mod tests {
                 .unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn journal_cursors_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .save_journal_cursor("sshd", "journal:system", "s=1;i=2")
+            .unwrap();
+        store
+            .save_journal_cursor("sshd", "journal:system", "s=1;i=3")
+            .unwrap();
+        store
+            .save_journal_cursor("sshd2", "journal:/d", "s=9")
+            .unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let found = store.journal_cursors("sshd").unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found["journal:system"], "s=1;i=3");
+        assert_eq!(store.journal_cursors("sshd2").unwrap()["journal:/d"], "s=9");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod bundled;
 pub mod compile;
 pub mod date;
 pub mod definition;
+pub mod journal;
 pub mod lines;
 pub mod matcher;
 pub mod multiline;
@@ -46,4 +47,35 @@ pub struct Failure {
 pub fn load(name_or_path: &str, options: &FilterOptions) -> miette::Result<CompiledFilter> {
     let def = definition::load(name_or_path)?;
     Ok(CompiledFilter::new(&def, options)?)
+}
+
+/// Like [`load`], for lines read from the journal: the `journal` log type
+/// whatever `options` say, and each entry's own time. A filter without a
+/// `logtype` parameter keeps its regexes as they are.
+pub fn load_for_journal(
+    name_or_path: &str,
+    options: &FilterOptions,
+) -> miette::Result<CompiledFilter> {
+    let def = definition::load(name_or_path)?;
+    let has_logtype = def.params.iter().any(|p| p.name == definition::LOGTYPE);
+    let options = FilterOptions {
+        logtype: has_logtype.then(|| "journal".to_string()),
+        ..options.clone()
+    };
+    let mut filter = CompiledFilter::new(&def, &options)?;
+    filter.logtype = LogType::Journal;
+    Ok(filter)
+}
+
+/// Entries read from a journal source, in journal order. Sent by the
+/// source's thread ([`journal`]); replies once they went through the
+/// matcher, so that the thread reads ahead by one batch at most.
+#[derive(Debug, actix::Message)]
+#[rtype(result = "()")]
+pub struct JournalEntries {
+    /// Which of the jail's journal sources.
+    pub source: usize,
+    pub batch: crate::source::journal::JournalBatch,
+    /// When the batch was read, for the ban latency metric.
+    pub read_at: std::time::Instant,
 }

@@ -1,21 +1,29 @@
 //! The JailActor: a shell around [`Jail`].
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use actix::prelude::*;
 
 use super::state::Decision;
-use super::{Failures, Forget, GetSetting, GetStats, Jail, SetSetting};
+use super::{Failures, Forget, GetSetting, GetStats, Jail, SetOwnAddresses, SetSetting};
+use crate::metrics::JailCounters;
 use crate::observer::BanRequest;
 
 pub struct JailActor {
     jail: Jail,
     bans: Recipient<BanRequest>,
+    metrics: Arc<JailCounters>,
 }
 
 impl JailActor {
-    pub fn new(jail: Jail, bans: Recipient<BanRequest>) -> JailActor {
-        JailActor { jail, bans }
+    pub fn new(jail: Jail, bans: Recipient<BanRequest>, metrics: Arc<JailCounters>) -> JailActor {
+        JailActor {
+            jail,
+            bans,
+            metrics,
+        }
     }
 }
 
@@ -36,9 +44,13 @@ impl Handler<Failures> for JailActor {
 
     fn handle(&mut self, msg: Failures, _: &mut Context<Self>) {
         let now = now();
+        (self.metrics.failures).fetch_add(msg.0.len() as u64, Ordering::Relaxed);
         for f in msg.0 {
             match self.jail.on_failure(f.addr, f.time, f.attempts, now) {
-                Decision::Ban(request) => self.bans.do_send(request),
+                Decision::Ban(request) => self.bans.do_send(BanRequest {
+                    read_at: Some(f.read_at),
+                    ..request
+                }),
                 Decision::Evicted(total) => tracing::warn!(
                     "jail {}: failure table full ({} addresses): evicted the oldest ({total} so far); raise max-tracked if this is not an attack",
                     self.jail.config.name,
@@ -83,5 +95,13 @@ impl Handler<Forget> for JailActor {
 
     fn handle(&mut self, msg: Forget, _: &mut Context<Self>) {
         self.jail.forget(msg.addr);
+    }
+}
+
+impl Handler<SetOwnAddresses> for JailActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: SetOwnAddresses, _: &mut Context<Self>) {
+        self.jail.set_own(msg.0);
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::nft::Network;
 
@@ -10,11 +11,12 @@ use crate::nft::Network;
 pub struct IgnoreList {
     networks: Vec<Network>,
     ignoreself: bool,
-    own: HashSet<IpAddr>,
+    /// Shared by every jail; replaced whole when the host's addresses change.
+    own: Arc<HashSet<IpAddr>>,
 }
 
 impl IgnoreList {
-    pub fn new(networks: Vec<Network>, ignoreself: bool, own: HashSet<IpAddr>) -> IgnoreList {
+    pub fn new(networks: Vec<Network>, ignoreself: bool, own: Arc<HashSet<IpAddr>>) -> IgnoreList {
         IgnoreList {
             networks,
             ignoreself,
@@ -23,7 +25,7 @@ impl IgnoreList {
     }
 
     /// Replaces the host's own addresses (after they changed).
-    pub fn set_own(&mut self, own: HashSet<IpAddr>) {
+    pub fn set_own(&mut self, own: Arc<HashSet<IpAddr>>) {
         self.own = own;
     }
 
@@ -69,7 +71,7 @@ mod tests {
             Network::new(ip("192.0.2.0"), 24),
             Network::new(ip("2001:db8::"), 32),
         ];
-        let own = HashSet::from([ip("198.51.100.7")]);
+        let own = Arc::new(HashSet::from([ip("198.51.100.7")]));
         let list = IgnoreList::new(nets.clone(), true, own.clone());
         for yes in [
             "192.0.2.200",

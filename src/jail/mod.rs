@@ -7,7 +7,10 @@ pub mod ignore;
 pub mod state;
 pub mod window;
 
+use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
 
 use actix::Message;
 
@@ -27,6 +30,8 @@ pub struct FailureFound {
     pub time: i64,
     /// Failures this counts for (multi-line filters merge several).
     pub attempts: u32,
+    /// When the line was read, for the ban latency metric.
+    pub read_at: Instant,
 }
 
 /// Counters for `status`. Sent by the ServerActor; replies [`JailStats`].
@@ -58,3 +63,9 @@ pub struct SetSetting {
 pub struct Forget {
     pub addr: IpAddr,
 }
+
+/// The host's own addresses changed; `ignoreself` jails never ban these.
+/// Sent by the ServerActor; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct SetOwnAddresses(pub Arc<HashSet<IpAddr>>);

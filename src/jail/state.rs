@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -45,7 +46,7 @@ pub enum Decision {
 }
 
 impl Jail {
-    pub fn new(config: JailConfig, own: HashSet<IpAddr>) -> Jail {
+    pub fn new(config: JailConfig, own: Arc<HashSet<IpAddr>>) -> Jail {
         let s = &config.settings;
         Jail {
             ignore: IgnoreList::new(s.ignore.clone(), s.ignoreself, own),
@@ -73,6 +74,7 @@ impl Jail {
                     failures,
                     bantime: self.config.settings.bantime,
                     increment: self.config.settings.increment.clone(),
+                    read_at: None,
                 })
             }
             _ if self.window.evicted > evicted_before
@@ -83,6 +85,11 @@ impl Jail {
             }
             _ => Decision::Nothing,
         }
+    }
+
+    /// The host's addresses changed.
+    pub fn set_own(&mut self, own: Arc<HashSet<IpAddr>>) {
+        self.ignore.set_own(own);
     }
 
     pub fn forget(&mut self, addr: IpAddr) {
@@ -201,9 +208,13 @@ mod tests {
             filter_logtype: None,
             filter_params: vec![],
             sources: vec!["/l".into()],
+            journals: vec![],
             settings,
         };
-        Jail::new(config, HashSet::from(["198.51.100.1".parse().unwrap()]))
+        Jail::new(
+            config,
+            Arc::new(HashSet::from(["198.51.100.1".parse().unwrap()])),
+        )
     }
 
     fn ip(s: &str) -> IpAddr {

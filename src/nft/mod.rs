@@ -122,10 +122,28 @@ impl Nft {
     /// transaction, with their time left (NFTA_SET_ELEM_EXPIRATION), so a
     /// reload unbans nobody; bans of removed jails go with their sets.
     pub fn setup(&mut self, config: &NftConfig) -> Result<(), NftError> {
+        self.setup_with(config, &[])
+    }
+
+    /// [`Nft::setup`], with `bans` added in the same transaction: a repair
+    /// rebuilds the table and refills it at once, so no packet ever meets
+    /// the rebuilt table empty. Bans of jails `config` lacks are left out.
+    pub fn setup_with(&mut self, config: &NftConfig, bans: &[Ban]) -> Result<(), NftError> {
         config.validate()?;
         let carried = self.carried_bans(config)?;
+        let prefixes: HashMap<String, Option<u8>> = config
+            .jails
+            .iter()
+            .map(|jail| (jail.name.clone(), jail.v6_prefix))
+            .collect();
+        let added = elements::group(
+            bans.iter()
+                .filter(|b| prefixes.contains_key(&b.jail))
+                .map(|b| (b.jail.as_str(), b.addr, b.timeout)),
+            &prefixes,
+        );
         let mut batch = ruleset::setup_batch(config, self.sock.next_seq());
-        for change in &carried {
+        for change in carried.iter().chain(&added) {
             elements::push_change(
                 &mut batch,
                 &mut Vec::new(),

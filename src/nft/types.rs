@@ -95,6 +95,20 @@ pub enum BanVerdict {
 }
 
 impl NftConfig {
+    /// What a ban of `addr` in `jail` puts in the kernel: the address, or
+    /// its network where the jail bans IPv6 by prefix.
+    pub fn network_of(&self, jail: &str, addr: IpAddr) -> Network {
+        let prefix = self
+            .jails
+            .iter()
+            .find(|j| j.name == jail)
+            .and_then(|j| j.v6_prefix);
+        match prefix {
+            Some(len) if addr.is_ipv6() => Network::new(addr, len),
+            _ => Network::host(addr),
+        }
+    }
+
     /// Checks what the kernel would reject less legibly.
     pub fn validate(&self) -> Result<(), NftError> {
         let invalid = |reason: String| NftError::InvalidConfig { reason };

@@ -60,6 +60,7 @@ impl Handler<BanRequest> for ObserverActor {
                 addr: req.addr,
                 bantime: req.bantime,
                 failures: req.failures,
+                read_at: req.read_at,
             });
             return Response::reply(());
         }
@@ -85,6 +86,7 @@ impl Handler<BanRequest> for ObserverActor {
                 addr: req.addr,
                 bantime,
                 failures: req.failures,
+                read_at: req.read_at,
             });
         })
     }

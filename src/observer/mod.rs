@@ -3,12 +3,16 @@
 //! table: [`watch`] follows the nftables notifications on a thread of its
 //! own and reports other processes' deletions as [`Tampered`]; the actor
 //! has the ActionsActor rebuild the table and put every ban back.
+//! [`hostwatch`] follows the host's own addresses over rtnetlink, so that
+//! jails never ban them, also after they change.
 
 pub mod actor;
 pub mod bantime;
+pub mod hostwatch;
 pub mod watch;
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use actix::Message;
 
@@ -24,6 +28,8 @@ pub struct BanRequest {
     /// The jail's base ban time.
     pub bantime: BanTime,
     pub increment: Option<Increment>,
+    /// When the line that completed the ban was read (ban latency metric).
+    pub read_at: Option<Instant>,
 }
 
 /// Another process deleted or flushed part of our table (one burst). Sent

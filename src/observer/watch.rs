@@ -13,11 +13,13 @@
 //! - The table watched is the one named at start: a reload that renames the
 //!   table is watched from the next start on.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::Recipient;
 
 use super::Tampered;
+use crate::metrics::Metrics;
 use crate::nft::{Change, Monitor, ObjectEvent};
 
 /// A burst ends once no change came for this long.
@@ -103,16 +105,20 @@ impl Tampering {
 }
 
 /// Reads `monitor` until the ObserverActor is gone; runs on its own thread.
-pub fn watch(mut monitor: Monitor, observer: Recipient<Tampered>) {
+pub fn watch(mut monitor: Monitor, observer: Recipient<Tampered>, metrics: Arc<Metrics>) {
     loop {
         let change = match monitor.next_change(None) {
             Ok(Some(change)) => change,
             Ok(None) => continue,
             Err(e) => {
+                metrics.netlink_error();
                 tracing::error!("self-healing stops: {}", crate::error_chain(&e));
                 return;
             }
         };
+        if change.events.contains(&ObjectEvent::Lost) {
+            metrics.netlink_error();
+        }
         let mut burst = Tampering::default();
         if !burst.absorb(&change) {
             continue;

@@ -2,7 +2,7 @@
 //! control requests. Each jail is a JailActor on the main arbiter and a
 //! FilterActor on an arbiter of its own.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,30 +11,37 @@ use actix::prelude::*;
 use serde_json::json;
 
 use super::protocol::{BanEntry, Request, Response};
+use super::sources::{describe_sources, jail_input};
 use super::{Control, Reload};
 use crate::actions::{ActionsActor, BanTicket, ListBans, Setup, Unban};
 use crate::config::{self, Config, JailConfig, parse_bantime};
 use crate::db::DbActor;
-use crate::filter::actor::FilterActor;
+use crate::filter::actor::{FilterActor, PositionStore};
 use crate::jail::actor::JailActor;
 use crate::jail::{Forget, GetSetting, GetStats, Jail, SetSetting};
+use crate::metrics::Metrics;
 use crate::notify::SetNotifications;
 use crate::observer::actor::ObserverActor;
 
-struct RunningJail {
-    config: JailConfig,
-    addr: Addr<JailActor>,
+pub(super) struct RunningJail {
+    pub(super) config: JailConfig,
+    /// Files and journal sources, as chosen when the jail started.
+    pub(super) sources: Vec<String>,
+    pub(super) addr: Addr<JailActor>,
     arbiter: Arbiter,
 }
 
 pub struct ServerActor {
     config_path: PathBuf,
     config: Config,
-    jails: BTreeMap<String, RunningJail>,
-    actions: Addr<ActionsActor>,
+    pub(super) jails: BTreeMap<String, RunningJail>,
+    pub(super) actions: Addr<ActionsActor>,
     observer: Addr<ObserverActor>,
     db: Addr<DbActor>,
     notify: Recipient<SetNotifications>,
+    /// The host's addresses, kept current by the address watcher.
+    pub(super) own: Arc<HashSet<IpAddr>>,
+    metrics: Arc<Metrics>,
 }
 
 impl ServerActor {
@@ -45,6 +52,7 @@ impl ServerActor {
         observer: Addr<ObserverActor>,
         db: Addr<DbActor>,
         notify: Recipient<SetNotifications>,
+        own: HashSet<IpAddr>,
     ) -> ServerActor {
         ServerActor {
             config_path,
@@ -54,53 +62,55 @@ impl ServerActor {
             observer,
             db,
             notify,
+            own: Arc::new(own),
+            metrics: Arc::default(),
         }
     }
 
+    /// Counts into `metrics` (jails' failures, sources' lines).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> ServerActor {
+        self.metrics = metrics;
+        self
+    }
+
     fn start_jail(&mut self, config: &JailConfig) {
-        let filter = match crate::filter::load(&config.filter, &config.filter_options()) {
-            Ok(f) => Arc::new(f),
-            Err(e) => {
-                tracing::error!(
-                    "jail {}: cannot load filter {}: {e}",
-                    config.name,
-                    config.filter
-                );
-                return;
-            }
+        let Some(input) = jail_input(config) else {
+            return;
         };
-        let own = crate::hostaddr::own_addresses().unwrap_or_else(|e| {
-            tracing::warn!("cannot read this host's addresses over rtnetlink: {e}; only loopback is never banned");
-            Default::default()
-        });
         let jail = JailActor::new(
-            Jail::new(config.clone(), own),
+            Jail::new(config.clone(), self.own.clone()),
             self.observer.clone().recipient(),
+            self.metrics.jail(&config.name),
         )
         .start();
         let arbiter = Arbiter::new();
-        let (name, sources) = (config.name.clone(), config.sources.clone());
-        let (failures, db) = (jail.clone().recipient(), self.db.clone());
+        let sources = describe_sources(&input);
+        let (name, failures, db) = (
+            config.name.clone(),
+            jail.clone().recipient(),
+            self.db.clone(),
+        );
+        let metrics = self.metrics.clone();
         FilterActor::start_in_arbiter(&arbiter.handle(), move |_| {
-            FilterActor::new(
-                name,
-                sources,
-                filter,
-                failures,
-                db.clone().recipient(),
-                db.recipient(),
-            )
+            let store = PositionStore {
+                load_positions: db.clone().recipient(),
+                save_positions: db.clone().recipient(),
+                load_cursors: db.clone().recipient(),
+                save_cursor: db.recipient(),
+            };
+            FilterActor::new(name, input, failures, store, metrics)
         });
         tracing::info!(
             "jail {} started: filter {}, sources {}",
             config.name,
             config.filter,
-            config.sources.join(" ")
+            sources.join(", "),
         );
         self.jails.insert(
             config.name.clone(),
             RunningJail {
                 config: config.clone(),
+                sources,
                 addr: jail,
                 arbiter,
             },
@@ -176,6 +186,7 @@ impl Actor for ServerActor {
 
     fn started(&mut self, _: &mut Context<Self>) {
         let summary = self.apply(self.config.clone());
+        self.lift_own_bans(self.own.iter().copied().collect());
         // Stored bans are back and the socket listens (start.rs): ready.
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
         tracing::info!(
@@ -206,9 +217,10 @@ impl Handler<Reload> for ServerActor {
         if new.table != self.config.table
             || new.database != self.config.database
             || new.socket != self.config.socket
+            || new.metrics != self.config.metrics
         {
             tracing::warn!(
-                "reload: table, database and socket changes take effect at the next restart"
+                "reload: table, database, socket and metrics changes take effect at the next restart"
             );
         }
         let mut nft = new.nft_config();
@@ -280,6 +292,7 @@ impl ServerActor {
                     addr,
                     bantime,
                     failures: 0,
+                    read_at: None,
                 });
                 Box::pin(fut::ready(Response::ok(
                     json!({"jail": jail, "addr": addr, "bantime": bantime.to_string()}),
@@ -304,7 +317,7 @@ impl ServerActor {
             Request::Banned { addr } => Box::pin(
                 async move {
                     let listed = flatten(actions.send(ListBans { jail: None }).await);
-                    done(listed.map(|e| entries(e, addr)))
+                    done(listed.map(|e| BanEntry::from_elements(e, addr)))
                 }
                 .into_actor(self),
             ),
@@ -336,7 +349,7 @@ impl ServerActor {
                 jails.push((
                     name.clone(),
                     j.config.filter.clone(),
-                    j.config.sources.clone(),
+                    j.sources.clone(),
                     j.addr.clone(),
                 ));
             }
@@ -348,7 +361,7 @@ impl ServerActor {
         Ok(Box::pin(
             async move {
                 let bans = match flatten(actions.send(ListBans { jail: only.clone() }).await) {
-                    Ok(b) => entries(b, None),
+                    Ok(b) => BanEntry::from_elements(b, None),
                     Err(e) => return Response::error(e),
                 };
                 let mut out = Vec::new();
@@ -371,22 +384,6 @@ impl ServerActor {
     }
 }
 
-fn flatten<T>(r: Result<Result<T, String>, MailboxError>) -> Result<T, String> {
+pub(super) fn flatten<T>(r: Result<Result<T, String>, MailboxError>) -> Result<T, String> {
     r.map_err(|e| format!("internal error: {e}"))?
 }
-
-fn entries(elements: Vec<crate::nft::Element>, addr: Option<IpAddr>) -> Vec<BanEntry> {
-    let mut out: Vec<BanEntry> = elements
-        .into_iter()
-        .filter(|e| addr.is_none_or(|a| Network::new(a, e.network.prefix_len) == e.network))
-        .map(|e| BanEntry {
-            jail: e.jail,
-            address: e.network.to_string(),
-            expires_ms: e.expires.map(|d| d.as_millis() as u64),
-        })
-        .collect();
-    out.sort_by(|a, b| (&a.jail, &a.address).cmp(&(&b.jail, &b.address)));
-    out
-}
-
-use crate::nft::Network;

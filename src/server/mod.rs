@@ -5,8 +5,14 @@
 
 pub mod actor;
 pub mod control;
+mod own;
 pub mod protocol;
+mod sources;
 pub mod start;
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::Arc;
 
 use actix::Message;
 
@@ -28,3 +34,14 @@ pub struct Control {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<String, String>")]
 pub struct Reload;
+
+/// The host's own addresses changed: `own` is the whole new set, `added`
+/// and `removed` what changed. Sent by the address watcher thread
+/// ([`crate::observer::hostwatch`]); no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct HostAddresses {
+    pub own: Arc<HashSet<IpAddr>>,
+    pub added: Vec<IpAddr>,
+    pub removed: Vec<IpAddr>,
+}

@@ -11,6 +11,8 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::nft::{Element, Network};
+
 /// Longest request line accepted, in bytes.
 pub const MAX_REQUEST: usize = 64 * 1024;
 
@@ -96,6 +98,24 @@ pub struct BanEntry {
     pub address: String,
     /// Milliseconds left; none for a permanent ban.
     pub expires_ms: Option<u64>,
+}
+
+impl BanEntry {
+    /// The kernel's elements as reply entries, sorted by jail and address;
+    /// with `addr`, only the bans that hold it.
+    pub fn from_elements(elements: Vec<Element>, addr: Option<IpAddr>) -> Vec<BanEntry> {
+        let mut out: Vec<BanEntry> = elements
+            .into_iter()
+            .filter(|e| addr.is_none_or(|a| Network::new(a, e.network.prefix_len) == e.network))
+            .map(|e| BanEntry {
+                jail: e.jail,
+                address: e.network.to_string(),
+                expires_ms: e.expires.map(|d| d.as_millis() as u64),
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.jail, &a.address).cmp(&(&b.jail, &b.address)));
+        out
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,15 @@
 //! Start-up: the actors wired together, stored bans back in the kernel,
-//! the control socket, signals (SIGTERM, SIGINT: stop; SIGHUP: reload).
+//! the nftables and host-address watcher threads, the control socket, the
+//! metrics listener when configured (bound before the server reports
+//! ready), signals (SIGTERM, SIGINT: stop; SIGHUP: reload).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use actix::prelude::*;
+use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::{Reload, ServerActor, control};
@@ -13,9 +17,12 @@ use crate::actions::{ActionsActor, Restore};
 use crate::config::Config;
 use crate::db::store::Store;
 use crate::db::{ActiveBans, DbActor, Flush};
+use crate::hostaddr::{self, AddressWatch};
+use crate::metrics::{Metrics, http};
 use crate::nft::{Monitor, Nft};
 use crate::notify::NotifyActor;
 use crate::observer::actor::ObserverActor;
+use crate::observer::hostwatch::{self, OwnAddresses};
 use crate::observer::watch;
 
 /// Runs inside the actix system; `nft` is already set up with the
@@ -30,6 +37,7 @@ pub async fn start(
 ) -> Result<(), String> {
     let started = Instant::now();
     let table = config.table.clone();
+    let metrics = Arc::new(Metrics::default());
     let own_port = nft.port_id();
     let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
     // Its own thread: spawning and reaping never takes time from a ban.
@@ -43,6 +51,7 @@ pub async fn start(
         db.clone().recipient(),
         db.clone().recipient(),
         notify.clone().recipient(),
+        metrics.clone(),
     )
     .start();
     let stored = db.send(ActiveBans).await.map_err(|e| e.to_string())??;
@@ -75,9 +84,10 @@ pub async fn start(
     .start();
     if let Some(monitor) = monitor {
         let observer = observer.clone().recipient();
+        let metrics_for_watch = metrics.clone();
         std::thread::Builder::new()
             .name("nft-watch".into())
-            .spawn(move || watch::watch(monitor, observer))
+            .spawn(move || watch::watch(monitor, observer, metrics_for_watch))
             .map_err(|e| format!("cannot start the nftables watcher: {e}"))?;
     }
     let listener = control::bind(&config.socket).map_err(|e| {
@@ -86,6 +96,12 @@ pub async fn start(
             config.socket.display()
         )
     })?;
+    // Bound before the server starts (and tells systemd it is ready).
+    let metrics_listener = match &config.metrics {
+        Some(m) => Some(bind_metrics(m.listen).await?),
+        None => None,
+    };
+    let (watch, own) = host_addresses();
     let server = ServerActor::new(
         config_path,
         config,
@@ -93,9 +109,22 @@ pub async fn start(
         observer,
         db.clone(),
         notify.recipient(),
+        own.addresses(),
     )
+    .with_metrics(metrics.clone())
     .start();
+    if let Some(watch) = watch {
+        let server = server.clone().recipient();
+        let metrics_for_watch = metrics.clone();
+        std::thread::Builder::new()
+            .name("addr-watch".into())
+            .spawn(move || hostwatch::follow(watch, own, server, metrics_for_watch))
+            .map_err(|e| format!("cannot start the address watcher: {e}"))?;
+    }
     control::serve(listener, server.clone());
+    if let Some(listener) = metrics_listener {
+        http::serve(listener, metrics);
+    }
     signals(server, db).map_err(|e| format!("cannot install signal handlers: {e}"))?;
     Ok(())
 }
@@ -116,6 +145,35 @@ fn subscribe(table: &str, own_port: u32) -> Option<Monitor> {
             None
         }
     }
+}
+
+/// The subscription to address changes (`None`: the set stays as read
+/// now) and the host's addresses, read right after subscribing.
+fn host_addresses() -> (Option<AddressWatch>, OwnAddresses) {
+    let watch = AddressWatch::subscribe()
+        .inspect_err(|e| {
+            tracing::error!(
+                "cannot follow this host's address changes over rtnetlink: {e}; the addresses read now stay the ones never banned"
+            )
+        })
+        .ok();
+    let own = hostaddr::dump().unwrap_or_else(|e| {
+        tracing::warn!(
+            "cannot read this host's addresses over rtnetlink: {e}; only loopback is never banned"
+        );
+        Default::default()
+    });
+    (watch, OwnAddresses::new(own))
+}
+
+/// The metrics listener, its address logged (port 0 picks one).
+async fn bind_metrics(addr: SocketAddr) -> Result<TcpListener, String> {
+    let listener = http::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    tracing::info!("metrics on http://{bound}/metrics");
+    Ok(listener)
 }
 
 fn signals(server: Addr<ServerActor>, db: Addr<DbActor>) -> std::io::Result<()> {

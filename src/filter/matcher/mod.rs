@@ -232,10 +232,17 @@ impl Matcher {
     /// Finds the line's date; returns the line's time and where the line
     /// without its date is: `raw[start..]` when the date starts the line
     /// (or there is none) and lines are matched one by one, else copied
-    /// into `self.line`. Bytes stay bytes: captures are checked for UTF-8
-    /// when they become text.
+    /// into `self.line`. Journal lines keep their whole text and take the
+    /// time given. Bytes stay bytes: captures are checked for UTF-8 when
+    /// they become text.
     fn cut_date(&mut self, raw: &[u8], now: Timestamp) -> (Option<Timestamp>, Option<usize>) {
-        let found = self.dates.find_bytes(raw);
+        let journal = self.filter.logtype == LogType::Journal;
+        // A journal entry carries its time; a date inside the message is
+        // part of the message (fail2ban does not look for one either).
+        let found = match journal {
+            true => None,
+            false => self.dates.find_bytes(raw),
+        };
         let cut = found.as_ref().map_or(0..0, |(_, range)| range.clone());
         let tail = (cut.start == 0 && self.filter.maxlines == 1).then_some(cut.end);
         if tail.is_none() {
@@ -243,7 +250,7 @@ impl Matcher {
             self.line.extend_from_slice(&raw[..cut.start]);
             self.line.extend_from_slice(&raw[cut.end..]);
         }
-        if self.filter.logtype == LogType::Journal {
+        if journal {
             return (Some(now), tail);
         }
         if let Some((time, _)) = found {

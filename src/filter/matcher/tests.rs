@@ -167,3 +167,18 @@ fn journal_lines_take_now_as_their_time() {
     let found = run(kdl, options, &["h sshd[1]: Failed for 192.0.2.1"]);
     assert_eq!(found.len(), 1);
 }
+
+#[test]
+fn a_date_inside_a_journal_message_stays_in_it() {
+    let kdl = "fail #\"^\\s*h sshd\\[\\d+\\]: Failed for <HOST> at 2005-02-25 14:34:10$\"#\n";
+    let options = FilterOptions {
+        logtype: Some("journal".into()),
+        ..Default::default()
+    };
+    let found = run(
+        kdl,
+        options,
+        &["h sshd[1]: Failed for 192.0.2.1 at 2005-02-25 14:34:10"],
+    );
+    assert_eq!(found.len(), 1);
+}

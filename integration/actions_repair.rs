@@ -1,0 +1,123 @@
+//! The ActionsActor's repair when the kernel's notifications were lost
+//! (the monitor socket overflowed): nobody knows what happened, so it looks
+//! at the table before it rebuilds, and rebuilds only when bans are missing.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use portcullis::actions::{ActionsActor, BanTicket, ListBans, Repair};
+use portcullis::config::BanTime;
+use portcullis::db::DbActor;
+use portcullis::db::store::Store;
+use portcullis::nft::{JailSpec, Nft, NftConfig};
+use portcullis::notify::NotifyActor;
+
+use crate::common::NetNs;
+
+const LOST: Repair = Repair {
+    only_if_damaged: true,
+};
+
+async fn banned(actions: &Addr<ActionsActor>) -> Vec<String> {
+    let mut addrs: Vec<String> = actions
+        .send(ListBans { jail: None })
+        .await
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.network.addr.to_string())
+        .collect();
+    addrs.sort();
+    addrs
+}
+
+#[test]
+fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
+    let Some(ns) = NetNs::new("repair-lost") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[22])],
+        ..NftConfig::default()
+    };
+    let both = vec!["192.0.2.1".to_string(), "192.0.2.2".to_string()];
+    ns.run(|| {
+        System::new().block_on(async {
+            let store = Arc::new(Store::open(dir.path()).unwrap());
+            let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
+            let notify = NotifyActor::new(HashMap::new()).start();
+            let mut nft = Nft::open().unwrap();
+            nft.setup(&config).unwrap();
+            let actions = ActionsActor::new(
+                nft,
+                config.clone(),
+                db.clone().recipient(),
+                db.recipient(),
+                notify.recipient(),
+                Arc::default(),
+            )
+            .start();
+            for addr in &both {
+                actions.do_send(BanTicket {
+                    jail: "sshd".into(),
+                    addr: addr.parse().unwrap(),
+                    bantime: BanTime::For(Duration::from_secs(3600)),
+                    failures: 3,
+                    read_at: None,
+                });
+            }
+            // The tickets go out as one batch once the mailbox is drained.
+            let mut tries = 0;
+            while banned(&actions).await != both {
+                tries += 1;
+                assert!(tries < 500, "never banned: {:?}", banned(&actions).await);
+                actix_rt::time::sleep(Duration::from_millis(10)).await;
+            }
+
+            assert_eq!(
+                actions.send(LOST).await.unwrap(),
+                Ok(None),
+                "an intact table is left alone"
+            );
+
+            // One ban removed and another address added behind our back:
+            // as many elements as before, but not ours.
+            let element = |verb: &str, addr: &str| {
+                ns.sh(&[
+                    "nft",
+                    verb,
+                    "element",
+                    "inet",
+                    "portcullis",
+                    "sshd-v4",
+                    &format!("{{ {addr} }}"),
+                ]);
+            };
+            element("delete", "192.0.2.2");
+            element("add", "192.0.2.3");
+            assert_eq!(banned(&actions).await, ["192.0.2.1", "192.0.2.3"]);
+            assert_eq!(actions.send(LOST).await.unwrap(), Ok(Some(2)));
+            assert_eq!(
+                banned(&actions).await,
+                ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
+            );
+            element("delete", "192.0.2.3");
+
+            ns.sh(&["nft", "delete", "table", "inet", "portcullis"]);
+            assert_eq!(actions.send(LOST).await.unwrap(), Ok(Some(2)));
+            assert_eq!(banned(&actions).await, both);
+        })
+    });
+    // The independent oracle: both back, with about an hour left.
+    let listed = ns.sh(&["nft", "-j", "list", "set", "inet", "portcullis", "sshd-v4"]);
+    let v: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let elements = v["nftables"][1]["set"]["elem"].as_array().unwrap();
+    assert_eq!(elements.len(), 2, "{listed}");
+    for e in elements {
+        let expires = e["elem"]["expires"].as_u64().unwrap();
+        assert!((3590..=3600).contains(&expires), "{listed}");
+    }
+}
