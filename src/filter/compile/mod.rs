@@ -21,8 +21,6 @@ use crate::filter::tags::{self, GroupMap, NameId, Names};
 
 /// Compiled automata may use this much memory each (the default is 10 MiB).
 const REGEX_SIZE_LIMIT: usize = 32 << 20;
-/// `%(name)` may nest this deep.
-const MAX_DEFINE_DEPTH: usize = 16;
 
 /// How a jail uses a filter: `--mode`, `--logtype` and `--set KEY=VALUE`.
 #[derive(Debug, Clone, Default)]
@@ -235,48 +233,6 @@ fn is_active(item: &Item, values: &HashMap<String, String>) -> bool {
         .all(|c| values.get(&c.param).is_some_and(|v| c.values.contains(v)))
 }
 
-/// The active `define`s; a later one of a name wins.
-struct Defines<'a> {
-    by_name: HashMap<&'a str, &'a Item>,
-}
-
-impl<'a> Defines<'a> {
-    fn new(active: &[&'a Item]) -> Defines<'a> {
-        let mut by_name = HashMap::new();
-        for item in active {
-            if let ItemKind::Define(name) = &item.kind {
-                by_name.insert(name.as_str(), *item);
-            }
-        }
-        Defines { by_name }
-    }
-
-    /// Substitutes every `%(name)` in `text`, recursively.
-    fn substitute(&self, text: &str, depth: usize) -> Result<String, String> {
-        if depth > MAX_DEFINE_DEPTH {
-            return Err(format!(
-                "definitions nest deeper than {MAX_DEFINE_DEPTH} (a cycle?)"
-            ));
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find("%(") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let end = after.find(')').ok_or("`%(` without closing `)`")?;
-            let name = &after[..end];
-            let item = self
-                .by_name
-                .get(name)
-                .ok_or_else(|| format!("`%({name})` is not defined"))?;
-            out.push_str(&self.substitute(&item.text, depth + 1)?);
-            rest = &after[end + 1..];
-        }
-        out.push_str(rest);
-        Ok(out)
-    }
-}
-
 fn compile_prefix(
     def: &FilterDef,
     item: &Item,
@@ -417,9 +373,11 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
     }
 }
 
+mod defines;
 mod split;
 mod start;
 mod tail;
+use defines::Defines;
 pub use split::{RunSplit, SplitCache};
 pub use start::{StartIndex, has as has_bit};
 
