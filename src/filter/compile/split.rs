@@ -101,29 +101,10 @@ impl RunSplit {
         let start = head.get_match()?.end();
         let len = self.literal.needle().len();
         let (rest_cache, rest) = &mut cache.rest;
-        let mut try_at = |at: usize| {
+        let end = self.run_end(hay, start, |at| {
             let input = Input::new(hay).range(at + len..).anchored(Anchored::Yes);
             self.rest.try_search(rest_cache, &input, rest).is_ok() && rest.is_match()
-        };
-        let end = if self.greedy {
-            let mut end = hay.len();
-            loop {
-                let at = start + self.literal_rev.rfind(&hay[start..end])?;
-                if try_at(at) {
-                    break at;
-                }
-                end = at + len - 1;
-            }
-        } else {
-            let mut from = start;
-            loop {
-                let at = from + self.literal.find(&hay[from..])?;
-                if try_at(at) {
-                    break at;
-                }
-                from = at + 1;
-            }
-        };
+        })?;
         let (head, rest) = (&cache.head.1, &cache.rest.1);
         found(&|g| {
             if g == self.group {
@@ -133,6 +114,34 @@ impl RunSplit {
             Some((span.start, span.end))
         });
         Some(())
+    }
+
+    /// Where the run ends: the last place after `start` (`.*?`: the first)
+    /// where the literal occurs and `rest_matches` after it.
+    fn run_end(
+        &self,
+        hay: &[u8],
+        start: usize,
+        mut rest_matches: impl FnMut(usize) -> bool,
+    ) -> Option<usize> {
+        if self.greedy {
+            let mut end = hay.len();
+            loop {
+                let at = start + self.literal_rev.rfind(&hay[start..end])?;
+                if rest_matches(at) {
+                    return Some(at);
+                }
+                end = at + self.literal.needle().len() - 1;
+            }
+        }
+        let mut from = start;
+        loop {
+            let at = from + self.literal.find(&hay[from..])?;
+            if rest_matches(at) {
+                return Some(at);
+            }
+            from = at + 1;
+        }
     }
 }
 
