@@ -54,6 +54,10 @@ pub struct CompiledRegex {
     /// For a single-line regex around a `(?P<name>.*)`, a quicker way to
     /// the same captures (see [`RunSplit`]).
     pub split: Option<RunSplit>,
+    /// `backtrack` and `split` assume a haystack without a newline (the
+    /// filter matches one line at a time); for one with a newline, only
+    /// the `Regex` gives the right captures.
+    pub one_line: bool,
     pub groups: GroupMap,
     /// The regex as written in the filter, for reports.
     pub source: String,
@@ -319,14 +323,15 @@ fn compile_text(
             .as_ref()
             .filter(|_| single_line)
             .and_then(|hir| RunSplit::new(hir, REGEX_SIZE_LIMIT)),
+        one_line: single_line,
         groups,
         source: item.text.clone(),
     })
 }
 
-/// The backtracker for `pattern`, parsed as the `Regex` is (bytes, no
-/// Unicode), so that group indices agree; for single lines without a
-/// trailing `.*$` ([`tail`]). `None` if it cannot be built; the `Regex`
+/// The backtracker for `hir`, the regex parsed as the `Regex` parses it
+/// (bytes, no Unicode), so that group indices agree; for single lines
+/// without a trailing `.*$` ([`tail`]). `None` if it cannot be built; the `Regex`
 /// then takes the captures.
 fn backtracker(hir: &Option<Hir>, single_line: bool) -> Option<BoundedBacktracker> {
     let hir = hir.as_ref()?;

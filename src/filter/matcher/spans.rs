@@ -53,6 +53,10 @@ pub(super) fn capture_fail(
     body: &[u8],
     offset: usize,
 ) -> bool {
+    // A caller may hand over a "line" with a newline in it.
+    if re.one_line && memchr::memchr(b'\n', body).is_some() {
+        return capture_with_regex(re, scratch, i, body, offset);
+    }
     if let (Some(split), Some(cache)) = (&re.split, &mut scratch.fail_split[i]) {
         let spans = &mut scratch.spans;
         let found = split.captures(cache, body, |group| {
@@ -82,6 +86,16 @@ pub(super) fn capture_fail(
             return true;
         }
     }
+    capture_with_regex(re, scratch, i, body, offset)
+}
+
+fn capture_with_regex(
+    re: &CompiledRegex,
+    scratch: &mut Scratch,
+    i: usize,
+    body: &[u8],
+    offset: usize,
+) -> bool {
     let locs = &mut scratch.fail_locs[i];
     if re.regex.captures_read(locs, body).is_none() {
         return false;

@@ -182,3 +182,22 @@ fn a_date_inside_a_journal_message_stays_in_it() {
     );
     assert_eq!(found.len(), 1);
 }
+
+#[test]
+fn a_line_with_a_newline_in_it_takes_the_whole_regexes_captures() {
+    // The captures engine's shortcuts (a dropped `.*$`, the split at the
+    // literal after a `.*`) hold for lines without a newline only.
+    let kdl = r##"fail #"^Failed for <F-USER>.*</F-USER> from <HOST>( x)?.*$"#"##;
+    let options = FilterOptions {
+        logtype: Some("journal".into()),
+        ..Default::default()
+    };
+    let lines = [
+        "Failed for a from 192.0.2.1 x from 192.0.2.2",
+        "Failed for a from 192.0.2.1\n from 192.0.2.2",
+    ];
+    let found = run(kdl, options, &lines);
+    let hosts: Vec<(u64, &str)> = found.iter().map(|f| (f.0, f.1.as_str())).collect();
+    // `.` does not match the newline: the second line does not match.
+    assert_eq!(hosts, [(1, "192.0.2.2")]);
+}
