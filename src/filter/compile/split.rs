@@ -24,6 +24,10 @@ use regex_syntax::hir::{Hir, HirKind, Repetition};
 
 use super::tail::is_any_run;
 
+/// Places where the literal occurs that are tried before the whole regex
+/// takes over; real lines have one or two.
+const MAX_TRIES: usize = 8;
+
 /// A fail regex split around its top-level run (see the module doc).
 #[derive(Debug, Clone)]
 pub struct RunSplit {
@@ -117,7 +121,10 @@ impl RunSplit {
     }
 
     /// Where the run ends: the last place after `start` (`.*?`: the first)
-    /// where the literal occurs and `rest_matches` after it.
+    /// where the literal occurs and `rest_matches` after it. `None` after
+    /// [`MAX_TRIES`] places: each try may scan the rest of the line, so a
+    /// crafted line with the literal everywhere would cost time quadratic
+    /// in its length; the whole regex, linear, decides instead.
     fn run_end(
         &self,
         hay: &[u8],
@@ -126,22 +133,24 @@ impl RunSplit {
     ) -> Option<usize> {
         if self.greedy {
             let mut end = hay.len();
-            loop {
+            for _ in 0..MAX_TRIES {
                 let at = start + self.literal_rev.rfind(&hay[start..end])?;
                 if rest_matches(at) {
                     return Some(at);
                 }
                 end = at + self.literal.needle().len() - 1;
             }
+            return None;
         }
         let mut from = start;
-        loop {
+        for _ in 0..MAX_TRIES {
             let at = from + self.literal.find(&hay[from..])?;
             if rest_matches(at) {
                 return Some(at);
             }
             from = at + 1;
         }
+        None
     }
 }
 
@@ -232,6 +241,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_line_with_the_literal_everywhere_goes_to_the_whole_regex() {
+        let hir = parse(r"^Invalid user (?P<user>.*) from (?P<ip>[\d.]+) port \d+(?P<tail> .*)?$");
+        let s = RunSplit::new(&hir, 1 << 20).unwrap();
+        let groups = hir.properties().explicit_captures_len() + 1;
+        let line = |failing: usize| {
+            format!(
+                "Invalid user x from 1.2.3.4 port 22{}",
+                " from 1.2.3.4 port x".repeat(failing)
+            )
+        };
+        // Tried last first: every later " from " fails, the first matches.
+        let few = line(MAX_TRIES - 1);
+        assert!(full(&hir, &few).is_some());
+        assert_eq!(split(&s, groups, &few), full(&hir, &few));
+        // Past MAX_TRIES places the split gives up and the whole regex
+        // decides, so a crafted line never costs a try per occurrence.
+        let hostile = line(2000);
+        assert!(full(&hir, &hostile).is_some());
+        assert_eq!(split(&s, groups, &hostile), None);
     }
 
     #[test]
