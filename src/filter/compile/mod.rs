@@ -388,3 +388,34 @@ pub use start::{StartIndex, has as has_bit};
 
 #[cfg(test)]
 mod tests;
+
+/// For the tests of the rewrites ([`tail`], [`split`]): a pattern parsed
+/// as the matcher parses it, and the captures of a whole regex, to compare
+/// a rewrite's captures with.
+#[cfg(test)]
+mod hir_check {
+    use regex_automata::nfa::thompson::NFA;
+    use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
+    use regex_automata::{Anchored, Input};
+    use regex_syntax::hir::Hir;
+
+    pub type Groups = Vec<Option<(usize, usize)>>;
+
+    pub fn parse(pattern: &str) -> Hir {
+        super::parse_bytes(pattern).expect(pattern)
+    }
+
+    /// The spans of groups 1.. when `hir` matches `line` from its start.
+    pub fn captures(hir: &Hir, line: &str) -> Option<Groups> {
+        let re =
+            BoundedBacktracker::new_from_nfa(NFA::compiler().build_from_hir(hir).unwrap()).unwrap();
+        let (mut cache, mut caps) = (re.create_cache(), re.create_captures());
+        let input = Input::new(line).anchored(Anchored::Yes);
+        re.try_search(&mut cache, &input, &mut caps).unwrap();
+        caps.is_match().then(|| {
+            (1..caps.group_len())
+                .map(|g| caps.get_group(g).map(|s| (s.start, s.end)))
+                .collect()
+        })
+    }
+}

@@ -167,32 +167,8 @@ fn run_group(hir: &Hir) -> Option<(usize, bool)> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::hir_check::{Groups, captures as full, parse};
     use super::*;
-    use regex_syntax::ParserBuilder;
-
-    fn parse(pattern: &str) -> Hir {
-        ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .unwrap()
-    }
-
-    type Groups = Vec<Option<(usize, usize)>>;
-
-    fn full(hir: &Hir, line: &str) -> Option<Groups> {
-        let re =
-            BoundedBacktracker::new_from_nfa(NFA::compiler().build_from_hir(hir).unwrap()).unwrap();
-        let (mut cache, mut caps) = (re.create_cache(), re.create_captures());
-        let input = Input::new(line).anchored(Anchored::Yes);
-        re.try_search(&mut cache, &input, &mut caps).unwrap();
-        caps.is_match().then(|| {
-            (1..caps.group_len())
-                .map(|g| caps.get_group(g).map(|s| (s.start, s.end)))
-                .collect()
-        })
-    }
 
     fn split(split: &RunSplit, groups: usize, line: &str) -> Option<Groups> {
         let mut out = None;

@@ -82,33 +82,8 @@ fn all_but_newline(class: &ClassBytes) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::hir_check::{captures, parse};
     use super::*;
-    use regex_automata::nfa::thompson::NFA;
-    use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
-    use regex_automata::{Anchored, Input};
-    use regex_syntax::ParserBuilder;
-
-    fn parse(pattern: &str) -> Hir {
-        ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .unwrap()
-    }
-
-    fn captures(hir: &Hir, line: &str) -> Option<Vec<Option<(usize, usize)>>> {
-        let re =
-            BoundedBacktracker::new_from_nfa(NFA::compiler().build_from_hir(hir).unwrap()).unwrap();
-        let (mut cache, mut caps) = (re.create_cache(), re.create_captures());
-        let input = Input::new(line).anchored(Anchored::Yes);
-        re.try_search(&mut cache, &input, &mut caps).unwrap();
-        caps.is_match().then(|| {
-            (1..caps.group_len())
-                .map(|g| caps.get_group(g).map(|s| (s.start, s.end)))
-                .collect()
-        })
-    }
 
     #[test]
     fn the_captures_stay_those_of_the_full_regex() {
