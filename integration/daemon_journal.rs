@@ -221,3 +221,46 @@ fn when_missing_chooses_the_journal_only_without_the_file() {
     );
     d.wait_failures("sshd", 1);
 }
+
+#[test]
+fn a_when_missing_file_that_appears_takes_over_from_the_journal() {
+    let when = "    source \"$DIR/auth.log\"\n    journal \"_SYSTEMD_UNIT=ssh.service\" directory=\"$DIR/journal\" when-missing=\"$DIR/auth.log\"\n";
+    let Some(mut d) = journal_daemon("journal-switch", 3, when) else {
+        return;
+    };
+    start(&mut d, 1);
+    let ssh = b"Failed password for root from 198.51.100.7 port 1 ssh2".as_slice();
+    write(
+        &journal_file(&d, "remote.journal"),
+        &[("ssh.service", ssh, now_us())],
+    );
+    d.wait_failures("sshd", 1);
+
+    // rsyslog is installed: auth.log appears, and the jail switches to it.
+    append(&d.path("auth.log"), "");
+    let switched = poll_until(DEADLINE, || {
+        d.log()
+            .contains("auth.log appeared: restarting the jail to read it instead of the journal")
+            .then_some(())
+    });
+    assert!(switched.is_some(), "{}", d.log());
+    start(&mut d, 2);
+    assert!(
+        d.log().contains("1 journal match(es) not used"),
+        "{}",
+        d.log()
+    );
+    // What rsyslog copies from ssh.service counts once, from the file;
+    // the journal's copy is no longer read. (The restarted jail starts
+    // counting afresh.)
+    write(
+        &journal_file(&d, "remote.journal"),
+        &[("ssh.service", ssh, now_us())],
+    );
+    append(&d.path("auth.log"), &sshd_failure("198.51.100.7"));
+    d.wait_failures("sshd", 1);
+    let settled = poll_until(std::time::Duration::from_millis(500), || {
+        (d.stats("sshd")["failures_total"].as_u64() != Some(1)).then_some(())
+    });
+    assert!(settled.is_none(), "{} {}", d.stats("sshd"), d.log());
+}

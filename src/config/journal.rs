@@ -11,7 +11,8 @@
 //! `journalctl A B + C` does; two values of one field in a node match
 //! either, as in journalctl). Nodes with the same `directory` (or none:
 //! the system journal) make one source. `when-missing` keeps the node only
-//! when that path does not exist when the jail starts.
+//! when that path does not exist when the jail starts; the server restarts
+//! a jail whose path appears later (server/sources.rs).
 
 use std::path::{Path, PathBuf};
 

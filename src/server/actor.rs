@@ -11,7 +11,7 @@ use actix::prelude::*;
 use serde_json::json;
 
 use super::protocol::{BanEntry, Request, Response};
-use super::sources::{describe_sources, jail_input};
+use super::sources::{WHEN_MISSING_CHECK, describe_sources, jail_input, journal_match_count};
 use super::{Control, Reload};
 use crate::actions::{ActionsActor, BanTicket, ListBans, Setup, Unban};
 use crate::config::{self, Config, JailConfig, parse_bantime};
@@ -27,6 +27,8 @@ pub(super) struct RunningJail {
     pub(super) config: JailConfig,
     /// Files and journal sources, as chosen when the jail started.
     pub(super) sources: Vec<String>,
+    /// Journal matches read since the jail started (`when-missing` decided).
+    pub(super) journal_matches: usize,
     pub(super) addr: Addr<JailActor>,
     arbiter: Arbiter,
 }
@@ -73,7 +75,7 @@ impl ServerActor {
         self
     }
 
-    fn start_jail(&mut self, config: &JailConfig) {
+    pub(super) fn start_jail(&mut self, config: &JailConfig) {
         let Some(input) = jail_input(config) else {
             return;
         };
@@ -85,6 +87,7 @@ impl ServerActor {
         .start();
         let arbiter = Arbiter::new();
         let sources = describe_sources(&input);
+        let journal_matches = journal_match_count(&input.journals);
         let (name, failures, db) = (
             config.name.clone(),
             jail.clone().recipient(),
@@ -111,13 +114,14 @@ impl ServerActor {
             RunningJail {
                 config: config.clone(),
                 sources,
+                journal_matches,
                 addr: jail,
                 arbiter,
             },
         );
     }
 
-    fn stop_jail(&mut self, name: &str) {
+    pub(super) fn stop_jail(&mut self, name: &str) {
         if let Some(j) = self.jails.remove(name) {
             j.arbiter.stop();
             tracing::info!("jail {name} stopped");
@@ -184,8 +188,9 @@ fn list_or_none<S: AsRef<str>>(items: &[S]) -> String {
 impl Actor for ServerActor {
     type Context = Context<Self>;
 
-    fn started(&mut self, _: &mut Context<Self>) {
+    fn started(&mut self, ctx: &mut Context<Self>) {
         let summary = self.apply(self.config.clone());
+        ctx.run_interval(WHEN_MISSING_CHECK, |act, _| act.follow_when_missing());
         self.lift_own_bans(self.own.iter().copied().collect());
         // Stored bans are back and the socket listens (start.rs): ready.
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
