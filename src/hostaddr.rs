@@ -22,6 +22,8 @@ use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 
+use crate::sys::{readable, recv, setsockopt_int};
+
 /// The kernel's multicast group for IPv4 address changes (`rtnetlink.h`).
 pub const RTNLGRP_IPV4_IFADDR: u32 = 5;
 /// The kernel's multicast group for IPv6 address changes.
@@ -140,21 +142,7 @@ impl AddressWatch {
     /// Sets the socket's receive buffer (SO_RCVBUF): a small one makes
     /// overruns ([`AddressEvent::Lost`]) likelier; for tests.
     pub fn set_receive_buffer(&self, bytes: usize) -> io::Result<()> {
-        let v = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
-        // SAFETY: a c_int option value, its size passed along.
-        let rc = unsafe {
-            libc::setsockopt(
-                self.sock.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RCVBUF,
-                (&v as *const libc::c_int).cast(),
-                size_of::<libc::c_int>() as u32,
-            )
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        setsockopt_int(self.sock.as_raw_fd(), libc::SO_RCVBUF, bytes)
     }
 
     /// The next change, waiting at most `timeout` (forever if none);
@@ -164,51 +152,19 @@ impl AddressWatch {
             if let Some(event) = self.ready.pop_front() {
                 return Ok(Some(event));
             }
-            if !self.wait(timeout)? {
+            let fd = self.sock.as_raw_fd();
+            if !readable(fd, timeout)? {
                 return Ok(None);
             }
-            let fd = self.sock.as_raw_fd();
-            // SAFETY: rbuf is valid for writes of its length.
-            let n = unsafe {
-                libc::recv(
-                    fd,
-                    self.rbuf.as_mut_ptr().cast(),
-                    self.rbuf.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if n >= 0 {
-                self.absorb(n as usize);
-                continue;
-            }
-            let e = io::Error::last_os_error();
-            match e.raw_os_error() {
-                Some(libc::ENOBUFS) => self.ready.push_back(AddressEvent::Lost),
-                Some(libc::EAGAIN | libc::EINTR) => {}
-                _ => return Err(e),
+            match recv(fd, &mut self.rbuf, libc::MSG_DONTWAIT) {
+                Ok(n) => self.absorb(n),
+                Err(e) => match e.raw_os_error() {
+                    Some(libc::ENOBUFS) => self.ready.push_back(AddressEvent::Lost),
+                    Some(libc::EAGAIN | libc::EINTR) => {}
+                    _ => return Err(e),
+                },
             }
         }
-    }
-
-    /// Whether the socket became readable within `timeout`.
-    fn wait(&self, timeout: Option<Duration>) -> io::Result<bool> {
-        let mut pfd = libc::pollfd {
-            fd: self.sock.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
-        // SAFETY: one valid pollfd.
-        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if rc < 0 {
-            let e = io::Error::last_os_error();
-            return if e.kind() == io::ErrorKind::Interrupted {
-                Ok(true)
-            } else {
-                Err(e)
-            };
-        }
-        Ok(rc > 0)
     }
 
     fn absorb(&mut self, n: usize) {

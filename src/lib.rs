@@ -22,6 +22,7 @@ pub mod notify;
 pub mod observer;
 pub mod server;
 pub mod source;
+pub(crate) mod sys;
 
 /// An error and its causes on one line: `what failed: because: because`.
 pub fn error_chain(error: &dyn std::error::Error) -> String {

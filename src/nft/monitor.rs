@@ -23,8 +23,9 @@ use netlink_packet_netfilter::nftables::{
 use netlink_packet_netfilter::{NetfilterMessageInner, NetfilterProtoFamily};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_NETFILTER};
 
-use super::socket::{parse_nf, recv, setsockopt_int};
+use super::socket::parse_nf;
 use super::wire::{NFNLGRP_NFTABLES, replies};
+use crate::sys::{readable, recv, setsockopt_int};
 
 const MONITOR_RCVBUF: usize = 16 << 20;
 
@@ -136,7 +137,7 @@ impl Monitor {
             }
             // Past the deadline, still read what is already queued.
             let wait = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            if !self.poll(wait)? {
+            if !readable(self.sock.as_raw_fd(), wait).map_err(MonitorError::Read)? {
                 return Ok(None);
             }
             match recv(self.sock.as_raw_fd(), &mut self.rbuf, libc::MSG_DONTWAIT) {
@@ -146,26 +147,6 @@ impl Monitor {
                 Err(e) => return Err(MonitorError::Read(e)),
             }
         }
-    }
-
-    fn poll(&self, wait: Option<Duration>) -> Result<bool, MonitorError> {
-        let mut pfd = libc::pollfd {
-            fd: self.sock.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let ms = wait.map_or(-1, |w| w.as_millis().min(i32::MAX as u128) as i32);
-        // SAFETY: one valid pollfd.
-        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if rc < 0 {
-            let e = io::Error::last_os_error();
-            return if e.kind() == io::ErrorKind::Interrupted {
-                Ok(false)
-            } else {
-                Err(MonitorError::Read(e))
-            };
-        }
-        Ok(rc > 0)
     }
 
     fn lost(&mut self) {

@@ -18,6 +18,7 @@ use netlink_sys::{Socket, protocols::NETLINK_NETFILTER};
 
 use super::error::{Missing, NftError, Operation};
 use super::wire::{Reply, SealedBatch, parse_error, replies};
+use crate::sys::{recv, setsockopt_int};
 
 /// Send buffer asked for at open: a 100,000-element batch is about 3 MiB.
 const INITIAL_SNDBUF: usize = 8 << 20;
@@ -244,35 +245,6 @@ fn describe_failure(batch: &SealedBatch, seq: u32, errno: i32, bad_attr: Option<
         }
     }
     failure
-}
-
-pub(crate) fn recv(fd: i32, buf: &mut [u8], flags: i32) -> io::Result<usize> {
-    // SAFETY: buf is valid for writes of buf.len() bytes.
-    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), flags) };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
-pub(crate) fn setsockopt_int(fd: i32, opt: i32, value: usize) -> io::Result<()> {
-    let v = libc::c_int::try_from(value).unwrap_or(libc::c_int::MAX);
-    // SAFETY: a c_int option value, its size passed along.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            opt,
-            (&v as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as u32,
-        )
-    };
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
 }
 
 fn getsockopt_int(fd: i32, opt: i32) -> io::Result<usize> {
