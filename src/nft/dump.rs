@@ -16,6 +16,10 @@ use netlink_packet_netfilter::nftables::{
 use netlink_packet_netfilter::{NetfilterMessage, NetfilterMessageInner};
 
 use super::Nft;
+use super::encode::{
+    NFT_SET_ELEM_INTERVAL_END, NFTA_DATA_VALUE, NFTA_SET_ELEM_EXPIRATION, NFTA_SET_ELEM_FLAGS,
+    NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_TIMEOUT,
+};
 use super::error::{Missing, NftError, Operation};
 use super::socket::{DumpError, parse_nf};
 use super::types::{Element, Network};
@@ -195,16 +199,6 @@ fn set_info(msg: NetfilterMessage) -> Option<SetInfo> {
         interval,
     })
 }
-
-/// NFTA_SET_ELEM_LIST_ELEMENTS and what an element holds
-/// (include/uapi/linux/netfilter/nf_tables.h).
-const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
-const NFTA_SET_ELEM_KEY: u16 = 1;
-const NFTA_SET_ELEM_FLAGS: u16 = 3;
-const NFTA_SET_ELEM_TIMEOUT: u16 = 4;
-const NFTA_SET_ELEM_EXPIRATION: u16 = 5;
-const NFTA_DATA_VALUE: u16 = 1;
-const NFT_SET_ELEM_INTERVAL_END: u32 = 1;
 
 /// The elements of one NFT_MSG_NEWSETELEM reply payload (after nlmsghdr).
 fn raw_elements(payload: &[u8], out: &mut Vec<Raw>) {

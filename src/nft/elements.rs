@@ -13,7 +13,7 @@ use std::time::Duration;
 use netlink_packet_core::NLM_F_CREATE;
 use netlink_packet_netfilter::nftables::{NfTablesMessage, SetElementList, SetElementMessage};
 
-use super::encode::ElementList;
+use super::encode::{ElementList, NFTA_SET_ELEM_LIST_ELEMENTS};
 use super::error::Operation;
 use super::socket::Failure;
 use super::types::Network;
@@ -22,8 +22,6 @@ use super::wire::{Batch, NFT_MSG_DESTROYSETELEM, NLMSG_HDRLEN};
 /// Payload budget of one NFTA_SET_ELEM_LIST_ELEMENTS nest (limit 65535
 /// including its 4-byte header).
 pub(crate) const MAX_ELEMENTS_LEN: usize = 65_000;
-/// NFTA_SET_ELEM_LIST_ELEMENTS
-const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
 
 /// How this kernel lets us reset a timeout and remove absent elements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

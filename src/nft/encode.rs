@@ -10,15 +10,16 @@
 use netlink_packet_core::{DefaultNla, NLA_F_NESTED};
 use netlink_packet_netfilter::nftables::SetElementList;
 
-/// include/uapi/linux/netfilter/nf_tables.h
-const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
+/// include/uapi/linux/netfilter/nf_tables.h: a set element list and what
+/// an element holds (the dump reads the same attributes).
+pub(super) const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
 const NFTA_LIST_ELEM: u16 = 1;
-const NFTA_SET_ELEM_KEY: u16 = 1;
-const NFTA_SET_ELEM_FLAGS: u16 = 3;
-const NFTA_SET_ELEM_TIMEOUT: u16 = 4;
-const NFTA_SET_ELEM_EXPIRATION: u16 = 5;
-const NFTA_DATA_VALUE: u16 = 1;
-const NFT_SET_ELEM_INTERVAL_END: u32 = 1;
+pub(super) const NFTA_SET_ELEM_KEY: u16 = 1;
+pub(super) const NFTA_SET_ELEM_FLAGS: u16 = 3;
+pub(super) const NFTA_SET_ELEM_TIMEOUT: u16 = 4;
+pub(super) const NFTA_SET_ELEM_EXPIRATION: u16 = 5;
+pub(super) const NFTA_DATA_VALUE: u16 = 1;
+pub(super) const NFT_SET_ELEM_INTERVAL_END: u32 = 1;
 
 /// The value of one NFTA_SET_ELEM_LIST_ELEMENTS attribute.
 #[derive(Debug, Default)]
