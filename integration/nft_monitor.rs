@@ -7,15 +7,20 @@ use portcullis::nft::{Ban, JailSpec, Monitor, Nft, NftConfig, ObjectEvent};
 
 use crate::common::NetNs;
 
+/// Our table with one jail, `sshd`, on tcp/22.
+fn sshd() -> NftConfig {
+    NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[22])],
+        ..NftConfig::default()
+    }
+}
+
 #[test]
 fn a_flush_by_nft_is_reported_and_our_own_setup_is_recognised() {
     let Some(ns) = NetNs::new("monitor") else {
         return;
     };
-    let config = NftConfig {
-        jails: vec![JailSpec::tcp("sshd", &[22])],
-        ..NftConfig::default()
-    };
+    let config = sshd();
     ns.run(|| {
         let mut monitor = Monitor::subscribe("portcullis").expect("subscribe");
         let mut nft = Nft::open().unwrap();
@@ -73,10 +78,7 @@ fn bans_by_others_are_counted_per_set() {
     let Some(ns) = NetNs::new("monitor-elements") else {
         return;
     };
-    let config = NftConfig {
-        jails: vec![JailSpec::tcp("sshd", &[22])],
-        ..NftConfig::default()
-    };
+    let config = sshd();
     ns.run(|| {
         let mut nft = Nft::open().unwrap();
         nft.setup(&config).unwrap();
@@ -109,10 +111,7 @@ fn a_rebuild_with_bans_is_one_transaction() {
     let Some(ns) = NetNs::new("monitor-rebuild") else {
         return;
     };
-    let config = NftConfig {
-        jails: vec![JailSpec::tcp("sshd", &[22])],
-        ..NftConfig::default()
-    };
+    let config = sshd();
     let bans: Vec<Ban> = ["192.0.2.1", "192.0.2.2", "2001:db8::7"]
         .iter()
         .map(|a| Ban {
@@ -177,10 +176,7 @@ fn events_of_a_big_batch(buffer: Option<usize>) -> Vec<ObjectEvent> {
     let Some(ns) = NetNs::new("monitor-flood") else {
         return vec![ObjectEvent::Lost];
     };
-    let config = NftConfig {
-        jails: vec![JailSpec::tcp("sshd", &[22])],
-        ..NftConfig::default()
-    };
+    let config = sshd();
     ns.run(|| {
         let mut nft = Nft::open().unwrap();
         nft.setup(&config).unwrap();
