@@ -264,18 +264,11 @@ impl Store {
         &self,
         jail: &str,
     ) -> Result<std::collections::HashMap<PathBuf, LogPosition>, DbError> {
-        let rtxn = self.env.read_txn().map_err(self.err("begin"))?;
-        let prefix = key(jail, "");
-        let mut out = std::collections::HashMap::new();
-        for item in self
-            .logpos
-            .prefix_iter(&rtxn, &prefix)
-            .map_err(self.err("read logpos"))?
-        {
-            let (k, pos) = item.map_err(self.err("read logpos"))?;
-            out.insert(PathBuf::from(&k[prefix.len()..]), pos);
-        }
-        Ok(out)
+        let entries = self.of_jail(&self.logpos, jail, "read logpos")?;
+        Ok(entries
+            .into_iter()
+            .map(|(path, pos)| (PathBuf::from(path), pos))
+            .collect())
     }
 
     pub fn save_log_positions(
@@ -297,16 +290,26 @@ impl Store {
         &self,
         jail: &str,
     ) -> Result<std::collections::HashMap<String, String>, DbError> {
+        let entries = self.of_jail(&self.cursors, jail, "read cursors")?;
+        Ok(entries.into_iter().collect())
+    }
+
+    /// The entries of `db` keyed `jail/...`, with the part after the jail.
+    fn of_jail<T>(
+        &self,
+        db: &Database<Str, Json<T>>,
+        jail: &str,
+        op: &'static str,
+    ) -> Result<Vec<(String, T)>, DbError>
+    where
+        T: Serialize + for<'a> Deserialize<'a> + 'static,
+    {
         let rtxn = self.env.read_txn().map_err(self.err("begin"))?;
         let prefix = key(jail, "");
-        let mut out = std::collections::HashMap::new();
-        for item in self
-            .cursors
-            .prefix_iter(&rtxn, &prefix)
-            .map_err(self.err("read cursors"))?
-        {
-            let (k, cursor) = item.map_err(self.err("read cursors"))?;
-            out.insert(k[prefix.len()..].to_string(), cursor);
+        let mut out = Vec::new();
+        for item in db.prefix_iter(&rtxn, &prefix).map_err(self.err(op))? {
+            let (k, value) = item.map_err(self.err(op))?;
+            out.push((k[prefix.len()..].to_string(), value));
         }
         Ok(out)
     }
