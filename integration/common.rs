@@ -145,3 +145,29 @@ pub fn poll_until<T>(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Debian's fail2ban package unpacked by `integration/fail2ban-package`
+/// (`target/fail2ban/root`, or `$PORTCULLIS_FAIL2BAN_ROOT`): fail2ban's own
+/// configuration and sample logs, read by the tests, never copied into the
+/// repository. `None` after saying why the calling test skips; under CI
+/// (`CI` set) a missing package fails the test instead.
+pub fn fail2ban_root(test: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("PORTCULLIS_FAIL2BAN_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/fail2ban/root"));
+    if root.join("etc/fail2ban/jail.conf").exists() {
+        return Some(root);
+    }
+    let why = format!(
+        "SKIP {test}: fail2ban's package is not unpacked at {} (run integration/fail2ban-package)",
+        root.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{why}");
+    skip(&why);
+    None
+}
+
+/// fail2ban's annotated sample logs inside [`fail2ban_root`].
+pub fn fail2ban_corpus(root: &std::path::Path) -> PathBuf {
+    root.join("usr/lib/python3/dist-packages/fail2ban/tests/files/logs")
+}

@@ -43,9 +43,24 @@ pub struct FilterDef {
     pub params: Vec<Param>,
     pub items: Vec<Item>,
     pub maxlines: usize,
+    /// The syntax the items' regexes and date patterns are written in.
+    pub dialect: Dialect,
     /// Problems found while reading; compiling reports them with its own,
     /// so that a file's errors all come out at once.
     pub problems: Vec<KdlProblem>,
+}
+
+/// The syntax of a filter's regexes and date patterns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Dialect {
+    /// A KDL filter: regexes in the `regex` crate's syntax, dates as
+    /// [`crate::filter::date`] formats.
+    #[default]
+    Kdl,
+    /// A fail2ban filter file (`.conf`/`.local`): Python `re` syntax, and
+    /// fail2ban's `datepattern` (a regex with strptime-style `%` codes,
+    /// `{^LN-BEG}`, `{DATE}`, `EPOCH`, `TAI64N`).
+    Fail2ban,
 }
 
 /// A named parameter and its allowed values (the first is the default).
@@ -139,6 +154,7 @@ pub fn load(name_or_path: &str) -> Result<FilterDef, LoadError> {
         }],
         items: Vec::new(),
         maxlines: 1,
+        dialect: Dialect::Kdl,
         problems: Vec::new(),
     };
     let mut problems = Vec::new();
