@@ -2,6 +2,7 @@
 //! network namespaces), the real `portcullis` binary.
 
 mod actions_repair;
+mod cli_pipe;
 mod common;
 mod daemon;
 mod daemon_cli;

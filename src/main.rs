@@ -25,6 +25,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(report) if cli::is_closed_pipe(&report) => ExitCode::SUCCESS,
         Err(report) => {
             eprintln!("{report:?}");
             ExitCode::FAILURE

@@ -17,11 +17,11 @@ pub struct Args {
 pub fn run(args: Args) -> miette::Result<ExitCode> {
     let config = config::load_checked(&args.config)?;
     let enabled: Vec<&str> = config.enabled_jails().map(|j| j.name.as_str()).collect();
-    println!(
+    super::print_line(&format!(
         "{}: valid; {} enabled jail(s): {}",
         args.config.display(),
         enabled.len(),
         enabled.join(", ")
-    );
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -127,13 +127,13 @@ fn run(common: &Common, request: Request, human: fn(&Value) -> String) -> miette
         }
     };
     if common.json {
-        println!("{}", serde_json::to_string_pretty(&response).expect("JSON"));
+        super::print_line(&serde_json::to_string_pretty(&response).expect("JSON"))?;
     } else if let Some(error) = &response.error {
         eprintln!("{error}");
     } else {
         let text = human(&response.data);
         if !text.is_empty() {
-            println!("{text}");
+            super::print_line(&text)?;
         }
     }
     Ok(if response.ok {

@@ -2,7 +2,6 @@
 //! (clap_complete) and the man page (clap_mangen), generated from the same
 //! argument definitions as the parser, printed on stdout.
 
-use std::io;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
@@ -19,14 +18,18 @@ pub struct CompletionArgs {
 
 pub fn completions(args: CompletionArgs) -> miette::Result<ExitCode> {
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "portcullis", &mut io::stdout());
+    let mut text = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "portcullis", &mut text);
+    super::print_bytes(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Prints portcullis(1) in roff.
 pub fn man() -> miette::Result<ExitCode> {
+    let mut text = Vec::new();
     clap_mangen::Man::new(Cli::command())
-        .render(&mut io::stdout())
+        .render(&mut text)
         .into_diagnostic()?;
+    super::print_bytes(&text)?;
     Ok(ExitCode::SUCCESS)
 }

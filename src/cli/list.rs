@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use miette::{Context, IntoDiagnostic};
 
+use super::OutputResult;
 use crate::nft::{Element, Nft};
 
 /// Arguments of `portcullis list`.
@@ -31,7 +32,7 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
             args.table
         );
         if args.json {
-            println!("[]");
+            super::print_line("[]")?;
         }
         return Ok(ExitCode::SUCCESS);
     };
@@ -59,7 +60,7 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
         write_table(&mut out, &jails, &elements)
     }
     .and_then(|()| out.flush())
-    .into_diagnostic()
+    .output()
     .wrap_err("cannot write the listing")?;
     Ok(ExitCode::SUCCESS)
 }

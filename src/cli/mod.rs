@@ -9,7 +9,10 @@ pub mod docs;
 pub mod list;
 pub mod test_filter;
 
+use std::io::{self, Write};
+
 use clap::{Parser, Subcommand};
+use miette::IntoDiagnostic;
 
 /// portcullis: bans authentication offenders in nftables sets over netlink.
 #[derive(Debug, Parser)]
@@ -63,4 +66,45 @@ pub fn install_error_reporter() {
         };
         Box::new(opts.build())
     }));
+}
+
+/// Standard output was closed by its reader (`portcullis list | head -1`):
+/// the end of the output, not a failure, as ripgrep treats it. `main`
+/// exits 0 on it and prints nothing.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("standard output was closed by its reader")]
+pub struct ClosedPipe;
+
+/// Whether `report` is a [`ClosedPipe`], under any context added to it.
+pub fn is_closed_pipe(report: &miette::Report) -> bool {
+    report.downcast_ref::<ClosedPipe>().is_some()
+}
+
+/// The result of writing a subcommand's output: a closed pipe becomes
+/// [`ClosedPipe`], any other error a report of its own.
+pub trait OutputResult<T> {
+    fn output(self) -> miette::Result<T>;
+}
+
+impl<T> OutputResult<T> for io::Result<T> {
+    fn output(self) -> miette::Result<T> {
+        match self {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(ClosedPipe.into()),
+            other => other.into_diagnostic(),
+        }
+    }
+}
+
+/// Writes `bytes` to standard output and flushes them.
+pub fn print_bytes(bytes: &[u8]) -> miette::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush()).output()
+}
+
+/// Writes one line to standard output.
+pub fn print_line(text: &str) -> miette::Result<()> {
+    let mut line = String::with_capacity(text.len() + 1);
+    line.push_str(text);
+    line.push('\n');
+    print_bytes(line.as_bytes())
 }

@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use miette::{Context, IntoDiagnostic};
 
+use super::OutputResult;
 use crate::filter::lines::LineReader;
 use crate::filter::{self, Failure, FilterOptions, Matcher, Outcome};
 
@@ -84,13 +85,13 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
     {
         number += 1;
         let outcome = matcher.process(number, line, now);
-        report_line(&args, &mut out, &zone, line, &outcome).into_diagnostic()?;
+        report_line(&args, &mut out, &zone, line, &outcome).output()?;
     }
     let elapsed = started.elapsed();
     if !args.json {
-        summary(&mut out, &matcher, reader.truncated, elapsed).into_diagnostic()?;
+        summary(&mut out, &matcher, reader.truncated, elapsed).output()?;
     }
-    out.flush().into_diagnostic()?;
+    out.flush().output()?;
     Ok(ExitCode::SUCCESS)
 }
 
