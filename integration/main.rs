@@ -14,6 +14,8 @@ mod daemon_metrics;
 mod daemon_notify;
 mod daemon_recidive;
 mod filters;
+mod injection;
+mod injection_tables;
 mod nft;
 mod nft_cli;
 mod nft_dump;
