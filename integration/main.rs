@@ -15,6 +15,7 @@ mod daemon_notify;
 mod daemon_recidive;
 mod filters;
 mod injection;
+mod injection_daemon;
 mod injection_tables;
 mod nft;
 mod nft_cli;
