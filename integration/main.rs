@@ -16,6 +16,7 @@ mod daemon_recidive;
 mod filters;
 mod injection;
 mod injection_daemon;
+mod injection_slots;
 mod injection_tables;
 mod nft;
 mod nft_cli;
