@@ -14,6 +14,7 @@ mod daemon_metrics;
 mod daemon_notify;
 mod daemon_recidive;
 mod filters;
+mod filters_forms;
 mod injection;
 mod injection_daemon;
 mod injection_slots;
