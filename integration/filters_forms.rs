@@ -16,11 +16,21 @@ fn run(filter: &str, sample: &str, extra: &[&str]) -> Vec<serde_json::Value> {
     let out = Command::new(portcullis_bin())
         .args(["test-filter", filter])
         .arg(path)
-        .args(["--json", "--now", "2026-11-21T00:00:00+00:00", "--timezone", "UTC"])
+        .args([
+            "--json",
+            "--now",
+            "2026-11-21T00:00:00+00:00",
+            "--timezone",
+            "UTC",
+        ])
         .args(extra)
         .output()
         .expect("portcullis runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -31,7 +41,12 @@ fn run(filter: &str, sample: &str, extra: &[&str]) -> Vec<serde_json::Value> {
 fn failures(filter: &str, sample: &str, extra: &[&str]) -> Vec<(u64, String)> {
     run(filter, sample, extra)
         .iter()
-        .map(|f| (f["line"].as_u64().unwrap(), f["host"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["host"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -63,10 +78,17 @@ fn bitwarden_server_logins() {
     // Line 2 is a success; line 5 has text after the address.
     assert_eq!(
         failures("bitwarden", "bitwarden", &[]),
-        expect(&[(1, "203.0.113.161"), (3, "2001:db8::163"), (4, "198.51.100.164")])
+        expect(&[
+            (1, "203.0.113.161"),
+            (3, "2001:db8::163"),
+            (4, "198.51.100.164")
+        ])
     );
     // The line's own offset counts: 10:00:01 at +01:00 is 09:00:01 UTC.
-    assert_eq!(run("bitwarden", "bitwarden", &[])[0]["time"], "2026-11-20T09:00:01+00:00");
+    assert_eq!(
+        run("bitwarden", "bitwarden", &[])[0]["time"],
+        "2026-11-20T09:00:01+00:00"
+    );
 }
 
 #[test]

@@ -53,7 +53,10 @@ pub fn attack(
         what,
         filter,
         args,
-        lines: lines.iter().map(|l| fill(&format!("{prefix}{l}"))).collect(),
+        lines: lines
+            .iter()
+            .map(|l| fill(&format!("{prefix}{l}")))
+            .collect(),
         caught,
     }
 }

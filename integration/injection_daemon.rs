@@ -6,7 +6,8 @@
 use crate::daemon_common::{Daemon, append};
 use crate::injection::{FAKE, REAL, reported};
 
-const JAIL: &str = "jail \"sshd\" {\n    source \"$DIR/auth.log\"\n    maxretry 3\n    port 22\n}\n";
+const JAIL: &str =
+    "jail \"sshd\" {\n    source \"$DIR/auth.log\"\n    maxretry 3\n    port 22\n}\n";
 
 /// The attack, dated now: five lone "Failed" lines that read the same
 /// whether the user is "x" (then the address is FAKE) or "x from FAKE port

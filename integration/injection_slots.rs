@@ -33,27 +33,88 @@ const FRAGMENTS: &[&str] = &[
 
 /// Lines with a `{U}` slot: (filter, options, line).
 const TEMPLATES: &[(&str, &[&str], &str)] = &[
-    ("sshd", &[], "sshd[{P}]: Invalid user {U} from {R} port 51514"),
-    ("sshd", &[], "sshd[{P}]: Failed password for invalid user {U} from {R} port 51514 ssh2"),
-    ("sshd", &[], "sshd[{P}]: Failed publickey for invalid user {U} from {R} port 51514 ssh2: RSA SHA256:Hq3b2tXbC2a9"),
-    ("sshd", &[], "sshd[{P}]: Failed password for invalid user x from {R} port 51514 ssh2: {U}"),
-    ("sshd", &[], "sshd[{P}]: error: maximum authentication attempts exceeded for invalid user {U} from {R} port 51514 ssh2 [preauth]"),
-    ("sshd", &["--mode", "aggressive"], "sshd[{P}]: Connection closed by invalid user {U} {R} port 51514 [preauth]"),
-    ("sshd", &["--mode", "aggressive"], "sshd[{P}]: Disconnected from invalid user {U} {R} port 51514 [preauth]"),
-    ("sshd", &[], "sshd[{P}]: Disconnecting invalid user {U} {R} port 51514: Change of username or service not allowed: ({U},ssh-connection) -> (root,ssh-connection) [preauth]"),
-    ("postfix", &["--mode", "aggressive"], "postfix/smtpd[{P}]: NOQUEUE: reject: RCPT from unknown[{R}]: 450 4.7.1 <{U}>: Helo command rejected: Host not found; from=<{U}> to=<{U}> proto=ESMTP helo=<{U}>"),
-    ("postfix", &["--mode", "aggressive"], "postfix/smtpd[{P}]: warning: unknown[{R}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username={U}"),
-    ("dovecot", &["--mode", "aggressive"], "dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<{U}>, method=PLAIN, rip={R}, lip=192.0.2.1, TLS, session=<k3Y2bQZP5JDL>"),
-    ("dovecot", &[], "dovecot: auth-worker({P}): Info: pam({U},{R},<k3Y2bQZP5JDL>): pam_authenticate() failed: Authentication failure (password mismatch?)"),
-    ("dovecot", &[], "dovecot: auth-worker({P}): Info: sql({U},{R},<k3Y2bQZP5JDL>): unknown user"),
+    (
+        "sshd",
+        &[],
+        "sshd[{P}]: Invalid user {U} from {R} port 51514",
+    ),
+    (
+        "sshd",
+        &[],
+        "sshd[{P}]: Failed password for invalid user {U} from {R} port 51514 ssh2",
+    ),
+    (
+        "sshd",
+        &[],
+        "sshd[{P}]: Failed publickey for invalid user {U} from {R} port 51514 ssh2: RSA SHA256:Hq3b2tXbC2a9",
+    ),
+    (
+        "sshd",
+        &[],
+        "sshd[{P}]: Failed password for invalid user x from {R} port 51514 ssh2: {U}",
+    ),
+    (
+        "sshd",
+        &[],
+        "sshd[{P}]: error: maximum authentication attempts exceeded for invalid user {U} from {R} port 51514 ssh2 [preauth]",
+    ),
+    (
+        "sshd",
+        &["--mode", "aggressive"],
+        "sshd[{P}]: Connection closed by invalid user {U} {R} port 51514 [preauth]",
+    ),
+    (
+        "sshd",
+        &["--mode", "aggressive"],
+        "sshd[{P}]: Disconnected from invalid user {U} {R} port 51514 [preauth]",
+    ),
+    (
+        "sshd",
+        &[],
+        "sshd[{P}]: Disconnecting invalid user {U} {R} port 51514: Change of username or service not allowed: ({U},ssh-connection) -> (root,ssh-connection) [preauth]",
+    ),
+    (
+        "postfix",
+        &["--mode", "aggressive"],
+        "postfix/smtpd[{P}]: NOQUEUE: reject: RCPT from unknown[{R}]: 450 4.7.1 <{U}>: Helo command rejected: Host not found; from=<{U}> to=<{U}> proto=ESMTP helo=<{U}>",
+    ),
+    (
+        "postfix",
+        &["--mode", "aggressive"],
+        "postfix/smtpd[{P}]: warning: unknown[{R}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username={U}",
+    ),
+    (
+        "dovecot",
+        &["--mode", "aggressive"],
+        "dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<{U}>, method=PLAIN, rip={R}, lip=192.0.2.1, TLS, session=<k3Y2bQZP5JDL>",
+    ),
+    (
+        "dovecot",
+        &[],
+        "dovecot: auth-worker({P}): Info: pam({U},{R},<k3Y2bQZP5JDL>): pam_authenticate() failed: Authentication failure (password mismatch?)",
+    ),
+    (
+        "dovecot",
+        &[],
+        "dovecot: auth-worker({P}): Info: sql({U},{R},<k3Y2bQZP5JDL>): unknown user",
+    ),
 ];
 
 /// nginx error log lines: the basic-auth user holds no ':' (nginx splits
 /// the header there), the referrer anything.
 const NGINX: &[(&str, &str)] = &[
-    ("nginx-http-auth", "[error] 2865#0: *{P} user \"{U}\": password mismatch, client: {R}, server: www, request: \"GET / HTTP/1.1\", host: \"www\""),
-    ("nginx-http-auth", "[error] 2865#0: *{P} user \"bob\" was not found in \"/etc/htpasswd\", client: {R}, server: www, request: \"GET / HTTP/1.1\", host: \"www\", referrer: \"{U}\""),
-    ("nginx-limit-req", "[error] 2865#0: *{P} limiting requests, excess: 1.000 by zone \"one\", client: {R}, server: www, request: \"GET / HTTP/1.1\", host: \"www\", referrer: \"{U}\""),
+    (
+        "nginx-http-auth",
+        "[error] 2865#0: *{P} user \"{U}\": password mismatch, client: {R}, server: www, request: \"GET / HTTP/1.1\", host: \"www\"",
+    ),
+    (
+        "nginx-http-auth",
+        "[error] 2865#0: *{P} user \"bob\" was not found in \"/etc/htpasswd\", client: {R}, server: www, request: \"GET / HTTP/1.1\", host: \"www\", referrer: \"{U}\"",
+    ),
+    (
+        "nginx-limit-req",
+        "[error] 2865#0: *{P} limiting requests, excess: 1.000 by zone \"one\", client: {R}, server: www, request: \"GET / HTTP/1.1\", host: \"www\", referrer: \"{U}\"",
+    ),
 ];
 
 /// Every fragment and every pair of fragments.
@@ -64,9 +125,7 @@ fn payloads() -> Vec<String> {
             all.push(format!("{a}{b}"));
         }
     }
-    all.into_iter()
-        .map(|p| p.replace("{F}", FAKE))
-        .collect()
+    all.into_iter().map(|p| p.replace("{F}", FAKE)).collect()
 }
 
 fn fill(template: &str, payload: &str, pid: usize) -> Vec<u8> {
@@ -79,7 +138,13 @@ fn fill(template: &str, payload: &str, pid: usize) -> Vec<u8> {
 
 /// The hosts reported on `template` filled with every payload, each line
 /// its own connection.
-fn run(filter: &str, args: &[&str], prefix: &str, template: &str, payloads: &[String]) -> Vec<String> {
+fn run(
+    filter: &str,
+    args: &[&str],
+    prefix: &str,
+    template: &str,
+    payloads: &[String],
+) -> Vec<String> {
     let lines: Vec<Vec<u8>> = payloads
         .iter()
         .enumerate()
@@ -100,7 +165,11 @@ fn no_payload_in_any_slot_names_another_address() {
             wrong.push(format!("{filter} {template}: {hosts:?}"));
         }
     }
-    let clean: Vec<String> = payloads.iter().filter(|p| !p.contains(':')).cloned().collect();
+    let clean: Vec<String> = payloads
+        .iter()
+        .filter(|p| !p.contains(':'))
+        .cloned()
+        .collect();
     for (filter, template) in NGINX {
         let user_slot = template.contains("user \"{U}\"");
         let pool = if user_slot { &clean } else { &payloads };

@@ -141,7 +141,8 @@ pub fn sshd() -> Vec<Attack> {
 }
 
 const NGINX: &str = "2026/11/20 03:14:07 [error] 2865#0: *66647 ";
-const NGINX_TAIL: &str = ", server: www.example.org, request: \"GET /private/ HTTP/1.1\", host: \"www.example.org\"";
+const NGINX_TAIL: &str =
+    ", server: www.example.org, request: \"GET /private/ HTTP/1.1\", host: \"www.example.org\"";
 
 /// nginx: basic-auth user names, request URLs, referrers (error log);
 /// URLs, remote users, referrers and user agents (access log).
@@ -175,9 +176,8 @@ pub fn nginx() -> Vec<Attack> {
         ),
         auth(
             "request URL with a fake client part",
-            format!(
-                "user \"bob\": password mismatch, client: {{R}}, server: www.example.org, request: \"GET /?\",client:{{F}},server:s HTTP/1.1\", host: \"www.example.org\""
-            ),
+            "user \"bob\": password mismatch, client: {R}, server: www.example.org, request: \"GET /?\",client:{F},server:s HTTP/1.1\", host: \"www.example.org\""
+                .to_string(),
             true,
         ),
         auth(
@@ -302,7 +302,9 @@ pub fn dovecot() -> Vec<Attack> {
             filter: "dovecot",
             args: &[],
             lines: vec![cut_line(
-                &format!("{DOVECOT}imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<"),
+                &format!(
+                    "{DOVECOT}imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<"
+                ),
                 ">, method=PLAIN, rip={F}, lip=192.0.2.1",
                 ">, method=PLAIN, rip={R}, lip=192.0.2.1",
             )],
