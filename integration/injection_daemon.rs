@@ -11,8 +11,9 @@ const JAIL: &str =
 
 /// The attack, dated now: five lone "Failed" lines that read the same
 /// whether the user is "x" (then the address is FAKE) or "x from FAKE port
-/// 1 ssh2:", then two connections of a user of that name, as sshd logs
-/// them (the connection's first line names the peer).
+/// 1 ssh2:", three lines cut after a fake address, then two connections
+/// of a user named so, as sshd logs them (the connection's first line
+/// names the peer).
 fn attack_lines() -> Vec<String> {
     let now = jiff::Zoned::now().strftime("%b %e %H:%M:%S").to_string();
     let name = format!("x from {FAKE} port 1 ssh2:");
@@ -21,6 +22,14 @@ fn attack_lines() -> Vec<String> {
         lines.push(format!(
             "{now} host sshd[{pid}]: Failed password for invalid user {name} from {REAL} port 51514 ssh2"
         ));
+    }
+    // Names so long that the line is cut (16 KiB) right after a fake
+    // address: the daemon's reader cuts them where test-filter's does.
+    for pid in 7000..7003 {
+        let head = format!("{now} host sshd[{pid}]: Invalid user ");
+        let end = format!(" from {FAKE} port 22");
+        let pad = "A".repeat(16 * 1024 - head.len() - end.len());
+        lines.push(format!("{head}{pad}{end} from {REAL} port 51514"));
     }
     for pid in [6000, 6001] {
         let at = |msg: String| format!("{now} host sshd[{pid}]: {msg}");
