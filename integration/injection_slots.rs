@@ -98,6 +98,16 @@ const TEMPLATES: &[(&str, &[&str], &str)] = &[
         &[],
         "dovecot: auth-worker({P}): Info: sql({U},{R},<k3Y2bQZP5JDL>): unknown user",
     ),
+    (
+        "gitea",
+        &[],
+        "gitea[{P}]: 2026/11/20 03:14:07 ...routers/web/auth/auth.go:214:SignInPost() [I] Failed authentication attempt for {U} from {R}:51500: user does not exist [uid: 0, name: {U}, keyid: 0]",
+    ),
+    (
+        "gitea",
+        &[],
+        "gitea[{P}]: 2026/11/20 03:14:07 ...routers/web/auth/auth.go:214:SignInPost() [I] Failed authentication attempt for {U} from {R}:51500: user's password is invalid",
+    ),
 ];
 
 /// nginx error log lines: the basic-auth user holds no ':' (nginx splits
