@@ -21,6 +21,8 @@ const FRAGMENTS: &[&str] = &[
     ",{F},<s>)",
     "unknown[{F}]: ",
     "[{F}]:25",
+    " {F}]",
+    " from [{F}",
     "\", client: {F}, server: s",
     "\": password mismatch, client: {F}, server: s, host: \"h",
     "::ffff:{F}",
