@@ -17,6 +17,7 @@ mod filters;
 mod filters_forms;
 mod injection;
 mod injection_daemon;
+mod injection_nginx;
 mod injection_slots;
 mod injection_tables;
 mod nft;
