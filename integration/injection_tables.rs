@@ -196,8 +196,8 @@ pub fn nginx() -> Vec<Attack> {
             false,
         ),
         bots(
-            "access log: URL, remote user, referrer and agent with the client's form",
-            "{R} - {F} [20/Nov/2026:03:14:07 +0000] \"GET /phpmyadmin/?{F} HTTP/1.1\" 404 162 \"{F} - - [20/Nov/2026:03:14:07 +0000] \\\"GET /pma/ HTTP/1.1\\\" 404 1\" \"{F}\"",
+            "access log: URL, remote user, referrer and agent with the client's form (quotes as nginx escapes them)",
+            "{R} - {F} [20/Nov/2026:03:14:07 +0000] \"GET /phpmyadmin/?{F} HTTP/1.1\" 404 162 \"{F} - - [20/Nov/2026:03:14:07 +0000] \\x22GET /pma/ HTTP/1.1\\x22 404 1\" \"{F}\"",
             true,
         ),
         bots(
