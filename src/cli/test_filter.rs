@@ -4,6 +4,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use miette::{Context, IntoDiagnostic};
 
 use super::OutputResult;
 use crate::filter::lines::LineReader;
-use crate::filter::{self, Failure, FilterOptions, Matcher, Outcome};
+use crate::filter::{self, Failure, FailureId, FilterOptions, Matcher, Outcome};
 
 /// Arguments of `portcullis test-filter`.
 #[derive(Debug, clap::Args)]
@@ -27,7 +28,8 @@ pub struct Args {
     /// The filter's mode (sshd: normal, ddos, extra, aggressive).
     #[arg(long)]
     pub mode: Option<String>,
-    /// How lines are framed: file (syslog with dates), journal, rfc5424.
+    /// How lines are framed: file (syslog with dates), journal, rfc5424,
+    /// short (journal framing after the line's own date).
     #[arg(long)]
     pub logtype: Option<String>,
     /// A filter parameter, e.g. --set logging=syslog.
@@ -129,7 +131,9 @@ fn print_line(out: &mut impl Write, what: &str, line: &[u8]) -> io::Result<()> {
     writeln!(out)
 }
 
-/// `{"line": 3, "host": "192.0.2.1", "time": "...", "attempts": 1, "captures": {...}}`
+/// `{"line": 3, "host": "192.0.2.1", "ip4": "192.0.2.1", "time": "...",
+/// "attempts": 1, "captures": {...}}`: `ip4`, `ip6` or `dns` says what kind
+/// of id `host` is, under the names fail2ban-regex gives them.
 pub fn failure_json(failure: &Failure, zone: &TimeZone) -> serde_json::Value {
     let mut captures = serde_json::Map::new();
     for (name, value) in &failure.captures {
@@ -138,13 +142,23 @@ pub fn failure_json(failure: &Failure, zone: &TimeZone) -> serde_json::Value {
     if !failure.users.is_empty() {
         captures.insert("users".to_string(), failure.users.clone().into());
     }
-    serde_json::json!({
+    let mut json = serde_json::json!({
         "line": failure.line,
         "host": failure.host,
         "time": rfc3339(failure.time, zone),
         "attempts": failure.attempts,
         "captures": captures,
-    })
+    });
+    let kind = match &failure.id {
+        FailureId::Addr(IpAddr::V4(_)) => Some("ip4"),
+        FailureId::Addr(IpAddr::V6(_)) => Some("ip6"),
+        FailureId::Name(_) => Some("dns"),
+        FailureId::Id(_) => None,
+    };
+    if let Some(kind) = kind {
+        json[kind] = failure.host.clone().into();
+    }
+    json
 }
 
 /// RFC 3339 with the offset of `zone`, in whole seconds: fail2ban's failure

@@ -55,6 +55,10 @@ const BUNDLED: &[(&str, &str)] = &[
         include_str!("../../kdl-config/filters/vaultwarden.kdl"),
     ),
     (
+        "bitwarden",
+        include_str!("../../kdl-config/filters/bitwarden.kdl"),
+    ),
+    (
         "traefik-auth",
         include_str!("../../kdl-config/filters/traefik-auth.kdl"),
     ),

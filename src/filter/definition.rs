@@ -17,9 +17,9 @@
 //! ```
 //!
 //! `when="k=v1|v2 k2=v3"` keeps a node only when every named parameter has
-//! one of the listed values. `logtype` (`file`, `journal`, `rfc5424`) is a
-//! parameter of every filter; a later `define` of a name replaces an
-//! earlier one, so a filter can override what it includes.
+//! one of the listed values. `logtype` (`file`, `journal`, `rfc5424`,
+//! `short`) is a parameter of every filter; a later `define` of a name
+//! replaces an earlier one, so a filter can override what it includes.
 
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,7 @@ use crate::filter::bundled;
 /// The parameter every filter has: how its log lines are framed.
 pub const LOGTYPE: &str = "logtype";
 /// The values of [`LOGTYPE`]; the first is the default.
-pub const LOGTYPES: [&str; 3] = ["file", "journal", "rfc5424"];
+pub const LOGTYPES: [&str; 4] = ["file", "journal", "rfc5424", "short"];
 
 /// A parsed filter file, includes resolved.
 #[derive(Debug, Clone)]

@@ -33,10 +33,12 @@ pub(crate) fn epoch(b: &[u8], i: usize) -> Option<Hit> {
     Some(Hit { reading, end })
 }
 
-/// Seconds and nanoseconds from a TAI64N label `@` + 24 hex digits. The
-/// label is TAI; like daemontools' `tai64nlocal` (and unlike fail2ban,
-/// which is 10 s off) this subtracts the 10 s TAI-UTC difference of 1970
-/// and ignores later leap seconds.
+/// Seconds and nanoseconds from a TAI64N label `@` + 24 hex digits, read
+/// as fail2ban reads it: the label minus 2^62 is taken as Unix seconds.
+/// daemontools' `tai64nlocal` subtracts the 10 s TAI-UTC difference of
+/// 1970 as well; fail2ban does not, and its sample logs (dovecot's) expect
+/// its reading. The same log then gives the same times, so the same
+/// `findtime` windows, in both; leap seconds are ignored either way.
 #[inline]
 pub(crate) fn tai64n(b: &[u8], i: usize) -> Option<Hit> {
     if !is_byte(b, i, b'@') {
@@ -56,7 +58,7 @@ pub(crate) fn tai64n(b: &[u8], i: usize) -> Option<Hit> {
             nanos = nanos << 4 | d;
         }
     }
-    const TAI64_UNIX_EPOCH: u64 = (1 << 62) + 10;
+    const TAI64_UNIX_EPOCH: u64 = 1 << 62;
     let seconds = i64::try_from(label.checked_sub(TAI64_UNIX_EPOCH)?).ok()?;
     if nanos >= 1_000_000_000 {
         return None;

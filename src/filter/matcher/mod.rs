@@ -18,6 +18,7 @@ use crate::filter::Failure;
 use crate::filter::address;
 use crate::filter::compile::{CompiledFilter, LogType, SplitCache, has_bit};
 use crate::filter::date::DateParser;
+use crate::filter::lines::MAX_LINE;
 
 mod spans;
 use crate::filter::multiline::{LineMatch, MultiLine, Span, text};
@@ -179,6 +180,12 @@ impl Matcher {
     }
 
     fn process_inner(&mut self, number: u64, raw: &[u8], now: Timestamp) -> Outcome {
+        if raw.len() >= MAX_LINE {
+            // Cut by the reader: the service's own words after the client's
+            // text (the real address) may be what was cut off, and the
+            // client's text may end in a fake "from 10.0.0.1". Not matched.
+            return Outcome::Missed;
+        }
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let (time, tail) = self.cut_date(raw, now);
         let Some(time) = time else {

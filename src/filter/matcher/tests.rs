@@ -201,3 +201,22 @@ fn a_line_with_a_newline_in_it_takes_the_whole_regexes_captures() {
     // `.` does not match the newline: the second line does not match.
     assert_eq!(hosts, [(1, "192.0.2.2")]);
 }
+
+#[test]
+fn a_line_cut_at_the_length_limit_is_not_matched() {
+    // The client's text ends in a fake address where the reader cut the
+    // line; the service's "from 192.0.2.1" after it is gone.
+    let kdl = r##"fail #"^Invalid user <F-USER>.*</F-USER> from <HOST>$"#"##;
+    let options = FilterOptions {
+        logtype: Some("journal".into()),
+        ..Default::default()
+    };
+    let tail = " from 10.0.0.1";
+    let name = "x".repeat(MAX_LINE - "Invalid user ".len() - tail.len());
+    let cut = format!("Invalid user {name}{tail}");
+    assert_eq!(cut.len(), MAX_LINE);
+    let shorter = format!("Invalid user {} from 192.0.2.1", &name[10..]);
+    let found = run(kdl, options, &[&cut, &shorter]);
+    let hosts: Vec<(u64, &str)> = found.iter().map(|f| (f.0, f.1.as_str())).collect();
+    assert_eq!(hosts, [(2, "192.0.2.1")]);
+}

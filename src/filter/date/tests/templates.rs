@@ -255,11 +255,12 @@ fn epoch() {
 
 #[test]
 fn tai64n() {
-    // tai64nlocal: @4000000043d9c7ba2ed8ce4c is 2006-01-27 07:11:44.785960524 UTC.
+    // 0x43d9c7ba = 1138346938 s, 0x2ed8ce4c = 785960524 ns: fail2ban's
+    // reading (tai64nlocal's is 10 s earlier, 07:11:44).
     let line = "@4000000043d9c7ba2ed8ce4c sshd: x";
     assert_date(
         line,
-        "2006-01-27T07:11:44.785960524Z",
+        "2006-01-27T07:11:54.785960524Z",
         "@4000000043d9c7ba2ed8ce4c",
     );
     assert_eq!(find("@4000000043d9c7ba2ed8ce4 x"), None);
