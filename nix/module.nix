@@ -230,6 +230,7 @@ in
   };
 
   config = mkIf cfg.enable {
+    assertions = import ./assertions.nix { inherit lib cfg; };
     environment.systemPackages = [ cfg.package ];
     # Our table lives in nf_tables whichever firewall backend the host uses.
     boot.kernelModules = [ "nf_tables" ];
