@@ -10,7 +10,7 @@
 # Needs mke2fs (e2fsprogs) and busybox.
 
 deb_phase() {
-    local deb=$1 tarball droot dinit image
+    local package=$1 tarball droot dinit image
     tarball=$(vm-tests/debian-root)
     droot=$work/debroot
     dinit=$work/deb-initramfs
@@ -45,7 +45,7 @@ INIT
     (cd "$dinit" && find . | busybox cpio -o -H newc 2>/dev/null) >"$work/deb-initramfs.cpio"
 
     # The check runs once multi-user.target is reached.
-    cp "$deb" "$droot/root/portcullis.deb"
+    cp "$package" "$droot/root/portcullis.deb"
     echo km-deb >"$droot/etc/hostname"
     cat >"$droot/etc/systemd/system/km-deb-check.service" <<'UNIT'
 [Unit]
@@ -116,9 +116,9 @@ CHECK
 
     local size
     size=$(( $(du -sm "$droot" | cut -f1) + 200 ))
-    mke2fs -q -t ext4 -d "$droot" -F "$image" "${size}M"
+    mke2fs -q -t ext4 -d "$droot" -F "$image" "${size}M" >/dev/null
     rm -rf "$droot"
-    note "phase 3: booting the Debian root (${size} MiB ext4 image) with $(basename "$deb")"
+    note "phase 3: booting the Debian root (${size} MiB ext4 image) with $(basename "$package")"
     set +e
     timeout "$TIMEOUT" nice qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 \
         -kernel "$vmlinuz" -initrd "$work/deb-initramfs.cpio" \
