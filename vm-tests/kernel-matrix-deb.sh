@@ -10,7 +10,8 @@
 # Needs mke2fs (e2fsprogs) and busybox.
 
 deb_phase() {
-    local package=$1 tarball droot dinit image
+    local package=$1 tarball droot dinit image phase_start
+    phase_start=$(date +%s)
     tarball=$(vm-tests/debian-root)
     droot=$work/debroot
     dinit=$work/deb-initramfs
@@ -129,4 +130,5 @@ CHECK
     set -e
     rm -f "$image"
     report "$work/deb-console.log" "$status"
+    note "phase 3 took $(( $(date +%s) - phase_start ))s (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 }
