@@ -130,6 +130,8 @@ let
     socket = "/run/portcullis/portcullis.sock";
   };
 
+  hardening = import ./service-hardening.nix;
+
   canRun = pkgs.stdenv.buildPlatform.canExecute pkgs.stdenv.hostPlatform;
 
   configFile = pkgs.runCommand "portcullis.kdl"
@@ -230,6 +232,7 @@ in
   };
 
   config = mkIf cfg.enable {
+    assertions = import ./assertions.nix { inherit lib cfg; };
     environment.systemPackages = [ cfg.package ];
     # Our table lives in nf_tables whichever firewall backend the host uses.
     boot.kernelModules = [ "nf_tables" ];
@@ -256,11 +259,12 @@ in
       # change keep running and no ban is lost.
       reloadTriggers = [ configFile ];
 
-      # The static part lives in service-hardening.nix, which the kernel
-      # matrix also renders into a unit for a real systemd.
-      serviceConfig = import ./service-hardening.nix // {
+      # The static part lives in service-hardening.nix (read from the
+      # Debian unit, their one source), which the kernel matrix also renders
+      # into a unit for a real systemd.
+      serviceConfig = hardening // {
         # The metrics listener needs IP sockets.
-        RestrictAddressFamilies = [ "AF_UNIX" "AF_NETLINK" ]
+        RestrictAddressFamilies = lib.toList hardening.RestrictAddressFamilies
           ++ lib.optionals (cfg.settings.metrics != null) [ "AF_INET" "AF_INET6" ];
         Type = "notify";
         ExecStart = "${lib.getExe cfg.package} daemon --config /etc/portcullis/portcullis.kdl";

@@ -1,42 +1,44 @@
 # The static [Service] settings of portcullis.service: restart policy,
-# directories, capabilities and sandboxing. nix/module.nix merges them into
-# the unit; vm-tests/kernel-matrix renders them (nix-instantiate --eval, as
-# NixOS does: a list becomes one line per element) into a unit that Debian's
-# systemd runs in the guest, so they are tested for real.
-{
-  Restart = "on-failure";
-  RestartSec = "1s";
+# directories, capabilities and sandboxing, read from their one source, the
+# "shared hardening" block of the Debian unit
+# (packaging/debian/portcullis.service), so the .deb's unit and the NixOS
+# module's cannot drift. nix/module.nix merges them into the unit;
+# vm-tests/kernel-matrix renders them (nix-instantiate --eval, as NixOS does:
+# a list becomes one line per element) into a unit that Debian's systemd runs
+# in the guest, so they are tested for real.
+#
+# Result: { Key = value; } where a key given once is a string ("true" and
+# "false" become booleans) and a key repeated is the list of its values.
+let
+  inherit (builtins) elemAt filter foldl' head length match readFile split tail;
 
-  StateDirectory = "portcullis";
-  StateDirectoryMode = "0700";
-  RuntimeDirectory = "portcullis";
-  RuntimeDirectoryMode = "0700";
-  UMask = "0077";
+  lines = filter (l: builtins.isString l) (split "\n" (readFile ../packaging/debian/portcullis.service));
 
-  # Root, but with CAP_NET_ADMIN only (nftables and netlink).
-  CapabilityBoundingSet = [ "CAP_NET_ADMIN" ];
-  AmbientCapabilities = [ "CAP_NET_ADMIN" ];
-  NoNewPrivileges = true;
+  # The lines strictly between the two markers.
+  between = ls: inside:
+    if ls == [ ] then
+      throw "packaging/debian/portcullis.service: no \"# END shared hardening\" line"
+    else if match "# BEGIN shared hardening.*" (head ls) != null then between (tail ls) true
+    else if match "# END shared hardening.*" (head ls) != null then [ ]
+    else (if inside then [ (head ls) ] else [ ]) ++ between (tail ls) inside;
 
-  ProtectSystem = "strict";
-  ProtectHome = true;
-  PrivateTmp = true;
-  PrivateDevices = true;
-  ProtectKernelTunables = true;
-  ProtectKernelModules = true;
-  ProtectKernelLogs = true;
-  ProtectControlGroups = true;
-  ProtectClock = true;
-  ProtectHostname = true;
-  RestrictNamespaces = true;
-  RestrictRealtime = true;
-  RestrictSUIDSGID = true;
-  LockPersonality = true;
-  MemoryDenyWriteExecute = true;
-  RemoveIPC = true;
-  # Netlink (nftables, rtnetlink) and the control socket; nothing else.
-  RestrictAddressFamilies = [ "AF_UNIX" "AF_NETLINK" ];
-  SystemCallArchitectures = "native";
-  SystemCallFilter = [ "@system-service" "~@privileged" ];
-  SystemCallErrorNumber = "EPERM";
-}
+  block = filter (l: match "[[:space:]]*([#;].*)?" l == null) (between lines false);
+
+  setting = line:
+    let m = match "([A-Za-z]+)=(.*)" line; in
+    if m == null then throw "packaging/debian/portcullis.service: not Key=value: ${line}"
+    else { key = elemAt m 0; value = elemAt m 1; };
+
+  scalar = v: if v == "true" then true else if v == "false" then false else v;
+
+  add = acc: s:
+    acc // {
+      ${s.key} =
+        if !(acc ? ${s.key}) then scalar s.value
+        else if builtins.isList acc.${s.key} then acc.${s.key} ++ [ s.value ]
+        else [ acc.${s.key} s.value ];
+    };
+  settings = foldl' add { } (map setting block);
+in
+if length block == 0 then throw "packaging/debian/portcullis.service: empty shared hardening block"
+else settings
