@@ -18,5 +18,6 @@ mod nft;
 mod nft_cli;
 mod nft_dump;
 mod nft_monitor;
+mod nft_ports;
 mod nft_traffic;
 mod test_filter;

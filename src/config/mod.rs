@@ -15,8 +15,8 @@
 //!     filter "sshd" mode="aggressive"        // other properties: filter parameters
 //!     source "/var/log/auth.log"             // files or globs, one or more
 //!     journal "_SYSTEMD_UNIT=sshd.service" when-missing="/var/log/auth.log"
-//!     port 22                                // or: port "all" (default)
-//!     protocol "tcp"                         // tcp (default) or udp
+//!     port 22 "8000-8100"                    // or: port "all" (default)
+//!     protocol "tcp"                         // tcp (default), udp, or both: "tcp" "udp"
 //!     action "drop"                          // or "reject"
 //!     bantime "1h30m"                        // or "permanent"
 //!     bantime-increment { factor 2; max "1w"; jitter "5m"; across-jails #true }
@@ -37,6 +37,7 @@ mod duration;
 mod journal;
 mod metrics;
 mod notify;
+mod ports;
 mod read;
 mod settings;
 
