@@ -12,6 +12,7 @@ pub mod filter;
 pub mod ini;
 pub mod interpolate;
 pub mod tags;
+pub mod values;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
