@@ -7,11 +7,15 @@
 //! Every value remembers the file and line it was written on, so that an
 //! error names them.
 
+pub mod action;
 pub mod config;
 pub mod filter;
 pub mod ini;
 pub mod interpolate;
+pub mod jail;
+pub mod recidive;
 pub mod tags;
+pub mod to_kdl;
 pub mod values;
 
 use std::fmt;
