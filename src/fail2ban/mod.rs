@@ -10,6 +10,7 @@
 pub mod action;
 pub mod config;
 pub mod filter;
+pub mod filter_def;
 pub mod ini;
 pub mod interpolate;
 pub mod jail;
@@ -22,7 +23,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use config::Config;
-pub use filter::Fail2banFilter;
+pub use filter_def::Fail2banFilter;
 
 /// Where a value was written: file and 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use crate::filter::date::DateParser;
 mod spans;
 use crate::filter::multiline::{LineMatch, MultiLine, Span, text};
 use crate::filter::tags::{Names, Role};
-use spans::{capture_fail, match_prefix, resolve_alternates};
+use spans::{capture_fail, ignores, match_prefix, resolve_alternates};
 
 /// What became of one line.
 #[derive(Debug)]
@@ -210,7 +210,9 @@ impl Matcher {
         }) else {
             return Outcome::Missed;
         };
-        if !filter.ignore_set.is_empty() && filter.ignore_set.is_match(body) {
+        let ignored = (!filter.ignore_set.is_empty() && filter.ignore_set.is_match(body))
+            || filter.ignore_fallback.iter().any(|re| ignores(re, body));
+        if ignored {
             return Outcome::Ignored;
         }
         self.stats.per_regex[index] += 1;
