@@ -15,6 +15,7 @@ mod daemon_notify;
 mod daemon_recidive;
 mod fail2ban_filters;
 mod filters;
+mod import_fail2ban;
 mod nft;
 mod nft_cli;
 mod nft_dump;

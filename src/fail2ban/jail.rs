@@ -477,3 +477,7 @@ pub fn parse_journalmatch(text: &str) -> Vec<Vec<String>> {
     groups.retain(|g| !g.is_empty());
     groups
 }
+
+#[cfg(test)]
+#[path = "jail_tests.rs"]
+mod tests;
