@@ -15,7 +15,9 @@ use regex_syntax::ParserBuilder;
 use regex_syntax::hir::Hir;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
-use crate::filter::date::DatePattern;
+use crate::filter::date::{DateParser, DatePattern};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind, LOGTYPE};
 use crate::filter::tags::{self, GroupMap, NameId, Names};
 
@@ -420,6 +422,9 @@ fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> RegexSet {
 }
 
 fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem>) -> DatePattern {
+    if def.dialect == Dialect::Fail2ban {
+        return fail2ban_dates(def, active, problems);
+    }
     let Some(item) = active.iter().rev().find(|i| i.kind == ItemKind::Date) else {
         return DatePattern::Auto;
     };
@@ -432,6 +437,29 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
             );
             DatePattern::Auto
         }
+    }
+}
+
+/// A fail2ban filter's `datepattern` lines, each checked here so that a bad
+/// one is reported at its line.
+fn fail2ban_dates(
+    def: &FilterDef,
+    active: &[&Item],
+    problems: &mut Vec<KdlProblem>,
+) -> DatePattern {
+    let mut lines = Vec::new();
+    for item in active.iter().filter(|i| i.kind == ItemKind::Date) {
+        for line in item.text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let one = DatePattern::Fail2ban(vec![line.to_string()]);
+            match DateParser::try_new(TimeZone::UTC, Timestamp::UNIX_EPOCH, one) {
+                Ok(_) => lines.push(line.to_string()),
+                Err(e) => problems.push(item.file.error(item.span, format!("filter {}: {e}", def.name))),
+            }
+        }
+    }
+    match lines.is_empty() {
+        true => DatePattern::Auto,
+        false => DatePattern::Fail2ban(lines),
     }
 }
 
