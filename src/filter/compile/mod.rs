@@ -108,6 +108,9 @@ pub struct CompiledFilter {
     pub maxlines: usize,
     /// The base names of every regex's captures.
     pub names: Names,
+    /// Failures report their `ip4`/`ip6`/`dns` captures too, as fail2ban
+    /// does (fail2ban filters only).
+    pub report_addresses: bool,
 }
 
 /// Why options do not fit a filter, or its regexes do not compile.
@@ -201,6 +204,7 @@ impl CompiledFilter {
             date,
             maxlines: def.maxlines,
             names,
+            report_addresses: def.dialect == Dialect::Fail2ban,
         })
     }
 }
@@ -457,10 +461,10 @@ fn fail2ban_dates(
             }
         }
     }
-    match lines.is_empty() {
-        true => DatePattern::Auto,
-        false => DatePattern::Fail2ban(lines),
+    if lines.is_empty() {
+        lines.push("{DEFAULT}".to_string());
     }
+    DatePattern::Fail2ban(lines)
 }
 
 mod defines;

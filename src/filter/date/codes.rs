@@ -70,8 +70,28 @@ pub fn expand(pattern: &str) -> Result<(String, bool), UnknownCode> {
     Ok((out, letters))
 }
 
+/// A date read by the codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Date {
+    Full(Civil),
+    /// Only the time of day (`%H:%M:%S`): the date is today's.
+    TimeOnly(Civil),
+}
+
 /// What the groups of one match read; `get(name)` gives a group's text.
-pub fn civil<'a>(get: &dyn Fn(&str) -> Option<&'a [u8]>) -> Option<Civil> {
+/// `None` when no date field took part (a template such as `^WARNING:()`
+/// that marks a line as having no date of its own).
+pub fn civil<'a>(get: &dyn Fn(&str) -> Option<&'a [u8]>) -> Option<Date> {
+    let has = |names: &[&str]| names.iter().any(|n| get(n).is_some());
+    if !has(&["Y", "y", "m", "d", "b", "j", "H", "I", "M", "S"]) {
+        return None;
+    }
+    let time_only = !has(&["Y", "y", "m", "d", "b", "j"]);
+    let civil = fields(get)?;
+    Some(if time_only { Date::TimeOnly(civil) } else { Date::Full(civil) })
+}
+
+fn fields<'a>(get: &dyn Fn(&str) -> Option<&'a [u8]>) -> Option<Civil> {
     let num = |name: &str| -> Option<u32> {
         let text = std::str::from_utf8(get(name)?).ok()?;
         text.trim_start().parse().ok()

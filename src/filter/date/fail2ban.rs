@@ -146,6 +146,15 @@ pub(super) fn compile(line: &str) -> Result<F2bTemplate, F2bDateError> {
         Some(rest) => (true, rest),
         None => (false, body),
     };
+    // `**` at either end: no word boundary there.
+    let (open_start, body) = match body.strip_prefix("**") {
+        Some(rest) => (true, rest),
+        None => (unbound, body),
+    };
+    let (open_end, body) = match body.strip_suffix("**") {
+        Some(rest) => (true, rest),
+        None => (unbound, body),
+    };
     let (regex, letters) = codes::expand(body)?;
     let mut regex = if has_unnamed_group(&regex) {
         regex
@@ -157,10 +166,11 @@ pub(super) fn compile(line: &str) -> Result<F2bTemplate, F2bDateError> {
     };
     if anchored {
         regex = format!(r"^(?:\W{{0,2}})?{regex}");
-    } else if !unbound && !regex.starts_with('^') {
+    } else if !open_start && !regex.starts_with('^') {
         regex = format!(r"(?:^|\b|(?=\W)){regex}");
     }
-    if !unbound && !regex.ends_with('$') {
+    let free_end = ["$", "\\b", "\\s"].iter().any(|e| body.ends_with(e));
+    if !open_end && !free_end {
         regex.push_str(r"(?=\b|\W|$)");
     }
     if letters {
@@ -229,4 +239,27 @@ pub(super) fn tai64n_seconds(b: &[u8], i: usize) -> Option<(i64, usize)> {
     }
     let seconds = i64::from_str_radix(std::str::from_utf8(&hex[1..16]).ok()?, 16).ok()?;
     Some((seconds, i + 25))
+}
+
+/// fail2ban's anchored default templates take a zone name or offset
+/// before a syslog date at the line's start (`[PDT Apr 16 21:05:29]`):
+/// `range`, the date found, widened to include one.
+pub(super) fn with_zone_name(b: &[u8], range: Range<usize>) -> Range<usize> {
+    let before = &b[..range.start];
+    let Some(head) = before.strip_suffix(b" ") else {
+        return range;
+    };
+    let word_start = head
+        .iter()
+        .rposition(|c| !(c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'+' || *c == b'-'))
+        .map_or(0, |p| p + 1);
+    let word = &head[word_start..];
+    let zone = (3..=5).contains(&word.len()) && word.iter().all(u8::is_ascii_uppercase)
+        || word.len() == 5 && matches!(word[0], b'+' | b'-') && word[1..].iter().all(u8::is_ascii_digit);
+    let lead = &head[..word_start];
+    if zone && lead.len() <= 2 && lead.iter().all(|c| !c.is_ascii_alphanumeric() && *c != b'_') {
+        word_start..range.end
+    } else {
+        range
+    }
 }

@@ -315,7 +315,8 @@ impl DateParser {
                 line_starts(b).find_map(|i| self.read_at(b, i, None))
             }
             F2bTemplate::Default { anchored: false } => {
-                (0..=b.len()).find_map(|i| self.read_at(b, i, None))
+                let (at, range) = self.find_auto(b, Template::Syslog)?;
+                Some((at, fail2ban::with_zone_name(b, range)))
             }
             F2bTemplate::Around { pre, post, group_in_pre } => {
                 let spans = pre.find(b)?;
@@ -333,9 +334,29 @@ impl DateParser {
                 let get = |name: &str| -> Option<&[u8]> { re.group(&spans, name).map(|r| &b[r]) };
                 let at = match get("s") {
                     Some(s) => Timestamp::from_second(std::str::from_utf8(s).ok()?.parse().ok()?).ok()?,
-                    None => self.resolve(&codes::civil(&get)?)?,
+                    None => self.resolve_f2b(codes::civil(&get)?)?,
                 };
                 Some((at, re.group(&spans, "1")?))
+            }
+        }
+    }
+
+    /// A fail2ban date; one that gives only the time of day is today's, or
+    /// yesterday's if that is still to come, as fail2ban reads it.
+    fn resolve_f2b(&mut self, date: codes::Date) -> Option<Timestamp> {
+        match date {
+            codes::Date::Full(civil) => self.resolve(&civil),
+            codes::Date::TimeOnly(civil) => {
+                let offset = i64::from(self.converter.zone().to_offset(self.now).seconds());
+                let today = (self.now.as_second() + offset).div_euclid(86_400);
+                for day in [today, today - 1] {
+                    let (year, month, d) = civil_from_days(day);
+                    let at = self.resolve(&Civil { year: Some(year), month, day: d, ..civil })?;
+                    if at <= self.now {
+                        return Some(at);
+                    }
+                }
+                None
             }
         }
     }
@@ -387,7 +408,9 @@ impl DateParser {
     ) -> Option<(Timestamp, Range<usize>)> {
         let (template, hit) = scan::read_by_shape(b, i, skip)?;
         let at = self.instant(&hit)?;
-        self.matcher = Matcher::Auto { last: template };
+        if let Matcher::Auto { last } = &mut self.matcher {
+            *last = template;
+        }
         Some((at, i..hit.end))
     }
 
