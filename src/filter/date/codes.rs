@@ -123,9 +123,10 @@ fn fields<'a>(get: &dyn Fn(&str) -> Option<&'a [u8]>) -> Option<Civil> {
         }
         None => 0,
     };
-    let offset = match get("z").or_else(|| get("Z").filter(|z| matches!(*z, b"UTC" | b"GMT" | b"Z"))) {
-        Some(z) => Some(offset(z, 0)?.0),
-        None => None,
+    let offset = match (get("z"), get("Z")) {
+        (Some(z), _) => Some(offset(z, 0)?.0),
+        (None, Some(name)) => super::fail2ban::zone_offset(name),
+        (None, None) => None,
     };
     let civil = Civil {
         year,

@@ -263,3 +263,43 @@ pub(super) fn with_zone_name(b: &[u8], range: Range<usize>) -> Range<usize> {
         range
     }
 }
+
+/// The end of a zone name or offset and its space at `i` (`PDT `,
+/// `+0200 `), which fail2ban's default templates allow before a date, and
+/// the zone's offset when it is one fail2ban knows.
+pub(super) fn zone_name_end(b: &[u8], i: usize) -> Option<(usize, Option<i32>)> {
+    let rest = b.get(i..)?;
+    let len = rest.iter().position(|&c| c == b' ')?;
+    let word = &rest[..len];
+    if len == 5 && matches!(word[0], b'+' | b'-') && word[1..].iter().all(u8::is_ascii_digit) {
+        return Some((i + len + 1, super::bytes::offset(word, 0).map(|(o, _)| o)));
+    }
+    let zone = (3..=5).contains(&len) && word.iter().all(u8::is_ascii_uppercase);
+    zone.then(|| (i + len + 1, zone_offset(word)))
+}
+
+/// Seconds east of UTC of a zone abbreviation in common use; `None` for
+/// one not listed (the filter's zone then applies).
+pub(super) fn zone_offset(name: &[u8]) -> Option<i32> {
+    const HOUR: i32 = 3_600;
+    let hours = match name {
+        b"UTC" | b"GMT" | b"Z" | b"UT" | b"WET" => 0,
+        b"CET" | b"WEST" | b"BST" | b"MET" => 1,
+        b"CEST" | b"EET" | b"MEST" | b"SAST" => 2,
+        b"EEST" | b"MSK" => 3,
+        b"JST" | b"KST" => 9,
+        b"AEST" => 10,
+        b"AEDT" => 11,
+        b"NZST" => 12,
+        b"NZDT" => 13,
+        b"AST" | b"EDT" => -4,
+        b"EST" | b"CDT" => -5,
+        b"CST" | b"MDT" => -6,
+        b"MST" | b"PDT" => -7,
+        b"PST" | b"AKDT" => -8,
+        b"AKST" | b"HDT" => -9,
+        b"HST" => -10,
+        _ => return None,
+    };
+    Some(hours * HOUR)
+}

@@ -311,9 +311,17 @@ impl DateParser {
                     Some((Timestamp::from_second(seconds).ok()?, i..end))
                 })
             }
-            F2bTemplate::Default { anchored: true } => {
-                line_starts(b).find_map(|i| self.read_at(b, i, None))
-            }
+            F2bTemplate::Default { anchored: true } => line_starts(b).find_map(|i| {
+                let (start, zone) = match fail2ban::zone_name_end(b, i) {
+                    Some((end, offset)) => (end, offset),
+                    None => (i, None),
+                };
+                let mut hit = scan::read_by_shape(b, start, None)?.1;
+                if let (Reading::Civil(civil), Some(offset)) = (&mut hit.reading, zone) {
+                    civil.offset = civil.offset.or(Some(offset));
+                }
+                Some((self.instant(&hit)?, i..hit.end))
+            }),
             F2bTemplate::Default { anchored: false } => {
                 let (at, range) = self.find_auto(b, Template::Syslog)?;
                 Some((at, fail2ban::with_zone_name(b, range)))
