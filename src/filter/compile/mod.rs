@@ -266,7 +266,7 @@ fn compile_prefix(
 ) -> Result<Prefix, KdlProblem> {
     let full = compile_item(def, item, defines, names)?;
     let mlfid = names.intern("mlfid");
-    let text = defines.substitute(&item.text, 0).unwrap_or_default();
+    let text = item_text(def, defines, item).unwrap_or_default();
     let Some(head_text) = text
         .strip_suffix(CONTENT_TAIL)
         .filter(|_| def.maxlines == 1 && full.fallback.is_none())
@@ -309,10 +309,18 @@ fn compile_item(
     defines: &Defines,
     names: &mut Names,
 ) -> Result<CompiledRegex, KdlProblem> {
-    let text = defines
-        .substitute(&item.text, 0)
+    let text = item_text(def, defines, item)
         .map_err(|reason| problem(def, item, reason))?;
     compile_text(def, item, &text, names)
+}
+
+/// An item's regex with its definitions substituted; a fail2ban filter's
+/// arrive resolved by its reader (a `%(` left in one is the regex's own).
+fn item_text(def: &FilterDef, defines: &Defines, item: &Item) -> Result<String, String> {
+    match def.dialect {
+        Dialect::Kdl => defines.substitute(&item.text, 0),
+        Dialect::Fail2ban => Ok(item.text.clone()),
+    }
 }
 
 fn problem(def: &FilterDef, item: &Item, reason: String) -> KdlProblem {
