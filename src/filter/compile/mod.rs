@@ -15,7 +15,9 @@ use regex_syntax::ParserBuilder;
 use regex_syntax::hir::Hir;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
-use crate::filter::date::DatePattern;
+use crate::filter::date::{DateParser, DatePattern};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind, LOGTYPE};
 use crate::filter::tags::{self, GroupMap, NameId, Names};
 
@@ -106,6 +108,9 @@ pub struct CompiledFilter {
     pub maxlines: usize,
     /// The base names of every regex's captures.
     pub names: Names,
+    /// Failures report their `ip4`/`ip6`/`dns` captures too, as fail2ban
+    /// does (fail2ban filters only).
+    pub report_addresses: bool,
 }
 
 /// Why options do not fit a filter, or its regexes do not compile.
@@ -199,6 +204,7 @@ impl CompiledFilter {
             date,
             maxlines: def.maxlines,
             names,
+            report_addresses: def.dialect == Dialect::Fail2ban,
         })
     }
 }
@@ -260,7 +266,7 @@ fn compile_prefix(
 ) -> Result<Prefix, KdlProblem> {
     let full = compile_item(def, item, defines, names)?;
     let mlfid = names.intern("mlfid");
-    let text = defines.substitute(&item.text, 0).unwrap_or_default();
+    let text = item_text(def, defines, item).unwrap_or_default();
     let Some(head_text) = text
         .strip_suffix(CONTENT_TAIL)
         .filter(|_| def.maxlines == 1 && full.fallback.is_none())
@@ -303,10 +309,18 @@ fn compile_item(
     defines: &Defines,
     names: &mut Names,
 ) -> Result<CompiledRegex, KdlProblem> {
-    let text = defines
-        .substitute(&item.text, 0)
+    let text = item_text(def, defines, item)
         .map_err(|reason| problem(def, item, reason))?;
     compile_text(def, item, &text, names)
+}
+
+/// An item's regex with its definitions substituted; a fail2ban filter's
+/// arrive resolved by its reader (a `%(` left in one is the regex's own).
+fn item_text(def: &FilterDef, defines: &Defines, item: &Item) -> Result<String, String> {
+    match def.dialect {
+        Dialect::Kdl => defines.substitute(&item.text, 0),
+        Dialect::Fail2ban => Ok(item.text.clone()),
+    }
 }
 
 fn problem(def: &FilterDef, item: &Item, reason: String) -> KdlProblem {
@@ -420,6 +434,9 @@ fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> RegexSet {
 }
 
 fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem>) -> DatePattern {
+    if def.dialect == Dialect::Fail2ban {
+        return fail2ban_dates(def, active, problems);
+    }
     let Some(item) = active.iter().rev().find(|i| i.kind == ItemKind::Date) else {
         return DatePattern::Auto;
     };
@@ -433,6 +450,29 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
             DatePattern::Auto
         }
     }
+}
+
+/// A fail2ban filter's `datepattern` lines, each checked here so that a bad
+/// one is reported at its line.
+fn fail2ban_dates(
+    def: &FilterDef,
+    active: &[&Item],
+    problems: &mut Vec<KdlProblem>,
+) -> DatePattern {
+    let mut lines = Vec::new();
+    for item in active.iter().filter(|i| i.kind == ItemKind::Date) {
+        for line in item.text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let one = DatePattern::Fail2ban(vec![line.to_string()]);
+            match DateParser::try_new(TimeZone::UTC, Timestamp::UNIX_EPOCH, one) {
+                Ok(_) => lines.push(line.to_string()),
+                Err(e) => problems.push(item.file.error(item.span, format!("filter {}: {e}", def.name))),
+            }
+        }
+    }
+    if lines.is_empty() {
+        lines.push("{DEFAULT}".to_string());
+    }
+    DatePattern::Fail2ban(lines)
 }
 
 mod defines;

@@ -35,6 +35,11 @@ const IP4: &str = r"(?:\d{1,3}\.){3}\d{1,3}";
 /// Any run of hex groups with at least two colons, optionally ending in a
 /// dotted quad; validated with the standard parser after matching.
 const IP6: &str = r"[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F:]*(?:\d+\.\d+\.\d+\.\d+)?";
+/// fail2ban's IPv6 form: groups of one to four hex digits. (fail2ban ends
+/// it with `(?<=:):`; the look-behind always holds there, as every group
+/// before ends in a colon.) Stricter than [`IP6`], it stops before a port
+/// written after the address (`2001:db8::1234:58430`).
+const IP6_F2B: &str = r"(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|:)";
 /// A host name: word characters, dots and dashes, ending in a word character.
 const DNS: &str = r"[A-Za-z0-9_.\-]*[A-Za-z0-9_]";
 
@@ -254,29 +259,33 @@ fn expand_tag(
         }
         other => other,
     };
+    let ip6 = match dialect {
+        Dialect::Kdl => IP6,
+        Dialect::Fail2ban => IP6_F2B,
+    };
     let text = match tag {
         "F-ID/" => group("fid", r"\S+"),
         "F-PORT/" => group("port", r"\w+"),
         "SUBNET" => format!(
             r"\[?(?:(?:::[fF]{{4}}:)?{}|{})(?:/{})?\]?",
             group("ip4", IP4),
-            group("ip6", IP6),
+            group("ip6", ip6),
             group("cidr", r"\d{1,3}")
         ),
         "SKIPLINES" if dialect == Dialect::Fail2ban => r"\n(?:[^\n]*\n)*?".to_string(),
         "HOST" => format!(
             r"(?:\[?(?:(?:::[fF]{{4}}:)?{}|{})\]?|{})",
             group("ip4", IP4),
-            group("ip6", IP6),
+            group("ip6", ip6),
             group("dns", DNS)
         ),
         "ADDR" => format!(
             r"\[?(?:(?:::[fF]{{4}}:)?{}|{})\]?",
             group("ip4", IP4),
-            group("ip6", IP6)
+            group("ip6", ip6)
         ),
         "IP4" => group("ip4", IP4),
-        "IP6" => format!(r"\[?{}\]?", group("ip6", IP6)),
+        "IP6" => format!(r"\[?{}\]?", group("ip6", ip6)),
         "DNS" => group("dns", DNS),
         "CIDR" => group("cidr", r"\d{1,3}"),
         "SKIPLINES" => r"(?:[^\n]*\n)*?".to_string(),
