@@ -237,3 +237,35 @@ fn the_daemon_runs_the_imported_configuration_and_bans() {
         "{rules}"
     );
 }
+
+#[test]
+fn every_jail_of_jail_conf_enabled_imports_and_passes_check_config() {
+    let Some((_tmp, dir)) = fail2ban_dir("import_every_jail", "") else {
+        return;
+    };
+    let conf = std::fs::read_to_string(dir.join("jail.conf")).unwrap();
+    let names: Vec<&str> = conf
+        .lines()
+        .filter_map(|l| l.strip_prefix('[')?.strip_suffix(']'))
+        .filter(|s| !matches!(*s, "INCLUDES" | "DEFAULT"))
+        .collect();
+    assert!(names.len() > 80, "{names:?}");
+    let local: String = names
+        .iter()
+        .map(|n| format!("[{n}]\nenabled = true\n"))
+        .collect();
+    std::fs::write(dir.join("jail.local"), local).unwrap();
+    let (kdl, stderr) = import(&dir, &[]);
+    let path = dir.join("portcullis.kdl");
+    std::fs::write(&path, &kdl).unwrap();
+    check_config(&path);
+    let config = portcullis::config::load(&path).unwrap();
+    let imported: Vec<&str> = config.enabled_jails().map(|j| j.name.as_str()).collect();
+    assert_eq!(imported, names, "{stderr}");
+    // Jails banning tcp and udp at once keep both.
+    let asterisk = config.jail("asterisk").unwrap();
+    assert_eq!(
+        asterisk.settings.ports,
+        Ports::listed(vec![Protocol::Tcp, Protocol::Udp], vec![r(5060, 5061)])
+    );
+}

@@ -106,14 +106,54 @@ pub fn import(
             extra: vec![
                 ("__name__".to_string(), section.clone()),
                 ("fail2ban_version".to_string(), "1.0".to_string()),
+                (
+                    "fail2ban_confpath".to_string(),
+                    absolute(&options.dir).display().to_string(),
+                ),
             ],
             name: &section,
         };
         if reader.boolean("enabled")? == Some(true) {
-            jails.push(reader.read()?);
+            jails.push(reader.read().unwrap_or_else(|e| unreadable(&section, &e)));
         }
     }
     Ok(jails)
+}
+
+/// A jail whose values cannot be read (an undefined `%(x)s`): written
+/// disabled, with the reason.
+fn unreadable(name: &str, error: &Fail2banError) -> ImportedJail {
+    let mut jail = ImportedJail::empty(name);
+    jail.runnable = false;
+    jail.filter = name.to_string();
+    jail.notes.push(Note {
+        jail: name.to_string(),
+        text: format!("{error}; the jail is left disabled"),
+    });
+    jail
+}
+
+impl ImportedJail {
+    fn empty(name: &str) -> ImportedJail {
+        ImportedJail {
+            name: name.to_string(),
+            runnable: true,
+            comments: Vec::new(),
+            notes: Vec::new(),
+            filter: String::new(),
+            filter_options: Vec::new(),
+            sources: Vec::new(),
+            journals: Vec::new(),
+            maxretry: None,
+            findtime: None,
+            bantime: None,
+            increment: None,
+            ignore: Vec::new(),
+            ignoreself: None,
+            ports: Ports::All,
+            notify_sketches: Vec::new(),
+        }
+    }
 }
 
 /// Reads one jail section.
@@ -135,24 +175,7 @@ impl JailReader<'_> {
     }
 
     fn read(&self) -> Result<ImportedJail, Fail2banError> {
-        let mut jail = ImportedJail {
-            name: self.name.to_string(),
-            runnable: true,
-            comments: Vec::new(),
-            notes: Vec::new(),
-            filter: String::new(),
-            filter_options: Vec::new(),
-            sources: Vec::new(),
-            journals: Vec::new(),
-            maxretry: None,
-            findtime: None,
-            bantime: None,
-            increment: None,
-            ignore: Vec::new(),
-            ignoreself: None,
-            ports: Ports::All,
-            notify_sketches: Vec::new(),
-        };
+        let mut jail = ImportedJail::empty(self.name);
         let filter = self.read_filter(&mut jail)?;
         self.read_logs(&mut jail, filter.as_ref())?;
         self.read_times(&mut jail)?;
