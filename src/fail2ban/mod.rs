@@ -14,6 +14,7 @@ pub mod filter_def;
 pub mod ini;
 pub mod interpolate;
 pub mod jail;
+mod jail_settings;
 pub mod recidive;
 pub mod tags;
 pub mod to_kdl;
