@@ -269,3 +269,21 @@ fn every_jail_of_jail_conf_enabled_imports_and_passes_check_config() {
         Ports::listed(vec![Protocol::Tcp, Protocol::Udp], vec![r(5060, 5061)])
     );
 }
+
+#[test]
+fn systemd_backend_reads_the_journal_matches_of_fail2bans_filter() {
+    let local = "[sshd]\nenabled = true\nbackend = systemd\n";
+    let Some((_tmp, dir)) = fail2ban_dir("import_systemd", local) else {
+        return;
+    };
+    let (kdl, _) = import(&dir, &[]);
+    let path = dir.join("portcullis.kdl");
+    std::fs::write(&path, &kdl).unwrap();
+    check_config(&path);
+    let config = portcullis::config::load(&path).unwrap();
+    let sshd = config.jail("sshd").unwrap();
+    assert!(sshd.sources.is_empty(), "{kdl}");
+    // sshd.conf: journalmatch = _SYSTEMD_UNIT=sshd.service + _COMM=sshd
+    let groups: Vec<&[String]> = sshd.journals.iter().map(|j| j.matches.as_slice()).collect();
+    assert_eq!(groups, [["_SYSTEMD_UNIT=sshd.service"], ["_COMM=sshd"]]);
+}
