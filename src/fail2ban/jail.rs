@@ -134,7 +134,7 @@ fn unreadable(name: &str, error: &Fail2banError) -> ImportedJail {
 }
 
 impl ImportedJail {
-    fn empty(name: &str) -> ImportedJail {
+    pub(super) fn empty(name: &str) -> ImportedJail {
         ImportedJail {
             name: name.to_string(),
             runnable: true,

@@ -1,6 +1,7 @@
 //! Writes imported jails as one portcullis KDL configuration: a top-level
 //! `jail "NAME"` node per jail, what could not be mapped as comments at
-//! the jail it belongs to.
+//! the jail it belongs to. Settings every jail has alike (written the same
+//! way) go once into `defaults { }` instead.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -16,11 +17,43 @@ pub fn configuration(jails: &[ImportedJail], dir: &Path) -> String {
          // Check it with `portcullis check-config`; see the README's \"Coming from fail2ban\".\n",
         dir.display()
     );
-    for jail in jails {
+    let settings: Vec<Vec<Setting>> = jails.iter().map(settings).collect();
+    let shared = shared(&settings);
+    if !shared.is_empty() {
+        out.push_str("\n// What every jail below shares.\ndefaults {\n");
+        write_settings(&mut out, &shared);
+        out.push_str("}\n");
+    }
+    for (jail, own) in jails.iter().zip(settings) {
+        let own: Vec<Setting> = own.into_iter().filter(|s| !shared.contains(s)).collect();
         out.push('\n');
-        write_jail(&mut out, jail);
+        write_jail(&mut out, jail, &own);
     }
     out
+}
+
+/// One setting node, as lines (several for a block).
+type Setting = Vec<String>;
+
+/// The settings every one of two or more jails has, in the first's order.
+fn shared(settings: &[Vec<Setting>]) -> Vec<Setting> {
+    let Some((first, rest)) = settings.split_first() else {
+        return Vec::new();
+    };
+    if rest.is_empty() {
+        return Vec::new();
+    }
+    first
+        .iter()
+        .filter(|s| rest.iter().all(|other| other.contains(s)))
+        .cloned()
+        .collect()
+}
+
+fn write_settings(out: &mut String, settings: &[Setting]) {
+    for line in settings.iter().flatten() {
+        let _ = writeln!(out, "    {line}");
+    }
 }
 
 /// A KDL string, always quoted (a bare `::1` or `tcp` would be valid KDL
@@ -44,7 +77,7 @@ fn q(text: &str) -> String {
     out
 }
 
-fn write_jail(out: &mut String, jail: &ImportedJail) {
+fn write_jail(out: &mut String, jail: &ImportedJail, settings: &[Setting]) {
     let _ = writeln!(out, "jail {} {{", q(&jail.name));
     let line = |out: &mut String, text: String| {
         let _ = writeln!(out, "    {text}");
@@ -71,24 +104,25 @@ fn write_jail(out: &mut String, jail: &ImportedJail) {
         let list: Vec<String> = group.iter().map(|s| q(s)).collect();
         line(out, format!("journal {}", list.join(" ")));
     }
-    write_settings(out, jail);
+    write_settings(out, settings);
     for s in &jail.notify_sketches {
         line(out, format!("// {s}"));
     }
     out.push_str("}\n");
 }
 
-fn write_settings(out: &mut String, jail: &ImportedJail) {
-    let mut lines = Vec::new();
+/// The jail's setting nodes, in a fixed order.
+fn settings(jail: &ImportedJail) -> Vec<Setting> {
+    let mut lines: Vec<Setting> = Vec::new();
     if let Some(n) = jail.maxretry {
-        lines.push(format!("maxretry {n}"));
+        lines.push(vec![format!("maxretry {n}")]);
     }
     if let Some(d) = jail.findtime {
-        lines.push(format!("findtime {}", q(&format_duration(d))));
+        lines.push(vec![format!("findtime {}", q(&format_duration(d)))]);
     }
     match jail.bantime {
-        Some(BanTime::Permanent) => lines.push("bantime \"permanent\"".into()),
-        Some(BanTime::For(d)) => lines.push(format!("bantime {}", q(&format_duration(d)))),
+        Some(BanTime::Permanent) => lines.push(vec!["bantime \"permanent\"".into()]),
+        Some(BanTime::For(d)) => lines.push(vec![format!("bantime {}", q(&format_duration(d)))]),
         None => {}
     }
     if let Some(inc) = &jail.increment {
@@ -110,17 +144,17 @@ fn write_settings(out: &mut String, jail: &ImportedJail) {
             block.push("    across-jails #true".into());
         }
         block.push("}".into());
-        lines.extend(block);
+        lines.push(block);
     }
     if !jail.ignore.is_empty() {
         let list: Vec<String> = jail.ignore.iter().map(|s| q(s)).collect();
-        lines.push(format!("ignore {}", list.join(" ")));
+        lines.push(vec![format!("ignore {}", list.join(" "))]);
     }
     if let Some(b) = jail.ignoreself {
-        lines.push(format!("ignoreself #{b}"));
+        lines.push(vec![format!("ignoreself #{b}")]);
     }
     match &jail.ports {
-        Ports::All => lines.push("port \"all\"".into()),
+        Ports::All => lines.push(vec!["port \"all\"".into()]),
         Ports::Listed { protocols, ranges } => {
             let list: Vec<String> = ranges
                 .iter()
@@ -132,14 +166,12 @@ fn write_settings(out: &mut String, jail: &ImportedJail) {
                     }
                 })
                 .collect();
-            lines.push(format!("port {}", list.join(" ")));
+            lines.push(vec![format!("port {}", list.join(" "))]);
             let list: Vec<String> = protocols.iter().map(|p| q(p.name())).collect();
-            lines.push(format!("protocol {}", list.join(" ")));
+            lines.push(vec![format!("protocol {}", list.join(" "))]);
         }
     }
-    for l in lines {
-        let _ = writeln!(out, "    {l}");
-    }
+    lines
 }
 
 /// `2`, `1.5`: KDL wants a float to look like one only when it is not whole.
@@ -159,4 +191,53 @@ fn property_name(key: &str) -> String {
             .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
         && !key.starts_with(|c: char| c.is_ascii_digit());
     if bare { key.to_string() } else { q(key) }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::fail2ban::jail::Note;
+
+    fn jail(name: &str, maxretry: u32) -> ImportedJail {
+        let mut j = ImportedJail::empty(name);
+        j.filter = format!("/etc/fail2ban/filter.d/{name}.conf");
+        j.filter_options = vec![("mode".into(), "aggressive".into())];
+        j.sources = vec!["/var/log/a \"b\".log".into()];
+        j.maxretry = Some(maxretry);
+        j.bantime = Some(BanTime::Permanent);
+        j.findtime = Some(Duration::from_secs(5400));
+        j.ports = Ports::tcp(&[22]);
+        j
+    }
+
+    #[test]
+    fn shared_settings_go_to_defaults_and_notes_become_comments() {
+        let mut b = jail("b", 3);
+        b.notes.push(Note {
+            jail: "b".into(),
+            text: "usedns = yes: x".into(),
+        });
+        b.runnable = false;
+        let text = configuration(&[jail("a", 5), b], Path::new("/etc/fail2ban"));
+        let body = text.split_once("\n\n").unwrap().1;
+        assert_eq!(
+            body,
+            "// What every jail below shares.\n\
+             defaults {\n    findtime \"1h30m\"\n    bantime \"permanent\"\n    port 22\n    protocol \"tcp\"\n}\n\n\
+             jail \"a\" {\n    filter \"/etc/fail2ban/filter.d/a.conf\" mode=\"aggressive\"\n    source \"/var/log/a \\\"b\\\".log\"\n    maxretry 5\n}\n\n\
+             jail \"b\" {\n    // not mapped: usedns = yes: x\n    enabled #false\n    filter \"/etc/fail2ban/filter.d/b.conf\" mode=\"aggressive\"\n    source \"/var/log/a \\\"b\\\".log\"\n    maxretry 3\n}\n"
+        );
+    }
+
+    #[test]
+    fn one_jail_keeps_all_its_settings() {
+        let text = configuration(&[jail("a", 5)], Path::new("/etc/fail2ban"));
+        assert!(!text.contains("defaults"), "{text}");
+        assert!(
+            text.contains("    maxretry 5\n    findtime \"1h30m\"\n"),
+            "{text}"
+        );
+    }
 }
