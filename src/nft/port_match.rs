@@ -1,12 +1,13 @@
 //! The destination-port part of a jail's rule: one match per protocol,
-//! a lone port as a comparison, a lone range as a range expression, more as
+//! a lone port as a comparison, a lone range as two (`>=`, `<=`), more as
 //! an anonymous set (an interval set when it holds ranges), each encoded as
 //! `nft` encodes the same rule.
 
-use netlink_packet_core::{DefaultNla, NLM_F_CREATE};
+use netlink_packet_core::NLM_F_CREATE;
 use netlink_packet_netfilter::nftables::{
-    DataAttribute, Expressions, ListAttribute, MetaKey, NfTablesMessage, SetAttribute,
-    SetElementAttribute, SetElementFlags, SetElementList, SetElementMessage, SetFlags, SetMessage,
+    Cmp, DataAttribute, Expressions, ListAttribute, MetaKey, NfTablesMessage, Operator, Register,
+    SetAttribute, SetElementAttribute, SetElementFlags, SetElementList, SetElementMessage,
+    SetFlags, SetMessage,
 };
 
 use super::ports::{PortRange, Ports};
@@ -16,15 +17,6 @@ use super::wire::Batch;
 
 /// Data type of a port set's key (nft's `enum datatypes`).
 const TYPE_INET_SERVICE: u32 = 13;
-/// Range expression (not in the model): attributes, operator, register.
-const NFTA_RANGE_SREG: u16 = 1;
-const NFTA_RANGE_OP: u16 = 2;
-const NFTA_RANGE_FROM_DATA: u16 = 3;
-const NFTA_RANGE_TO_DATA: u16 = 4;
-const NFT_RANGE_EQ: u32 = 0;
-const NFT_REG_1: u32 = 1;
-const NFTA_DATA_VALUE: u16 = 1;
-const NLA_F_NESTED: u16 = 0x8000;
 
 /// How a rule matches the destination port.
 pub(crate) enum PortMatch {
@@ -108,7 +100,7 @@ impl PortMatch {
             }
             PortMatch::Range { proto, range } => {
                 exprs.extend(dport(proto));
-                exprs.push(range_eq(range));
+                exprs.extend(within(range));
                 Some(proto)
             }
             PortMatch::Set { proto, set_id } => {
@@ -141,21 +133,28 @@ pub(crate) fn new_port_set(table: &str, id: u32, interval: bool) -> NfTablesMess
     })
 }
 
-/// `nft add element inet T __set%d { 22, 8000-8100 }`. A range is sent as
-/// nft sends it to an interval set: its first port, then the port after
-/// its last flagged as an interval end (none when it runs to 65535); in an
-/// interval set a single port is the range `p-p`.
+/// `nft add element inet T __set%d { 22, 8000-8100 }`. Ranges are sent as
+/// nft sends them to an interval set: an interval end at 0 first, then
+/// each range's first port and the port after its last flagged as an
+/// interval end (none when it runs to 65535); in an interval set a single
+/// port is the range `p-p`.
 pub(crate) fn port_set_elements(table: &str, id: u32, ranges: &[PortRange]) -> NfTablesMessage {
     let interval = ranges.iter().any(|r| r.first != r.last);
     let key = |p: u16| SetElementAttribute::Key(DataAttribute::Value(p.to_be_bytes().to_vec()));
+    let end = |p: u16| {
+        ListAttribute::Element(vec![
+            key(p),
+            SetElementAttribute::Flags(SetElementFlags::IntervalEnd),
+        ])
+    };
     let mut elements = Vec::new();
+    if interval && ranges.first().is_some_and(|r| r.first > 0) {
+        elements.push(end(0));
+    }
     for r in ranges {
         elements.push(ListAttribute::Element(vec![key(r.first)]));
-        if let (true, Some(end)) = (interval, r.last.checked_add(1)) {
-            elements.push(ListAttribute::Element(vec![
-                key(end),
-                SetElementAttribute::Flags(SetElementFlags::IntervalEnd),
-            ]));
+        if let (true, Some(after)) = (interval, r.last.checked_add(1)) {
+            elements.push(end(after));
         }
     }
     NfTablesMessage::NewSetElement(SetElementMessage {
@@ -168,22 +167,93 @@ pub(crate) fn port_set_elements(table: &str, id: u32, ranges: &[PortRange]) -> N
     })
 }
 
-/// `8000-8100` as nft encodes a lone range: the range expression (not in
-/// the model), with both bounds as nested NFTA_DATA_VALUE attributes.
-fn range_eq(range: PortRange) -> Expr {
-    let data = |port: u16| {
-        let [hi, lo] = port.to_be_bytes();
-        // struct nlattr { len 6, type NFTA_DATA_VALUE }, 2 bytes, 2 of padding
-        vec![6, 0, NFTA_DATA_VALUE as u8, 0, hi, lo, 0, 0]
+/// `8000-8100` as nft encodes a lone range: `cmp gte` then `cmp lte`.
+fn within(range: PortRange) -> [Expr; 2] {
+    let cmp = |op, port: u16| -> Expr {
+        Expressions::Cmp(vec![
+            Cmp::SourceRegister(Register::Reg1),
+            Cmp::Op(op),
+            Cmp::Data(DataAttribute::Value(port.to_be_bytes().to_vec())),
+        ])
+        .into()
     };
-    Expressions::Other {
-        expression_type: "range".into(),
-        attributes: vec![
-            DefaultNla::new(NFTA_RANGE_SREG, NFT_REG_1.to_be_bytes().to_vec()),
-            DefaultNla::new(NFTA_RANGE_OP, NFT_RANGE_EQ.to_be_bytes().to_vec()),
-            DefaultNla::new(NLA_F_NESTED | NFTA_RANGE_FROM_DATA, data(range.first)),
-            DefaultNla::new(NLA_F_NESTED | NFTA_RANGE_TO_DATA, data(range.last)),
-        ],
+    [
+        cmp(Operator::GreatherThanEqual, range.first),
+        cmp(Operator::LessThanEqual, range.last),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (port, interval end) of each element of the batch message.
+    fn elements(msg: NfTablesMessage) -> Vec<(u16, bool)> {
+        let NfTablesMessage::NewSetElement(m) = msg else {
+            panic!("not an element message")
+        };
+        let list = m.attributes.into_iter().find_map(|a| match a {
+            SetElementList::Elements(l) => Some(l),
+            _ => None,
+        });
+        list.unwrap()
+            .into_iter()
+            .map(|element| {
+                let ListAttribute::Element(attrs) = element else {
+                    panic!("not an element")
+                };
+                let mut port = None;
+                let mut end = false;
+                for a in attrs {
+                    match a {
+                        SetElementAttribute::Key(DataAttribute::Value(v)) => {
+                            port = Some(u16::from_be_bytes([v[0], v[1]]))
+                        }
+                        SetElementAttribute::Flags(f) => {
+                            end = f.contains(SetElementFlags::IntervalEnd)
+                        }
+                        _ => {}
+                    }
+                }
+                (port.unwrap(), end)
+            })
+            .collect()
     }
-    .into()
+
+    #[test]
+    fn interval_elements_are_those_nft_sends() {
+        // nft --debug=netlink add rule ... tcp dport { 22, 8000-8100, 60000-65535 } ...:
+        // element 0 [end], 22, 23 [end], 8000, 8101 [end], 60000
+        let ranges = [
+            PortRange {
+                first: 22,
+                last: 22,
+            },
+            PortRange {
+                first: 8000,
+                last: 8100,
+            },
+            PortRange {
+                first: 60000,
+                last: 65535,
+            },
+        ];
+        assert_eq!(
+            elements(port_set_elements("t", 1, &ranges)),
+            [
+                (0, true),
+                (22, false),
+                (23, true),
+                (8000, false),
+                (8101, true),
+                (60000, false)
+            ]
+        );
+        // Without ranges, plain elements.
+        let ports = [PortRange::one(22), PortRange::one(2222)];
+        assert_eq!(
+            elements(port_set_elements("t", 1, &ports)),
+            [(22, false), (2222, false)]
+        );
+    }
 }
