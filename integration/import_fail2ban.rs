@@ -287,3 +287,33 @@ fn systemd_backend_reads_the_journal_matches_of_fail2bans_filter() {
     let groups: Vec<&[String]> = sshd.journals.iter().map(|j| j.matches.as_slice()).collect();
     assert_eq!(groups, [["_SYSTEMD_UNIT=sshd.service"], ["_COMM=sshd"]]);
 }
+
+#[test]
+fn a_missing_directory_and_a_syntax_error_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |dir: &Path| {
+        let out = Command::new(portcullis_bin())
+            .args(["import-fail2ban"])
+            .arg(dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(out.stdout.is_empty());
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let missing = tmp.path().join("nowhere");
+    let stderr = run(&missing);
+    let expected = format!(
+        "cannot import fail2ban's configuration from {0}: cannot read {0}/jail.conf: No such file or directory (os error 2)",
+        missing.display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    std::fs::write(tmp.path().join("jail.conf"), "[sshd]\nenabled = true\n[x\n").unwrap();
+    let stderr = run(tmp.path());
+    let expected = format!(
+        "{}/jail.conf:3: `[x` is neither a [section], a `key = value` nor a comment",
+        tmp.path().display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+}

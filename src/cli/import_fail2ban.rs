@@ -32,8 +32,9 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
     let mut warnings = Vec::new();
     let jails = import(&options, &mut warnings).map_err(|e| {
         miette!(
-            "cannot import fail2ban's configuration from {}: {e}",
-            args.dir.display()
+            "cannot import fail2ban's configuration from {}: {}",
+            args.dir.display(),
+            with_causes(&e)
         )
     })?;
     for w in &warnings {
@@ -49,4 +50,16 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
     }
     print!("{}", configuration(&jails, &args.dir));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The error and its causes, `: `-separated.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
