@@ -233,7 +233,7 @@ fn collect(
             let Some(target) = resolve(path, &name) else {
                 warnings.push(Warning {
                     message: format!(
-                        "{}:{line}: include {name} not found, skipped",
+                        "{}:{line}: include {name} not found, skipped (as fail2ban does)",
                         path.display()
                     ),
                 });

@@ -123,7 +123,7 @@ fn missing_include_and_include_loop_are_warnings() {
         warnings,
         [
             "ROOT/filter.d/b.conf:3: include ROOT/filter.d/a.conf is already being included (an include loop), not read again",
-            "ROOT/filter.d/a.conf:3: include gone.local not found, skipped",
+            "ROOT/filter.d/a.conf:3: include gone.local not found, skipped (as fail2ban does)",
         ]
     );
     assert_eq!(get(&config, "Definition", "x"), "a");

@@ -149,3 +149,5 @@ pub fn is_fail2ban_file(name: &str) -> bool {
 
 #[cfg(test)]
 mod config_tests;
+#[cfg(test)]
+mod filter_tests;

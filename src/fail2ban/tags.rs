@@ -102,11 +102,18 @@ fn substitute_one(
             .iter()
             .find(|(t, _)| *t == tag)
             .map_or(0, |(_, c)| *c);
-        if tag == own.name || count >= MAX_REPLACE {
+        if tag == own.name || count > MAX_REPLACE {
+            let reason = if tag == own.name {
+                format!("<{tag}> refers to itself (a loop), cannot substitute it")
+            } else {
+                format!(
+                    "<{tag}> is substituted more than {MAX_REPLACE} times: options refer to each other in a loop"
+                )
+            };
             return Err(Fail2banError::Tag {
                 origin: own.origin.clone(),
                 key: own.name.clone(),
-                reason: format!("<{tag}> refers to itself (a loop), cannot substitute it"),
+                reason,
             });
         }
         let replacement = match options.iter().find(|o| o.name == tag) {
