@@ -10,7 +10,7 @@ use crate::common::{NetNs, poll_until};
 
 fn config() -> NftConfig {
     let mut dns = JailSpec::tcp("dns", &[]);
-    dns.ports = Ports::Udp(vec![53]);
+    dns.ports = Ports::udp(&[53]);
     dns.verdict = BanVerdict::Reject;
     dns.v6_prefix = Some(64);
     let mut web = JailSpec::tcp("web", &[80, 443]);

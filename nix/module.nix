@@ -43,6 +43,10 @@ let
     };
   };
 
+  # "8000-8100" or fail2ban's "8000:8100"; the daemon checks the bounds.
+  portRange = types.strMatching "[0-9]+[-:][0-9]+";
+  protocolName = types.enum [ "tcp" "udp" ];
+
   jailSettingOptions = {
     maxretry = mkOption { type = types.nullOr types.ints.positive; default = null; example = 5; description = "Failures that ban (daemon default 5)."; };
     findtime = mkOption { type = types.nullOr duration; default = null; example = "10m"; description = "Window in which `maxretry` failures ban (default 10m)."; };
@@ -70,12 +74,17 @@ let
       description = "Never ban loopback and this host's addresses (daemon default true).";
     };
     ports = mkOption {
-      type = types.listOf (types.either types.port (types.enum [ "all" ]));
+      type = types.listOf (types.oneOf [ types.port portRange (types.enum [ "all" ]) ]);
       default = [ ];
-      example = [ 22 ];
-      description = "Destination ports the ban covers; empty means the daemon's default, all ports.";
+      example = literalExpression ''[ 22 "8000-8100" ]'';
+      description = "Destination ports the ban covers: numbers, \"a-b\" ranges (or fail2ban's \"a:b\"); empty means the daemon's default, all ports.";
     };
-    protocol = mkOption { type = types.nullOr (types.enum [ "tcp" "udp" ]); default = null; description = "Protocol of `ports` (default tcp)."; };
+    protocol = mkOption {
+      type = types.nullOr (types.either protocolName (types.nonEmptyListOf protocolName));
+      default = null;
+      example = [ "tcp" "udp" ];
+      description = "Protocol of `ports`: \"tcp\" (default), \"udp\", or both as a list.";
+    };
     action = mkOption { type = types.nullOr (types.enum [ "drop" "reject" ]); default = null; description = "drop (default) or reject."; };
     ipv6Prefix = mkOption { type = types.nullOr (types.ints.between 1 128); default = null; example = 64; description = "Ban whole IPv6 networks of this length."; };
     maxTracked = mkOption { type = types.nullOr types.ints.positive; default = null; description = "Addresses in the failure table (default 1,000,000)."; };
@@ -85,10 +94,18 @@ let
     options = jailSettingOptions // {
       enable = mkOption { type = types.bool; default = true; description = "Whether this jail runs."; };
       filter = mkOption {
-        type = types.str;
+        type = types.either types.str types.path;
         default = name;
         defaultText = literalExpression "<name>";
-        description = "A bundled filter name (kdl-config/filters) or the path of a .kdl filter.";
+        example = literalExpression ''"''${pkgs.fail2ban}/etc/fail2ban/filter.d/roundcube-auth.conf"'';
+        description = ''
+          A bundled filter name (kdl-config/filters), the path of a .kdl
+          filter, or the path of a fail2ban filter file (ending in .conf or
+          .local), for example one of nixpkgs' fail2ban package, used in
+          place from the store (its includes, such as common.conf, are read
+          beside it). `mode` and `filterParams` are its options, as
+          fail2ban's `filter = name[mode=..., key=value]`.
+        '';
       };
       mode = mkOption { type = types.nullOr types.str; default = null; example = "aggressive"; description = "The filter's mode."; };
       filterParams = mkOption {

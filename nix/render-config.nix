@@ -10,7 +10,7 @@
 
 let
   inherit (builtins) attrNames concatLists concatStringsSep filter isBool
-    isFloat isInt isString map replaceStrings split toString;
+    isFloat isInt isList isPath isString map replaceStrings split toString;
 
   # A KDL v2 string literal.
   string = s:
@@ -55,7 +55,8 @@ let
     (listNode "ignore" (s.ignore or null))
     (optional "ignoreself" (s.ignoreself or null))
     (listNode "port" (s.ports or null))
-    (optional "protocol" (s.protocol or null))
+    # "tcp", or [ "tcp" "udp" ] for both.
+    (let p = s.protocol or null; in if isList p then listNode "protocol" p else optional "protocol" p)
     (optional "action" (s.action or null))
     (optional "ipv6-prefix" (s.ipv6Prefix or null))
     (optional "max-tracked" (s.maxTracked or null))
@@ -69,7 +70,13 @@ let
       props = (if (j.mode or null) != null then { mode = j.mode; } else { })
         // (j.filterParams or { });
     in
-    [ (node "filter" [ (if (j.filter or null) != null then j.filter else name) ] props) ];
+    let
+      f = if (j.filter or null) != null then j.filter else name;
+      # A path literal (./my-filter.conf) is copied to the store, as
+      # "${f}" does; a string (a store path of pkgs.fail2ban) is kept.
+      file = if isPath f then "${f}" else f;
+    in
+    [ (node "filter" [ file ] props) ];
 
   jail = name: j: block (node "jail" [ name ] { }) (concatLists [
     (if (j.enable or true) then [ ] else [ "enabled #false" ])

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Command::TestFilter(args) => cli::test_filter::run(args),
         Command::List(args) => cli::list::run(args),
         Command::CheckConfig(args) => cli::check_config::run(args),
+        Command::ImportFail2ban(args) => cli::import_fail2ban::run(args),
         Command::Daemon(args) => cli::daemon::run(args),
         Command::Status(args) => cli::client::status(args),
         Command::Ban(args) => cli::client::ban(args),

@@ -6,6 +6,7 @@ pub mod check_config;
 pub mod client;
 pub mod daemon;
 pub mod docs;
+pub mod import_fail2ban;
 pub mod list;
 pub mod test_filter;
 
@@ -30,6 +31,8 @@ pub enum Command {
     List(list::Args),
     /// Validate the configuration file and the filters it uses, without starting anything.
     CheckConfig(check_config::Args),
+    /// Print a portcullis configuration for a fail2ban installation's enabled jails.
+    ImportFail2ban(import_fail2ban::Args),
     /// Run the server in the foreground (systemd Type=notify).
     Daemon(daemon::Args),
     /// Jails, counters and (for one jail) its banned addresses, from the daemon.

@@ -200,8 +200,8 @@ impl JailSettings {
                 .map(|n| self.v6_prefix = Some(n as u8)),
             "action" => single(node, file).and_then(|e| self.set_action(e, file)),
             "ignore" => self.set_ignore(node, file, &mut problems),
-            "port" => self.set_ports(node, file),
-            "protocol" => single(node, file).and_then(|e| self.set_protocol(e, file)),
+            "port" => super::ports::set_ports(&mut self.ports, node, file),
+            "protocol" => super::ports::set_protocols(&mut self.ports, node, file),
             "bantime-increment" => {
                 self.increment = read_increment(node, file, &mut problems);
                 Ok(())
@@ -269,46 +269,6 @@ impl JailSettings {
                 Err(p) => problems.push(p),
             }
         }
-        Ok(())
-    }
-
-    fn set_ports(&mut self, node: &KdlNode, file: &SourceFile) -> Result<(), KdlProblem> {
-        let entries: Vec<&KdlEntry> = args(node).collect();
-        if let [e] = entries.as_slice() {
-            if e.value().as_string() == Some("all") {
-                self.ports = Ports::All;
-                return Ok(());
-            }
-        }
-        if entries.is_empty() {
-            return Err(file.error(node.span(), "`port` needs port numbers or \"all\""));
-        }
-        let mut ports = Vec::new();
-        for e in entries {
-            ports.push(integer(e, "port", 1..=65535, file)? as u16);
-        }
-        self.ports = match self.ports {
-            Ports::Udp(_) => Ports::Udp(ports),
-            _ => Ports::Tcp(ports),
-        };
-        Ok(())
-    }
-
-    fn set_protocol(&mut self, e: &KdlEntry, file: &SourceFile) -> Result<(), KdlProblem> {
-        let ports = match &self.ports {
-            Ports::Tcp(p) | Ports::Udp(p) => p.clone(),
-            Ports::All => Vec::new(),
-        };
-        self.ports = match string(e, "protocol", file)? {
-            "tcp" => Ports::Tcp(ports),
-            "udp" => Ports::Udp(ports),
-            other => {
-                return Err(file.error(
-                    e.span(),
-                    format!("unknown protocol {other:?}: use \"tcp\" or \"udp\""),
-                ));
-            }
-        };
         Ok(())
     }
 }

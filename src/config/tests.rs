@@ -78,7 +78,7 @@ jail "off" { enabled #false; bantime "permanent" }
     assert_eq!(s.maxretry, 3);
     assert_eq!(s.findtime, Duration::from_secs(60));
     assert_eq!(s.bantime, BanTime::For(Duration::from_secs(5400)));
-    assert_eq!(s.ports, Ports::Tcp(vec![22, 2222]));
+    assert_eq!(s.ports, Ports::tcp(&[22, 2222]));
     assert_eq!(s.verdict, BanVerdict::Reject);
     assert_eq!(s.v6_prefix, Some(64));
     assert_eq!(s.ignore, vec![Network::new("10.0.0.0".parse().unwrap(), 8)]);
@@ -116,7 +116,7 @@ fn bad_values() {
             "5:11 `maxretry` takes an integer from 1 to 1000000",
             "6:9 \"300.1.1.1\" is not an IP address or network (a.b.c.d[/len], ipv6[/len])",
             "7:9 unknown action \"deny\": use \"drop\" or \"reject\"",
-            "8:7 `port` takes an integer from 1 to 65535",
+            "8:7 `port` takes port numbers from 1 to 65535, ranges such as \"8000-8100\", or \"all\"",
         ]
     );
 }

@@ -18,7 +18,8 @@ use netlink_packet_netfilter::nftables::{
 use netlink_packet_netfilter::{NetfilterMessage, NetfilterMessageInner};
 
 use super::elements::{Verb, group, push_change};
-use super::ruleset::{self, Family, PortMatch};
+use super::port_match::PortMatch;
+use super::ruleset::{self, Family};
 use super::socket::request_bytes;
 use super::types::{Hook, JailSpec};
 use super::wire::{Batch, NFT_MSG_DESTROYSETELEM};

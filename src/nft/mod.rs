@@ -59,6 +59,8 @@ mod elements;
 mod encode;
 mod error;
 mod monitor;
+mod port_match;
+mod ports;
 mod ruleset;
 mod socket;
 mod types;
@@ -71,7 +73,8 @@ mod tests;
 
 pub use error::{NftError, Operation};
 pub use monitor::{Change, Monitor, MonitorError, ObjectEvent};
-pub use types::{Ban, BanVerdict, Element, Hook, JailSpec, Network, NftConfig, Ports, Unban};
+pub use ports::{PortRange, Ports, Protocol};
+pub use types::{Ban, BanVerdict, Element, Hook, JailSpec, Network, NftConfig, Unban};
 
 use std::collections::HashMap;
 

@@ -10,20 +10,19 @@ use netlink_packet_netfilter::nftables::{
     ChainAttribute, ChainMessage, Cmp, DataAttribute, ExpressionAttribute, Expressions,
     Hook as NlHook, HookNumber, Immediate, InetHookNumber, ListAttribute, Lookup, Meta, MetaKey,
     NfTablesMessage, Operator, Payload, Register, RuleAttribute, RuleMessage, SetAttribute,
-    SetElementAttribute, SetElementList, SetElementMessage, SetFlags, SetMessage, TableAttribute,
-    TableMessage, Verdict, VerdictAttribute,
+    SetFlags, SetMessage, TableAttribute, TableMessage, Verdict, VerdictAttribute,
 };
 
-use super::types::{BanVerdict, Hook, JailSpec, NftConfig, Ports};
+use super::port_match::{PortMatch, port_matches};
+use super::types::{BanVerdict, Hook, JailSpec, NftConfig};
 use super::wire::{Batch, SealedBatch};
 
 /// Data types of set keys (nft's `enum datatypes`).
 const TYPE_IPADDR: u32 = 7;
 const TYPE_IP6ADDR: u32 = 8;
-const TYPE_INET_SERVICE: u32 = 13;
 /// enum nft_payload_bases
 const NFT_PAYLOAD_NETWORK_HEADER: u32 = 1;
-const NFT_PAYLOAD_TRANSPORT_HEADER: u32 = 2;
+pub(super) const NFT_PAYLOAD_TRANSPORT_HEADER: u32 = 2;
 /// NF_DROP and NF_ACCEPT (include/uapi/linux/netfilter.h).
 const NF_DROP: u32 = 0;
 const NF_ACCEPT: u32 = 1;
@@ -75,9 +74,10 @@ pub(crate) fn setup_batch(config: &NftConfig, first_seq: u32) -> Batch {
     for &hook in &config.hooks {
         for (jail, &(v4, v6)) in config.jails.iter().zip(&set_ids) {
             for (family, set_id) in [(Family::V4, v4), (Family::V6, v6)] {
-                let ports = port_match(&mut batch, t, jail, &mut next_id);
-                let rule = new_rule(t, hook, jail, family, set_id, ports);
-                batch.push(rule, NLM_F_CREATE | NLM_F_APPEND);
+                for ports in port_matches(&mut batch, t, jail, &mut next_id) {
+                    let rule = new_rule(t, hook, jail, family, set_id, ports);
+                    batch.push(rule, NLM_F_CREATE | NLM_F_APPEND);
+                }
             }
         }
     }
@@ -155,72 +155,6 @@ pub(crate) fn new_chain(table: &str, hook: Hook) -> NfTablesMessage {
     })
 }
 
-/// How a rule matches the destination port.
-pub(crate) enum PortMatch {
-    Any,
-    /// `tcp dport 22`
-    One {
-        proto: u8,
-        port: u16,
-    },
-    /// `tcp dport { 22, 2222 }`: an anonymous set added to the batch.
-    Set {
-        proto: u8,
-        set_id: u32,
-    },
-}
-
-fn port_match(batch: &mut Batch, table: &str, jail: &JailSpec, next_id: &mut u32) -> PortMatch {
-    let (proto, ports) = match &jail.ports {
-        Ports::All => return PortMatch::Any,
-        Ports::Tcp(p) => (libc::IPPROTO_TCP as u8, p),
-        Ports::Udp(p) => (libc::IPPROTO_UDP as u8, p),
-    };
-    if let [port] = ports.as_slice() {
-        return PortMatch::One { proto, port: *port };
-    }
-    let set_id = *next_id;
-    *next_id += 1;
-    batch.push(new_port_set(table, set_id), NLM_F_CREATE);
-    batch.push(port_set_elements(table, set_id, ports), NLM_F_CREATE);
-    PortMatch::Set { proto, set_id }
-}
-
-/// The anonymous set of `tcp dport { 22, 2222 }`:
-/// `nft add set inet T __set%d { type inet_service; flags constant; }` (anonymous).
-pub(crate) fn new_port_set(table: &str, id: u32) -> NfTablesMessage {
-    NfTablesMessage::NewSet(SetMessage {
-        attributes: vec![
-            SetAttribute::Table(table.into()),
-            SetAttribute::Name("__set%d".into()),
-            SetAttribute::Flags(SetFlags::Anonymous | SetFlags::Constant),
-            SetAttribute::KeyType(TYPE_INET_SERVICE),
-            SetAttribute::KeyLen(2),
-            SetAttribute::Id(id),
-        ],
-    })
-}
-
-/// `nft add element inet T __set%d { 22, 2222 }`
-pub(crate) fn port_set_elements(table: &str, id: u32, ports: &[u16]) -> NfTablesMessage {
-    let elements = ports
-        .iter()
-        .map(|p| {
-            ListAttribute::Element(vec![SetElementAttribute::Key(DataAttribute::Value(
-                p.to_be_bytes().to_vec(),
-            ))])
-        })
-        .collect();
-    NfTablesMessage::NewSetElement(SetElementMessage {
-        attributes: vec![
-            SetElementList::Table(table.into()),
-            SetElementList::Set("__set%d".into()),
-            SetElementList::SetId(id),
-            SetElementList::Elements(elements),
-        ],
-    })
-}
-
 /// `nft add rule inet T input tcp dport { 22 } ip saddr @sshd-v4 drop`
 /// (`ip6 saddr @sshd-v6` for V6; no port match for all ports; `reject`).
 pub(crate) fn new_rule(
@@ -231,20 +165,7 @@ pub(crate) fn new_rule(
     set_id: u32,
     ports: PortMatch,
 ) -> NfTablesMessage {
-    let mut exprs = Vec::new();
-    let l4 = match ports {
-        PortMatch::Any => None,
-        PortMatch::One { proto, port } => {
-            exprs.extend(dport(proto));
-            exprs.push(cmp_eq(port.to_be_bytes().to_vec()));
-            Some(proto)
-        }
-        PortMatch::Set { proto, set_id } => {
-            exprs.extend(dport(proto));
-            exprs.push(lookup("__set%d", set_id));
-            Some(proto)
-        }
-    };
+    let (mut exprs, l4) = ports.expressions();
     let (set, nfproto, offset, len) = match family {
         Family::V4 => (jail.set_v4(), NFPROTO_IPV4, 12, 4),
         Family::V6 => (jail.set_v6(), NFPROTO_IPV6, 8, 16),
@@ -263,10 +184,10 @@ pub(crate) fn new_rule(
     })
 }
 
-type Expr = ListAttribute<ExpressionAttribute>;
+pub(super) type Expr = ListAttribute<ExpressionAttribute>;
 
 /// `meta l4proto tcp` then `tcp dport` loaded into register 1.
-fn dport(proto: u8) -> [Expr; 3] {
+pub(super) fn dport(proto: u8) -> [Expr; 3] {
     [
         meta(MetaKey::L4Proto),
         cmp_eq(vec![proto]),
@@ -274,7 +195,7 @@ fn dport(proto: u8) -> [Expr; 3] {
     ]
 }
 
-fn meta(key: MetaKey) -> Expr {
+pub(super) fn meta(key: MetaKey) -> Expr {
     Expressions::Meta(vec![
         Meta::Key(key),
         Meta::DestinationRegister(Register::Reg1),
@@ -282,7 +203,7 @@ fn meta(key: MetaKey) -> Expr {
     .into()
 }
 
-fn cmp_eq(value: Vec<u8>) -> Expr {
+pub(super) fn cmp_eq(value: Vec<u8>) -> Expr {
     Expressions::Cmp(vec![
         Cmp::SourceRegister(Register::Reg1),
         Cmp::Op(Operator::Equal),
@@ -291,7 +212,7 @@ fn cmp_eq(value: Vec<u8>) -> Expr {
     .into()
 }
 
-fn payload(base: u32, offset: u32, len: u32) -> Expr {
+pub(super) fn payload(base: u32, offset: u32, len: u32) -> Expr {
     Expressions::Payload(vec![
         Payload::DestinationRegister(Register::Reg1),
         Payload::Base(base),
@@ -301,7 +222,7 @@ fn payload(base: u32, offset: u32, len: u32) -> Expr {
     .into()
 }
 
-fn lookup(set: &str, set_id: u32) -> Expr {
+pub(super) fn lookup(set: &str, set_id: u32) -> Expr {
     Expressions::Lookup(vec![
         Lookup::SourceRegister(Register::Reg1),
         Lookup::Set(set.into()),

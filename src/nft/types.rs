@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::error::NftError;
+use super::ports::Ports;
 
 /// Our table and what goes in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +63,7 @@ impl JailSpec {
     pub fn tcp(name: &str, ports: &[u16]) -> Self {
         JailSpec {
             name: name.to_string(),
-            ports: Ports::Tcp(ports.to_vec()),
+            ports: Ports::tcp(ports),
             verdict: BanVerdict::Drop,
             v6_prefix: None,
         }
@@ -75,15 +76,6 @@ impl JailSpec {
     pub fn set_v6(&self) -> String {
         format!("{}-v6", self.name)
     }
-}
-
-/// Which traffic from a banned address the rule stops.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ports {
-    /// Everything.
-    All,
-    Tcp(Vec<u16>),
-    Udp(Vec<u16>),
 }
 
 /// What happens to the banned traffic.
@@ -131,9 +123,9 @@ impl NftConfig {
                     jail.name
                 )));
             }
-            if let Ports::Tcp(p) | Ports::Udp(p) = &jail.ports {
-                if p.is_empty() {
-                    return Err(invalid(format!("jail {} lists no ports", jail.name)));
+            if let Ports::Listed { protocols, .. } = &jail.ports {
+                if protocols.is_empty() {
+                    return Err(invalid(format!("jail {} lists no protocol", jail.name)));
                 }
             }
             if let Some(len) = jail.v6_prefix {
