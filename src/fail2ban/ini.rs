@@ -14,9 +14,13 @@
 //! - the same section or key twice in one file is an error, as is a key
 //!   before any section or a line that is none of these.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::{Fail2banError, Origin, Value};
+
+/// A configuration file may be this large.
+pub const MAX_FILE: u64 = 4 << 20;
 
 /// Name of the section whose keys every other section falls back to.
 pub const DEFAULT: &str = "DEFAULT";
@@ -39,11 +43,32 @@ struct Pending {
 
 impl IniFile {
     /// Reads and parses `path`; bytes that are not UTF-8 are replaced.
+    /// Only a regular file of at most [`MAX_FILE`] bytes is read (not a
+    /// FIFO or a device that never ends).
     pub fn read(path: &Path) -> Result<IniFile, Fail2banError> {
-        let bytes = std::fs::read(path).map_err(|source| Fail2banError::Read {
+        let error = |source| Fail2banError::Read {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        // Looked at before opening: opening a FIFO would wait for a writer.
+        let meta = std::fs::metadata(path).map_err(error)?;
+        if meta.is_dir() {
+            return Err(error(std::io::Error::from(
+                std::io::ErrorKind::IsADirectory,
+            )));
+        }
+        if !meta.is_file() {
+            return Err(error(std::io::Error::other("not a regular file")));
+        }
+        if meta.len() > MAX_FILE {
+            return Err(error(std::io::Error::other(format!(
+                "larger than {} MiB, not a configuration file",
+                MAX_FILE >> 20
+            ))));
+        }
+        let file = std::fs::File::open(path).map_err(error)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE).read_to_end(&mut bytes).map_err(error)?;
         IniFile::parse(path, &String::from_utf8_lossy(&bytes))
     }
 
