@@ -15,11 +15,9 @@ use regex_syntax::ParserBuilder;
 use regex_syntax::hir::Hir;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
-use crate::filter::date::{DateParser, DatePattern};
+use crate::filter::date::DatePattern;
 use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind, LOGTYPE};
 use crate::filter::tags::{self, GroupMap, NameId, Names};
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
 
 /// Compiled automata may use this much memory each (the default is 10 MiB).
 const REGEX_SIZE_LIMIT: usize = 32 << 20;
@@ -313,15 +311,6 @@ fn compile_item(
     compile_text(def, item, &text, names)
 }
 
-/// An item's regex with its definitions substituted; a fail2ban filter's
-/// arrive resolved by its reader (a `%(` left in one is the regex's own).
-fn item_text(def: &FilterDef, defines: &Defines, item: &Item) -> Result<String, String> {
-    match def.dialect {
-        Dialect::Kdl => defines.substitute(&item.text, 0),
-        Dialect::Fail2ban => Ok(item.text.clone()),
-    }
-}
-
 fn problem(def: &FilterDef, item: &Item, reason: String) -> KdlProblem {
     let what = match item.kind {
         ItemKind::Prefix => "prefix",
@@ -382,23 +371,6 @@ fn compile_text(
     })
 }
 
-/// A fail2ban (Python) regex in the linear engine's syntax, and the
-/// backtracking engine when that syntax is only a prefilter. fail2ban
-/// matches multi-line buffers with `re.MULTILINE`.
-fn python_regex(pattern: &str, multi_line: bool) -> Result<(String, Option<Backtracking>), String> {
-    let translated = python::translate(pattern).map_err(|e| e.to_string())?;
-    let flags = if multi_line { "(?m)" } else { "" };
-    let linear = format!("{flags}{}", translated.linear);
-    let Some(backtracking) = translated.backtracking else {
-        return Ok((linear, None));
-    };
-    let engine = Backtracking::new(&format!("{flags}{backtracking}")).map_err(|e| {
-        let why = translated.reason.unwrap_or("a construct");
-        format!("it uses {why}, which the linear engine lacks, and the backtracking engine refuses it: {e}")
-    })?;
-    Ok((linear, Some(engine)))
-}
-
 /// The backtracker for `hir`, the regex parsed as the `Regex` parses it
 /// (bytes, no Unicode), so that group indices agree; for single lines
 /// without a trailing `.*$` ([`tail`]). `None` if it cannot be built; the `Regex`
@@ -451,39 +423,15 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
     }
 }
 
-/// A fail2ban filter's `datepattern` lines, each checked here so that a bad
-/// one is reported at its line.
-fn fail2ban_dates(
-    def: &FilterDef,
-    active: &[&Item],
-    problems: &mut Vec<KdlProblem>,
-) -> DatePattern {
-    let mut lines = Vec::new();
-    for item in active.iter().filter(|i| i.kind == ItemKind::Date) {
-        for line in item.text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            let one = DatePattern::Fail2ban(vec![line.to_string()]);
-            match DateParser::try_new(TimeZone::UTC, Timestamp::UNIX_EPOCH, one) {
-                Ok(_) => lines.push(line.to_string()),
-                Err(e) => problems.push(
-                    item.file
-                        .error(item.span, format!("filter {}: {e}", def.name)),
-                ),
-            }
-        }
-    }
-    if lines.is_empty() {
-        lines.push("{DEFAULT}".to_string());
-    }
-    DatePattern::Fail2ban(lines)
-}
-
 mod defines;
+mod fail2ban;
 mod fallback;
 pub mod python;
 mod split;
 mod start;
 mod tail;
 use defines::Defines;
+use fail2ban::{fail2ban_dates, item_text, python_regex};
 pub use fallback::Backtracking;
 pub use split::{RunSplit, SplitCache};
 pub use start::{StartIndex, has as has_bit};

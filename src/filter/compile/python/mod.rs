@@ -22,10 +22,10 @@
 //! ([`print`]), with Python's spelling mapped (`\Z` is `\z`, a brace that
 //! is no quantifier is a literal, `(?i)` inside a group scopes to the rest
 //! of it, as fail2ban's own rewrite to `(?i:...)` has it). What the crate
-//! lacks is first rewritten ([`rewrite`]): conditional groups are
+//! lacks is first rewritten: conditional groups are ([`conditional`])
 //! distributed over the rest of the pattern, and tempered tokens
 //! `(?:(?!L).)*` followed by `L` or by the line's end become the regular
-//! language they denote. sshd's two `Failed ...` regexes, the hottest of
+//! language they denote ([`tempered`]). sshd's two `Failed ...` regexes, the hottest of
 //! its filter, so run on the linear engine.
 //!
 //! What remains (a look-ahead of another shape, a backreference) runs on
@@ -37,8 +37,9 @@
 //! accepts reach the backtracker.
 
 pub mod ast;
+mod conditional;
 pub mod print;
-mod rewrite;
+mod tempered;
 
 #[cfg(test)]
 mod tests;
@@ -81,7 +82,7 @@ pub fn translate(pattern: &str) -> Result<Translation, TranslateError> {
         }
         Err(reason) => reason,
     };
-    let rewritten = rewrite::temper(rewrite::distribute(node.clone()));
+    let rewritten = tempered::temper(conditional::distribute(node.clone()));
     if let Ok(linear) = print::linear(&rewritten, false) {
         return Ok(Translation {
             linear,
