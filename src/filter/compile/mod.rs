@@ -83,6 +83,10 @@ pub struct Prefix {
     /// The head is `^<F-MLFID>...</F-MLFID>` with no other capture: its
     /// match is the connection id, and no captures need to be taken.
     pub head_is_mlfid: bool,
+    /// With `head_is_mlfid`: what the prefix writes between the connection
+    /// id and the content, when that has no capture (fail2ban's sshd:
+    /// `(?:(?:error|fatal): (?:PAM: )?)?`), matched after the id's end.
+    pub after_mlfid: Option<CompiledRegex>,
     /// The name `mlfid`, for the span the fast form records.
     pub mlfid: NameId,
 }
@@ -273,23 +277,30 @@ fn compile_prefix(
             full,
             head: None,
             head_is_mlfid: false,
+            after_mlfid: None,
             mlfid,
         });
     };
-    let mlfid_inner = head_text
+    let mlfid_parts = head_text
         .strip_prefix("^<F-MLFID>")
-        .and_then(|t| t.strip_suffix("</F-MLFID>"))
-        .filter(|inner| !inner.contains("<F-"));
-    let (head_text, head_is_mlfid) = match mlfid_inner {
-        Some(inner) => (format!("^(?:{inner})"), true),
+        .and_then(|t| t.split_once("</F-MLFID>"))
+        .filter(|(inner, after)| !inner.contains("<F-") && !after.contains("<F-") && !after.contains("\\b"));
+    let (head_text, head_is_mlfid) = match mlfid_parts {
+        Some((inner, _)) => (format!("^(?:{inner})"), true),
         None => (head_text.to_string(), false),
     };
     let head = compile_text(def, item, &head_text, names)?;
-    if head.fallback.is_some() {
+    let after_mlfid = match mlfid_parts {
+        Some((_, after)) if !after.is_empty() => Some(compile_text(def, item, &format!("^(?:{after})"), names)?),
+        _ => None,
+    };
+    let plain = |re: &CompiledRegex| re.fallback.is_none() && re.regex.captures_len() == 1;
+    if head.fallback.is_some() || after_mlfid.as_ref().is_some_and(|a| !plain(a)) {
         return Ok(Prefix {
             full,
             head: None,
             head_is_mlfid: false,
+            after_mlfid: None,
             mlfid,
         });
     }
@@ -297,6 +308,7 @@ fn compile_prefix(
         full,
         head: Some(head),
         head_is_mlfid,
+        after_mlfid,
         mlfid,
     })
 }

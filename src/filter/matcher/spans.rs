@@ -21,9 +21,15 @@ pub(super) fn match_prefix(
     if let Some(head) = &prefix.head {
         if prefix.head_is_mlfid {
             let m = head.regex.find(hay)?;
-            if m.end() < hay.len() {
+            // The first choice of the id, then of what follows it, is the
+            // whole regex's when content remains (see `Prefix`).
+            let start = match &prefix.after_mlfid {
+                None => Some(m.end()),
+                Some(after) => after.regex.find(&hay[m.end()..]).map(|a| m.end() + a.end()),
+            };
+            if let Some(start) = start.filter(|&s| s < hay.len()) {
                 scratch.spans.push((prefix.mlfid, Role::Mlfid, m.range()));
-                return Some(m.end()..hay.len());
+                return Some(start..hay.len());
             }
         } else {
             let locs = scratch.head_locs.as_mut()?;
