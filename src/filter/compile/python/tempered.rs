@@ -147,28 +147,30 @@ fn avoiding(literal: &str, follow: &Follow) -> Option<Node> {
     alphabet.sort();
     alphabet.dedup();
     alphabet.push(None);
-    let others: String = {
-        let mut set = l.clone();
-        set.sort();
-        set.dedup();
-        let mut s = String::from("[^\\n");
-        for c in set {
-            let _ = std::fmt::Write::write_fmt(&mut s, format_args!("\\x{{{:X}}}", c as u32));
+    let mut chars = l.clone();
+    chars.sort();
+    chars.dedup();
+    let hex = |c: char| format!("\\x{{{:X}}}", c as u32);
+    // The characters that lead from one state to another, as one class:
+    // `None` stands for every character not in `literal`.
+    let label = |on: &[Option<char>]| -> String {
+        if on.contains(&None) {
+            let missing: String = chars.iter().filter(|c| !on.contains(&Some(**c))).map(|c| hex(*c)).collect();
+            return format!("[^\\n{missing}]");
         }
-        s + "]"
-    };
-    let label = |c: Option<char>| match c {
-        Some(c) => print::linear(&Node::Literal(c), false).unwrap_or_default(),
-        None => others.clone(),
+        match on {
+            [Some(c)] => print::linear(&Node::Literal(*c), false).unwrap_or_default(),
+            _ => format!("[{}]", on.iter().flatten().map(|c| hex(*c)).collect::<String>()),
+        }
     };
     // States 0..n, then start (n) and final (n + 1).
     let size = n + 2;
     let mut r: Vec<Vec<Option<String>>> = vec![vec![None; size]; size];
     for (q, row) in r.iter_mut().enumerate().take(n) {
-        for &c in &alphabet {
-            let to = step(q, c);
-            if to < n {
-                add(&mut row[to], label(c));
+        for to in 0..n {
+            let on: Vec<Option<char>> = alphabet.iter().copied().filter(|&c| step(q, c) == to).collect();
+            if !on.is_empty() {
+                row[to] = Some(label(&on));
             }
         }
     }

@@ -227,3 +227,11 @@ fn every_fail2ban_regex_translates() {
     }
     eprintln!("linear {exact}, backtracking {fallback}");
 }
+
+#[test]
+#[ignore = "prints a translation"]
+fn show_translation() {
+    let p = std::env::var("F2B_PATTERN").unwrap();
+    let t = translate(&p).unwrap();
+    eprintln!("{} chars\n{}", t.linear.len(), t.linear);
+}
