@@ -235,3 +235,17 @@ fn show_translation() {
     let t = translate(&p).unwrap();
     eprintln!("{} chars\n{}", t.linear.len(), t.linear);
 }
+
+#[test]
+#[ignore = "prints NFA sizes"]
+fn show_nfa_size() {
+    let p = std::env::var("F2B_PATTERN").unwrap();
+    for d in [Dialect::Kdl, Dialect::Fail2ban] {
+        let t = translate(&tags::expand_in(&p, d).unwrap()).unwrap();
+        let nfa = regex_automata::nfa::thompson::NFA::compiler()
+            .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+            .build(&t.linear)
+            .unwrap();
+        eprintln!("{d:?}: {} states, {} chars", nfa.states().len(), t.linear.len());
+    }
+}
