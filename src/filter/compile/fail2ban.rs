@@ -19,18 +19,22 @@ use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind};
 pub(super) fn python_regex(
     pattern: &str,
     multi_line: bool,
-) -> Result<(String, Option<Backtracking>), String> {
+) -> Result<(String, Option<Backtracking>, Vec<String>), String> {
     let translated = python::translate(pattern).map_err(|e| e.to_string())?;
     let flags = if multi_line { "(?m)" } else { "" };
     let linear = format!("{flags}{}", translated.linear);
     let Some(backtracking) = translated.backtracking else {
-        return Ok((linear, None));
+        let variants = match multi_line {
+            true => Vec::new(),
+            false => translated.variants,
+        };
+        return Ok((linear, None, variants));
     };
     let engine = Backtracking::new(&format!("{flags}{backtracking}")).map_err(|e| {
         let why = translated.reason.unwrap_or("a construct");
         format!("it uses {why}, which the linear engine lacks, and the backtracking engine refuses it: {e}")
     })?;
-    Ok((linear, Some(engine)))
+    Ok((linear, Some(engine), Vec::new()))
 }
 
 /// A fail2ban filter's `datepattern` lines, each checked here so that a bad

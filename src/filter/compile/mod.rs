@@ -63,6 +63,9 @@ pub struct CompiledRegex {
     /// engine that decides, `regex` being then only its prefilter (see
     /// [`python`]).
     pub fallback: Option<Backtracking>,
+    /// For a regex distributed into copies: the captures engine per set of
+    /// copies that can match ([`Copies`]).
+    pub copies: Option<Copies>,
     /// The regex as written in the filter, for reports.
     pub source: String,
 }
@@ -345,8 +348,8 @@ fn compile_text(
 ) -> Result<CompiledRegex, KdlProblem> {
     let problem = |reason: String| problem(def, item, reason);
     let expanded = tags::expand_in(text, def.dialect).map_err(|e| problem(e.to_string()))?;
-    let (expanded, fallback) = match def.dialect {
-        Dialect::Kdl => (expanded, None),
+    let (expanded, fallback, variants) = match def.dialect {
+        Dialect::Kdl => (expanded, None, Vec::new()),
         Dialect::Fail2ban => python_regex(&expanded, def.maxlines > 1).map_err(problem)?,
     };
     let regex = RegexBuilder::new(&expanded)
@@ -364,6 +367,7 @@ fn compile_text(
             one_line: single_line,
             groups,
             fallback: Some(fallback),
+            copies: None,
             source: item.text.clone(),
         });
     }
@@ -371,6 +375,7 @@ fn compile_text(
     let hir = parse_bytes(&expanded);
     Ok(CompiledRegex {
         fallback: None,
+        copies: Copies::new(&variants, single_line),
         regex,
         backtrack: backtracker(&hir, single_line),
         split: hir
@@ -435,6 +440,7 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
     }
 }
 
+mod copies;
 mod defines;
 mod fail2ban;
 mod fallback;
@@ -442,6 +448,7 @@ pub mod python;
 mod split;
 mod start;
 mod tail;
+pub use copies::Copies;
 use defines::Defines;
 use fail2ban::{fail2ban_dates, item_text, python_regex};
 pub use fallback::Backtracking;

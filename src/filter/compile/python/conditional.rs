@@ -236,3 +236,53 @@ fn resolve(node: Node, group: &GroupRef, took_part: bool) -> Node {
         other => other,
     }
 }
+
+/// At most this many copies get [`variants`]: 2^n patterns are compiled.
+const MAX_VARIANT_COPIES: usize = 4;
+
+/// For a pattern ending in the copies [`distribute`] made (nested copies
+/// counted one by one, in priority order), the pattern with only the copies
+/// of each bit mask able to match (see `Translation::variants`); empty for
+/// any other pattern.
+pub fn variants(node: &Node) -> Vec<String> {
+    let n = copies(node);
+    if !(2..=MAX_VARIANT_COPIES).contains(&n) {
+        return Vec::new();
+    }
+    (0..1usize << n)
+        .map(|mask| super::print::linear(&keep(node, mask, &mut 0), false).unwrap_or_default())
+        .collect()
+}
+
+/// The copies at the end of `node`: `Concat[.., Group(Alt(copies))]`.
+fn copy_list(node: &Node) -> Option<&[Node]> {
+    let Node::Concat(items) = node else { return None };
+    let Some(Node::Group { flags, sub }) = items.last() else { return None };
+    match &**sub {
+        Node::Alt(copies) if flags.is_empty() => Some(copies),
+        _ => None,
+    }
+}
+
+/// How many innermost copies `node` holds (1: it is one).
+fn copies(node: &Node) -> usize {
+    copy_list(node).map_or(1, |list| list.iter().map(copies).sum())
+}
+
+/// `node` with the innermost copies not in `mask` made unable to match
+/// (`\b\B` first); `next` numbers the copies in order.
+fn keep(node: &Node, mask: usize, next: &mut usize) -> Node {
+    let Some(list) = copy_list(node) else {
+        let k = *next;
+        *next += 1;
+        return match mask & (1 << k) {
+            0 => Node::Concat(vec![Node::Raw(r"\b\B".to_string()), node.clone()]),
+            _ => node.clone(),
+        };
+    };
+    let Node::Concat(items) = node else { return node.clone() };
+    let mut all = items[..items.len() - 1].to_vec();
+    let kept = list.iter().map(|c| keep(c, mask, next)).collect();
+    all.push(Node::Group { flags: String::new(), sub: Box::new(Node::Alt(kept)) });
+    Node::Concat(all)
+}

@@ -58,6 +58,11 @@ pub struct Translation {
     pub backtracking: Option<String>,
     /// Why the pattern needs the backtracking engine.
     pub reason: Option<&'static str>,
+    /// For a pattern whose conditionals were distributed into copies of
+    /// its tail: `linear` with only the copies of each bit mask left able
+    /// to match (the others start with `\b\B`), capture groups unchanged.
+    /// Index 0 is unused. See [`Copies`](crate::filter::compile::Copies).
+    pub variants: Vec<String>,
 }
 
 /// Why a pattern could not be translated.
@@ -78,6 +83,7 @@ pub fn translate(pattern: &str) -> Result<Translation, TranslateError> {
                 linear,
                 backtracking: None,
                 reason: None,
+                variants: Vec::new(),
             });
         }
         Err(reason) => reason,
@@ -86,6 +92,7 @@ pub fn translate(pattern: &str) -> Result<Translation, TranslateError> {
     if let Ok(linear) = print::linear(&rewritten, false) {
         return Ok(Translation {
             linear,
+            variants: conditional::variants(&rewritten),
             backtracking: None,
             reason: None,
         });
@@ -94,6 +101,7 @@ pub fn translate(pattern: &str) -> Result<Translation, TranslateError> {
     Ok(Translation {
         linear,
         backtracking: Some(print::backtracking(&node)),
+        variants: Vec::new(),
         reason: Some(reason),
     })
 }
