@@ -9,6 +9,7 @@
 #
 #   benches/test-filter.sh [LINES]
 #   F2B_SSHD=/etc/fail2ban/filter.d/sshd.conf RUNS=5 benches/test-filter.sh
+#   BIN=path/to/portcullis benches/test-filter.sh   # that binary, no build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-1000000}
@@ -19,8 +20,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 python3 "$gen" "$lines" > "$work/auth.log"
-cargo build --release --quiet
-bin=target/release/portcullis
+if [ -n "${BIN:-}" ]; then
+    bin=$BIN
+else
+    cargo build --release --quiet
+    bin=target/release/portcullis
+fi
 cat "$work/auth.log" > /dev/null   # page cache warm, so the disk is not measured
 
 # min median max of the numbers on stdin, one a line.

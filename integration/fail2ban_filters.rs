@@ -265,3 +265,39 @@ fn check_config_takes_a_fail2ban_filter_file() {
         "{stderr}"
     );
 }
+
+/// A journal source reads a fail2ban filter file as fail2ban's systemd
+/// backend does: with `logtype=journal` unless the options say otherwise.
+#[test]
+fn journal_sources_read_fail2ban_filters_with_the_journal_log_type() {
+    let Some(root) =
+        fail2ban_root("journal_sources_read_fail2ban_filters_with_the_journal_log_type")
+    else {
+        return;
+    };
+    let sshd = root.join("etc/fail2ban/filter.d/sshd.conf");
+    let prefix = |options: &FilterOptions, journal: bool| {
+        let resolved = resolve(&sshd, options, journal, &mut Vec::new()).unwrap();
+        assert_eq!(
+            resolved.logtype,
+            if journal || options.logtype.is_some() {
+                "journal"
+            } else {
+                "file"
+            }
+        );
+        resolved.setting("prefregex").unwrap().text.clone()
+    };
+    let journal = FilterOptions {
+        logtype: Some("journal".to_string()),
+        ..FilterOptions::default()
+    };
+    let auto = prefix(&FilterOptions::default(), true);
+    assert_eq!(auto, prefix(&journal, false));
+    assert_ne!(auto, prefix(&FilterOptions::default(), false));
+    let name = sshd.to_str().unwrap();
+    let compiled = portcullis::filter::load_for_journal(name, &FilterOptions::default()).unwrap();
+    assert_eq!(compiled.logtype, portcullis::filter::LogType::Journal);
+    let compiled = portcullis::filter::load(name, &FilterOptions::default()).unwrap();
+    assert_eq!(compiled.logtype, portcullis::filter::LogType::File);
+}

@@ -15,11 +15,9 @@ use regex_syntax::ParserBuilder;
 use regex_syntax::hir::Hir;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
-use crate::filter::date::{DateParser, DatePattern};
+use crate::filter::date::DatePattern;
 use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind, LOGTYPE};
 use crate::filter::tags::{self, GroupMap, NameId, Names};
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
 
 /// Compiled automata may use this much memory each (the default is 10 MiB).
 const REGEX_SIZE_LIMIT: usize = 32 << 20;
@@ -65,6 +63,9 @@ pub struct CompiledRegex {
     /// engine that decides, `regex` being then only its prefilter (see
     /// [`python`]).
     pub fallback: Option<Backtracking>,
+    /// For a regex distributed into copies: the captures engine per set of
+    /// copies that can match ([`Copies`]).
+    pub copies: Option<Copies>,
     /// The regex as written in the filter, for reports.
     pub source: String,
 }
@@ -85,6 +86,10 @@ pub struct Prefix {
     /// The head is `^<F-MLFID>...</F-MLFID>` with no other capture: its
     /// match is the connection id, and no captures need to be taken.
     pub head_is_mlfid: bool,
+    /// With `head_is_mlfid`: what the prefix writes between the connection
+    /// id and the content, when that has no capture (fail2ban's sshd:
+    /// `(?:(?:error|fatal): (?:PAM: )?)?`), matched after the id's end.
+    pub after_mlfid: Option<CompiledRegex>,
     /// The name `mlfid`, for the span the fast form records.
     pub mlfid: NameId,
 }
@@ -275,23 +280,30 @@ fn compile_prefix(
             full,
             head: None,
             head_is_mlfid: false,
+            after_mlfid: None,
             mlfid,
         });
     };
-    let mlfid_inner = head_text
+    let mlfid_parts = head_text
         .strip_prefix("^<F-MLFID>")
-        .and_then(|t| t.strip_suffix("</F-MLFID>"))
-        .filter(|inner| !inner.contains("<F-"));
-    let (head_text, head_is_mlfid) = match mlfid_inner {
-        Some(inner) => (format!("^(?:{inner})"), true),
+        .and_then(|t| t.split_once("</F-MLFID>"))
+        .filter(|(inner, after)| !inner.contains("<F-") && !after.contains("<F-") && !after.contains("\\b"));
+    let (head_text, head_is_mlfid) = match mlfid_parts {
+        Some((inner, _)) => (format!("^(?:{inner})"), true),
         None => (head_text.to_string(), false),
     };
     let head = compile_text(def, item, &head_text, names)?;
-    if head.fallback.is_some() {
+    let after_mlfid = match mlfid_parts {
+        Some((_, after)) if !after.is_empty() => Some(compile_text(def, item, &format!("^(?:{after})"), names)?),
+        _ => None,
+    };
+    let plain = |re: &CompiledRegex| re.fallback.is_none() && re.regex.captures_len() == 1;
+    if head.fallback.is_some() || after_mlfid.as_ref().is_some_and(|a| !plain(a)) {
         return Ok(Prefix {
             full,
             head: None,
             head_is_mlfid: false,
+            after_mlfid: None,
             mlfid,
         });
     }
@@ -299,6 +311,7 @@ fn compile_prefix(
         full,
         head: Some(head),
         head_is_mlfid,
+        after_mlfid,
         mlfid,
     })
 }
@@ -311,15 +324,6 @@ fn compile_item(
 ) -> Result<CompiledRegex, KdlProblem> {
     let text = item_text(def, defines, item).map_err(|reason| problem(def, item, reason))?;
     compile_text(def, item, &text, names)
-}
-
-/// An item's regex with its definitions substituted; a fail2ban filter's
-/// arrive resolved by its reader (a `%(` left in one is the regex's own).
-fn item_text(def: &FilterDef, defines: &Defines, item: &Item) -> Result<String, String> {
-    match def.dialect {
-        Dialect::Kdl => defines.substitute(&item.text, 0),
-        Dialect::Fail2ban => Ok(item.text.clone()),
-    }
 }
 
 fn problem(def: &FilterDef, item: &Item, reason: String) -> KdlProblem {
@@ -344,8 +348,8 @@ fn compile_text(
 ) -> Result<CompiledRegex, KdlProblem> {
     let problem = |reason: String| problem(def, item, reason);
     let expanded = tags::expand_in(text, def.dialect).map_err(|e| problem(e.to_string()))?;
-    let (expanded, fallback) = match def.dialect {
-        Dialect::Kdl => (expanded, None),
+    let (expanded, fallback, variants) = match def.dialect {
+        Dialect::Kdl => (expanded, None, Vec::new()),
         Dialect::Fail2ban => python_regex(&expanded, def.maxlines > 1).map_err(problem)?,
     };
     let regex = RegexBuilder::new(&expanded)
@@ -363,6 +367,7 @@ fn compile_text(
             one_line: single_line,
             groups,
             fallback: Some(fallback),
+            copies: None,
             source: item.text.clone(),
         });
     }
@@ -370,6 +375,7 @@ fn compile_text(
     let hir = parse_bytes(&expanded);
     Ok(CompiledRegex {
         fallback: None,
+        copies: Copies::new(&variants, single_line),
         regex,
         backtrack: backtracker(&hir, single_line),
         split: hir
@@ -380,23 +386,6 @@ fn compile_text(
         groups,
         source: item.text.clone(),
     })
-}
-
-/// A fail2ban (Python) regex in the linear engine's syntax, and the
-/// backtracking engine when that syntax is only a prefilter. fail2ban
-/// matches multi-line buffers with `re.MULTILINE`.
-fn python_regex(pattern: &str, multi_line: bool) -> Result<(String, Option<Backtracking>), String> {
-    let translated = python::translate(pattern).map_err(|e| e.to_string())?;
-    let flags = if multi_line { "(?m)" } else { "" };
-    let linear = format!("{flags}{}", translated.linear);
-    let Some(backtracking) = translated.backtracking else {
-        return Ok((linear, None));
-    };
-    let engine = Backtracking::new(&format!("{flags}{backtracking}")).map_err(|e| {
-        let why = translated.reason.unwrap_or("a construct");
-        format!("it uses {why}, which the linear engine lacks, and the backtracking engine refuses it: {e}")
-    })?;
-    Ok((linear, Some(engine)))
 }
 
 /// The backtracker for `hir`, the regex parsed as the `Regex` parses it
@@ -451,39 +440,17 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
     }
 }
 
-/// A fail2ban filter's `datepattern` lines, each checked here so that a bad
-/// one is reported at its line.
-fn fail2ban_dates(
-    def: &FilterDef,
-    active: &[&Item],
-    problems: &mut Vec<KdlProblem>,
-) -> DatePattern {
-    let mut lines = Vec::new();
-    for item in active.iter().filter(|i| i.kind == ItemKind::Date) {
-        for line in item.text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            let one = DatePattern::Fail2ban(vec![line.to_string()]);
-            match DateParser::try_new(TimeZone::UTC, Timestamp::UNIX_EPOCH, one) {
-                Ok(_) => lines.push(line.to_string()),
-                Err(e) => problems.push(
-                    item.file
-                        .error(item.span, format!("filter {}: {e}", def.name)),
-                ),
-            }
-        }
-    }
-    if lines.is_empty() {
-        lines.push("{DEFAULT}".to_string());
-    }
-    DatePattern::Fail2ban(lines)
-}
-
+mod copies;
 mod defines;
+mod fail2ban;
 mod fallback;
 pub mod python;
 mod split;
 mod start;
 mod tail;
+pub use copies::Copies;
 use defines::Defines;
+use fail2ban::{fail2ban_dates, item_text, python_regex};
 pub use fallback::Backtracking;
 pub use split::{RunSplit, SplitCache};
 pub use start::{StartIndex, has as has_bit};

@@ -84,6 +84,9 @@ struct Scratch {
     fail_locs: Vec<CaptureLocations>,
     /// Backtracker state per fail regex (see `CompiledRegex::backtrack`).
     fail_bt: Vec<Option<(backtrack::Cache, Captures)>>,
+    /// Backtracker state per fail regex and set of its copies (see
+    /// `compile::Copies`), made when first needed.
+    copy_bt: Vec<Vec<Option<(backtrack::Cache, Captures)>>>,
     /// State of each fail regex's `RunSplit`.
     fail_split: Vec<Option<SplitCache>>,
     spans: Spans,
@@ -117,6 +120,14 @@ impl Matcher {
                     f.backtrack
                         .as_ref()
                         .map(|bt| (bt.create_cache(), bt.create_captures()))
+                })
+                .collect(),
+            copy_bt: filter
+                .fails
+                .iter()
+                .map(|f| {
+                    let masks = f.copies.as_ref().map_or(0, |c| c.len());
+                    (0..masks).map(|_| None).collect()
                 })
                 .collect(),
             fail_split: filter

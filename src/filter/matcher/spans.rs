@@ -8,7 +8,7 @@ use regex::bytes::CaptureLocations;
 use regex_automata::{Anchored, Input};
 
 use super::{Scratch, Spans};
-use crate::filter::compile::{Backtracking, CompiledRegex, Prefix};
+use crate::filter::compile::{Backtracking, CompiledRegex, Copies, Prefix};
 use crate::filter::tags::{Names, Role};
 
 /// Matches the prefix; returns the content's range and records the
@@ -21,9 +21,15 @@ pub(super) fn match_prefix(
     if let Some(head) = &prefix.head {
         if prefix.head_is_mlfid {
             let m = head.regex.find(hay)?;
-            if m.end() < hay.len() {
+            // The first choice of the id, then of what follows it, is the
+            // whole regex's when content remains (see `Prefix`).
+            let start = match &prefix.after_mlfid {
+                None => Some(m.end()),
+                Some(after) => after.regex.find(&hay[m.end()..]).map(|a| m.end() + a.end()),
+            };
+            if let Some(start) = start.filter(|&s| s < hay.len()) {
                 scratch.spans.push((prefix.mlfid, Role::Mlfid, m.range()));
-                return Some(m.end()..hay.len());
+                return Some(start..hay.len());
             }
         } else {
             let locs = scratch.head_locs.as_mut()?;
@@ -94,6 +100,15 @@ pub(super) fn capture_fail(
     if re.one_line && memchr::memchr(b'\n', body).is_some() {
         return capture_with_regex(re, scratch, i, body, offset);
     }
+    if let Some(copies) = &re.copies {
+        let mask = copies.mask(body);
+        if mask == 0 {
+            return false;
+        }
+        if let Some(found) = capture_copies(copies, mask, scratch, re, i, body, offset) {
+            return found;
+        }
+    }
     if let (Some(split), Some(cache)) = (&re.split, &mut scratch.fail_split[i]) {
         let spans = &mut scratch.spans;
         let found = split.captures(cache, body, |group| {
@@ -124,6 +139,35 @@ pub(super) fn capture_fail(
         }
     }
     capture_with_regex(re, scratch, i, body, offset)
+}
+
+/// The backtracker of the copies of `mask` on `body`; `None` when it
+/// cannot tell (the line is too long for it).
+fn capture_copies(
+    copies: &Copies,
+    mask: usize,
+    scratch: &mut Scratch,
+    re: &CompiledRegex,
+    i: usize,
+    body: &[u8],
+    offset: usize,
+) -> Option<bool> {
+    let bt = copies.variant(mask)?;
+    let slot = scratch.copy_bt.get_mut(i)?.get_mut(mask)?;
+    let (cache, caps) = slot.get_or_insert_with(|| (bt.create_cache(), bt.create_captures()));
+    let anchored = match bt.get_nfa().is_always_start_anchored() {
+        true => Anchored::Yes,
+        false => Anchored::No,
+    };
+    let input = Input::new(body).anchored(anchored);
+    if body.len() > bt.max_haystack_len() || bt.try_search(cache, &input, caps).is_err() {
+        return None;
+    }
+    if !caps.is_match() {
+        return Some(false);
+    }
+    push_group_spans(&mut scratch.spans, re, &|g| caps.get_group(g).map(|s| (s.start, s.end)), offset);
+    Some(true)
 }
 
 fn capture_with_regex(

@@ -161,11 +161,10 @@ fn fail2ban_ipv6_stops_before_a_port() {
 
 #[test]
 fn fail2ban_leaves_unknown_tags_and_skiplines_as_fail2ban_does() {
-    assert_eq!(
+    assert!(
         expand_in("^<NOSRV> <HOST>", Dialect::Fail2ban)
             .unwrap()
-            .starts_with("^<NOSRV> "),
-        true
+            .starts_with("^<NOSRV> ")
     );
     assert!(expand("^<NOSRV> <HOST>").is_err());
     let re = Regex::new(&expand_in("^a<SKIPLINES>b$", Dialect::Fail2ban).unwrap()).unwrap();

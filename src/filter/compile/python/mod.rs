@@ -22,10 +22,10 @@
 //! ([`print`]), with Python's spelling mapped (`\Z` is `\z`, a brace that
 //! is no quantifier is a literal, `(?i)` inside a group scopes to the rest
 //! of it, as fail2ban's own rewrite to `(?i:...)` has it). What the crate
-//! lacks is first rewritten ([`rewrite`]): conditional groups are
+//! lacks is first rewritten: conditional groups are ([`conditional`])
 //! distributed over the rest of the pattern, and tempered tokens
 //! `(?:(?!L).)*` followed by `L` or by the line's end become the regular
-//! language they denote. sshd's two `Failed ...` regexes, the hottest of
+//! language they denote ([`tempered`]). sshd's two `Failed ...` regexes, the hottest of
 //! its filter, so run on the linear engine.
 //!
 //! What remains (a look-ahead of another shape, a backreference) runs on
@@ -37,8 +37,9 @@
 //! accepts reach the backtracker.
 
 pub mod ast;
+mod conditional;
 pub mod print;
-mod rewrite;
+mod tempered;
 
 #[cfg(test)]
 mod tests;
@@ -57,6 +58,11 @@ pub struct Translation {
     pub backtracking: Option<String>,
     /// Why the pattern needs the backtracking engine.
     pub reason: Option<&'static str>,
+    /// For a pattern whose conditionals were distributed into copies of
+    /// its tail: `linear` with only the copies of each bit mask left able
+    /// to match (the others start with `\b\B`), capture groups unchanged.
+    /// Index 0 is unused. See [`Copies`](crate::filter::compile::Copies).
+    pub variants: Vec<String>,
 }
 
 /// Why a pattern could not be translated.
@@ -77,14 +83,16 @@ pub fn translate(pattern: &str) -> Result<Translation, TranslateError> {
                 linear,
                 backtracking: None,
                 reason: None,
+                variants: Vec::new(),
             });
         }
         Err(reason) => reason,
     };
-    let rewritten = rewrite::temper(rewrite::distribute(node.clone()));
+    let rewritten = tempered::temper(conditional::distribute(node.clone()));
     if let Ok(linear) = print::linear(&rewritten, false) {
         return Ok(Translation {
             linear,
+            variants: conditional::variants(&rewritten),
             backtracking: None,
             reason: None,
         });
@@ -93,6 +101,7 @@ pub fn translate(pattern: &str) -> Result<Translation, TranslateError> {
     Ok(Translation {
         linear,
         backtracking: Some(print::backtracking(&node)),
+        variants: Vec::new(),
         reason: Some(reason),
     })
 }

@@ -227,3 +227,25 @@ fn every_fail2ban_regex_translates() {
     }
     eprintln!("linear {exact}, backtracking {fallback}");
 }
+
+#[test]
+#[ignore = "prints a translation"]
+fn show_translation() {
+    let p = std::env::var("F2B_PATTERN").unwrap();
+    let t = translate(&p).unwrap();
+    eprintln!("{} chars\n{}", t.linear.len(), t.linear);
+}
+
+#[test]
+#[ignore = "prints NFA sizes"]
+fn show_nfa_size() {
+    let p = std::env::var("F2B_PATTERN").unwrap();
+    for d in [Dialect::Kdl, Dialect::Fail2ban] {
+        let t = translate(&tags::expand_in(&p, d).unwrap()).unwrap();
+        let nfa = regex_automata::nfa::thompson::NFA::compiler()
+            .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+            .build(&t.linear)
+            .unwrap();
+        eprintln!("{d:?}: {} states, {} chars", nfa.states().len(), t.linear.len());
+    }
+}
