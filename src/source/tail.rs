@@ -37,6 +37,8 @@ pub struct Tail {
     /// The current line passed MAX_LINE: drop bytes until its newline.
     skipping: bool,
     first_line_hash: Option<u64>,
+    /// The rest of a rotated file, read before this one: file and offset.
+    leftover: Option<(File, u64)>,
     /// Lines cut at MAX_LINE so far.
     pub truncated_lines: u64,
 }
@@ -53,6 +55,7 @@ impl Tail {
             partial: Vec::new(),
             skipping: false,
             first_line_hash: None,
+            leftover: None,
             truncated_lines: 0,
         };
         if let Ok(file) = File::open(path) {
@@ -65,6 +68,9 @@ impl Tail {
                         && Some(pos.first_line_hash) == tail.first_line_hash
                     {
                         tail.read_pos = pos.offset;
+                    } else {
+                        tail.leftover = rotated(path, pos.inode, pos.first_line_hash, pos.offset)
+                            .map(|f| (f, pos.offset));
                     }
                 }
                 tail.file = Some(file);
@@ -91,8 +97,11 @@ impl Tail {
     /// line to `line`. Returns the number of lines handed out.
     pub fn poll(&mut self, line: &mut dyn FnMut(&[u8])) -> io::Result<u64> {
         let mut count = 0;
+        if let Some((file, from)) = self.leftover.take() {
+            count += self.drain_rest(&file, from, line)?;
+        }
         if self.file.is_some() {
-            self.check_truncation()?;
+            count += self.check_truncation(line)?;
             count += self.drain(line)?;
         }
         match std::fs::metadata(&self.path) {
@@ -118,20 +127,44 @@ impl Tail {
         self.skipping = false;
     }
 
+    /// Reads `file` (a rotated one) from `from` to its end; our own file
+    /// is then read from its start.
+    fn drain_rest(
+        &mut self,
+        file: &File,
+        from: u64,
+        line: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<u64> {
+        self.read_pos = from;
+        self.partial.clear();
+        self.skipping = false;
+        let count = self.drain_file(file, line);
+        self.restart();
+        count
+    }
+
     /// copytruncate: the file is shorter than what we read, or its first
-    /// line is not the one we hashed.
-    fn check_truncation(&mut self) -> io::Result<()> {
+    /// line is not the one we hashed. The copy's lines past our position
+    /// are read first. Returns the lines read from the copy.
+    fn check_truncation(&mut self, line: &mut dyn FnMut(&[u8])) -> io::Result<u64> {
         let file = self.file.as_ref().expect("checked by the caller");
         let len = file.metadata()?.len();
         let hash = first_line_hash(file);
         let rewritten = self.first_line_hash.is_some() && hash != self.first_line_hash;
+        let mut count = 0;
         if len < self.read_pos || rewritten {
-            self.restart();
+            let offset = self.read_pos - self.partial.len() as u64;
+            let copy =
+                (self.first_line_hash).and_then(|old| rotated(&self.path, u64::MAX, old, offset));
+            match copy {
+                Some(copy) => count = self.drain_rest(&copy, offset, line)?,
+                None => self.restart(),
+            }
         }
         if self.first_line_hash.is_none() || rewritten || len < self.read_pos {
             self.first_line_hash = hash;
         }
-        Ok(())
+        Ok(count)
     }
 
     fn drain(&mut self, line: &mut dyn FnMut(&[u8])) -> io::Result<u64> {
@@ -185,6 +218,37 @@ impl Tail {
     }
 }
 
+/// The rotated copy of `path` beside it that holds our lines: its name is
+/// `path`'s plus a suffix, its first line hashes to `hash`, it is at least
+/// `offset` long; the file with inode `inode` is taken first.
+fn rotated(path: &Path, inode: u64, hash: u64, offset: u64) -> Option<File> {
+    let name = path.file_name()?.to_str()?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let entries = std::fs::read_dir(dir.unwrap_or(Path::new("."))).ok()?;
+    let mut found: Option<(bool, File)> = None;
+    for entry in entries.flatten() {
+        let other = entry.file_name();
+        let Some(other) = other.to_str() else {
+            continue;
+        };
+        if other.len() == name.len() || !other.starts_with(name) || other.ends_with(".gz") {
+            continue;
+        }
+        let Ok(file) = File::open(entry.path()) else {
+            continue;
+        };
+        let Ok(meta) = file.metadata() else { continue };
+        if !meta.is_file() || meta.len() < offset || first_line_hash(&file) != Some(hash) {
+            continue;
+        }
+        let same = meta.ino() == inode;
+        if found.as_ref().is_none_or(|(was_same, _)| same && !was_same) {
+            found = Some((same, file));
+        }
+    }
+    found.map(|(_, f)| f)
+}
+
 /// Hash of the file's first complete line; `None` while it has none.
 fn first_line_hash(file: &File) -> Option<u64> {
     let mut buf = [0u8; FIRST_LINE_MAX];
@@ -196,130 +260,5 @@ fn first_line_hash(file: &File) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn append(path: &Path, text: &str) {
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .unwrap();
-        f.write_all(text.as_bytes()).unwrap();
-    }
-
-    fn poll(tail: &mut Tail) -> Vec<String> {
-        let mut out = Vec::new();
-        tail.poll(&mut |l| out.push(String::from_utf8_lossy(l).into_owned()))
-            .unwrap();
-        out
-    }
-
-    #[test]
-    fn partial_lines_wait_for_their_newline() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, "one\ntw");
-        let mut t = Tail::open(&path, None);
-        assert_eq!(poll(&mut t), vec!["one"]);
-        assert_eq!(t.position().unwrap().offset, 4);
-        append(&path, "o\n");
-        assert_eq!(poll(&mut t), vec!["two"]);
-        assert!(poll(&mut t).is_empty());
-    }
-
-    #[test]
-    fn rename_and_create_loses_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, "a\n");
-        let mut t = Tail::open(&path, None);
-        assert_eq!(poll(&mut t), vec!["a"]);
-        append(&path, "b\n");
-        std::fs::rename(&path, dir.path().join("log.1")).unwrap();
-        append(&dir.path().join("log.1"), "c\n");
-        append(&path, "d\n");
-        assert_eq!(poll(&mut t), vec!["b", "c", "d"]);
-    }
-
-    #[test]
-    fn delete_and_recreate() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, "a\n");
-        let mut t = Tail::open(&path, None);
-        poll(&mut t);
-        append(&path, "b\n");
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(poll(&mut t), vec!["b"]);
-        append(&path, "c\n");
-        assert_eq!(poll(&mut t), vec!["c"]);
-    }
-
-    #[test]
-    fn copytruncate_restarts_at_zero() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, "first line\nsecond\n");
-        let mut t = Tail::open(&path, None);
-        assert_eq!(poll(&mut t).len(), 2);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
-        append(&path, "x\n");
-        assert_eq!(poll(&mut t), vec!["x"]);
-        // Truncated and refilled past our position before we looked.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
-        append(&path, "a much longer first line than before\n");
-        assert_eq!(poll(&mut t), vec!["a much longer first line than before"]);
-    }
-
-    #[test]
-    fn resumes_at_a_saved_position_of_the_same_file_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, "a\nb\n");
-        let mut t = Tail::open(&path, None);
-        poll(&mut t);
-        let pos = t.position().unwrap();
-        append(&path, "c\n");
-        let mut again = Tail::open(&path, Some(&pos));
-        assert_eq!(poll(&mut again), vec!["c"]);
-        let other = LogPosition {
-            first_line_hash: pos.first_line_hash ^ 1,
-            ..pos
-        };
-        let mut fresh = Tail::open(&path, Some(&other));
-        assert_eq!(poll(&mut fresh), vec!["a", "b", "c"]);
-    }
-
-    #[test]
-    fn a_file_that_appears_later_is_read_from_its_start() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        let mut t = Tail::open(&path, None);
-        assert!(poll(&mut t).is_empty());
-        assert!(t.position().is_none());
-        append(&path, "a\n");
-        assert_eq!(poll(&mut t), vec!["a"]);
-    }
-
-    #[test]
-    fn long_lines_are_cut() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, &format!("{}\nshort\n", "x".repeat(MAX_LINE + 10)));
-        let mut t = Tail::open(&path, None);
-        let lines = poll(&mut t);
-        assert_eq!(lines[0].len(), MAX_LINE);
-        assert_eq!(lines[1], "short");
-        assert_eq!(t.truncated_lines, 1);
-    }
-}
+#[path = "tail_tests.rs"]
+mod tests;
