@@ -92,6 +92,18 @@ impl Daemon {
         child.wait().unwrap()
     }
 
+    /// Sends `signal` (SIGSTOP, SIGCONT...) to the daemon.
+    pub fn signal(&self, signal: i32) {
+        let child = self.child.as_ref().expect("running");
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, signal) };
+    }
+
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     /// Sends SIGHUP (reload).
     pub fn hup(&self) {
         let child = self.child.as_ref().expect("running");

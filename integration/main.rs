@@ -14,6 +14,7 @@ mod daemon_metrics;
 mod daemon_notify;
 mod daemon_recidive;
 mod filters;
+mod hardening_rotation;
 mod nft;
 mod nft_cli;
 mod nft_dump;

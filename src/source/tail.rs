@@ -39,6 +39,8 @@ pub struct Tail {
     first_line_hash: Option<u64>,
     /// The rest of a rotated file, read before this one: file and offset.
     leftover: Option<(File, u64)>,
+    /// After a restart: files rotated after the leftover one, read next.
+    between: Vec<File>,
     /// Lines cut at MAX_LINE so far.
     pub truncated_lines: u64,
 }
@@ -56,6 +58,7 @@ impl Tail {
             skipping: false,
             first_line_hash: None,
             leftover: None,
+            between: Vec::new(),
             truncated_lines: 0,
         };
         if let Ok(file) = File::open(path) {
@@ -71,6 +74,13 @@ impl Tail {
                     } else {
                         tail.leftover = rotated(path, pos.inode, pos.first_line_hash, pos.offset)
                             .map(|f| (f, pos.offset));
+                        tail.between = (tail.leftover.as_ref())
+                            .and_then(|(f, _)| Some((f.metadata().ok()?, meta.ino())))
+                            .map(|(old, new)| {
+                                let after = old.modified().unwrap_or(std::time::UNIX_EPOCH);
+                                rotated_since(path, after, [old.ino(), new])
+                            })
+                            .unwrap_or_default();
                     }
                 }
                 tail.file = Some(file);
@@ -100,16 +110,27 @@ impl Tail {
         if let Some((file, from)) = self.leftover.take() {
             count += self.drain_rest(&file, from, line)?;
         }
+        for file in std::mem::take(&mut self.between) {
+            count += self.drain_rest(&file, 0, line)?;
+        }
         if self.file.is_some() {
             count += self.check_truncation(line)?;
             count += self.drain(line)?;
         }
         match std::fs::metadata(&self.path) {
             Ok(meta) if self.file.is_none() || meta.ino() != self.inode => {
-                // A new file at the path: the old one was read to its end above.
+                // A new file at the path: the old one was read to its end
+                // above, and files rotated since (we lagged behind more than
+                // one rotation) are read now, oldest first.
                 let Ok(file) = File::open(&self.path) else {
                     return Ok(count);
                 };
+                if let Some(old) = &self.file {
+                    let after = old.metadata()?.modified()?;
+                    for between in rotated_since(&self.path, after, [self.inode, meta.ino()]) {
+                        count += self.drain_rest(&between, 0, line)?;
+                    }
+                }
                 self.inode = file.metadata()?.ino();
                 self.first_line_hash = first_line_hash(&file);
                 self.file = Some(file);
@@ -222,19 +243,9 @@ impl Tail {
 /// `path`'s plus a suffix, its first line hashes to `hash`, it is at least
 /// `offset` long; the file with inode `inode` is taken first.
 fn rotated(path: &Path, inode: u64, hash: u64, offset: u64) -> Option<File> {
-    let name = path.file_name()?.to_str()?;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let entries = std::fs::read_dir(dir.unwrap_or(Path::new("."))).ok()?;
     let mut found: Option<(bool, File)> = None;
-    for entry in entries.flatten() {
-        let other = entry.file_name();
-        let Some(other) = other.to_str() else {
-            continue;
-        };
-        if other.len() == name.len() || !other.starts_with(name) || other.ends_with(".gz") {
-            continue;
-        }
-        let Ok(file) = File::open(entry.path()) else {
+    for other in siblings(path) {
+        let Ok(file) = File::open(&other) else {
             continue;
         };
         let Ok(meta) = file.metadata() else { continue };
@@ -247,6 +258,48 @@ fn rotated(path: &Path, inode: u64, hash: u64, offset: u64) -> Option<File> {
         }
     }
     found.map(|(_, f)| f)
+}
+
+/// The rotated copies of `path` (name plus a suffix, not `.gz`) last
+/// written after `after`, oldest first, except the inodes `skip`: the
+/// files rotated after the one we read last.
+fn rotated_since(path: &Path, after: std::time::SystemTime, skip: [u64; 2]) -> Vec<File> {
+    let mut found: Vec<(std::time::SystemTime, PathBuf, File)> = siblings(path)
+        .filter_map(|p| {
+            let file = File::open(&p).ok()?;
+            let meta = file.metadata().ok()?;
+            let modified = meta.modified().ok()?;
+            (meta.is_file() && modified > after && !skip.contains(&meta.ino()))
+                .then_some((modified, p, file))
+        })
+        .collect();
+    found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    found.into_iter().map(|(_, _, f)| f).collect()
+}
+
+/// The paths beside `path` named like its rotated copies: its name plus a
+/// suffix (`auth.log.1`, `auth.log-20261205`), compressed ones left out.
+fn siblings(path: &Path) -> impl Iterator<Item = PathBuf> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_string();
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let entries = std::fs::read_dir(dir.unwrap_or(Path::new("."))).ok();
+    entries
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(move |entry| {
+            let other = entry.file_name();
+            let other = other.to_str()?;
+            let ok = !name.is_empty()
+                && other.len() > name.len()
+                && other.starts_with(name.as_str())
+                && !other.ends_with(".gz");
+            ok.then(|| entry.path())
+        })
 }
 
 /// Hash of the file's first complete line; `None` while it has none.

@@ -187,3 +187,24 @@ fn long_lines_are_cut() {
     assert_eq!(lines[1], "short");
     assert_eq!(t.truncated_lines, 1);
 }
+
+#[test]
+fn a_reader_behind_by_two_rotations_reads_the_file_between() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log");
+    append(&path, "a\n");
+    let mut t = Tail::open(&path, None);
+    assert_eq!(poll(&mut t), vec!["a"]);
+    append(&path, "b\n");
+    std::fs::rename(&path, dir.path().join("log-1")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    append(&path, "c\n");
+    std::fs::rename(&path, dir.path().join("log-2")).unwrap();
+    append(&path, "d\n");
+    assert_eq!(poll(&mut t), vec!["b", "c", "d"]);
+    // Once: the file between is not read again on the next rotation.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::rename(&path, dir.path().join("log-3")).unwrap();
+    append(&path, "e\n");
+    assert_eq!(poll(&mut t), vec!["e"]);
+}
