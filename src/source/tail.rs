@@ -159,7 +159,7 @@ impl Tail {
         self.read_pos = from;
         self.partial.clear();
         self.skipping = false;
-        let count = self.drain_file(file, line);
+        let count = self.drain_file(file, false, line);
         self.restart();
         count
     }
@@ -178,7 +178,15 @@ impl Tail {
             let copy =
                 (self.first_line_hash).and_then(|old| rotated(&self.path, u64::MAX, old, offset));
             match copy {
-                Some(copy) => count = self.drain_rest(&copy, offset, line)?,
+                Some(copy) => {
+                    count = self.drain_rest(&copy, offset, line)?;
+                    // Copies made since (we lagged behind more than one rotation).
+                    let meta = copy.metadata()?;
+                    let skip = [meta.ino(), self.inode];
+                    for between in rotated_since(&self.path, meta.modified()?, skip) {
+                        count += self.drain_rest(&between, 0, line)?;
+                    }
+                }
                 None => self.restart(),
             }
         }
@@ -190,12 +198,20 @@ impl Tail {
 
     fn drain(&mut self, line: &mut dyn FnMut(&[u8])) -> io::Result<u64> {
         let file = self.file.take().expect("checked by the caller");
-        let result = self.drain_file(&file, line);
+        let result = self.drain_file(&file, true, line);
         self.file = Some(file);
         result
     }
 
-    fn drain_file(&mut self, file: &File, line: &mut dyn FnMut(&[u8])) -> io::Result<u64> {
+    /// Reads `file` from `read_pos` to its end. Our `own` file stops being
+    /// read once its first line changed (truncated under us, and perhaps
+    /// refilled past our position): [`Tail::check_truncation`] takes over.
+    fn drain_file(
+        &mut self,
+        file: &File,
+        own: bool,
+        line: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<u64> {
         let mut buf = vec![0u8; CHUNK];
         let mut count = 0;
         loop {
@@ -205,6 +221,12 @@ impl Tail {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
+            if own
+                && self.first_line_hash.is_some()
+                && first_line_hash(file) != self.first_line_hash
+            {
+                break;
+            }
             self.read_pos += n as u64;
             let mut rest = &buf[..n];
             while let Some(i) = memchr::memchr(b'\n', rest) {
@@ -217,7 +239,7 @@ impl Tail {
             }
             self.push(rest);
         }
-        if self.first_line_hash.is_none() {
+        if own && self.first_line_hash.is_none() {
             self.first_line_hash = first_line_hash(file);
         }
         Ok(count)

@@ -208,3 +208,21 @@ fn a_reader_behind_by_two_rotations_reads_the_file_between() {
     append(&path, "e\n");
     assert_eq!(poll(&mut t), vec!["e"]);
 }
+
+#[test]
+fn copytruncate_behind_by_two_rotations_reads_both_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log");
+    append(&path, "a\n");
+    let mut t = Tail::open(&path, None);
+    assert_eq!(poll(&mut t), vec!["a"]);
+    append(&path, "b\n");
+    std::fs::copy(&path, dir.path().join("log-1")).unwrap();
+    truncate(&path);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    append(&path, "c\n");
+    std::fs::copy(&path, dir.path().join("log-2")).unwrap();
+    truncate(&path);
+    append(&path, "dd\n");
+    assert_eq!(poll(&mut t), vec!["b", "c", "dd"]);
+}
