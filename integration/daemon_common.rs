@@ -99,9 +99,17 @@ impl Daemon {
         unsafe { libc::kill(child.id() as i32, signal) };
     }
 
-    /// The daemon's process id.
+
+    /// The daemon's process id (`ip netns exec` execs it in place).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
+    }
+
+    /// The daemon's resident memory, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
     /// Sends SIGHUP (reload).

@@ -15,6 +15,7 @@ mod daemon_notify;
 mod daemon_recidive;
 mod filters;
 mod hardening_rotation;
+mod hardening_socket;
 mod nft;
 mod nft_cli;
 mod nft_dump;

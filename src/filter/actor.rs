@@ -4,7 +4,9 @@
 //! second (new glob matches, directories that appear later), runs every
 //! new line through the [`Matcher`] and sends each failure to the jail.
 //! After each read it saves the files' positions through the DbActor and
-//! adds the lines read to each file's counter (metrics; once per read).
+//! adds the lines read to each file's counter (metrics; once per read). A
+//! read stops after [`crate::source::tail::READ_STEP`] per file and the next one is queued, so
+//! positions are saved at least that often however fast lines come.
 //!
 //! Each journal source has a thread of its own ([`super::journal`]) that
 //! sends [`JournalEntries`]; they go through a matcher of their own, built
@@ -75,6 +77,8 @@ pub struct FilterActor {
     metrics: Arc<Metrics>,
     /// Each file's line counter, labelled with its path.
     lines: HashMap<PathBuf, LineCounter>,
+    /// A read is queued to go on where the last one stopped.
+    read_queued: bool,
 }
 
 /// A matcher for the daemon: the jail needs the failure's address, time
@@ -137,6 +141,7 @@ impl FilterActor {
             not_addresses: 0,
             metrics,
             lines: HashMap::new(),
+            read_queued: false,
         }
     }
 
@@ -183,7 +188,7 @@ impl FilterActor {
     }
 
     /// Picks up new files, refreshes watches, reads everything new.
-    fn rescan(&mut self) {
+    fn rescan(&mut self, ctx: &mut Context<Self>) {
         let saved = &self.saved;
         self.files.rescan(&|p| saved.get(p).cloned());
         for dir in self.files.directories() {
@@ -206,11 +211,23 @@ impl FilterActor {
                     | WatchMask::DELETE_SELF,
             );
         }
-        self.read();
+        self.read(ctx);
     }
 
-    /// Reads every file's new lines and sends their failures.
-    fn read(&mut self) {
+    /// Reads every file's new lines (at most [`crate::source::tail::READ_STEP`] each, then
+    /// saves the positions and queues the next step) and sends their failures.
+    fn read(&mut self, ctx: &mut Context<Self>) {
+        if self.read_step() && !self.read_queued {
+            self.read_queued = true;
+            ctx.run_later(Duration::ZERO, |act, ctx| {
+                act.read_queued = false;
+                act.read(ctx);
+            });
+        }
+    }
+
+    /// One read of every file; whether one of them has more to read.
+    fn read_step(&mut self) -> bool {
         let now = Timestamp::now();
         let FilterActor {
             files,
@@ -263,6 +280,7 @@ impl FilterActor {
                 positions,
             });
         }
+        self.files.tails().any(|t| t.has_more())
     }
 }
 
@@ -290,9 +308,9 @@ impl Actor for FilterActor {
                 .load_positions
                 .send(query)
                 .into_actor(self)
-                .map(|saved, act, _| {
+                .map(|saved, act, ctx| {
                     act.saved = saved.unwrap_or_default();
-                    act.rescan();
+                    act.rescan(ctx);
                 }),
         );
         if !self.journals.is_empty() {
@@ -305,7 +323,7 @@ impl Actor for FilterActor {
                 },
             ));
         }
-        ctx.run_interval(Duration::from_secs(1), |act, _| act.rescan());
+        ctx.run_interval(Duration::from_secs(1), |act, ctx| act.rescan(ctx));
     }
 }
 
@@ -343,7 +361,7 @@ impl Handler<JournalEntries> for FilterActor {
 }
 
 impl StreamHandler<io::Result<EventOwned>> for FilterActor {
-    fn handle(&mut self, event: io::Result<EventOwned>, _: &mut Context<Self>) {
+    fn handle(&mut self, event: io::Result<EventOwned>, ctx: &mut Context<Self>) {
         use inotify::EventMask;
         match event {
             Ok(e)
@@ -354,9 +372,9 @@ impl StreamHandler<io::Result<EventOwned>> for FilterActor {
                         | EventMask::DELETE_SELF,
                 ) =>
             {
-                self.rescan()
+                self.rescan(ctx)
             }
-            Ok(_) => self.read(),
+            Ok(_) => self.read(ctx),
             Err(e) => tracing::warn!("jail {}: inotify: {e}", self.jail),
         }
     }

@@ -22,6 +22,10 @@ use crate::filter::lines::MAX_LINE;
 
 /// Bytes read per `pread`.
 const CHUNK: usize = 64 * 1024;
+/// Longest a [`Tail::poll`] reads its file before it returns (and its
+/// caller saves the position): a writer faster than the reader never
+/// keeps a poll going, so positions are saved at least this often.
+pub const READ_STEP: std::time::Duration = std::time::Duration::from_millis(100);
 /// The first line is hashed over at most this many bytes.
 const FIRST_LINE_MAX: usize = 1024;
 
@@ -41,6 +45,8 @@ pub struct Tail {
     leftover: Option<(File, u64)>,
     /// After a restart: files rotated after the leftover one, read next.
     between: Vec<File>,
+    /// The last poll stopped after [`READ_STEP`] with more to read.
+    more: bool,
     /// Lines cut at MAX_LINE so far.
     pub truncated_lines: u64,
 }
@@ -59,6 +65,7 @@ impl Tail {
             first_line_hash: None,
             leftover: None,
             between: Vec::new(),
+            more: false,
             truncated_lines: 0,
         };
         if let Ok(file) = File::open(path) {
@@ -93,6 +100,11 @@ impl Tail {
         &self.path
     }
 
+    /// Whether the last poll stopped after [`READ_STEP`] with more to read.
+    pub fn has_more(&self) -> bool {
+        self.more
+    }
+
     /// Where to resume after a restart; `None` before the file was seen.
     pub fn position(&self) -> Option<LogPosition> {
         self.file.as_ref()?;
@@ -116,6 +128,9 @@ impl Tail {
         if self.file.is_some() {
             count += self.check_truncation(line)?;
             count += self.drain(line)?;
+            if self.more {
+                return Ok(count);
+            }
         }
         match std::fs::metadata(&self.path) {
             Ok(meta) if self.file.is_none() || meta.ino() != self.inode => {
@@ -172,27 +187,30 @@ impl Tail {
         let len = file.metadata()?.len();
         let hash = first_line_hash(file);
         let rewritten = self.first_line_hash.is_some() && hash != self.first_line_hash;
+        if len >= self.read_pos && !rewritten {
+            if self.first_line_hash.is_none() {
+                self.first_line_hash = hash;
+            }
+            return Ok(0);
+        }
+        let offset = self.read_pos - self.partial.len() as u64;
+        let copy =
+            (self.first_line_hash).and_then(|old| rotated(&self.path, u64::MAX, old, offset));
         let mut count = 0;
-        if len < self.read_pos || rewritten {
-            let offset = self.read_pos - self.partial.len() as u64;
-            let copy =
-                (self.first_line_hash).and_then(|old| rotated(&self.path, u64::MAX, old, offset));
-            match copy {
-                Some(copy) => {
-                    count = self.drain_rest(&copy, offset, line)?;
-                    // Copies made since (we lagged behind more than one rotation).
-                    let meta = copy.metadata()?;
-                    let skip = [meta.ino(), self.inode];
-                    for between in rotated_since(&self.path, meta.modified()?, skip) {
-                        count += self.drain_rest(&between, 0, line)?;
-                    }
-                }
-                None => self.restart(),
+        if let Some(copy) = copy {
+            count = self.drain_rest(&copy, offset, line)?;
+            // Copies made since (we lagged behind more than one rotation).
+            let meta = copy.metadata()?;
+            let skip = [meta.ino(), self.inode];
+            for between in rotated_since(&self.path, meta.modified()?, skip) {
+                count += self.drain_rest(&between, 0, line)?;
             }
         }
-        if self.first_line_hash.is_none() || rewritten || len < self.read_pos {
-            self.first_line_hash = hash;
-        }
+        self.restart();
+        // Hashed now, after the copies: the file may have been truncated
+        // again while they were read, and its first line is another one.
+        let file = self.file.as_ref().expect("checked by the caller");
+        self.first_line_hash = first_line_hash(file);
         Ok(count)
     }
 
@@ -214,7 +232,13 @@ impl Tail {
     ) -> io::Result<u64> {
         let mut buf = vec![0u8; CHUNK];
         let mut count = 0;
+        let started = std::time::Instant::now();
+        self.more = false;
         loop {
+            if own && started.elapsed() >= READ_STEP {
+                self.more = true;
+                break;
+            }
             let n = match file.read_at(&mut buf, self.read_pos) {
                 Ok(0) => break,
                 Ok(n) => n,
