@@ -99,7 +99,6 @@ impl Daemon {
         unsafe { libc::kill(child.id() as i32, signal) };
     }
 
-
     /// The daemon's process id (`ip netns exec` execs it in place).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()

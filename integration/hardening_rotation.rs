@@ -329,4 +329,3 @@ fn kill9_in_the_middle_of_a_rotation_reads_each_line_once_after_the_restart() {
     assert!(before > 0, "nothing read before the kill");
     expect_failures(&d, written - before);
 }
-

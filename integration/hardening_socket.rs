@@ -15,7 +15,8 @@ use serde_json::Value;
 
 use crate::daemon_common::{Daemon, append, sshd_failure};
 
-const JAIL: &str = "jail \"sshd\" {\n    source \"$DIR/auth.log\"\n    maxretry 1\n    port 22\n}\n";
+const JAIL: &str =
+    "jail \"sshd\" {\n    source \"$DIR/auth.log\"\n    maxretry 1\n    port 22\n}\n";
 
 /// A system user made for the test with `useradd`, removed on drop.
 struct TestUser {
@@ -26,7 +27,12 @@ impl TestUser {
     fn new(tag: &str) -> TestUser {
         let name = format!("pcl{tag}{}", std::process::id() % 100_000);
         let out = Command::new("useradd")
-            .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin"])
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+            ])
             .arg(&name)
             .output()
             .expect("useradd");
@@ -93,8 +99,14 @@ fn other_users_are_kept_out_by_the_mode_and_may_only_read_through_peercred() {
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).unwrap();
     let out = user.cli(&socket, &["status", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
-    let uid = String::from_utf8(Command::new("id").args(["-u", &user.name]).output().unwrap().stdout)
-        .unwrap();
+    let uid = String::from_utf8(
+        Command::new("id")
+            .args(["-u", &user.name])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
     let denied = format!(
         "permission denied: only root may change bans and settings (you are uid {})",
         uid.trim()
@@ -107,13 +119,17 @@ fn other_users_are_kept_out_by_the_mode_and_may_only_read_through_peercred() {
         &["reload"],
     ] {
         let out = user.cli(&socket, args);
-        assert!(!out.status.success(), "{args:?} was allowed: {}", text(&out));
+        assert!(
+            !out.status.success(),
+            "{args:?} was allowed: {}",
+            text(&out)
+        );
         assert_eq!(text(&out).trim(), denied, "{args:?}");
     }
     // The kernel agrees: nothing changed.
     let banned: Vec<String> = d.elements("sshd-v4").into_iter().map(|e| e.0).collect();
     assert_eq!(banned, vec!["198.51.100.40".to_string()]);
-    assert_eq!(d.json(&["get", "sshd", "maxretry"]), Value::from(1));
+    assert_eq!(d.json(&["get", "sshd", "maxretry"]), Value::from("1"));
 }
 
 /// Sends `bytes` on a new connection and reads the reply line (empty when
@@ -149,7 +165,8 @@ fn a_thousand_clients_at_once_are_all_served() {
         .collect();
     for c in &mut clients {
         c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        c.write_all(b"{\"command\":\"status\",\"jail\":\"sshd\"}\n").unwrap();
+        c.write_all(b"{\"command\":\"status\",\"jail\":\"sshd\"}\n")
+            .unwrap();
     }
     let mut served = 0;
     for c in clients {
@@ -176,10 +193,16 @@ fn bad_requests_get_an_error_and_the_daemon_keeps_serving() {
         "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set` at line 1 column 21"
     );
     assert!(error_of(&exchange(&socket, b"hello\n", false)).starts_with("invalid request: "));
-    assert!(error_of(&exchange(&socket, b"\xff\xfe\0\0\n", false)).starts_with("invalid request: "));
+    assert!(
+        error_of(&exchange(&socket, b"\xff\xfe\0\0\n", false)).starts_with("invalid request: ")
+    );
     assert_eq!(
-        error_of(&exchange(&socket, b"{\"command\":\"ban\",\"jail\":\"sshd\",\"addr\":\"1.2.3.999\"}\n", false)),
-        "invalid request: invalid IP address syntax at line 1 column 49"
+        error_of(&exchange(
+            &socket,
+            b"{\"command\":\"ban\",\"jail\":\"sshd\",\"addr\":\"1.2.3.999\"}\n",
+            false
+        )),
+        "invalid request: invalid IP address syntax"
     );
     // Truncated: the client stops half-way and closes its side.
     assert_eq!(
@@ -218,11 +241,11 @@ fn a_100_mb_request_is_refused_without_being_buffered() {
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut writer = s.try_clone().unwrap();
     let sender = std::thread::spawn(move || {
-        let chunk = vec![b'x'; 1 << 20];
+        let chunk = vec![b'x'; 16 << 10];
         let mut sent = 0usize;
-        for _ in 0..100 {
-            match writer.write_all(&chunk) {
-                Ok(()) => sent += chunk.len(),
+        while sent < 100 << 20 {
+            match writer.write(&chunk) {
+                Ok(n) => sent += n,
                 Err(_) => break,
             }
         }
@@ -241,7 +264,10 @@ fn a_100_mb_request_is_refused_without_being_buffered() {
         );
     }
     assert!(sent < 100 << 20, "the daemon read all 100 MB");
-    assert!(after < before + 8 * 1024, "RSS grew from {before} to {after} KiB");
+    assert!(
+        after < before + 8 * 1024,
+        "RSS grew from {before} to {after} KiB"
+    );
     let mut rest = Vec::new();
     let _ = s.read_to_end(&mut rest);
     assert!(d.cli(&["status"]).status.success(), "{}", d.log());
