@@ -1,5 +1,9 @@
 //! The DbActor: a shell around [`Store`], run on a SyncArbiter thread.
-//! Errors are logged here: no sender can do better than that.
+//! Errors are logged here: no sender can do better than that. A database
+//! that keeps failing (disk full) is logged once, not at every ban: the
+//! first error, then nothing until an operation succeeds again, which is
+//! logged with the number that failed meanwhile ([`ErrorLog`]). Bans do not
+//! wait for the database, so they still reach the kernel.
 //!
 //! Commits reach the page cache at once, so a killed daemon loses nothing;
 //! the kernel writes them back to disk in its own time, and [`Flush`] (at
@@ -23,6 +27,37 @@ pub struct DbActor {
     store: Arc<Store>,
     /// Commits not yet forced to disk.
     dirty: bool,
+    errors: ErrorLog,
+}
+
+/// Logs the first of a run of database errors, and the end of the run.
+#[derive(Debug, Default)]
+pub struct ErrorLog {
+    /// Errors since the last success.
+    failed: u64,
+}
+
+impl ErrorLog {
+    /// What to log for `result`, if anything.
+    pub fn message<T>(&mut self, result: &Result<T, super::store::DbError>) -> Option<String> {
+        match result {
+            Err(e) => {
+                self.failed += 1;
+                (self.failed == 1).then(|| {
+                    format!(
+                        "{} (bans still reach the kernel, but are not recorded; further database errors are not logged until a write succeeds again)",
+                        crate::error_chain(e)
+                    )
+                })
+            }
+            Ok(_) => {
+                let failed = std::mem::take(&mut self.failed);
+                (failed > 0).then(|| {
+                    format!("the database works again ({failed} operation(s) failed meanwhile)")
+                })
+            }
+        }
+    }
 }
 
 impl DbActor {
@@ -30,6 +65,7 @@ impl DbActor {
         DbActor {
             store,
             dirty: false,
+            errors: ErrorLog::default(),
         }
     }
 
@@ -39,7 +75,8 @@ impl DbActor {
 
     fn sync(&mut self) {
         if self.dirty {
-            log(self.store.sync());
+            let result = self.store.sync();
+            self.log(result);
             self.dirty = false;
         }
     }
@@ -54,20 +91,27 @@ pub fn now_ms() -> u64 {
     jiff::Timestamp::now().as_millisecond().max(0) as u64
 }
 
-fn log<T>(result: Result<T, super::store::DbError>) -> Option<T> {
-    result
-        .map_err(|e| tracing::error!("{}", crate::error_chain(&e)))
-        .ok()
+impl DbActor {
+    /// Logs a run of errors once (see [`ErrorLog`]); the value on success.
+    fn log<T>(&mut self, result: Result<T, super::store::DbError>) -> Option<T> {
+        match self.errors.message(&result) {
+            Some(m) if result.is_err() => tracing::error!("{m}"),
+            Some(m) => tracing::info!("{m}"),
+            None => {}
+        }
+        result.ok()
+    }
 }
 
 impl Handler<RecordBans> for DbActor {
     type Result = ();
 
     fn handle(&mut self, msg: RecordBans, _: &mut SyncContext<Self>) {
-        log(self
-            .store
-            .record_bans(&msg.0)
-            .and_then(|()| self.store.sync()));
+        self.log(
+            self.store
+                .record_bans(&msg.0)
+                .and_then(|()| self.store.sync()),
+        );
     }
 }
 
@@ -75,10 +119,11 @@ impl Handler<RemoveBans> for DbActor {
     type Result = ();
 
     fn handle(&mut self, msg: RemoveBans, _: &mut SyncContext<Self>) {
-        log(self
-            .store
-            .remove_bans(&msg.0)
-            .and_then(|()| self.store.sync()));
+        self.log(
+            self.store
+                .remove_bans(&msg.0)
+                .and_then(|()| self.store.sync()),
+        );
     }
 }
 
@@ -86,7 +131,10 @@ impl Handler<History> for DbActor {
     type Result = MessageResult<History>;
 
     fn handle(&mut self, msg: History, _: &mut SyncContext<Self>) -> MessageResult<History> {
-        MessageResult(log(self.store.history(msg.jail.as_deref(), msg.addr)).unwrap_or_default())
+        MessageResult(
+            self.log(self.store.history(msg.jail.as_deref(), msg.addr))
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -110,8 +158,9 @@ impl Handler<LogPositions> for DbActor {
         msg: LogPositions,
         _: &mut SyncContext<Self>,
     ) -> MessageResult<LogPositions> {
-        let found: HashMap<PathBuf, LogPosition> =
-            log(self.store.log_positions(&msg.jail)).unwrap_or_default();
+        let found: HashMap<PathBuf, LogPosition> = self
+            .log(self.store.log_positions(&msg.jail))
+            .unwrap_or_default();
         MessageResult(found)
     }
 }
@@ -120,7 +169,10 @@ impl Handler<SavePositions> for DbActor {
     type Result = ();
 
     fn handle(&mut self, msg: SavePositions, _: &mut SyncContext<Self>) {
-        if log(self.store.save_log_positions(&msg.jail, &msg.positions)).is_some() {
+        if self
+            .log(self.store.save_log_positions(&msg.jail, &msg.positions))
+            .is_some()
+        {
             self.dirty = true;
         }
     }
@@ -134,7 +186,10 @@ impl Handler<JournalCursors> for DbActor {
         msg: JournalCursors,
         _: &mut SyncContext<Self>,
     ) -> MessageResult<JournalCursors> {
-        MessageResult(log(self.store.journal_cursors(&msg.jail)).unwrap_or_default())
+        MessageResult(
+            self.log(self.store.journal_cursors(&msg.jail))
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -145,7 +200,7 @@ impl Handler<SaveCursor> for DbActor {
         let saved = self
             .store
             .save_journal_cursor(&msg.jail, &msg.source, &msg.cursor);
-        if log(saved).is_some() {
+        if self.log(saved).is_some() {
             self.dirty = true;
         }
     }
@@ -156,7 +211,7 @@ impl Handler<Purge> for DbActor {
 
     fn handle(&mut self, msg: Purge, _: &mut SyncContext<Self>) {
         let before = now_ms().saturating_sub(msg.older_than.as_millis() as u64);
-        if let Some(n) = log(self.store.purge(before)) {
+        if let Some(n) = self.log(self.store.purge(before)) {
             self.committed();
             self.sync();
             if n > 0 {
@@ -171,5 +226,32 @@ impl Handler<Flush> for DbActor {
 
     fn handle(&mut self, _: Flush, _: &mut SyncContext<Self>) {
         self.sync();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::store::DbError;
+
+    #[test]
+    fn a_run_of_errors_is_logged_once_and_its_end_once() {
+        let mut errors = ErrorLog::default();
+        let failed = || -> Result<(), DbError> {
+            Err(DbError::Schema {
+                path: "/var/lib/portcullis".into(),
+                found: "9".into(),
+            })
+        };
+        assert_eq!(
+            errors.message(&failed()).unwrap(),
+            "database /var/lib/portcullis has schema version 9, this portcullis knows 1: move it away to start afresh (bans still reach the kernel, but are not recorded; further database errors are not logged until a write succeeds again)"
+        );
+        assert_eq!(errors.message(&failed()), None);
+        assert_eq!(
+            errors.message(&Ok(())).unwrap(),
+            "the database works again (2 operation(s) failed meanwhile)"
+        );
+        assert_eq!(errors.message(&Ok(())), None);
     }
 }
