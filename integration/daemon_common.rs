@@ -16,6 +16,8 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 pub struct Daemon {
     pub ns: NetNs,
     pub dir: tempfile::TempDir,
+    /// Extra environment for the daemon (test hooks).
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -33,6 +35,7 @@ impl Daemon {
         let d = Daemon {
             ns,
             dir,
+            env: Vec::new(),
             child: None,
         };
         d.write_config(jails);
@@ -61,6 +64,7 @@ impl Daemon {
             .arg(portcullis_bin())
             .args(["daemon", "--config"])
             .arg(self.path("config.kdl"))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

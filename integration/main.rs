@@ -14,6 +14,7 @@ mod daemon_metrics;
 mod daemon_notify;
 mod daemon_recidive;
 mod filters;
+mod hardening_db;
 mod hardening_rotation;
 mod hardening_socket;
 mod nft;

@@ -1,9 +1,9 @@
 //! The DbActor: a shell around [`Store`], run on a SyncArbiter thread.
 //! Errors are logged here: no sender can do better than that. A database
-//! that keeps failing (disk full) is logged once, not at every ban: the
-//! first error, then nothing until an operation succeeds again, which is
-//! logged with the number that failed meanwhile ([`ErrorLog`]). Bans do not
-//! wait for the database, so they still reach the kernel.
+//! that keeps failing (disk full) is logged once, not at every ban: at most
+//! one message per [`ERROR_LOG_INTERVAL`], with the count of the errors in
+//! between ([`ErrorLog`]). Bans do not wait for the database, so they still
+//! reach the kernel.
 //!
 //! Commits reach the page cache at once, so a killed daemon loses nothing;
 //! the kernel writes them back to disk in its own time, and [`Flush`] (at
@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
@@ -30,33 +31,54 @@ pub struct DbActor {
     errors: ErrorLog,
 }
 
-/// Logs the first of a run of database errors, and the end of the run.
+/// Database errors are logged at most once per [`ERROR_LOG_INTERVAL`]:
+/// a full disk fails most writes but not all (small ones reuse free
+/// pages), so a "run" of errors would start again and again.
+pub const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Logs database errors at most once per [`ERROR_LOG_INTERVAL`], each
+/// message with the number left unlogged since the previous one.
 #[derive(Debug, Default)]
 pub struct ErrorLog {
-    /// Errors since the last success.
-    failed: u64,
+    last_logged: Option<Instant>,
+    /// Errors not logged since the last message.
+    unlogged: u64,
 }
 
 impl ErrorLog {
-    /// What to log for `result`, if anything.
-    pub fn message<T>(&mut self, result: &Result<T, super::store::DbError>) -> Option<String> {
-        match result {
-            Err(e) => {
-                self.failed += 1;
-                (self.failed == 1).then(|| {
-                    format!(
-                        "{} (bans still reach the kernel, but are not recorded; further database errors are not logged until a write succeeds again)",
-                        crate::error_chain(e)
-                    )
-                })
-            }
-            Ok(_) => {
-                let failed = std::mem::take(&mut self.failed);
-                (failed > 0).then(|| {
-                    format!("the database works again ({failed} operation(s) failed meanwhile)")
-                })
-            }
+    /// The message to log for `error` at `now`, if one is due.
+    pub fn message(&mut self, error: &str, now: Instant) -> Option<String> {
+        if self
+            .last_logged
+            .is_some_and(|t| now.duration_since(t) < ERROR_LOG_INTERVAL)
+        {
+            self.unlogged += 1;
+            return None;
         }
+        self.last_logged = Some(now);
+        let earlier = match std::mem::take(&mut self.unlogged) {
+            0 => String::new(),
+            n => format!("; {n} more database error(s) since the last message"),
+        };
+        Some(format!(
+            "{error} (bans still reach the kernel but are not recorded; database errors are logged at most every {} minutes{earlier})",
+            ERROR_LOG_INTERVAL.as_secs() / 60
+        ))
+    }
+}
+
+/// " (the file system holding `path` is full)" when it is: LMDB reports a
+/// short write as an I/O error, which does not say why.
+fn full_hint(path: &std::path::Path) -> &'static str {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return "";
+    };
+    // SAFETY: statvfs(3) with a NUL-terminated path and a zeroed struct it fills.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    match unsafe { libc::statvfs(c.as_ptr(), &mut st) } {
+        0 if st.f_bavail == 0 => ": the file system holding it is full",
+        _ => "",
     }
 }
 
@@ -92,12 +114,16 @@ pub fn now_ms() -> u64 {
 }
 
 impl DbActor {
-    /// Logs a run of errors once (see [`ErrorLog`]); the value on success.
+    /// Logs an error (see [`ErrorLog`]); the value on success.
     fn log<T>(&mut self, result: Result<T, super::store::DbError>) -> Option<T> {
-        match self.errors.message(&result) {
-            Some(m) if result.is_err() => tracing::error!("{m}"),
-            Some(m) => tracing::info!("{m}"),
-            None => {}
+        let error = result.as_ref().err()?;
+        let text = format!(
+            "{}{}",
+            crate::error_chain(error),
+            full_hint(self.store.path())
+        );
+        if let Some(m) = self.errors.message(&text, Instant::now()) {
+            tracing::error!("{m}");
         }
         result.ok()
     }
@@ -232,26 +258,30 @@ impl Handler<Flush> for DbActor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::store::DbError;
 
     #[test]
-    fn a_run_of_errors_is_logged_once_and_its_end_once() {
+    fn errors_are_logged_at_most_once_per_interval_with_the_count_between() {
         let mut errors = ErrorLog::default();
-        let failed = || -> Result<(), DbError> {
-            Err(DbError::Schema {
-                path: "/var/lib/portcullis".into(),
-                found: "9".into(),
-            })
-        };
+        let t0 = Instant::now();
         assert_eq!(
-            errors.message(&failed()).unwrap(),
-            "database /var/lib/portcullis has schema version 9, this portcullis knows 1: move it away to start afresh (bans still reach the kernel, but are not recorded; further database errors are not logged until a write succeeds again)"
+            errors
+                .message(
+                    "database /db: commit failed: Input/output error (os error 5)",
+                    t0
+                )
+                .unwrap(),
+            "database /db: commit failed: Input/output error (os error 5) (bans still reach the kernel but are not recorded; database errors are logged at most every 10 minutes)"
         );
-        assert_eq!(errors.message(&failed()), None);
+        assert_eq!(errors.message("again", t0 + Duration::from_secs(1)), None);
+        assert_eq!(errors.message("again", t0 + Duration::from_secs(599)), None);
         assert_eq!(
-            errors.message(&Ok(())).unwrap(),
-            "the database works again (2 operation(s) failed meanwhile)"
+            errors.message("later", t0 + ERROR_LOG_INTERVAL).unwrap(),
+            "later (bans still reach the kernel but are not recorded; database errors are logged at most every 10 minutes; 2 more database error(s) since the last message)"
         );
-        assert_eq!(errors.message(&Ok(())), None);
+    }
+
+    #[test]
+    fn a_full_file_system_is_named() {
+        assert_eq!(full_hint(std::path::Path::new("/nonexistent/x")), "");
     }
 }

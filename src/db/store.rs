@@ -170,6 +170,11 @@ impl Store {
         })
     }
 
+    /// The environment's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn err(&self, op: &'static str) -> impl FnOnce(heed::Error) -> DbError + '_ {
         move |source| DbError::Lmdb {
             path: self.path.clone(),
