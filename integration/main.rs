@@ -17,6 +17,7 @@ mod filters;
 mod hardening_db;
 mod hardening_rotation;
 mod hardening_socket;
+mod hardening_tracked;
 mod nft;
 mod nft_cli;
 mod nft_dump;
