@@ -12,7 +12,8 @@
 //! - kill -9 between a rotation and the daemon's reading of it: the restarted
 //!   daemon reads exactly the lines after the position it saved.
 //!
-//! `HARDENING_ROTATION_SECS` lengthens the writer's run (the long variant).
+//! `HARDENING_ROTATIONS` (default 3, a second apart) lengthens the run: the
+//! long variant, `integration/hardening-long`.
 
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
@@ -110,11 +111,13 @@ impl Writer {
     }
 }
 
-fn run_secs() -> f64 {
-    std::env::var("HARDENING_ROTATION_SECS")
+/// Rotations per test: 3, or `HARDENING_ROTATIONS` (the long variant).
+fn rotations() -> usize {
+    std::env::var("HARDENING_ROTATIONS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0)
+        .unwrap_or(3usize)
+        .max(3)
 }
 
 /// Writes the logrotate configuration for `log` with `options`, or `None`
@@ -193,7 +196,7 @@ fn logrotate_create_dateext_delaycompress_counts_every_line_once() {
     };
     d.start();
     let writer = Writer::start(d.path("auth.log"));
-    let rotations = 3.max((run_secs() as usize).min(1000));
+    let rotations = rotations();
     let mut before = Vec::new();
     for k in 0..rotations {
         // delaycompress's contract: the file it compresses now (rotated two
@@ -260,7 +263,7 @@ fn logrotate_copytruncate_counts_no_line_twice_and_loses_only_what_logrotate_dro
     };
     d.start();
     let writer = Writer::start(d.path("auth.log"));
-    let rotations = 3.max((run_secs() as usize).min(1000));
+    let rotations = rotations();
     for _ in 0..rotations {
         logrotate(&d, &conf);
     }
