@@ -116,14 +116,12 @@ pub fn now_ms() -> u64 {
 impl DbActor {
     /// Logs an error (see [`ErrorLog`]); the value on success.
     fn log<T>(&mut self, result: Result<T, super::store::DbError>) -> Option<T> {
-        let error = result.as_ref().err()?;
-        let text = format!(
-            "{}{}",
-            crate::error_chain(error),
-            full_hint(self.store.path())
-        );
-        if let Some(m) = self.errors.message(&text, Instant::now()) {
-            tracing::error!("{m}");
+        if let Err(error) = &result {
+            let hint = full_hint(self.store.path());
+            let text = format!("{}{hint}", crate::error_chain(error));
+            if let Some(m) = self.errors.message(&text, Instant::now()) {
+                tracing::error!("{m}");
+            }
         }
         result.ok()
     }

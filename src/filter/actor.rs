@@ -66,7 +66,9 @@ pub struct FilterActor {
     files: FileSet,
     matcher: Matcher,
     journals: Vec<JournalInput>,
-    saved: HashMap<PathBuf, LogPosition>,
+    /// Saved positions by path; `None` until the DbActor replied (no file
+    /// is opened before that, or it would be read from its start).
+    saved: Option<HashMap<PathBuf, LogPosition>>,
     failures: Recipient<Failures>,
     store: PositionStore,
     watches: Option<Watches>,
@@ -132,7 +134,7 @@ impl FilterActor {
             files: FileSet::new(input.files),
             matcher: matcher(input.file_filter),
             journals,
-            saved: HashMap::new(),
+            saved: None,
             failures,
             store,
             watches: None,
@@ -189,7 +191,9 @@ impl FilterActor {
 
     /// Picks up new files, refreshes watches, reads everything new.
     fn rescan(&mut self, ctx: &mut Context<Self>) {
-        let saved = &self.saved;
+        let Some(saved) = &self.saved else {
+            return;
+        };
         self.files.rescan(&|p| saved.get(p).cloned());
         for dir in self.files.directories() {
             self.watch(
@@ -309,7 +313,7 @@ impl Actor for FilterActor {
                 .send(query)
                 .into_actor(self)
                 .map(|saved, act, ctx| {
-                    act.saved = saved.unwrap_or_default();
+                    act.saved = Some(saved.unwrap_or_default());
                     act.rescan(ctx);
                 }),
         );

@@ -194,6 +194,10 @@ impl Tail {
             return Ok(0);
         }
         let offset = self.read_pos - self.partial.len() as u64;
+        tracing::debug!(
+            "{}: truncated (read up to byte {offset})",
+            self.path.display()
+        );
         let copy =
             (self.first_line_hash).and_then(|old| rotated(&self.path, u64::MAX, old, offset));
         let mut count = 0;
@@ -289,7 +293,7 @@ impl Tail {
 /// `path`'s plus a suffix, its first line hashes to `hash`, it is at least
 /// `offset` long; the file with inode `inode` is taken first.
 fn rotated(path: &Path, inode: u64, hash: u64, offset: u64) -> Option<File> {
-    let mut found: Option<(bool, File)> = None;
+    let mut found: Option<(bool, File, PathBuf)> = None;
     for other in siblings(path) {
         let Ok(file) = File::open(&other) else {
             continue;
@@ -299,11 +303,20 @@ fn rotated(path: &Path, inode: u64, hash: u64, offset: u64) -> Option<File> {
             continue;
         }
         let same = meta.ino() == inode;
-        if found.as_ref().is_none_or(|(was_same, _)| same && !was_same) {
-            found = Some((same, file));
+        if found
+            .as_ref()
+            .is_none_or(|(was_same, ..)| same && !was_same)
+        {
+            found = Some((same, file, other));
         }
     }
-    found.map(|(_, f)| f)
+    let (_, file, other) = found?;
+    tracing::debug!(
+        "{}: reading the rest of {} from byte {offset}",
+        path.display(),
+        other.display()
+    );
+    Some(file)
 }
 
 /// The rotated copies of `path` (name plus a suffix, not `.gz`) last
@@ -320,6 +333,13 @@ fn rotated_since(path: &Path, after: std::time::SystemTime, skip: [u64; 2]) -> V
         })
         .collect();
     found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    for (_, other, _) in &found {
+        tracing::debug!(
+            "{}: reading {} too (rotated since)",
+            path.display(),
+            other.display()
+        );
+    }
     found.into_iter().map(|(_, _, f)| f).collect()
 }
 
