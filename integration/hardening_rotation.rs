@@ -8,7 +8,8 @@
 //!   rotates again only once the daemon is no further behind than that);
 //! - `copytruncate`: none twice (with maxretry 2 every address would be
 //!   banned by a line read twice) and none lost beyond the lines logrotate
-//!   itself drops between its copy and its truncate, measured from the files;
+//!   itself drops between its copy and its truncate, measured from the files
+//!   (the daemon may still have read some of those live, before the truncate);
 //! - kill -9 between a rotation and the daemon's reading of it: the restarted
 //!   daemon reads exactly the lines after the position it saved.
 //!
@@ -292,7 +293,15 @@ fn logrotate_copytruncate_counts_no_line_twice_and_loses_only_what_logrotate_dro
         rate >= 50_000.0,
         "the writer managed only {rate:.0} lines/s"
     );
-    expect_failures(&d, written - dropped);
+    // The daemon may have read some of the dropped lines live, before the
+    // truncate: between the two bounds, and no address twice.
+    wait_counted(&d, written - dropped);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        counted(&d) <= written,
+        "{} counted of {written}",
+        counted(&d)
+    );
     assert_eq!(d.elements("sshd-v4"), vec![], "a line was counted twice");
 }
 
