@@ -16,6 +16,8 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 pub struct Daemon {
     pub ns: NetNs,
     pub dir: tempfile::TempDir,
+    /// Extra environment for the daemon (test hooks).
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -33,6 +35,7 @@ impl Daemon {
         let d = Daemon {
             ns,
             dir,
+            env: Vec::new(),
             child: None,
         };
         d.write_config(jails);
@@ -61,6 +64,7 @@ impl Daemon {
             .arg(portcullis_bin())
             .args(["daemon", "--config"])
             .arg(self.path("config.kdl"))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -90,6 +94,25 @@ impl Daemon {
         // SAFETY: kill(2) on our own child's pid.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
         child.wait().unwrap()
+    }
+
+    /// Sends `signal` (SIGSTOP, SIGCONT...) to the daemon.
+    pub fn signal(&self, signal: i32) {
+        let child = self.child.as_ref().expect("running");
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, signal) };
+    }
+
+    /// The daemon's process id (`ip netns exec` execs it in place).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// The daemon's resident memory, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
     /// Sends SIGHUP (reload).

@@ -2,6 +2,7 @@
 //! owns it on a SyncArbiter, so that writes never block the event loop.
 
 pub mod actor;
+pub mod grow;
 pub mod store;
 
 use std::collections::HashMap;

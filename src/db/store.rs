@@ -99,8 +99,8 @@ pub enum DbError {
 type Json<T> = SerdeJson<T>;
 
 pub struct Store {
-    path: PathBuf,
-    env: Env,
+    pub(super) path: PathBuf,
+    pub(super) env: Env,
     bans: Database<Str, Json<BanRecord>>,
     history: Database<Str, Json<HistoryRecord>>,
     logpos: Database<Str, Json<LogPosition>>,
@@ -126,7 +126,7 @@ impl Store {
         // file is not modified while mapped except through LMDB.
         let env = unsafe {
             EnvOpenOptions::new()
-                .map_size(1 << 30)
+                .map_size(super::grow::initial_map_size())
                 .max_dbs(8)
                 .open(path)
         }
@@ -170,6 +170,11 @@ impl Store {
         })
     }
 
+    /// The environment's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn err(&self, op: &'static str) -> impl FnOnce(heed::Error) -> DbError + '_ {
         move |source| DbError::Lmdb {
             path: self.path.clone(),
@@ -197,6 +202,10 @@ impl Store {
     /// Records bans (one transaction): ban records and both histories.
     /// Not on disk before [`Store::sync`].
     pub fn record_bans(&self, bans: &[StoredBan]) -> Result<(), DbError> {
+        self.growing(|| self.record_bans_once(bans))
+    }
+
+    fn record_bans_once(&self, bans: &[StoredBan]) -> Result<(), DbError> {
         let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
         for ban in bans {
             let addr = ban.addr.to_string();
@@ -222,6 +231,10 @@ impl Store {
 
     /// Removes ban records (the history stays).
     pub fn remove_bans(&self, bans: &[(String, IpAddr)]) -> Result<(), DbError> {
+        self.growing(|| self.remove_bans_once(bans))
+    }
+
+    fn remove_bans_once(&self, bans: &[(String, IpAddr)]) -> Result<(), DbError> {
         let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
         for (jail, addr) in bans {
             self.bans
@@ -276,6 +289,14 @@ impl Store {
         jail: &str,
         positions: &[(PathBuf, LogPosition)],
     ) -> Result<(), DbError> {
+        self.growing(|| self.save_log_positions_once(jail, positions))
+    }
+
+    fn save_log_positions_once(
+        &self,
+        jail: &str,
+        positions: &[(PathBuf, LogPosition)],
+    ) -> Result<(), DbError> {
         let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
         for (path, pos) in positions {
             self.logpos
@@ -320,6 +341,15 @@ impl Store {
         source: &str,
         cursor: &str,
     ) -> Result<(), DbError> {
+        self.growing(|| self.save_journal_cursor_once(jail, source, cursor))
+    }
+
+    fn save_journal_cursor_once(
+        &self,
+        jail: &str,
+        source: &str,
+        cursor: &str,
+    ) -> Result<(), DbError> {
         let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
         self.cursors
             .put(&mut wtxn, &key(jail, source), &cursor.to_string())
@@ -330,6 +360,10 @@ impl Store {
     /// Removes ban records that ended before `before_ms`, and histories whose
     /// last ban is older. Returns how many records went.
     pub fn purge(&self, before_ms: u64) -> Result<usize, DbError> {
+        self.growing(|| self.purge_once(before_ms))
+    }
+
+    fn purge_once(&self, before_ms: u64) -> Result<usize, DbError> {
         let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
         let mut old = Vec::new();
         for item in self.bans.iter(&wtxn).map_err(self.err("read bans"))? {

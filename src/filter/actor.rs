@@ -4,7 +4,9 @@
 //! second (new glob matches, directories that appear later), runs every
 //! new line through the [`Matcher`] and sends each failure to the jail.
 //! After each read it saves the files' positions through the DbActor and
-//! adds the lines read to each file's counter (metrics; once per read).
+//! adds the lines read to each file's counter (metrics; once per read). A
+//! read stops after [`crate::source::tail::READ_STEP`] per file and the next one is queued, so
+//! positions are saved at least that often however fast lines come.
 //!
 //! Each journal source has a thread of its own ([`super::journal`]) that
 //! sends [`JournalEntries`]; they go through a matcher of their own, built
@@ -64,7 +66,9 @@ pub struct FilterActor {
     files: FileSet,
     matcher: Matcher,
     journals: Vec<JournalInput>,
-    saved: HashMap<PathBuf, LogPosition>,
+    /// Saved positions by path; `None` until the DbActor replied (no file
+    /// is opened before that, or it would be read from its start).
+    saved: Option<HashMap<PathBuf, LogPosition>>,
     failures: Recipient<Failures>,
     store: PositionStore,
     watches: Option<Watches>,
@@ -75,6 +79,8 @@ pub struct FilterActor {
     metrics: Arc<Metrics>,
     /// Each file's line counter, labelled with its path.
     lines: HashMap<PathBuf, LineCounter>,
+    /// A read is queued to go on where the last one stopped.
+    read_queued: bool,
 }
 
 /// A matcher for the daemon: the jail needs the failure's address, time
@@ -128,7 +134,7 @@ impl FilterActor {
             files: FileSet::new(input.files),
             matcher: matcher(input.file_filter),
             journals,
-            saved: HashMap::new(),
+            saved: None,
             failures,
             store,
             watches: None,
@@ -137,6 +143,7 @@ impl FilterActor {
             not_addresses: 0,
             metrics,
             lines: HashMap::new(),
+            read_queued: false,
         }
     }
 
@@ -183,8 +190,10 @@ impl FilterActor {
     }
 
     /// Picks up new files, refreshes watches, reads everything new.
-    fn rescan(&mut self) {
-        let saved = &self.saved;
+    fn rescan(&mut self, ctx: &mut Context<Self>) {
+        let Some(saved) = &self.saved else {
+            return;
+        };
         self.files.rescan(&|p| saved.get(p).cloned());
         for dir in self.files.directories() {
             self.watch(
@@ -206,11 +215,23 @@ impl FilterActor {
                     | WatchMask::DELETE_SELF,
             );
         }
-        self.read();
+        self.read(ctx);
     }
 
-    /// Reads every file's new lines and sends their failures.
-    fn read(&mut self) {
+    /// Reads every file's new lines (at most [`crate::source::tail::READ_STEP`] each, then
+    /// saves the positions and queues the next step) and sends their failures.
+    fn read(&mut self, ctx: &mut Context<Self>) {
+        if self.read_step() && !self.read_queued {
+            self.read_queued = true;
+            ctx.run_later(Duration::ZERO, |act, ctx| {
+                act.read_queued = false;
+                act.read(ctx);
+            });
+        }
+    }
+
+    /// One read of every file; whether one of them has more to read.
+    fn read_step(&mut self) -> bool {
         let now = Timestamp::now();
         let FilterActor {
             files,
@@ -263,6 +284,7 @@ impl FilterActor {
                 positions,
             });
         }
+        self.files.tails().any(|t| t.has_more())
     }
 }
 
@@ -290,9 +312,9 @@ impl Actor for FilterActor {
                 .load_positions
                 .send(query)
                 .into_actor(self)
-                .map(|saved, act, _| {
-                    act.saved = saved.unwrap_or_default();
-                    act.rescan();
+                .map(|saved, act, ctx| {
+                    act.saved = Some(saved.unwrap_or_default());
+                    act.rescan(ctx);
                 }),
         );
         if !self.journals.is_empty() {
@@ -305,7 +327,7 @@ impl Actor for FilterActor {
                 },
             ));
         }
-        ctx.run_interval(Duration::from_secs(1), |act, _| act.rescan());
+        ctx.run_interval(Duration::from_secs(1), |act, ctx| act.rescan(ctx));
     }
 }
 
@@ -343,7 +365,7 @@ impl Handler<JournalEntries> for FilterActor {
 }
 
 impl StreamHandler<io::Result<EventOwned>> for FilterActor {
-    fn handle(&mut self, event: io::Result<EventOwned>, _: &mut Context<Self>) {
+    fn handle(&mut self, event: io::Result<EventOwned>, ctx: &mut Context<Self>) {
         use inotify::EventMask;
         match event {
             Ok(e)
@@ -354,9 +376,9 @@ impl StreamHandler<io::Result<EventOwned>> for FilterActor {
                         | EventMask::DELETE_SELF,
                 ) =>
             {
-                self.rescan()
+                self.rescan(ctx)
             }
-            Ok(_) => self.read(),
+            Ok(_) => self.read(ctx),
             Err(e) => tracing::warn!("jail {}: inotify: {e}", self.jail),
         }
     }

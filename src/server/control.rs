@@ -1,6 +1,12 @@
 //! The control socket: a Unix stream socket, mode 0600, owned by the
 //! daemon's user (root). Each connection carries one request line; the
 //! peer's user id comes from SO_PEERCRED and only root may change state.
+//!
+//! Hostile clients: a request is read up to [`MAX_REQUEST`] bytes and no
+//! further (a longer one is refused unread, so memory per connection stays
+//! bounded), within [`REQUEST_TIMEOUT`]; anything that is not one JSON
+//! request line gets an error reply. When accepting fails (out of file
+//! descriptors), the loop pauses instead of spinning, and says so once.
 
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -16,6 +22,8 @@ use super::{Control, ServerActor};
 /// A client that has not sent its request line by then is answered with an
 /// error and dropped, so idle connections cannot pile up.
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long accepting pauses after it failed.
+const ACCEPT_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Binds the socket, replacing a stale one; refuses when another daemon answers on it.
 pub fn bind(path: &Path) -> io::Result<UnixListener> {
@@ -39,12 +47,20 @@ pub fn bind(path: &Path) -> io::Result<UnixListener> {
 /// Accepts connections until the system stops.
 pub fn serve(listener: UnixListener, server: Addr<ServerActor>) {
     actix_rt::spawn(async move {
+        let mut failing = false;
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
+                    failing = false;
                     actix_rt::spawn(connection(stream, server.clone()));
                 }
-                Err(e) => tracing::warn!("control socket: accept: {e}"),
+                Err(e) => {
+                    if !failing {
+                        tracing::warn!("control socket: cannot accept a connection: {e}");
+                    }
+                    failing = true;
+                    tokio::time::sleep(ACCEPT_PAUSE).await;
+                }
             }
         }
     });
@@ -68,8 +84,8 @@ async fn connection(stream: UnixStream, server: Addr<ServerActor>) {
             REQUEST_TIMEOUT.as_secs()
         )),
         Ok(Err(e)) => Response::error(format!("cannot read the request: {e}")),
-        Ok(Ok(_)) => match serde_json::from_slice::<Request>(&line) {
-            Err(e) => Response::error(format!("invalid request: {e}")),
+        Ok(Ok(_)) => match parse_request(&line) {
+            Err(message) => Response::error(message),
             Ok(request) => server
                 .send(Control { request, uid })
                 .await
@@ -79,4 +95,48 @@ async fn connection(stream: UnixStream, server: Addr<ServerActor>) {
     let mut bytes = serde_json::to_vec(&response).unwrap_or_default();
     bytes.push(b'\n');
     let _ = write.write_all(&bytes).await;
+}
+
+/// One request line as read (at most [`MAX_REQUEST`] bytes), or the
+/// error to reply.
+fn parse_request(line: &[u8]) -> Result<Request, String> {
+    if line.len() >= MAX_REQUEST && !line.ends_with(b"\n") {
+        return Err(format!(
+            "request refused: longer than {MAX_REQUEST} bytes (send one JSON line)"
+        ));
+    }
+    if line.is_empty() {
+        return Err("no request: the connection closed before a JSON line came".into());
+    }
+    serde_json::from_slice(line).map_err(|e| format!("invalid request: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_too_long_empty_or_not_json_are_refused_with_a_reason() {
+        let long = vec![b' '; MAX_REQUEST];
+        assert_eq!(
+            parse_request(&long).unwrap_err(),
+            "request refused: longer than 65536 bytes (send one JSON line)"
+        );
+        assert_eq!(
+            parse_request(b"").unwrap_err(),
+            "no request: the connection closed before a JSON line came"
+        );
+        assert_eq!(
+            parse_request(b"{\"command\":\"sta").unwrap_err(),
+            "invalid request: EOF while parsing a string at line 1 column 15"
+        );
+        assert_eq!(
+            parse_request(b"{\"command\":\"shutdown\"}\n").unwrap_err(),
+            "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set` at line 1 column 21"
+        );
+        assert_eq!(
+            parse_request(b"{\"command\":\"status\"}\n"),
+            Ok(Request::Status { jail: None })
+        );
+    }
 }

@@ -22,6 +22,10 @@ use crate::filter::lines::MAX_LINE;
 
 /// Bytes read per `pread`.
 const CHUNK: usize = 64 * 1024;
+/// Longest a [`Tail::poll`] reads its file before it returns (and its
+/// caller saves the position): a writer faster than the reader never
+/// keeps a poll going, so positions are saved at least this often.
+pub const READ_STEP: std::time::Duration = std::time::Duration::from_millis(100);
 /// The first line is hashed over at most this many bytes.
 const FIRST_LINE_MAX: usize = 1024;
 
@@ -37,6 +41,12 @@ pub struct Tail {
     /// The current line passed MAX_LINE: drop bytes until its newline.
     skipping: bool,
     first_line_hash: Option<u64>,
+    /// The rest of a rotated file, read before this one: file and offset.
+    leftover: Option<(File, u64)>,
+    /// After a restart: files rotated after the leftover one, read next.
+    between: Vec<File>,
+    /// The last poll stopped after [`READ_STEP`] with more to read.
+    more: bool,
     /// Lines cut at MAX_LINE so far.
     pub truncated_lines: u64,
 }
@@ -53,6 +63,9 @@ impl Tail {
             partial: Vec::new(),
             skipping: false,
             first_line_hash: None,
+            leftover: None,
+            between: Vec::new(),
+            more: false,
             truncated_lines: 0,
         };
         if let Ok(file) = File::open(path) {
@@ -65,6 +78,16 @@ impl Tail {
                         && Some(pos.first_line_hash) == tail.first_line_hash
                     {
                         tail.read_pos = pos.offset;
+                    } else {
+                        tail.leftover = rotated(path, pos.inode, pos.first_line_hash, pos.offset)
+                            .map(|f| (f, pos.offset));
+                        tail.between = (tail.leftover.as_ref())
+                            .and_then(|(f, _)| Some((f.metadata().ok()?, meta.ino())))
+                            .map(|(old, new)| {
+                                let after = old.modified().unwrap_or(std::time::UNIX_EPOCH);
+                                rotated_since(path, after, [old.ino(), new])
+                            })
+                            .unwrap_or_default();
                     }
                 }
                 tail.file = Some(file);
@@ -75,6 +98,11 @@ impl Tail {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the last poll stopped after [`READ_STEP`] with more to read.
+    pub fn has_more(&self) -> bool {
+        self.more
     }
 
     /// Where to resume after a restart; `None` before the file was seen.
@@ -91,16 +119,33 @@ impl Tail {
     /// line to `line`. Returns the number of lines handed out.
     pub fn poll(&mut self, line: &mut dyn FnMut(&[u8])) -> io::Result<u64> {
         let mut count = 0;
+        if let Some((file, from)) = self.leftover.take() {
+            count += self.drain_rest(&file, from, line)?;
+        }
+        for file in std::mem::take(&mut self.between) {
+            count += self.drain_rest(&file, 0, line)?;
+        }
         if self.file.is_some() {
-            self.check_truncation()?;
+            count += self.check_truncation(line)?;
             count += self.drain(line)?;
+            if self.more {
+                return Ok(count);
+            }
         }
         match std::fs::metadata(&self.path) {
             Ok(meta) if self.file.is_none() || meta.ino() != self.inode => {
-                // A new file at the path: the old one was read to its end above.
+                // A new file at the path: the old one was read to its end
+                // above, and files rotated since (we lagged behind more than
+                // one rotation) are read now, oldest first.
                 let Ok(file) = File::open(&self.path) else {
                     return Ok(count);
                 };
+                if let Some(old) = &self.file {
+                    let after = old.metadata()?.modified()?;
+                    for between in rotated_since(&self.path, after, [self.inode, meta.ino()]) {
+                        count += self.drain_rest(&between, 0, line)?;
+                    }
+                }
                 self.inode = file.metadata()?.ino();
                 self.first_line_hash = first_line_hash(&file);
                 self.file = Some(file);
@@ -118,39 +163,98 @@ impl Tail {
         self.skipping = false;
     }
 
+    /// Reads `file` (a rotated one) from `from` to its end; our own file
+    /// is then read from its start.
+    fn drain_rest(
+        &mut self,
+        file: &File,
+        from: u64,
+        line: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<u64> {
+        self.read_pos = from;
+        self.partial.clear();
+        self.skipping = false;
+        let count = self.drain_file(file, false, line);
+        self.restart();
+        count
+    }
+
     /// copytruncate: the file is shorter than what we read, or its first
-    /// line is not the one we hashed.
-    fn check_truncation(&mut self) -> io::Result<()> {
+    /// line is not the one we hashed. The copy's lines past our position
+    /// are read first. Returns the lines read from the copy.
+    fn check_truncation(&mut self, line: &mut dyn FnMut(&[u8])) -> io::Result<u64> {
         let file = self.file.as_ref().expect("checked by the caller");
         let len = file.metadata()?.len();
         let hash = first_line_hash(file);
         let rewritten = self.first_line_hash.is_some() && hash != self.first_line_hash;
-        if len < self.read_pos || rewritten {
-            self.restart();
+        if len >= self.read_pos && !rewritten {
+            if self.first_line_hash.is_none() {
+                self.first_line_hash = hash;
+            }
+            return Ok(0);
         }
-        if self.first_line_hash.is_none() || rewritten || len < self.read_pos {
-            self.first_line_hash = hash;
+        let offset = self.read_pos - self.partial.len() as u64;
+        tracing::debug!(
+            "{}: truncated (read up to byte {offset})",
+            self.path.display()
+        );
+        let copy =
+            (self.first_line_hash).and_then(|old| rotated(&self.path, u64::MAX, old, offset));
+        let mut count = 0;
+        if let Some(copy) = copy {
+            count = self.drain_rest(&copy, offset, line)?;
+            // Copies made since (we lagged behind more than one rotation).
+            let meta = copy.metadata()?;
+            let skip = [meta.ino(), self.inode];
+            for between in rotated_since(&self.path, meta.modified()?, skip) {
+                count += self.drain_rest(&between, 0, line)?;
+            }
         }
-        Ok(())
+        self.restart();
+        // Hashed now, after the copies: the file may have been truncated
+        // again while they were read, and its first line is another one.
+        let file = self.file.as_ref().expect("checked by the caller");
+        self.first_line_hash = first_line_hash(file);
+        Ok(count)
     }
 
     fn drain(&mut self, line: &mut dyn FnMut(&[u8])) -> io::Result<u64> {
         let file = self.file.take().expect("checked by the caller");
-        let result = self.drain_file(&file, line);
+        let result = self.drain_file(&file, true, line);
         self.file = Some(file);
         result
     }
 
-    fn drain_file(&mut self, file: &File, line: &mut dyn FnMut(&[u8])) -> io::Result<u64> {
+    /// Reads `file` from `read_pos` to its end. Our `own` file stops being
+    /// read once its first line changed (truncated under us, and perhaps
+    /// refilled past our position): [`Tail::check_truncation`] takes over.
+    fn drain_file(
+        &mut self,
+        file: &File,
+        own: bool,
+        line: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<u64> {
         let mut buf = vec![0u8; CHUNK];
         let mut count = 0;
+        let started = std::time::Instant::now();
+        self.more = false;
         loop {
+            if own && started.elapsed() >= READ_STEP {
+                self.more = true;
+                break;
+            }
             let n = match file.read_at(&mut buf, self.read_pos) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
+            if own
+                && self.first_line_hash.is_some()
+                && first_line_hash(file) != self.first_line_hash
+            {
+                break;
+            }
             self.read_pos += n as u64;
             let mut rest = &buf[..n];
             while let Some(i) = memchr::memchr(b'\n', rest) {
@@ -163,7 +267,7 @@ impl Tail {
             }
             self.push(rest);
         }
-        if self.first_line_hash.is_none() {
+        if own && self.first_line_hash.is_none() {
             self.first_line_hash = first_line_hash(file);
         }
         Ok(count)
@@ -185,6 +289,85 @@ impl Tail {
     }
 }
 
+/// The rotated copy of `path` beside it that holds our lines: its name is
+/// `path`'s plus a suffix, its first line hashes to `hash`, it is at least
+/// `offset` long; the file with inode `inode` is taken first.
+fn rotated(path: &Path, inode: u64, hash: u64, offset: u64) -> Option<File> {
+    let mut found: Option<(bool, File, PathBuf)> = None;
+    for other in siblings(path) {
+        let Ok(file) = File::open(&other) else {
+            continue;
+        };
+        let Ok(meta) = file.metadata() else { continue };
+        if !meta.is_file() || meta.len() < offset || first_line_hash(&file) != Some(hash) {
+            continue;
+        }
+        let same = meta.ino() == inode;
+        if found
+            .as_ref()
+            .is_none_or(|(was_same, ..)| same && !was_same)
+        {
+            found = Some((same, file, other));
+        }
+    }
+    let (_, file, other) = found?;
+    tracing::debug!(
+        "{}: reading the rest of {} from byte {offset}",
+        path.display(),
+        other.display()
+    );
+    Some(file)
+}
+
+/// The rotated copies of `path` (name plus a suffix, not `.gz`) last
+/// written after `after`, oldest first, except the inodes `skip`: the
+/// files rotated after the one we read last.
+fn rotated_since(path: &Path, after: std::time::SystemTime, skip: [u64; 2]) -> Vec<File> {
+    let mut found: Vec<(std::time::SystemTime, PathBuf, File)> = siblings(path)
+        .filter_map(|p| {
+            let file = File::open(&p).ok()?;
+            let meta = file.metadata().ok()?;
+            let modified = meta.modified().ok()?;
+            (meta.is_file() && modified > after && !skip.contains(&meta.ino()))
+                .then_some((modified, p, file))
+        })
+        .collect();
+    found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    for (_, other, _) in &found {
+        tracing::debug!(
+            "{}: reading {} too (rotated since)",
+            path.display(),
+            other.display()
+        );
+    }
+    found.into_iter().map(|(_, _, f)| f).collect()
+}
+
+/// The paths beside `path` named like its rotated copies: its name plus a
+/// suffix (`auth.log.1`, `auth.log-20261205`), compressed ones left out.
+fn siblings(path: &Path) -> impl Iterator<Item = PathBuf> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_string();
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let entries = std::fs::read_dir(dir.unwrap_or(Path::new("."))).ok();
+    entries
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(move |entry| {
+            let other = entry.file_name();
+            let other = other.to_str()?;
+            let ok = !name.is_empty()
+                && other.len() > name.len()
+                && other.starts_with(name.as_str())
+                && !other.ends_with(".gz");
+            ok.then(|| entry.path())
+        })
+}
+
 /// Hash of the file's first complete line; `None` while it has none.
 fn first_line_hash(file: &File) -> Option<u64> {
     let mut buf = [0u8; FIRST_LINE_MAX];
@@ -196,130 +379,5 @@ fn first_line_hash(file: &File) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn append(path: &Path, text: &str) {
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .unwrap();
-        f.write_all(text.as_bytes()).unwrap();
-    }
-
-    fn poll(tail: &mut Tail) -> Vec<String> {
-        let mut out = Vec::new();
-        tail.poll(&mut |l| out.push(String::from_utf8_lossy(l).into_owned()))
-            .unwrap();
-        out
-    }
-
-    #[test]
-    fn partial_lines_wait_for_their_newline() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, "one\ntw");
-        let mut t = Tail::open(&path, None);
-        assert_eq!(poll(&mut t), vec!["one"]);
-        assert_eq!(t.position().unwrap().offset, 4);
-        append(&path, "o\n");
-        assert_eq!(poll(&mut t), vec!["two"]);
-        assert!(poll(&mut t).is_empty());
-    }
-
-    #[test]
-    fn rename_and_create_loses_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, "a\n");
-        let mut t = Tail::open(&path, None);
-        assert_eq!(poll(&mut t), vec!["a"]);
-        append(&path, "b\n");
-        std::fs::rename(&path, dir.path().join("log.1")).unwrap();
-        append(&dir.path().join("log.1"), "c\n");
-        append(&path, "d\n");
-        assert_eq!(poll(&mut t), vec!["b", "c", "d"]);
-    }
-
-    #[test]
-    fn delete_and_recreate() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, "a\n");
-        let mut t = Tail::open(&path, None);
-        poll(&mut t);
-        append(&path, "b\n");
-        std::fs::remove_file(&path).unwrap();
-        assert_eq!(poll(&mut t), vec!["b"]);
-        append(&path, "c\n");
-        assert_eq!(poll(&mut t), vec!["c"]);
-    }
-
-    #[test]
-    fn copytruncate_restarts_at_zero() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, "first line\nsecond\n");
-        let mut t = Tail::open(&path, None);
-        assert_eq!(poll(&mut t).len(), 2);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
-        append(&path, "x\n");
-        assert_eq!(poll(&mut t), vec!["x"]);
-        // Truncated and refilled past our position before we looked.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
-        append(&path, "a much longer first line than before\n");
-        assert_eq!(poll(&mut t), vec!["a much longer first line than before"]);
-    }
-
-    #[test]
-    fn resumes_at_a_saved_position_of_the_same_file_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, "a\nb\n");
-        let mut t = Tail::open(&path, None);
-        poll(&mut t);
-        let pos = t.position().unwrap();
-        append(&path, "c\n");
-        let mut again = Tail::open(&path, Some(&pos));
-        assert_eq!(poll(&mut again), vec!["c"]);
-        let other = LogPosition {
-            first_line_hash: pos.first_line_hash ^ 1,
-            ..pos
-        };
-        let mut fresh = Tail::open(&path, Some(&other));
-        assert_eq!(poll(&mut fresh), vec!["a", "b", "c"]);
-    }
-
-    #[test]
-    fn a_file_that_appears_later_is_read_from_its_start() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        let mut t = Tail::open(&path, None);
-        assert!(poll(&mut t).is_empty());
-        assert!(t.position().is_none());
-        append(&path, "a\n");
-        assert_eq!(poll(&mut t), vec!["a"]);
-    }
-
-    #[test]
-    fn long_lines_are_cut() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        append(&path, &format!("{}\nshort\n", "x".repeat(MAX_LINE + 10)));
-        let mut t = Tail::open(&path, None);
-        let lines = poll(&mut t);
-        assert_eq!(lines[0].len(), MAX_LINE);
-        assert_eq!(lines[1], "short");
-        assert_eq!(t.truncated_lines, 1);
-    }
-}
+#[path = "tail_tests.rs"]
+mod tests;
