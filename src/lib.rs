@@ -3,9 +3,36 @@
 //! The library holds everything the `portcullis` binary is made of, so that
 //! the daemon, the command line and the tests share one implementation:
 //!
-//! - [`filter`]: log lines in, failures out (regexes, tags, dates, multi-line).
-//! - [`nft`]: portcullis's own nftables table over netlink, no actix inside.
-//! - [`cli`]: the subcommands that run without the daemon.
+//! The pipeline, in the order a log line travels (each an actor with its
+//! logic in plain structs beside it):
+//!
+//! - [`source`]: log files followed across rotations, and the journal.
+//! - [`filter`]: log lines in, failures out (regexes, tags, dates,
+//!   multi-line); the FilterActor drives a jail's sources.
+//! - [`jail`]: failures in, ban requests out (ignore lists, the failure
+//!   window).
+//! - [`observer`]: ban length from history (bantime increment), the
+//!   nftables watcher that heals our table, the host's own addresses.
+//! - [`actions`]: bans and unbans batched into netlink transactions, the
+//!   ledger of what is banned until when, the one rebuild path.
+//! - [`db`]: LMDB (heed): bans, history, log positions, journal cursors.
+//! - [`notify`]: programs run after a ban, never on its path.
+//! - [`server`]: configuration, jails started, stopped and reloaded, the
+//!   control socket.
+//!
+//! Around it, no actix inside:
+//!
+//! - [`config`]: the daemon's KDL configuration; [`diagnostic`] renders
+//!   its errors (and the filters') at file:line:column.
+//! - [`fail2ban`]: fail2ban's own files, read as fail2ban reads them
+//!   (filter.d as filters, jail.conf for `import-fail2ban`).
+//! - [`nft`]: portcullis's own nftables table over netlink; [`hostaddr`]
+//!   the host's addresses over rtnetlink; `sys` the raw socket calls both
+//!   share.
+//! - [`metrics`]: Prometheus counters and their HTTP responder.
+//! - [`logging`]: the daemon's log lines.
+//! - [`cli`]: the subcommands; those that need no daemon call the modules
+//!   above directly.
 
 pub mod actions;
 pub mod cli;
