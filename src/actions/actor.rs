@@ -9,7 +9,8 @@ use actix::prelude::*;
 
 use super::counting::ActionCounters;
 use super::ledger::Ledger;
-use super::{BanTicket, Flush, ListBans, Repair, Restore, Setup, Unban};
+use super::quiet::Quiet;
+use super::{BanTicket, Flush, GROUP_COMMIT, ListBans, Repair, Restore, Setup, Unban, Watched};
 
 use crate::db::actor::now_ms;
 use crate::db::store::{BanRecord, StoredBan};
@@ -34,6 +35,14 @@ pub struct ActionsActor {
     remove: Recipient<RemoveBans>,
     notify: Recipient<Notify>,
     counters: ActionCounters,
+    quiet: Quiet,
+    /// Another process may have changed the ruleset during one of our
+    /// quiet transactions: check the table once the batch is recorded.
+    unsure: bool,
+    /// When the last rebuild began: a repair of damage seen before it is done.
+    rebuilt_at: Option<Instant>,
+    /// Ban records waiting for the next group commit.
+    unrecorded: Vec<StoredBan>,
 }
 
 impl ActionsActor {
@@ -56,6 +65,10 @@ impl ActionsActor {
             remove,
             notify,
             counters: ActionCounters::new(metrics),
+            quiet: Quiet::default(),
+            unsure: false,
+            rebuilt_at: None,
+            unrecorded: Vec::new(),
         }
     }
 
@@ -65,21 +78,68 @@ impl ActionsActor {
         error_chain(e)
     }
 
-    /// Runs `op`; when our table was removed under us, rebuilds it once and retries.
-    fn with_table<T>(
-        &mut self,
-        mut op: impl FnMut(&mut Nft) -> Result<T, NftError>,
-    ) -> Result<T, NftError> {
-        match op(&mut self.nft) {
+    /// Adds `bans` in one transaction; when our table was removed under
+    /// us, rebuilds it with every active ban and these instead.
+    fn send(&mut self, bans: &[nft::Ban]) -> Result<(), NftError> {
+        let sent = self
+            .quiet
+            .run(&mut self.nft, bans.len(), |nft| nft.ban(bans));
+        self.unsure |= sent.unsure;
+        match sent.result {
             Err(e) if e.is_missing_table() => {
                 tracing::warn!(
                     "table inet {} is gone (was the ruleset flushed?): rebuilding it",
                     self.config.table
                 );
-                self.nft.setup(&self.config)?;
-                op(&mut self.nft)
+                self.rebuild(bans).map(|_| ())
             }
             other => other,
+        }
+    }
+
+    /// The one rebuild path: our table replaced, in one transaction, by one
+    /// holding every active ban of the ledger and `extra`, and what the
+    /// kernel's old table held (an element another process added stays;
+    /// a missing table is read in no time). How many bans of ours.
+    fn rebuild(&mut self, extra: &[nft::Ban]) -> Result<usize, NftError> {
+        self.rebuilt_at = Some(Instant::now());
+        let mut bans = active_bans(&self.ledger, now_ms());
+        bans.extend_from_slice(extra);
+        let Self {
+            quiet, nft, config, ..
+        } = self;
+        let done = quiet.run(nft, bans.len(), |nft| nft.setup_with(config, &bans));
+        self.unsure |= done.unsure;
+        done.result.map(|()| bans.len())
+    }
+
+    /// After a quiet transaction during which another process committed:
+    /// checks our table and rebuilds it if it lacks a ban (a few times, if
+    /// others keep committing during our rebuilds).
+    fn settle(&mut self) {
+        for _ in 0..3 {
+            if !std::mem::take(&mut self.unsure) {
+                return;
+            }
+            let started = Instant::now();
+            match self.repair(true, None) {
+                Ok(Some(n)) => tracing::warn!(
+                    "table inet {}: changed by another process during our transaction; rebuilt it and put {n} ban(s) back in {} ms",
+                    self.config.table,
+                    started.elapsed().as_millis()
+                ),
+                Ok(None) => {}
+                Err(e) => tracing::error!("{}", self.failed(&e)),
+            }
+        }
+    }
+
+    /// Hands the ban records gathered since the last one to the database
+    /// in one group commit (every [`GROUP_COMMIT`]).
+    fn record(&mut self) {
+        if !self.unrecorded.is_empty() {
+            self.record
+                .do_send(RecordBans(std::mem::take(&mut self.unrecorded)));
         }
     }
 
@@ -95,13 +155,13 @@ impl ActionsActor {
                 timeout: t.bantime.timeout(),
             })
             .collect();
-        if let Err(e) = self.with_table(|nft| nft.ban(&bans)) {
+        if let Err(e) = self.send(&bans) {
             tracing::error!("{}", self.failed(&e));
+            self.settle();
             return;
         }
         let acked = Instant::now();
         let now = now_ms();
-        let mut stored = Vec::with_capacity(tickets.len());
         for t in tickets {
             let duration_ms = t.bantime.timeout().map(|d| d.as_millis() as u64);
             let count = self
@@ -117,7 +177,7 @@ impl ActionsActor {
                 ban: Some((t.bantime, t.failures)),
                 time: now / 1000,
             });
-            stored.push(StoredBan {
+            self.unrecorded.push(StoredBan {
                 jail: t.jail,
                 addr: t.addr,
                 record: BanRecord {
@@ -128,49 +188,48 @@ impl ActionsActor {
             });
         }
         self.counters.active(&self.ledger, &self.config);
-        self.record.do_send(RecordBans(stored));
-    }
-
-    /// Puts bans back into the kernel in one transaction (start-up restore
-    /// and self-healing), rebuilding the table first if it is gone.
-    fn put_back(&mut self, bans: &[nft::Ban]) -> Result<(), NftError> {
-        self.with_table(|nft| nft.ban(bans))
+        self.settle();
     }
 
     /// Rebuilds the table and puts the ledger's bans back; `None` when
-    /// `only_if_damaged` and the table holds every ban that has more than a
-    /// second left (the kernel may expire the others first).
-    fn repair(&mut self, only_if_damaged: bool) -> Result<Option<usize>, NftError> {
-        let now = now_ms();
-        let active = self.ledger.active(now);
-        if only_if_damaged {
-            let table = self.config.table.clone();
-            if let Some(present) = self.nft.list(&table, None)? {
-                let present: HashSet<(&str, nft::Network)> = present
-                    .iter()
-                    .map(|e| (e.jail.as_str(), e.network))
-                    .collect();
-                let intact = active
-                    .iter()
-                    .filter(|b| b.2.is_none_or(|left| left > 1000))
-                    .all(|(jail, addr, _)| {
-                        present.contains(&(jail.as_str(), self.config.network_of(jail, *addr)))
-                    });
-                if intact {
-                    return Ok(None);
-                }
+    /// the damage was seen before our last rebuild began (it undid it), or
+    /// when `only_if_damaged` and the table holds every ban that has more
+    /// than a second left (the kernel may expire the others first).
+    fn repair(
+        &mut self,
+        only_if_damaged: bool,
+        damaged_at: Option<Instant>,
+    ) -> Result<Option<usize>, NftError> {
+        if let (Some(damage), Some(rebuilt)) = (damaged_at, self.rebuilt_at) {
+            if rebuilt > damage {
+                return Ok(None);
             }
         }
-        let bans: Vec<nft::Ban> = active
-            .into_iter()
-            .map(|(jail, addr, left)| nft::Ban {
-                jail,
-                addr,
-                timeout: left.map(Duration::from_millis),
-            })
+        if only_if_damaged && self.intact()? {
+            return Ok(None);
+        }
+        self.rebuild(&[]).map(Some)
+    }
+
+    /// Whether our table exists and holds every ban of the ledger that has
+    /// more than a second left.
+    fn intact(&mut self) -> Result<bool, NftError> {
+        let table = self.config.table.clone();
+        let Some(present) = self.nft.list(&table, None)? else {
+            return Ok(false);
+        };
+        let present: HashSet<(&str, nft::Network)> = present
+            .iter()
+            .map(|e| (e.jail.as_str(), e.network))
             .collect();
-        self.nft.setup_with(&self.config, &bans)?;
-        Ok(Some(bans.len()))
+        Ok(self
+            .ledger
+            .active(now_ms())
+            .iter()
+            .filter(|b| b.2.is_none_or(|left| left > 1000))
+            .all(|(jail, addr, _)| {
+                present.contains(&(jail.as_str(), self.config.network_of(jail, *addr)))
+            }))
     }
 
     fn log_expiries(&mut self) {
@@ -199,6 +258,17 @@ impl ActionsActor {
     }
 }
 
+/// Every active ban of `ledger` at `now`, with its time left.
+fn active_bans(ledger: &Ledger, now: u64) -> Vec<nft::Ban> {
+    (ledger.active(now).into_iter())
+        .map(|(jail, addr, left)| nft::Ban {
+            jail,
+            addr,
+            timeout: left.map(Duration::from_millis),
+        })
+        .collect()
+}
+
 /// `targets` with one per kernel element: addresses of one IPv6 network
 /// in a jail with ipv6-prefix are one element.
 fn distinct(targets: &[nft::Unban], config: &NftConfig) -> Vec<nft::Unban> {
@@ -221,6 +291,12 @@ impl Actor for ActionsActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(Duration::from_millis(500), |act, _| act.log_expiries());
+        ctx.run_interval(GROUP_COMMIT, |act, _| act.record());
+    }
+
+    fn stopping(&mut self, _: &mut Context<Self>) -> Running {
+        self.record();
+        Running::Stop
     }
 }
 
@@ -325,14 +401,13 @@ impl Handler<Setup> for ActionsActor {
     type Result = Result<(), String>;
 
     fn handle(&mut self, msg: Setup, _: &mut Context<Self>) -> Self::Result {
-        if let Err(e) = self.nft.setup(&msg.0) {
-            return Err(self.failed(&e));
-        }
         let names: Vec<String> = msg.0.jails.iter().map(|j| j.name.clone()).collect();
         self.ledger.retain_jails(&names);
         self.config = msg.0;
         self.counters.active(&self.ledger, &self.config);
-        Ok(())
+        let rebuilt = self.rebuild(&[]);
+        self.settle();
+        rebuilt.map(|_| ()).map_err(|e| self.failed(&e))
     }
 }
 
@@ -356,16 +431,14 @@ impl Handler<Restore> for ActionsActor {
                 timeout: left.map(Duration::from_millis),
             });
         }
-        if let Err(e) = self.put_back(&bans) {
-            return Err(self.failed(&e));
-        }
         for b in &bans {
             let expires = b.timeout.map(|t| now + t.as_millis() as u64);
             self.ledger.ban(&b.jail, b.addr, expires);
-            tracing::debug!("restored ban of {} in jail {}", b.addr, b.jail);
         }
         self.counters.active(&self.ledger, &self.config);
-        Ok(bans.len())
+        let rebuilt = self.rebuild(&[]);
+        self.settle();
+        rebuilt.map_err(|e| self.failed(&e))
     }
 }
 
@@ -373,7 +446,16 @@ impl Handler<Repair> for ActionsActor {
     type Result = Result<Option<usize>, String>;
 
     fn handle(&mut self, msg: Repair, _: &mut Context<Self>) -> Self::Result {
-        self.repair(msg.only_if_damaged)
-            .map_err(|e| self.failed(&e))
+        let repaired = self.repair(msg.only_if_damaged, Some(msg.damaged_at));
+        self.settle();
+        repaired.map_err(|e| self.failed(&e))
+    }
+}
+
+impl Handler<Watched> for ActionsActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Watched, _: &mut Context<Self>) {
+        self.quiet = Quiet::new(msg.0);
     }
 }

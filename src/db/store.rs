@@ -194,8 +194,8 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// Records bans (one transaction): ban records and both histories.
-    /// Not on disk before [`Store::sync`].
+    /// Records bans (one transaction): ban records and both histories. On
+    /// disk when it returns (LMDB's synchronous commit).
     pub fn record_bans(&self, bans: &[StoredBan]) -> Result<(), DbError> {
         let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
         for ban in bans {

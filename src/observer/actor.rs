@@ -96,14 +96,21 @@ impl Handler<Tampered> for ObserverActor {
     type Result = ResponseFuture<()>;
 
     fn handle(&mut self, msg: Tampered, _: &mut Context<Self>) -> Self::Result {
-        let tampering = msg.0;
+        let tampering = msg.tampering;
+        let damaged_at = msg.seen_at;
         let repair = self.repair.clone();
         let table = self.table.clone();
         Box::pin(async move {
             let started = Instant::now();
             let only_if_damaged = tampering.only_lost();
             let what = tampering.describe();
-            match repair.send(Repair { only_if_damaged }).await {
+            match repair
+                .send(Repair {
+                    only_if_damaged,
+                    damaged_at,
+                })
+                .await
+            {
                 Ok(Ok(Some(n))) => tracing::warn!(
                     "table inet {table}: {what}; rebuilt it and put {n} ban(s) back in {} ms",
                     started.elapsed().as_millis()

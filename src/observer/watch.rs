@@ -135,7 +135,10 @@ pub fn watch(mut monitor: Monitor, observer: Recipient<Tampered>, metrics: Arc<M
         if !observer.connected() {
             return;
         }
-        observer.do_send(Tampered(burst));
+        observer.do_send(Tampered {
+            tampering: burst,
+            seen_at: first,
+        });
     }
 }
 
