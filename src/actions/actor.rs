@@ -146,7 +146,15 @@ impl ActionsActor {
     /// Sends every pending ban in one transaction.
     fn flush(&mut self) {
         self.flush_scheduled = false;
-        let tickets = std::mem::take(&mut self.pending);
+        let mut tickets = std::mem::take(&mut self.pending);
+        // A log line read again (after a crash, the saved read position
+        // lags behind the bans) or a line behind the ban is no new ban: the
+        // address stays banned as it is and is not counted twice.
+        let now = now_ms();
+        tickets.retain(|t| t.read_at.is_none() || !self.ledger.is_banned(&t.jail, t.addr, now));
+        if tickets.is_empty() {
+            return;
+        }
         let bans: Vec<nft::Ban> = tickets
             .iter()
             .map(|t| nft::Ban {
