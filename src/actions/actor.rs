@@ -170,12 +170,13 @@ impl ActionsActor {
         }
         let acked = Instant::now();
         let now = now_ms();
+        let mut notices = Vec::with_capacity(tickets.len());
         for t in tickets {
             let duration_ms = t.bantime.timeout().map(|d| d.as_millis() as u64);
             let count = self
                 .ledger
                 .ban(&t.jail, t.addr, duration_ms.map(|d| now + d));
-            notice(&t.jail, "Ban", t.addr);
+            notices.push(format!("[{}] Ban {}", t.jail, t.addr));
             let latency = t.read_at.map(|r| acked.saturating_duration_since(r));
             self.counters.ban(&t.jail, latency);
             self.notify.do_send(Notify {
@@ -195,6 +196,7 @@ impl ActionsActor {
                 },
             });
         }
+        crate::logging::notices(&notices);
         self.counters.active(&self.ledger, &self.config);
         self.settle();
     }
