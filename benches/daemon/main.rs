@@ -84,7 +84,6 @@ fn one_run(figures: &mut Figures, scale: u32, first: bool) {
     let burst = 200_000 / scale;
     throughput(figures, &mut probe, &d, burst);
     flush_after(figures, &mut probe, &d, burst);
-    flush_during(figures, &mut probe, &d, burst);
     figures.add("idle RSS after start", "MiB", "target <= 15 MiB", idle);
     if first {
         tracked_memory(&daemon, 1_000_000 / scale);
@@ -92,7 +91,13 @@ fn one_run(figures: &mut Figures, scale: u32, first: bool) {
     wait_recorded(&mut probe, &d);
     daemon.child.kill().unwrap();
     daemon.child.wait().unwrap();
-    restart(figures, &mut probe, &d);
+    let mut daemon = restart(figures, &mut probe, &d, burst);
+    flush_during(figures, &mut probe, &d, burst);
+    daemon.child.kill().unwrap();
+    daemon.child.wait().unwrap();
+    for line in read_log(&d).lines().filter(|l| l.contains(" ERROR ")) {
+        println!("  daemon: {line}");
+    }
     probe.teardown();
 }
 
@@ -287,14 +292,13 @@ fn wait_recorded(probe: &mut Probe, dir: &Path) {
 }
 
 /// kill -9 happened; the table goes (as after a reboot), then a start:
-/// from the exec until the kernel holds every ban again.
-fn restart(figures: &mut Figures, probe: &mut Probe, dir: &Path) {
+/// from the exec until the kernel holds every ban again. The daemon is
+/// left running.
+fn restart(figures: &mut Figures, probe: &mut Probe, dir: &Path, n: u32) -> Daemon {
     let before = probe.count();
-    let mut wanted = samples(0, 200);
-    wanted.extend(samples(1_000_000, 200));
     probe.teardown();
-    let (mut daemon, t) = start(dir);
-    let back = probe.wait_all(&wanted, LIMIT);
+    let (daemon, t) = start(dir);
+    let back = probe.wait_all(&samples(0, n), LIMIT);
     let back_wall = wall_now_ms() - ms(back.elapsed());
     assert_eq!(probe.count(), before, "not every ban was restored");
     figures.add(
@@ -310,14 +314,7 @@ fn restart(figures: &mut Figures, probe: &mut Probe, dir: &Path) {
         "target within 100 ms",
         logged - back_wall,
     );
-    daemon.child.kill().unwrap();
-    daemon.child.wait().unwrap();
-    for line in read_log(&daemon.dir)
-        .lines()
-        .filter(|l| l.contains(" ERROR "))
-    {
-        println!("  daemon: {line}");
-    }
+    daemon
 }
 
 /// RSS with `n` addresses in a jail's failure table.

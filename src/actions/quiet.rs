@@ -55,6 +55,7 @@ impl Quiet {
                 unsure: false,
             };
         }
+        tracing::debug!("out of the nftables group for a transaction of {elements} element(s)");
         let result = op(nft);
         if let Err(e) = membership.join() {
             tracing::error!(
