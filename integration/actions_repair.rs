@@ -23,7 +23,7 @@ use crate::common::NetNs;
 fn lost() -> Repair {
     Repair {
         only_if_damaged: true,
-        damaged_at: std::time::Instant::now(),
+        generation: None,
     }
 }
 

@@ -39,8 +39,9 @@ pub struct ActionsActor {
     /// Another process may have changed the ruleset during one of our
     /// quiet transactions: check the table once the batch is recorded.
     unsure: bool,
-    /// When the last rebuild began: a repair of damage seen before it is done.
-    rebuilt_at: Option<Instant>,
+    /// The ruleset's generation after our last rebuild, when known: a
+    /// repair of damage committed before it is done.
+    rebuilt: Option<u32>,
     /// Ban records waiting for the next group commit.
     unrecorded: Vec<StoredBan>,
 }
@@ -67,7 +68,7 @@ impl ActionsActor {
             counters: ActionCounters::new(metrics),
             quiet: Quiet::default(),
             unsure: false,
-            rebuilt_at: None,
+            rebuilt: None,
             unrecorded: Vec::new(),
         }
     }
@@ -102,7 +103,6 @@ impl ActionsActor {
     /// kernel's old table held (an element another process added stays;
     /// a missing table is read in no time). How many bans of ours.
     fn rebuild(&mut self, extra: &[nft::Ban]) -> Result<usize, NftError> {
-        self.rebuilt_at = Some(Instant::now());
         let mut bans = active_bans(&self.ledger, now_ms());
         bans.extend_from_slice(extra);
         let Self {
@@ -110,6 +110,9 @@ impl ActionsActor {
         } = self;
         let done = quiet.run(nft, bans.len(), |nft| nft.setup_with(config, &bans));
         self.unsure |= done.unsure;
+        if done.result.is_ok() {
+            self.rebuilt = done.generation;
+        }
         done.result.map(|()| bans.len())
     }
 
@@ -202,16 +205,17 @@ impl ActionsActor {
     }
 
     /// Rebuilds the table and puts the ledger's bans back; `None` when
-    /// the damage was seen before our last rebuild began (it undid it), or
+    /// the damage was committed before our last rebuild (it undid it), or
     /// when `only_if_damaged` and the table holds every ban that has more
     /// than a second left (the kernel may expire the others first).
     fn repair(
         &mut self,
         only_if_damaged: bool,
-        damaged_at: Option<Instant>,
+        damage: Option<u32>,
     ) -> Result<Option<usize>, NftError> {
-        if let (Some(damage), Some(rebuilt)) = (damaged_at, self.rebuilt_at) {
-            if rebuilt > damage {
+        if let (Some(damage), Some(rebuilt)) = (damage, self.rebuilt) {
+            // Generations wrap: "after" is a positive distance.
+            if (rebuilt.wrapping_sub(damage) as i32) > 0 {
                 return Ok(None);
             }
         }
@@ -456,7 +460,7 @@ impl Handler<Repair> for ActionsActor {
     type Result = Result<Option<usize>, String>;
 
     fn handle(&mut self, msg: Repair, _: &mut Context<Self>) -> Self::Result {
-        let repaired = self.repair(msg.only_if_damaged, Some(msg.damaged_at));
+        let repaired = self.repair(msg.only_if_damaged, msg.generation);
         self.settle();
         repaired.map_err(|e| self.failed(&e))
     }

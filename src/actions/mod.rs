@@ -95,8 +95,9 @@ pub struct Setup(pub NftConfig);
 #[rtype(result = "Result<Option<usize>, String>")]
 pub struct Repair {
     pub only_if_damaged: bool,
-    /// When the damage was first seen: a rebuild begun after it undid it.
-    pub damaged_at: Instant,
+    /// The ruleset's generation after the last damaging transaction, when
+    /// known: a rebuild of ours committed after it has undone it already.
+    pub generation: Option<u32>,
 }
 
 /// Our monitor's subscription, to leave around our own big transactions

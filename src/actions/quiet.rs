@@ -26,6 +26,9 @@ pub struct Quiet {
 pub struct Outcome<T> {
     pub result: Result<T, NftError>,
     pub unsure: bool,
+    /// The ruleset's generation after our commit, when known exactly (a
+    /// quiet transaction with nobody else committing meanwhile).
+    pub generation: Option<u32>,
 }
 
 impl Quiet {
@@ -46,6 +49,7 @@ impl Quiet {
             return Outcome {
                 result: op(nft),
                 unsure: false,
+                generation: None,
             };
         };
         let before = nft.generation().ok();
@@ -53,6 +57,7 @@ impl Quiet {
             return Outcome {
                 result: op(nft),
                 unsure: false,
+                generation: None,
             };
         }
         tracing::debug!("out of the nftables group for a transaction of {elements} element(s)");
@@ -68,6 +73,11 @@ impl Quiet {
             (Some(b), Some(a)) => a != b.wrapping_add(ours),
             _ => true,
         };
-        Outcome { result, unsure }
+        let generation = after.filter(|_| !unsure && ours == 1);
+        Outcome {
+            result,
+            unsure,
+            generation,
+        }
     }
 }

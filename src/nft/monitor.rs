@@ -65,6 +65,8 @@ pub struct Change {
     pub process: Option<String>,
     /// True when one of our registered sockets committed it.
     pub ours: bool,
+    /// The ruleset's generation after it (NFTA_GEN_ID); none when lost.
+    pub generation: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -207,6 +209,7 @@ impl Monitor {
             pid: None,
             process: None,
             ours: false,
+            generation: None,
         };
         self.ready.push_back(change);
     }
@@ -260,9 +263,11 @@ impl Monitor {
             pid: None,
             process: None,
             ours: false,
+            generation: None,
         };
         for attr in attrs {
             match attr {
+                GenAttribute::Id(id) => change.generation = Some(*id),
                 GenAttribute::ProcPid(pid) => change.pid = Some(*pid),
                 GenAttribute::ProcName(name) => change.process = Some(name.clone()),
                 _ => {}

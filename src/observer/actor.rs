@@ -96,8 +96,8 @@ impl Handler<Tampered> for ObserverActor {
     type Result = ResponseFuture<()>;
 
     fn handle(&mut self, msg: Tampered, _: &mut Context<Self>) -> Self::Result {
-        let tampering = msg.tampering;
-        let damaged_at = msg.seen_at;
+        let tampering = msg.0;
+        let generation = (!tampering.lost).then_some(tampering.generation).flatten();
         let repair = self.repair.clone();
         let table = self.table.clone();
         Box::pin(async move {
@@ -107,7 +107,7 @@ impl Handler<Tampered> for ObserverActor {
             match repair
                 .send(Repair {
                     only_if_damaged,
-                    damaged_at,
+                    generation,
                 })
                 .await
             {

@@ -36,8 +36,4 @@ pub struct BanRequest {
 /// by the [`watch`] thread; no reply.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
-pub struct Tampered {
-    pub tampering: watch::Tampering,
-    /// When the burst's first damaging change was read.
-    pub seen_at: std::time::Instant,
-}
+pub struct Tampered(pub watch::Tampering);
