@@ -258,6 +258,10 @@ impl Handler<Unban> for ActionsActor {
         }
         let n = removed.len();
         self.counters.active(&self.ledger, &self.config);
+        // Records still waiting for their group commit go first: the
+        // removal must not be overtaken by the record it removes, and the
+        // history a re-ban looks up must count this ban.
+        self.record();
         self.remove.do_send(RemoveBans(removed));
         Ok(n)
     }

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 use std::time::Instant;
 
-use crate::actions::ledger::Ledger;
 use super::ActionsActor;
+use crate::actions::ledger::Ledger;
 use crate::db::actor::now_ms;
 use crate::nft::{self, NftError};
 
