@@ -227,7 +227,7 @@ fn flush_after(figures: &mut Figures, probe: &mut Probe, dir: &Path, n: u32) {
         "target <= 1 s",
         (new - flushed).as_secs_f64(),
     );
-    let logged = logged_ms(dir, "rebuilt it and put");
+    let logged = logged_ms(dir, "table deleted by");
     figures.add(
         "repair: daemon's line minus kernel",
         "ms",

@@ -115,7 +115,13 @@ impl Handler<Tampered> for ObserverActor {
                     "table inet {table}: {what}; rebuilt it and put {n} ban(s) back in {} ms",
                     started.elapsed().as_millis()
                 ),
-                Ok(Ok(None)) => tracing::debug!("table inet {table}: {what}; it is intact"),
+                Ok(Ok(None)) if only_if_damaged => {
+                    tracing::debug!("table inet {table}: {what}; it is intact")
+                }
+                Ok(Ok(None)) => tracing::warn!(
+                    "table inet {table}: {what}; already rebuilt with every ban, {} ms later",
+                    started.elapsed().as_millis()
+                ),
                 Ok(Err(e)) => tracing::error!("table inet {table}: {what}; cannot repair it: {e}"),
                 Err(e) => tracing::error!("table inet {table}: {what}; cannot repair it: {e}"),
             }
