@@ -12,9 +12,7 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use portcullis::db::store::Store;
 
@@ -48,32 +46,22 @@ impl Rng {
     }
 }
 
-/// Appends `n` offenders' failure lines to `path` at about `per_sec`
-/// lines a second, in chunks of 200, until done or told to stop.
-fn storm(path: std::path::PathBuf, n: u32, per_sec: u32, stop: Arc<AtomicBool>) {
-    let start = Instant::now();
+/// Appends the failure lines of offenders `from..to` to `path` at once.
+fn storm(path: &std::path::Path, from: u32, to: u32) {
+    let now = jiff::Zoned::now().strftime("%b %e %H:%M:%S").to_string();
+    let mut text = String::new();
+    for k in from..to {
+        text.push_str(&format!(
+            "{now} host sshd[42]: Failed password for root from {} port 2222 ssh2\n",
+            offender(k)
+        ));
+    }
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
         .open(path)
         .unwrap();
-    let mut i = 0;
-    while i < n && !stop.load(Ordering::Relaxed) {
-        let mut chunk = String::new();
-        let now = jiff::Zoned::now().strftime("%b %e %H:%M:%S").to_string();
-        for k in i..(i + 200).min(n) {
-            chunk.push_str(&format!(
-                "{now} host sshd[42]: Failed password for root from {} port 2222 ssh2\n",
-                offender(k)
-            ));
-        }
-        file.write_all(chunk.as_bytes()).unwrap();
-        i = (i + 200).min(n);
-        let due = Duration::from_secs_f64(f64::from(i) / f64::from(per_sec));
-        if let Some(wait) = due.checked_sub(start.elapsed()) {
-            std::thread::sleep(wait);
-        }
-    }
+    file.write_all(text.as_bytes()).unwrap();
 }
 
 /// The addresses in sshd-v4, as `nft -j` lists them (the oracle).
@@ -103,15 +91,12 @@ fn kill_9_during_a_ban_storm_loses_no_acknowledged_ban() {
     eprintln!("daemon_crash: seed {seed}");
     let mut rng = Rng(seed);
     d.start();
-    // The storm lasts about as long as the kills and restarts take.
-    let per_sec = offenders / (moments * 2 / 5).max(1);
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let (path, stop) = (d.path("auth.log"), stop.clone());
-        std::thread::spawn(move || storm(path, offenders, per_sec, stop))
-    };
+    // The storm comes in one wave per moment, and the kill falls while
+    // the daemon bans it: each moment is in the middle of a storm.
+    let wave = offenders / moments;
     for moment in 0..moments {
-        std::thread::sleep(Duration::from_millis(50 + rng.below(300)));
+        storm(&d.path("auth.log"), moment * wave, (moment + 1) * wave);
+        std::thread::sleep(Duration::from_millis(rng.below(300)));
         d.kill9();
         let acknowledged = in_kernel(&d);
         let recorded = in_database(&d);
@@ -139,8 +124,6 @@ fn kill_9_during_a_ban_storm_loses_no_acknowledged_ban() {
             acknowledged.intersection(&recorded).count()
         );
     }
-    writer.join().unwrap();
-    stop.store(true, Ordering::Relaxed);
     let all = poll_until(Duration::from_secs(60), || {
         (in_database(&d).len() == offenders as usize).then_some(())
     });
