@@ -5,7 +5,7 @@
 //! counted twice in the history.
 //!
 //! In CI: 4 moments of a 20,000-offender storm. The full variant (20
-//! moments, 100,000 offenders, a few minutes):
+//! moments, 100,000 offenders, about two minutes with a debug build):
 //!
 //!     PORTCULLIS_CRASH_FULL=1 sudo cargo test --test integration daemon_crash
 
