@@ -1,10 +1,14 @@
-//! The ActionsActor's repair when the kernel's notifications were lost
-//! (the monitor socket overflowed): nobody knows what happened, so it looks
-//! at the table before it rebuilds, and rebuilds only when bans are missing.
+//! The ActionsActor's one rebuild path: the repair when the kernel's
+//! notifications were lost (the monitor socket overflowed: nobody knows what
+//! happened, so it looks at the table before it rebuilds, and rebuilds only
+//! when bans are missing), and a ban that finds the table gone, which puts
+//! every active ban back with it in one transaction.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use portcullis::actions::Setup;
 
 use actix::prelude::*;
 use portcullis::actions::{ActionsActor, BanTicket, ListBans, Repair};
@@ -16,9 +20,12 @@ use portcullis::notify::NotifyActor;
 
 use crate::common::NetNs;
 
-const LOST: Repair = Repair {
-    only_if_damaged: true,
-};
+fn lost() -> Repair {
+    Repair {
+        only_if_damaged: true,
+        generation: None,
+    }
+}
 
 async fn banned(actions: &Addr<ActionsActor>) -> Vec<String> {
     let mut addrs: Vec<String> = actions
@@ -78,7 +85,7 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
             }
 
             assert_eq!(
-                actions.send(LOST).await.unwrap(),
+                actions.send(lost()).await.unwrap(),
                 Ok(None),
                 "an intact table is left alone"
             );
@@ -99,7 +106,7 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
             element("delete", "192.0.2.2");
             element("add", "192.0.2.3");
             assert_eq!(banned(&actions).await, ["192.0.2.1", "192.0.2.3"]);
-            assert_eq!(actions.send(LOST).await.unwrap(), Ok(Some(2)));
+            assert_eq!(actions.send(lost()).await.unwrap(), Ok(Some(2)));
             assert_eq!(
                 banned(&actions).await,
                 ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
@@ -107,7 +114,7 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
             element("delete", "192.0.2.3");
 
             ns.sh(&["nft", "delete", "table", "inet", "portcullis"]);
-            assert_eq!(actions.send(LOST).await.unwrap(), Ok(Some(2)));
+            assert_eq!(actions.send(lost()).await.unwrap(), Ok(Some(2)));
             assert_eq!(banned(&actions).await, both);
         })
     });
@@ -120,4 +127,112 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
         let expires = e["elem"]["expires"].as_u64().unwrap();
         assert!((3590..=3600).contains(&expires), "{listed}");
     }
+}
+
+/// Starts an ActionsActor on a fresh table with `config` (inside `ns`).
+fn actions(config: &NftConfig, dir: &std::path::Path) -> Addr<ActionsActor> {
+    let store = Arc::new(Store::open(dir).unwrap());
+    let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
+    let notify = NotifyActor::new(HashMap::new()).start();
+    let mut nft = Nft::open().unwrap();
+    nft.setup(config).unwrap();
+    ActionsActor::new(
+        nft,
+        config.clone(),
+        db.clone().recipient(),
+        db.recipient(),
+        notify.recipient(),
+        Arc::default(),
+    )
+    .start()
+}
+
+fn ticket(addr: &str) -> BanTicket {
+    BanTicket {
+        jail: "sshd".into(),
+        addr: addr.parse().unwrap(),
+        bantime: BanTime::For(Duration::from_secs(3600)),
+        failures: 3,
+        read_at: None,
+    }
+}
+
+async fn wait_banned(actions: &Addr<ActionsActor>, want: &[&str]) {
+    let mut tries = 0;
+    while banned(actions).await != want {
+        tries += 1;
+        assert!(
+            tries < 500,
+            "never banned {want:?}: {:?}",
+            banned(actions).await
+        );
+        actix_rt::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The addresses of sshd-v4, from `nft -j list set` (the independent oracle).
+fn listed(ns: &NetNs) -> Vec<String> {
+    let text = ns.sh(&["nft", "-j", "list", "set", "inet", "portcullis", "sshd-v4"]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut out: Vec<String> = (v["nftables"][1]["set"]["elem"].as_array())
+        .map(|a| {
+            a.iter()
+                .map(|e| e["elem"]["val"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_ban_that_finds_the_table_gone_puts_every_active_ban_back() {
+    let Some(ns) = NetNs::new("rebuild-on-ban") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[22])],
+        ..NftConfig::default()
+    };
+    ns.run(|| {
+        System::new().block_on(async {
+            let actions = actions(&config, dir.path());
+            actions.do_send(ticket("192.0.2.1"));
+            actions.do_send(ticket("192.0.2.2"));
+            wait_banned(&actions, &["192.0.2.1", "192.0.2.2"]).await;
+            // Gone behind the daemon's back, and no monitor to tell it: the
+            // next ban finds out.
+            ns.sh(&["nft", "delete", "table", "inet", "portcullis"]);
+            actions.do_send(ticket("192.0.2.3"));
+            wait_banned(&actions, &["192.0.2.1", "192.0.2.2", "192.0.2.3"]).await;
+        })
+    });
+    assert_eq!(listed(&ns), ["192.0.2.1", "192.0.2.2", "192.0.2.3"]);
+}
+
+#[test]
+fn a_reload_keeps_every_ban_also_when_the_table_is_gone() {
+    let Some(ns) = NetNs::new("rebuild-on-setup") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[22])],
+        ..NftConfig::default()
+    };
+    ns.run(|| {
+        System::new().block_on(async {
+            let actions = actions(&config, dir.path());
+            actions.do_send(ticket("192.0.2.1"));
+            wait_banned(&actions, &["192.0.2.1"]).await;
+            ns.sh(&["nft", "flush", "ruleset"]);
+            let mut reloaded = config.clone();
+            reloaded.jails = vec![JailSpec::tcp("sshd", &[22, 2222])];
+            assert_eq!(actions.send(Setup(reloaded)).await.unwrap(), Ok(()));
+        })
+    });
+    assert_eq!(listed(&ns), ["192.0.2.1"]);
+    let rules = ns.sh(&["nft", "list", "chain", "inet", "portcullis", "input"]);
+    assert!(rules.contains("2222"), "{rules}");
 }

@@ -7,6 +7,7 @@ mod common;
 mod daemon;
 mod daemon_cli;
 mod daemon_common;
+mod daemon_crash;
 mod daemon_files;
 mod daemon_heal;
 mod daemon_hostaddr;

@@ -223,3 +223,49 @@ fn an_overflowing_subscription_reports_lost_events() {
     let events = events_of_a_big_batch(Some(64 << 10));
     assert!(events.contains(&ObjectEvent::Lost), "{events:?}");
 }
+
+/// What the quiet transactions of the ActionsActor rely on: out of the
+/// group, the monitor gets nothing of a transaction; the generation counts
+/// every commit, ours and others', so a change made while we were out is
+/// found; back in the group, the monitor sees the next change. And the
+/// kernel answers whether one element is in a set without a dump.
+#[test]
+fn a_monitor_out_of_its_group_misses_changes_that_the_generation_counts() {
+    let Some(ns) = NetNs::new("monitor-quiet") else {
+        return;
+    };
+    let config = sshd();
+    ns.run(|| {
+        let mut monitor = Monitor::subscribe("portcullis").expect("subscribe");
+        let membership = monitor.membership().unwrap();
+        let mut nft = Nft::open().unwrap();
+        nft.setup(&config).unwrap();
+        let quiet = Some(Duration::from_millis(200));
+        assert!(monitor.next_change(quiet).unwrap().is_some());
+
+        let before = nft.generation().unwrap();
+        membership.leave().unwrap();
+        let addr: IpAddr = "192.0.2.9".parse().unwrap();
+        nft.ban(&[Ban {
+            jail: "sshd".into(),
+            addr,
+            timeout: None,
+        }])
+        .unwrap();
+        ns.sh(&["nft", "add", "table", "inet", "other"]);
+        membership.join().unwrap();
+        assert_eq!(nft.generation().unwrap(), before.wrapping_add(2));
+        assert_eq!(monitor.next_change(quiet).unwrap(), None);
+        assert!(nft.holds("portcullis", "sshd-v4", addr).unwrap());
+        let other: IpAddr = "192.0.2.10".parse().unwrap();
+        assert!(!nft.holds("portcullis", "sshd-v4", other).unwrap());
+        assert!(nft.holds("portcullis", "nosuch-v4", addr).is_err());
+
+        ns.sh(&["nft", "delete", "table", "inet", "portcullis"]);
+        let seen = monitor.next_change(Some(Duration::from_secs(5))).unwrap();
+        assert!(
+            seen.is_some_and(|c| c.events.contains(&ObjectEvent::TableDeleted)),
+            "back in the group, the deletion is seen"
+        );
+    });
+}

@@ -7,9 +7,12 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
+mod rebuild;
+
 use super::counting::ActionCounters;
 use super::ledger::Ledger;
-use super::{BanTicket, Flush, ListBans, Repair, Restore, Setup, Unban};
+use super::quiet::Quiet;
+use super::{BanTicket, Flush, GROUP_COMMIT, ListBans, Repair, Restore, Setup, Unban, Watched};
 
 use crate::db::actor::now_ms;
 use crate::db::store::{BanRecord, StoredBan};
@@ -34,6 +37,15 @@ pub struct ActionsActor {
     remove: Recipient<RemoveBans>,
     notify: Recipient<Notify>,
     counters: ActionCounters,
+    quiet: Quiet,
+    /// Another process may have changed the ruleset during one of our
+    /// quiet transactions: check the table once the batch is recorded.
+    unsure: bool,
+    /// The ruleset's generation after our last rebuild, when known: a
+    /// repair of damage committed before it is done.
+    rebuilt: Option<u32>,
+    /// Ban records waiting for the next group commit.
+    unrecorded: Vec<StoredBan>,
 }
 
 impl ActionsActor {
@@ -56,6 +68,10 @@ impl ActionsActor {
             remove,
             notify,
             counters: ActionCounters::new(metrics),
+            quiet: Quiet::default(),
+            unsure: false,
+            rebuilt: None,
+            unrecorded: Vec::new(),
         }
     }
 
@@ -65,28 +81,27 @@ impl ActionsActor {
         error_chain(e)
     }
 
-    /// Runs `op`; when our table was removed under us, rebuilds it once and retries.
-    fn with_table<T>(
-        &mut self,
-        mut op: impl FnMut(&mut Nft) -> Result<T, NftError>,
-    ) -> Result<T, NftError> {
-        match op(&mut self.nft) {
-            Err(e) if e.is_missing_table() => {
-                tracing::warn!(
-                    "table inet {} is gone (was the ruleset flushed?): rebuilding it",
-                    self.config.table
-                );
-                self.nft.setup(&self.config)?;
-                op(&mut self.nft)
-            }
-            other => other,
+    /// Hands the ban records gathered since the last one to the database
+    /// in one group commit (every [`GROUP_COMMIT`]).
+    fn record(&mut self) {
+        if !self.unrecorded.is_empty() {
+            self.record
+                .do_send(RecordBans(std::mem::take(&mut self.unrecorded)));
         }
     }
 
     /// Sends every pending ban in one transaction.
     fn flush(&mut self) {
         self.flush_scheduled = false;
-        let tickets = std::mem::take(&mut self.pending);
+        let mut tickets = std::mem::take(&mut self.pending);
+        // A log line read again (after a crash, the saved read position
+        // lags behind the bans) or a line behind the ban is no new ban: the
+        // address stays banned as it is and is not counted twice.
+        let now = now_ms();
+        tickets.retain(|t| t.read_at.is_none() || !self.ledger.is_banned(&t.jail, t.addr, now));
+        if tickets.is_empty() {
+            return;
+        }
         let bans: Vec<nft::Ban> = tickets
             .iter()
             .map(|t| nft::Ban {
@@ -95,19 +110,20 @@ impl ActionsActor {
                 timeout: t.bantime.timeout(),
             })
             .collect();
-        if let Err(e) = self.with_table(|nft| nft.ban(&bans)) {
+        if let Err(e) = self.send(&bans) {
             tracing::error!("{}", self.failed(&e));
+            self.settle();
             return;
         }
         let acked = Instant::now();
         let now = now_ms();
-        let mut stored = Vec::with_capacity(tickets.len());
+        let mut notices = Vec::with_capacity(tickets.len());
         for t in tickets {
             let duration_ms = t.bantime.timeout().map(|d| d.as_millis() as u64);
             let count = self
                 .ledger
                 .ban(&t.jail, t.addr, duration_ms.map(|d| now + d));
-            notice(&t.jail, "Ban", t.addr);
+            notices.push(format!("[{}] Ban {}", t.jail, t.addr));
             let latency = t.read_at.map(|r| acked.saturating_duration_since(r));
             self.counters.ban(&t.jail, latency);
             self.notify.do_send(Notify {
@@ -117,7 +133,7 @@ impl ActionsActor {
                 ban: Some((t.bantime, t.failures)),
                 time: now / 1000,
             });
-            stored.push(StoredBan {
+            self.unrecorded.push(StoredBan {
                 jail: t.jail,
                 addr: t.addr,
                 record: BanRecord {
@@ -127,50 +143,9 @@ impl ActionsActor {
                 },
             });
         }
+        crate::logging::notices(&notices);
         self.counters.active(&self.ledger, &self.config);
-        self.record.do_send(RecordBans(stored));
-    }
-
-    /// Puts bans back into the kernel in one transaction (start-up restore
-    /// and self-healing), rebuilding the table first if it is gone.
-    fn put_back(&mut self, bans: &[nft::Ban]) -> Result<(), NftError> {
-        self.with_table(|nft| nft.ban(bans))
-    }
-
-    /// Rebuilds the table and puts the ledger's bans back; `None` when
-    /// `only_if_damaged` and the table holds every ban that has more than a
-    /// second left (the kernel may expire the others first).
-    fn repair(&mut self, only_if_damaged: bool) -> Result<Option<usize>, NftError> {
-        let now = now_ms();
-        let active = self.ledger.active(now);
-        if only_if_damaged {
-            let table = self.config.table.clone();
-            if let Some(present) = self.nft.list(&table, None)? {
-                let present: HashSet<(&str, nft::Network)> = present
-                    .iter()
-                    .map(|e| (e.jail.as_str(), e.network))
-                    .collect();
-                let intact = active
-                    .iter()
-                    .filter(|b| b.2.is_none_or(|left| left > 1000))
-                    .all(|(jail, addr, _)| {
-                        present.contains(&(jail.as_str(), self.config.network_of(jail, *addr)))
-                    });
-                if intact {
-                    return Ok(None);
-                }
-            }
-        }
-        let bans: Vec<nft::Ban> = active
-            .into_iter()
-            .map(|(jail, addr, left)| nft::Ban {
-                jail,
-                addr,
-                timeout: left.map(Duration::from_millis),
-            })
-            .collect();
-        self.nft.setup_with(&self.config, &bans)?;
-        Ok(Some(bans.len()))
+        self.settle();
     }
 
     fn log_expiries(&mut self) {
@@ -221,6 +196,12 @@ impl Actor for ActionsActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(Duration::from_millis(500), |act, _| act.log_expiries());
+        ctx.run_interval(GROUP_COMMIT, |act, _| act.record());
+    }
+
+    fn stopping(&mut self, _: &mut Context<Self>) -> Running {
+        self.record();
+        Running::Stop
     }
 }
 
@@ -277,6 +258,10 @@ impl Handler<Unban> for ActionsActor {
         }
         let n = removed.len();
         self.counters.active(&self.ledger, &self.config);
+        // Records still waiting for their group commit go first: the
+        // removal must not be overtaken by the record it removes, and the
+        // history a re-ban looks up must count this ban.
+        self.record();
         self.remove.do_send(RemoveBans(removed));
         Ok(n)
     }
@@ -325,14 +310,13 @@ impl Handler<Setup> for ActionsActor {
     type Result = Result<(), String>;
 
     fn handle(&mut self, msg: Setup, _: &mut Context<Self>) -> Self::Result {
-        if let Err(e) = self.nft.setup(&msg.0) {
-            return Err(self.failed(&e));
-        }
         let names: Vec<String> = msg.0.jails.iter().map(|j| j.name.clone()).collect();
         self.ledger.retain_jails(&names);
         self.config = msg.0;
         self.counters.active(&self.ledger, &self.config);
-        Ok(())
+        let rebuilt = self.rebuild(&[]);
+        self.settle();
+        rebuilt.map(|_| ()).map_err(|e| self.failed(&e))
     }
 }
 
@@ -356,16 +340,14 @@ impl Handler<Restore> for ActionsActor {
                 timeout: left.map(Duration::from_millis),
             });
         }
-        if let Err(e) = self.put_back(&bans) {
-            return Err(self.failed(&e));
-        }
         for b in &bans {
             let expires = b.timeout.map(|t| now + t.as_millis() as u64);
             self.ledger.ban(&b.jail, b.addr, expires);
-            tracing::debug!("restored ban of {} in jail {}", b.addr, b.jail);
         }
         self.counters.active(&self.ledger, &self.config);
-        Ok(bans.len())
+        let rebuilt = self.rebuild(&[]);
+        self.settle();
+        rebuilt.map_err(|e| self.failed(&e))
     }
 }
 
@@ -373,7 +355,16 @@ impl Handler<Repair> for ActionsActor {
     type Result = Result<Option<usize>, String>;
 
     fn handle(&mut self, msg: Repair, _: &mut Context<Self>) -> Self::Result {
-        self.repair(msg.only_if_damaged)
-            .map_err(|e| self.failed(&e))
+        let repaired = self.repair(msg.only_if_damaged, msg.generation);
+        self.settle();
+        repaired.map_err(|e| self.failed(&e))
+    }
+}
+
+impl Handler<Watched> for ActionsActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Watched, _: &mut Context<Self>) {
+        self.quiet = Quiet::new(msg.0);
     }
 }

@@ -122,6 +122,12 @@ impl Ledger {
         out
     }
 
+    /// Whether `addr` is banned in `jail` at `now_ms`.
+    pub fn is_banned(&self, jail: &str, addr: IpAddr, now_ms: u64) -> bool {
+        let state = self.jails.get(jail).and_then(|bans| bans.get(&addr));
+        state.is_some_and(|(expires, _)| expires.is_none_or(|t| t > now_ms))
+    }
+
     pub fn count(&self, jail: &str) -> usize {
         self.jails.get(jail).map_or(0, HashMap::len)
     }
@@ -155,7 +161,11 @@ mod tests {
         assert!(!l.unban("sshd", ip("192.0.2.1")));
         assert!(l.expired(u64::MAX).is_empty());
         assert_eq!(l.bans(None), vec![("web".to_string(), ip("192.0.2.1"))]);
+        assert!(l.is_banned("web", ip("192.0.2.1"), u64::MAX));
+        assert!(!l.is_banned("sshd", ip("192.0.2.2"), 0));
         l.ban("sshd", ip("192.0.2.3"), Some(2000));
+        assert!(l.is_banned("sshd", ip("192.0.2.3"), 1999));
+        assert!(!l.is_banned("sshd", ip("192.0.2.3"), 2000));
         l.ban("sshd", ip("192.0.2.4"), Some(900));
         let mut active = l.active(1000);
         active.sort();

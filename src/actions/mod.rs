@@ -8,11 +8,13 @@
 //! requests into [`crate::metrics`].
 
 pub mod actor;
+pub mod adopt;
 pub mod counting;
 pub mod ledger;
+pub mod quiet;
 
 use std::net::IpAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix::Message;
 
@@ -20,7 +22,12 @@ pub use actor::ActionsActor;
 
 use crate::config::BanTime;
 use crate::db::store::StoredBan;
-use crate::nft::{Element, NftConfig};
+use crate::nft::{Element, Membership, NftConfig};
+
+/// Ban records go to the database at most this long after the kernel took
+/// the ban, all of that time in one commit: the bans a reboot may lose (see
+/// [`crate::db`]'s durability rule).
+pub const GROUP_COMMIT: Duration = Duration::from_millis(100);
 
 /// Ban an address. Sent by the ObserverActor (after the increment) and the
 /// ServerActor (`portcullis ban`); no reply: the ban goes out with the
@@ -88,10 +95,20 @@ pub struct Setup(pub NftConfig);
 #[rtype(result = "Result<Option<usize>, String>")]
 pub struct Repair {
     pub only_if_damaged: bool,
+    /// The ruleset's generation after the last damaging transaction, when
+    /// known: a rebuild of ours committed after it has undone it already.
+    pub generation: Option<u32>,
 }
 
-/// Put stored bans back with their remaining time, in one transaction.
-/// Sent by the ServerActor at start; replies how many.
+/// Our monitor's subscription, to leave around our own big transactions
+/// ([`quiet`]). Sent by the ServerActor's start-up once it subscribed; no reply.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Watched(pub Membership);
+
+/// Put stored bans back with their remaining time, in the one rebuild
+/// transaction that also creates the table. Sent by the ServerActor at
+/// start; replies how many bans the table holds.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<usize, String>")]
 pub struct Restore(pub Vec<StoredBan>);

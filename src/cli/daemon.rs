@@ -26,9 +26,20 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
     crate::logging::init(&config.log_level);
     let store = Store::open(&config.database).into_diagnostic()?;
     let mut nft = Nft::open().into_diagnostic()?;
-    nft.setup(&config.nft_config())
+    let nft_config = config.nft_config();
+    nft_config
+        .validate()
         .into_diagnostic()
         .wrap_err_with(|| format!("cannot set up table inet {}", config.table))?;
+    // The table itself is built by the restore, in one transaction with
+    // every ban, these included.
+    let now = crate::db::actor::now_ms();
+    match crate::actions::adopt::adopt(&mut nft, &store, &nft_config, now) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("adopted {n} ban(s) the kernel held and the database lacked"),
+        Err(e) => tracing::warn!("{}", crate::error_chain(&e)),
+    }
+    nft.attach(&nft_config);
     let socket = config.socket.clone();
     let system = actix::System::new();
     system

@@ -5,11 +5,18 @@
 //! between ([`ErrorLog`]). Bans do not wait for the database, so they still
 //! reach the kernel.
 //!
-//! Commits reach the page cache at once, so a killed daemon loses nothing;
-//! the kernel writes them back to disk in its own time, and [`Flush`] (at
-//! shutdown, and after the hourly purge) forces it. An fsync per ban batch,
-//! or even once a second, capped the ban rate under a burst: each one
-//! writes back every page the copy-on-write tree touched.
+//! Durability: LMDB is opened in its default, synchronous mode, so every
+//! commit is on disk when it returns. Ban records come in group commits,
+//! one per [`crate::actions::GROUP_COMMIT`] (100 ms) at most, sent by the
+//! ActionsActor after the kernel took the bans: this thread never stands
+//! between a log line and the kernel. What a crash can lose:
+//! - kill -9 of the daemon with our table intact: nothing. The records of
+//!   the last group commit may be missing, but the kernel still holds
+//!   those bans, and the next start adopts every element of our sets into
+//!   the database ([`crate::actions::adopt`]) before the restore.
+//! - kill -9 together with the loss of the table (a reboot, a power cut):
+//!   the bans of the last group commit not yet written, that is bans taken
+//!   by the kernel at most 100 ms (plus one commit's duration) earlier.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -131,11 +138,7 @@ impl Handler<RecordBans> for DbActor {
     type Result = ();
 
     fn handle(&mut self, msg: RecordBans, _: &mut SyncContext<Self>) {
-        self.log(
-            self.store
-                .record_bans(&msg.0)
-                .and_then(|()| self.store.sync()),
-        );
+        self.log(self.store.record_bans(&msg.0));
     }
 }
 
@@ -143,11 +146,7 @@ impl Handler<RemoveBans> for DbActor {
     type Result = ();
 
     fn handle(&mut self, msg: RemoveBans, _: &mut SyncContext<Self>) {
-        self.log(
-            self.store
-                .remove_bans(&msg.0)
-                .and_then(|()| self.store.sync()),
-        );
+        self.log(self.store.remove_bans(&msg.0));
     }
 }
 

@@ -1,5 +1,6 @@
 //! The database: [`store::Store`] (LMDB through heed) and the DbActor that
 //! owns it on a SyncArbiter, so that writes never block the event loop.
+//! The durability rule (what a crash may lose) is in [`actor`]'s doc.
 
 pub mod actor;
 pub mod grow;
@@ -15,7 +16,8 @@ use actix::Message;
 pub use actor::DbActor;
 use store::{HistoryRecord, LogPosition, StoredBan};
 
-/// Record bans (and count them in the history). Sent by the ActionsActor; no reply.
+/// Record bans (and count them in the history): one group commit. Sent by
+/// the ActionsActor every [`crate::actions::GROUP_COMMIT`]; no reply.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct RecordBans(pub Vec<StoredBan>);

@@ -199,8 +199,8 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// Records bans (one transaction): ban records and both histories.
-    /// Not on disk before [`Store::sync`].
+    /// Records bans (one transaction): ban records and both histories. On
+    /// disk when it returns (LMDB's synchronous commit).
     pub fn record_bans(&self, bans: &[StoredBan]) -> Result<(), DbError> {
         self.growing(|| self.record_bans_once(bans))
     }

@@ -61,6 +61,7 @@ mod error;
 mod monitor;
 mod port_match;
 mod ports;
+mod query;
 mod ruleset;
 mod socket;
 mod types;
@@ -72,7 +73,7 @@ mod golden;
 mod tests;
 
 pub use error::{NftError, Operation};
-pub use monitor::{Change, Monitor, MonitorError, ObjectEvent};
+pub use monitor::{Change, Membership, Monitor, MonitorError, ObjectEvent};
 pub use ports::{PortRange, Ports, Protocol};
 pub use types::{Ban, BanVerdict, Element, Hook, JailSpec, Network, NftConfig, Unban};
 
@@ -128,12 +129,24 @@ impl Nft {
         self.setup_with(config, &[])
     }
 
-    /// [`Nft::setup`], with `bans` added in the same transaction: a repair
+    /// [`Nft::setup`], with `bans` added in the same transaction: the
+    /// daemon's one rebuild path (a ban that found the table gone, a repair,
+    /// the restore at start, a reload). A repair
     /// rebuilds the table and refills it at once, so no packet ever meets
     /// the rebuilt table empty. Bans of jails `config` lacks are left out.
     pub fn setup_with(&mut self, config: &NftConfig, bans: &[Ban]) -> Result<(), NftError> {
         config.validate()?;
         let carried = self.carried_bans(config)?;
+        self.replace(config, carried, bans)
+    }
+
+    /// One transaction: the table replaced, `carried` and `bans` added.
+    fn replace(
+        &mut self,
+        config: &NftConfig,
+        carried: Vec<elements::SetChange>,
+        bans: &[Ban],
+    ) -> Result<(), NftError> {
         let prefixes: HashMap<String, Option<u8>> = config
             .jails
             .iter()

@@ -196,6 +196,35 @@ impl NfSocket {
         }
     }
 
+    /// A sequence number for one request.
+    pub fn take_seq(&mut self) -> u32 {
+        let seq = self.seq;
+        self.seq = self.seq.wrapping_add(1);
+        seq
+    }
+
+    /// Sends one request and reads replies until `answer` makes one of the
+    /// messages numbered `seq` into a result.
+    pub fn exchange<T>(
+        &mut self,
+        bytes: &[u8],
+        seq: u32,
+        answer: &mut dyn FnMut(&Reply<'_>) -> Option<Result<T, DumpError>>,
+    ) -> Result<T, DumpError> {
+        self.sock.send(bytes, 0).map_err(DumpError::Io)?;
+        loop {
+            let n = recv(self.sock.as_raw_fd(), &mut self.rbuf, 0).map_err(DumpError::Io)?;
+            for reply in replies(&self.rbuf[..n]) {
+                if reply.seq != seq {
+                    continue;
+                }
+                if let Some(result) = answer(&reply) {
+                    return result;
+                }
+            }
+        }
+    }
+
     fn grow_sndbuf(&mut self, want: usize) {
         let fd = self.sock.as_raw_fd();
         // SO_SNDBUFFORCE passes rmem limits with CAP_NET_ADMIN; else SO_SNDBUF.

@@ -97,18 +97,31 @@ impl Handler<Tampered> for ObserverActor {
 
     fn handle(&mut self, msg: Tampered, _: &mut Context<Self>) -> Self::Result {
         let tampering = msg.0;
+        let generation = (!tampering.lost).then_some(tampering.generation).flatten();
         let repair = self.repair.clone();
         let table = self.table.clone();
         Box::pin(async move {
             let started = Instant::now();
             let only_if_damaged = tampering.only_lost();
             let what = tampering.describe();
-            match repair.send(Repair { only_if_damaged }).await {
+            match repair
+                .send(Repair {
+                    only_if_damaged,
+                    generation,
+                })
+                .await
+            {
                 Ok(Ok(Some(n))) => tracing::warn!(
                     "table inet {table}: {what}; rebuilt it and put {n} ban(s) back in {} ms",
                     started.elapsed().as_millis()
                 ),
-                Ok(Ok(None)) => tracing::debug!("table inet {table}: {what}; it is intact"),
+                Ok(Ok(None)) if only_if_damaged => {
+                    tracing::debug!("table inet {table}: {what}; it is intact")
+                }
+                Ok(Ok(None)) => tracing::warn!(
+                    "table inet {table}: {what}; already rebuilt with every ban, {} ms later",
+                    started.elapsed().as_millis()
+                ),
                 Ok(Err(e)) => tracing::error!("table inet {table}: {what}; cannot repair it: {e}"),
                 Err(e) => tracing::error!("table inet {table}: {what}; cannot repair it: {e}"),
             }

@@ -36,6 +36,8 @@ pub struct Tampering {
     pub processes: Vec<(Option<u32>, Option<String>)>,
     /// Notifications were lost: what happened is unknown.
     pub lost: bool,
+    /// The ruleset's generation after the last damaging change seen.
+    pub generation: Option<u32>,
 }
 
 impl Tampering {
@@ -64,6 +66,9 @@ impl Tampering {
             if !self.damage.contains(&what) {
                 self.damage.push(what);
             }
+        }
+        if damaged && change.generation.is_some() {
+            self.generation = change.generation;
         }
         let process = (change.pid, change.process.clone());
         if damaged && change.pid.is_some() && !self.processes.contains(&process) {
@@ -150,6 +155,7 @@ mod tests {
             pid: Some(4321),
             process: Some("nft".into()),
             ours,
+            generation: Some(9),
         }
     }
 
@@ -172,6 +178,7 @@ mod tests {
         assert!(t.absorb(&change(events.clone(), false)));
         assert!(t.absorb(&change(events, false)));
         assert_eq!(t.describe(), "table deleted by pid 4321 (nft)");
+        assert_eq!(t.generation, Some(9));
         assert!(!t.only_lost());
     }
 
@@ -195,6 +202,7 @@ mod tests {
             pid: None,
             process: None,
             ours: false,
+            generation: None,
         }));
         assert!(lost.only_lost());
         assert_eq!(lost.describe(), "notifications lost");

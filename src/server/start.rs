@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::{Reload, ServerActor, control};
-use crate::actions::{ActionsActor, Restore};
+use crate::actions::{ActionsActor, Restore, Watched};
 use crate::config::Config;
 use crate::db::store::Store;
 use crate::db::{ActiveBans, DbActor, Flush};
@@ -25,8 +25,8 @@ use crate::observer::actor::ObserverActor;
 use crate::observer::hostwatch::{self, OwnAddresses};
 use crate::observer::watch;
 
-/// Runs inside the actix system; `nft` is already set up with the
-/// configuration; `process_start` is when the daemon began, for the
+/// Runs inside the actix system; `nft` is attached to the configuration
+/// (the restore builds the table); `process_start` is when the daemon began, for the
 /// progress lines.
 pub async fn start(
     config_path: PathBuf,
@@ -74,6 +74,9 @@ pub async fn start(
     // Subscribed only now: with a listener the kernel builds one
     // notification per restored element, which slowed a big restore.
     let monitor = subscribe(&table, own_port);
+    if let Some(membership) = monitor.as_ref().and_then(|m| m.membership().ok()) {
+        actions.do_send(Watched(membership));
+    }
     let observer = ObserverActor::new(
         db.clone(),
         actions.clone().recipient(),
