@@ -82,11 +82,11 @@ fn every_filter_resolves_as_fail2bans_reader_does() {
                 continue;
             }
             // A mode the file has no prefix for (postfix's auth2 is only a
-            // part of aggressive): fail2ban keeps `<mdpr-auth2>` as literal
-            // text, a prefix that never matches; we say so instead.
+            // part of aggressive; sshd's normal-other is no mode at all):
+            // fail2ban keeps `<mdpr-auth2>` as literal text, a prefix that
+            // never matches; we say so instead.
             (Err(e), Some(_))
-                if left_mode_tag(theirs, opts)
-                    && e.to_string().contains("is not defined: is `") => {}
+                if left_reference(theirs) && e.to_string().contains("is not defined") => {}
             (Err(e), Some(_)) => differences.push(format!("{what}: we refuse: {e}")),
             (Ok(ours), _) => {
                 compared += 1;
@@ -111,15 +111,22 @@ fn every_filter_resolves_as_fail2bans_reader_does() {
     assert!(compared > 2 * files.len() - 10, "only {compared} compared");
 }
 
-/// Whether fail2ban left a `<...-MODE>` tag unresolved in a setting.
-fn left_mode_tag(settings: &serde_json::Value, options: &serde_json::Value) -> bool {
-    let Some(mode) = options["mode"].as_str() else {
-        return false;
-    };
-    let tag = format!("-{mode}>");
-    SETTINGS
-        .iter()
-        .any(|name| settings[name].as_str().is_some_and(|v| v.contains(&tag)))
+/// Whether fail2ban left a tag like `<mdre-other>` (lower case, with `-`)
+/// unresolved in a setting, one that is no named group.
+fn left_reference(settings: &serde_json::Value) -> bool {
+    SETTINGS.iter().any(|name| {
+        let Some(value) = settings[name].as_str() else {
+            return false;
+        };
+        value.match_indices('<').any(|(at, _)| {
+            let name: String = value[at + 1..].chars().take_while(|&c| c != '>').collect();
+            !value[..at].ends_with("?P")
+                && name.contains('-')
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+    })
 }
 
 const DEMO: &str = r"[INCLUDES]
@@ -257,4 +264,40 @@ fn check_config_takes_a_fail2ban_filter_file() {
         stderr.contains("<mdre-nope> is not defined: is `nope` a mode this filter has?"),
         "{stderr}"
     );
+}
+
+/// A journal source reads a fail2ban filter file as fail2ban's systemd
+/// backend does: with `logtype=journal` unless the options say otherwise.
+#[test]
+fn journal_sources_read_fail2ban_filters_with_the_journal_log_type() {
+    let Some(root) =
+        fail2ban_root("journal_sources_read_fail2ban_filters_with_the_journal_log_type")
+    else {
+        return;
+    };
+    let sshd = root.join("etc/fail2ban/filter.d/sshd.conf");
+    let prefix = |options: &FilterOptions, journal: bool| {
+        let resolved = resolve(&sshd, options, journal, &mut Vec::new()).unwrap();
+        assert_eq!(
+            resolved.logtype,
+            if journal || options.logtype.is_some() {
+                "journal"
+            } else {
+                "file"
+            }
+        );
+        resolved.setting("prefregex").unwrap().text.clone()
+    };
+    let journal = FilterOptions {
+        logtype: Some("journal".to_string()),
+        ..FilterOptions::default()
+    };
+    let auto = prefix(&FilterOptions::default(), true);
+    assert_eq!(auto, prefix(&journal, false));
+    assert_ne!(auto, prefix(&FilterOptions::default(), false));
+    let name = sshd.to_str().unwrap();
+    let compiled = portcullis::filter::load_for_journal(name, &FilterOptions::default()).unwrap();
+    assert_eq!(compiled.logtype, portcullis::filter::LogType::Journal);
+    let compiled = portcullis::filter::load(name, &FilterOptions::default()).unwrap();
+    assert_eq!(compiled.logtype, portcullis::filter::LogType::File);
 }

@@ -45,12 +45,10 @@ impl Config {
         let mut config = Config::default();
         let mut cache = HashMap::new();
         for path in paths {
-            // A file asked for by name must exist; only includes may be missing.
-            if !path.is_file() {
-                std::fs::File::open(path).map_err(|source| Fail2banError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
+            // A file asked for by name must be readable; only includes may
+            // be missing.
+            if !cache.contains_key(path) {
+                cache.insert(path.clone(), IniFile::read(path)?);
             }
             let mut order = Vec::new();
             for file in with_local(path) {

@@ -200,10 +200,18 @@ fn unreadable_files_and_syntax_errors_are_errors() {
         tree.shown(err.to_string()),
         "ROOT/filter.d/bad.conf:4: `oops` is neither a [section], a `key = value` nor a comment"
     );
+    let fifo = tree.path("filter.d/fifo.conf");
+    let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+    let err = Config::read(&[fifo], &mut warnings).unwrap_err();
+    assert_eq!(
+        tree.shown(crate::error_chain(&err)),
+        "cannot read ROOT/filter.d/fifo.conf: not a regular file"
+    );
     let dir = Config::read(&[tree.path("filter.d")], &mut warnings).unwrap_err();
     assert_eq!(
         tree.shown(crate::error_chain(&dir)),
-        "cannot read ROOT/filter.d: Is a directory (os error 21)"
+        "cannot read ROOT/filter.d: is a directory"
     );
 }
 
@@ -216,4 +224,23 @@ fn conditional_sections_add_suffixed_keys() {
     let (config, _) = tree.read("filter.d/a.conf");
     assert_eq!(config.own_keys("Init"), ["x", "x?family=inet6"]);
     assert_eq!(get(&config, "Init", "x?family=inet6"), "2");
+}
+
+#[test]
+fn references_fanning_out_cannot_take_unbounded_memory() {
+    let mut text = format!("[Definition]\nl0 = {}\n", "x".repeat(100));
+    for level in 1..=6 {
+        text.push_str(&format!(
+            "l{level} = {}\n",
+            format!("%(l{})s", level - 1).repeat(10)
+        ));
+    }
+    let tree = Tree::new(&[("filter.d/big.conf", &text)]);
+    let (config, _) = tree.read("filter.d/big.conf");
+    assert_eq!(get(&config, "Definition", "l2").len(), 10_000);
+    let err = config.get("Definition", "l6").unwrap_err();
+    assert_eq!(
+        tree.shown(err.to_string()),
+        "ROOT/filter.d/big.conf:8: `l6` in [Definition]: the value grows beyond 1024 KiB through %(name)s references"
+    );
 }

@@ -87,7 +87,7 @@ pub fn resolve(
             .map_or_else(|| "file".to_string(), |v| v.text),
     };
     combined.retain(|o| SETTINGS.contains(&o.name.as_str()));
-    check_composite_tags(&combined, &jail)?;
+    check_unresolved_tags(&combined, &jail)?;
     Ok(Resolved {
         path: path.to_path_buf(),
         logtype,
@@ -229,29 +229,42 @@ fn section_key(name: &str) -> Option<(&str, &str)> {
     ok.then_some((section, key))
 }
 
-/// A tag left unresolved that was built from an option (`<mdre-<mode>>`
-/// with a mode the filter lacks) or names a section's key: fail2ban would
-/// keep it as literal text and the regex would never match; here it is an
-/// error naming the option.
-fn check_composite_tags(
+/// A tag left unresolved that looks like an option reference: a name in
+/// lower case with `_`, `-` or `/` (`<mdre-agressive>` from a mistyped
+/// mode, `<__prefix_lin>`, `<lt_foo/datepattern>`). fail2ban would keep
+/// it as literal text, a regex that never matches; here it is an error
+/// naming the setting. Plain words (`<user>`, `<W>`) stay literal as in
+/// fail2ban, as do named groups (`(?P<name>`).
+fn check_unresolved_tags(
     settings: &[Tagged],
     jail: &[(String, String)],
 ) -> Result<(), Fail2banError> {
     for setting in settings {
         let mut from = 0;
-        while let Some((_, end, tag)) = find_tag(&setting.text, from) {
+        while let Some((start, end, tag)) = find_tag(&setting.text, from) {
             from = end;
+            let named_group = setting.text[..start].ends_with("?P");
+            let reference = tag.chars().any(|c| c.is_ascii_lowercase())
+                && tag.contains(['_', '-', '/'])
+                && tag
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-/.".contains(c));
+            if named_group || !reference {
+                continue;
+            }
             let from_option = jail
                 .iter()
                 .find(|(_, v)| !v.is_empty() && tag.ends_with(&format!("-{v}")));
-            let reason = match (from_option, section_key(tag)) {
-                (Some((key, value)), _) => {
+            let reason = match from_option {
+                Some((key, value)) => {
                     format!("<{tag}> is not defined: is `{value}` a {key} this filter has?")
                 }
-                (None, Some(_)) if tag.chars().any(|c| c.is_lowercase()) => {
-                    format!("<{tag}> names a section's key that is not defined")
+                None if tag.contains('/') => {
+                    format!("<{tag}> is not defined: no such section or key")
                 }
-                _ => continue,
+                None => format!(
+                    "<{tag}> is not defined: no filter option, [Init] or [Definition] key has this name"
+                ),
             };
             return Err(Fail2banError::Tag {
                 origin: setting.origin.clone(),

@@ -220,6 +220,14 @@ fn bad_filters_are_errors_naming_file_and_line() {
         ),
         ("nodef.conf", "[Init]\na = 1\n"),
         ("syntax.conf", "[Definition]\nfailregex <HOST>\n"),
+        (
+            "typo.conf",
+            "[Definition]\nfailregex = ^<__prefix_lin> (?P<word><user>) <HOST>\n",
+        ),
+        (
+            "section.conf",
+            "[Definition]\nfailregex = <lt_none/x> <HOST>\n",
+        ),
     ]);
     let err = |file: &str, opts: FilterOptions| {
         let path = tree.path(file);
@@ -249,6 +257,20 @@ fn bad_filters_are_errors_naming_file_and_line() {
     assert_eq!(
         err("syntax.conf", options(None, &[])),
         "ROOT/filter.d/syntax.conf:2: `failregex <HOST>` is neither a [section], a `key = value` nor a comment"
+    );
+    assert_eq!(
+        err("typo.conf", options(None, &[])),
+        "ROOT/filter.d/typo.conf:2: `failregex`: <__prefix_lin> is not defined: no filter option, [Init] or [Definition] key has this name"
+    );
+    assert_eq!(
+        err("section.conf", options(None, &[])),
+        "ROOT/filter.d/section.conf:2: `failregex`: <lt_none/x> is not defined: no such section or key"
+    );
+    // Given, the name is an option; a plain word stays literal, as in fail2ban.
+    let set = options(None, &[("__prefix_lin", "p")]);
+    assert_eq!(
+        setting(&tree, "typo.conf", &set, false, "failregex"),
+        "^p (?P<word><user>) <HOST>"
     );
     assert_eq!(
         err("absent.conf", options(None, &[])),

@@ -14,9 +14,13 @@
 //! - the same section or key twice in one file is an error, as is a key
 //!   before any section or a line that is none of these.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::{Fail2banError, Origin, Value};
+
+/// A configuration file may be this large.
+pub const MAX_FILE: u64 = 4 << 20;
 
 /// Name of the section whose keys every other section falls back to.
 pub const DEFAULT: &str = "DEFAULT";
@@ -29,6 +33,16 @@ pub struct IniFile {
     pub sections: Vec<(String, Vec<(String, Value)>)>,
 }
 
+/// Where the parser is: the current section (`None`: none yet;
+/// `Some(None)`: DEFAULT; `Some(Some(i))`: `sections[i]`), the sections
+/// opened so far, the key being read.
+#[derive(Default)]
+struct State {
+    current: Option<Option<usize>>,
+    seen: Vec<String>,
+    pending: Option<Pending>,
+}
+
 /// A key being read: its name, where it goes, its lines so far.
 struct Pending {
     section: Option<usize>,
@@ -39,11 +53,32 @@ struct Pending {
 
 impl IniFile {
     /// Reads and parses `path`; bytes that are not UTF-8 are replaced.
+    /// Only a regular file of at most [`MAX_FILE`] bytes is read (not a
+    /// FIFO or a device that never ends).
     pub fn read(path: &Path) -> Result<IniFile, Fail2banError> {
-        let bytes = std::fs::read(path).map_err(|source| Fail2banError::Read {
+        let error = |source| Fail2banError::Read {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        // Looked at before opening: opening a FIFO would wait for a writer.
+        let meta = std::fs::metadata(path).map_err(error)?;
+        if meta.is_dir() {
+            return Err(error(std::io::Error::from(
+                std::io::ErrorKind::IsADirectory,
+            )));
+        }
+        if !meta.is_file() {
+            return Err(error(std::io::Error::other("not a regular file")));
+        }
+        if meta.len() > MAX_FILE {
+            return Err(error(std::io::Error::other(format!(
+                "larger than {} MiB, not a configuration file",
+                MAX_FILE >> 20
+            ))));
+        }
+        let file = std::fs::File::open(path).map_err(error)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE).read_to_end(&mut bytes).map_err(error)?;
         IniFile::parse(path, &String::from_utf8_lossy(&bytes))
     }
 
@@ -53,65 +88,79 @@ impl IniFile {
             path: path.to_path_buf(),
             ..IniFile::default()
         };
-        // `None`: no section yet; `Some(None)`: DEFAULT; `Some(Some(i))`: sections[i].
-        let mut current: Option<Option<usize>> = None;
-        let mut pending: Option<Pending> = None;
-        let mut seen_sections: Vec<String> = Vec::new();
+        let mut state = State::default();
         for (index, raw) in text.lines().enumerate() {
             let number = index + 1;
             let (content, had_comment) = strip_comment(raw);
             let content = content.trim();
             if content.is_empty() {
-                if let Some(p) = pending.as_mut().filter(|_| !had_comment) {
+                if let Some(p) = state.pending.as_mut().filter(|_| !had_comment) {
                     p.lines.push((String::new(), number));
                 }
                 continue;
             }
             let indent = raw.len() - raw.trim_start().len();
-            if let Some(p) = pending.as_mut().filter(|p| indent > p.indent) {
+            if let Some(p) = state.pending.as_mut().filter(|p| indent > p.indent) {
                 p.lines.push((content.to_string(), number));
                 continue;
             }
-            file.finish(pending.take());
-            let syntax = |reason: String| Fail2banError::Syntax {
-                origin: Origin::new(path, number),
-                reason,
-            };
-            if let Some(name) = section_header(content) {
-                if seen_sections.iter().any(|s| s == name) {
-                    return Err(syntax(format!("section [{name}] appears twice")));
-                }
-                seen_sections.push(name.to_string());
-                current = Some(file.open_section(name));
-                continue;
-            }
-            let Some(section) = current else {
-                return Err(syntax(format!(
-                    "`{content}` comes before any [section] header"
-                )));
-            };
-            let (key, value) = split_option(content).ok_or_else(|| {
-                syntax(format!(
-                    "`{content}` is neither a [section], a `key = value` nor a comment"
-                ))
-            })?;
-            if file.has_key(section, &key) {
-                return Err(syntax(format!("key `{key}` appears twice in this section")));
-            }
-            pending = Some(Pending {
-                section,
-                key,
-                indent,
-                lines: vec![(value.to_string(), number)],
-            });
+            file.finish(state.pending.take());
+            file.header_or_option(&mut state, content, indent, number)?;
         }
-        file.finish(pending.take());
+        file.finish(state.pending.take());
         Ok(file)
+    }
+
+    /// A line that is not a continuation: a `[section]` or a new key.
+    fn header_or_option(
+        &mut self,
+        state: &mut State,
+        content: &str,
+        indent: usize,
+        number: usize,
+    ) -> Result<(), Fail2banError> {
+        let origin = Origin::new(&self.path, number);
+        let syntax = |reason: String| Fail2banError::Syntax {
+            origin: origin.clone(),
+            reason,
+        };
+        if let Some(name) = section_header(content) {
+            // As in Python, only DEFAULT may be opened twice in a file.
+            if name != DEFAULT && state.seen.iter().any(|s| s == name) {
+                return Err(syntax(format!("section [{name}] appears twice")));
+            }
+            state.seen.push(name.to_string());
+            state.current = Some(self.open_section(name));
+            return Ok(());
+        }
+        let Some(section) = state.current else {
+            return Err(syntax(format!(
+                "`{content}` comes before any [section] header"
+            )));
+        };
+        let (key, value) = split_option(content).ok_or_else(|| {
+            syntax(format!(
+                "`{content}` is neither a [section], a `key = value` nor a comment"
+            ))
+        })?;
+        if self.has_key(section, &key) {
+            return Err(syntax(format!("key `{key}` appears twice in this section")));
+        }
+        state.pending = Some(Pending {
+            section,
+            key,
+            indent,
+            lines: vec![(value.to_string(), number)],
+        });
+        Ok(())
     }
 
     fn open_section(&mut self, name: &str) -> Option<usize> {
         if name == DEFAULT {
             return None;
+        }
+        if let Some(i) = self.sections.iter().position(|(s, _)| s == name) {
+            return Some(i);
         }
         self.sections.push((name.to_string(), Vec::new()));
         Some(self.sections.len() - 1)
@@ -218,6 +267,18 @@ mod tests {
     fn empty_first_line_is_kept_and_semicolon_inside_a_word_is_not_a_comment() {
         let file = parse("[D]\nr =\n  a;b\n  c ;d\n").unwrap();
         assert_eq!(get(&file, "D", "r").text, "\na;b\nc");
+    }
+
+    #[test]
+    fn default_may_be_opened_twice_but_not_set_a_key_twice() {
+        let file = parse("[DEFAULT]\na = 1\n[X]\nc = 3\n[DEFAULT]\nb = 2\n").unwrap();
+        let keys: Vec<&str> = file.defaults.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["a", "b"]);
+        let err = parse("[DEFAULT]\na = 1\n[DEFAULT]\na = 2\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/etc/f2b/filter.d/t.conf:4: key `a` appears twice in this section"
+        );
     }
 
     #[test]

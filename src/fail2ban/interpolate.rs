@@ -17,6 +17,10 @@ use super::{Fail2banError, Origin, Value};
 /// How deep references may nest (Python's `MAX_INTERPOLATION_DEPTH`).
 pub const MAX_DEPTH: usize = 10;
 
+/// An interpolated value may grow this long (references fanning out ten
+/// levels deep could otherwise take any amount of memory).
+pub const MAX_VALUE: usize = 1 << 20;
+
 /// Interpolates values of one section, with extra values over its own.
 pub struct Interpolator<'a> {
     config: &'a Config,
@@ -42,7 +46,8 @@ impl<'a> Interpolator<'a> {
     /// `value` (the raw value of `key`) interpolated.
     pub fn expand(&self, key: &str, value: &Value) -> Result<String, Fail2banError> {
         let mut out = String::new();
-        self.expand_into(&mut out, key, &value.text, &value.origin, 1)?;
+        let top = (key, &value.origin);
+        self.expand_into(&mut out, top, key, &value.text, &value.origin, 1)?;
         Ok(out)
     }
 
@@ -56,7 +61,7 @@ impl<'a> Interpolator<'a> {
     ) -> Result<Value, Fail2banError> {
         let origin = origin.unwrap_or_else(|| Origin::new(std::path::Path::new("<options>"), 0));
         let mut out = String::new();
-        self.expand_into(&mut out, key, text, &origin, 1)?;
+        self.expand_into(&mut out, (key, &origin), key, text, &origin, 1)?;
         Ok(Value {
             text: out,
             origin: origin.clone(),
@@ -64,9 +69,12 @@ impl<'a> Interpolator<'a> {
         })
     }
 
+    /// Appends `text` (the value of `key`, written at `origin`) expanded
+    /// to `out`; `top` is the key being read, named if it grows too long.
     fn expand_into(
         &self,
         out: &mut String,
+        top: (&str, &Origin),
         key: &str,
         text: &str,
         origin: &Origin,
@@ -114,12 +122,23 @@ impl<'a> Interpolator<'a> {
                 key: key.to_string(),
                 name: name.clone(),
             })?;
+            if out.len() + found.text.len() > MAX_VALUE {
+                return Err(Fail2banError::BadInterpolation {
+                    origin: top.1.clone(),
+                    section: self.section.to_string(),
+                    key: top.0.to_string(),
+                    reason: format!(
+                        "the value grows beyond {} KiB through %(name)s references",
+                        MAX_VALUE >> 10
+                    ),
+                });
+            }
             if found.text.contains('%') {
                 let (key, origin) = match found.origin {
                     Some(o) => (name.as_str(), o),
                     None => (key, origin),
                 };
-                self.expand_into(out, key, found.text, origin, depth + 1)?;
+                self.expand_into(out, top, key, found.text, origin, depth + 1)?;
             } else {
                 out.push_str(found.text);
             }

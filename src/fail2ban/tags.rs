@@ -12,6 +12,7 @@
 
 use std::collections::HashSet;
 
+use super::interpolate::MAX_VALUE;
 use super::{Fail2banError, Origin};
 
 /// How often one name may be replaced within one value.
@@ -125,6 +126,16 @@ fn substitute_one(
             continue;
         };
         value = value.replace(&format!("<{tag}>"), &replacement);
+        if value.len() > MAX_VALUE {
+            return Err(Fail2banError::Tag {
+                origin: own.origin.clone(),
+                key: own.name.clone(),
+                reason: format!(
+                    "the value grows beyond {} KiB through <name> tags",
+                    MAX_VALUE >> 10
+                ),
+            });
+        }
         match counts.iter_mut().find(|(t, _)| *t == tag) {
             Some((_, c)) => *c += 1,
             None => counts.push((tag, 1)),

@@ -18,11 +18,13 @@ pub mod matcher;
 pub mod multiline;
 pub mod tags;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::fail2ban::Warning;
+use crate::diagnostic::{KdlProblems, SourceFile};
+use crate::fail2ban::{Fail2banFilter, Warning};
 
 pub use address::FailureId;
 pub use compile::{CompiledFilter, FilterOptions, LogType};
@@ -78,8 +80,8 @@ pub fn load_with(
     warnings: &mut Vec<Warning>,
 ) -> miette::Result<CompiledFilter> {
     if crate::fail2ban::is_fail2ban_file(name_or_path) {
-        let path = std::path::Path::new(name_or_path);
-        let f2b = definition::load_fail2ban(path, options, journal, warnings)?;
+        let path = Path::new(name_or_path);
+        let f2b = load_fail2ban(path, options, journal, warnings)?;
         // The options are already in the resolved regexes.
         let resolved = FilterOptions {
             logtype: Some(f2b.logtype.clone()),
@@ -103,6 +105,30 @@ pub fn load_with(
     let mut filter = CompiledFilter::new(&def, &options)?;
     filter.logtype = LogType::Journal;
     Ok(filter)
+}
+
+/// Reads the fail2ban filter file at `path` for `options` (see
+/// [`crate::fail2ban::filter`]); an error with a file and line is shown
+/// with that line underlined.
+fn load_fail2ban(
+    path: &Path,
+    options: &FilterOptions,
+    journal: bool,
+    warnings: &mut Vec<Warning>,
+) -> Result<Fail2banFilter, definition::LoadError> {
+    Fail2banFilter::load(path, options, journal, warnings).map_err(|error| {
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?");
+        let Some(origin) = error.origin().filter(|o| o.line > 0) else {
+            return definition::LoadError::Fail2ban(error);
+        };
+        let text = std::fs::read(&origin.file)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let file = SourceFile::new(origin.file.display().to_string(), text);
+        let span = crate::fail2ban::filter_def::line_span(&file.text, origin.line);
+        let problem = file.error(span, crate::error_chain(&error));
+        definition::LoadError::Problems(KdlProblems::new(&format!("filter {name}"), vec![problem]))
+    })
 }
 
 fn log_warnings(filter: &str, warnings: &[Warning]) {
