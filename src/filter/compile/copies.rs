@@ -40,7 +40,10 @@ impl Copies {
         for variant in &variants[1..] {
             built.push(Some(backtracker(&parse_bytes(variant), single_line)?));
         }
-        Some(Copies { set, variants: built })
+        Some(Copies {
+            set,
+            variants: built,
+        })
     }
 
     /// The bit mask of the copies that can match `hay` (0: none can).
@@ -54,7 +57,7 @@ impl Copies {
     }
 
     /// How many masks there are.
-    pub fn len(&self) -> usize {
+    pub fn masks(&self) -> usize {
         self.variants.len()
     }
 }

@@ -287,14 +287,18 @@ fn compile_prefix(
     let mlfid_parts = head_text
         .strip_prefix("^<F-MLFID>")
         .and_then(|t| t.split_once("</F-MLFID>"))
-        .filter(|(inner, after)| !inner.contains("<F-") && !after.contains("<F-") && !after.contains("\\b"));
+        .filter(|(inner, after)| {
+            !inner.contains("<F-") && !after.contains("<F-") && !after.contains("\\b")
+        });
     let (head_text, head_is_mlfid) = match mlfid_parts {
         Some((inner, _)) => (format!("^(?:{inner})"), true),
         None => (head_text.to_string(), false),
     };
     let head = compile_text(def, item, &head_text, names)?;
     let after_mlfid = match mlfid_parts {
-        Some((_, after)) if !after.is_empty() => Some(compile_text(def, item, &format!("^(?:{after})"), names)?),
+        Some((_, after)) if !after.is_empty() => {
+            Some(compile_text(def, item, &format!("^(?:{after})"), names)?)
+        }
         _ => None,
     };
     let plain = |re: &CompiledRegex| re.fallback.is_none() && re.regex.captures_len() == 1;

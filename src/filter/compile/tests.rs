@@ -146,3 +146,18 @@ fn fail2ban_regexes_choose_their_engine() {
     assert_eq!(filter.ignore_fallback.len(), 1);
     assert!(filter.report_addresses);
 }
+
+#[test]
+fn distributed_copies_get_a_dfa_each() {
+    let filter = compile_f2b(
+        "fail #\"^F (?P<inv>x )?(?P<user>(?P<w>\\S+)|(?(inv)(?:(?! from ).)*?|[^:]+)) from <HOST>(?(w): |$)\"#\n",
+    )
+    .unwrap();
+    let copies = filter.fails[0].copies.as_ref().expect("four copies");
+    assert_eq!(copies.masks(), 16);
+    // Only the last copy (no `x `, user up to ` from `, line's end) can
+    // match this line; none can match the second.
+    assert_eq!(copies.mask(b"F a b from 192.0.2.1"), 0b1000);
+    assert_eq!(copies.mask(b"F a b to 192.0.2.1"), 0);
+    assert_eq!(copies.mask(b"F x a from 192.0.2.1: "), 0b0001);
+}

@@ -126,7 +126,7 @@ impl Matcher {
                 .fails
                 .iter()
                 .map(|f| {
-                    let masks = f.copies.as_ref().map_or(0, |c| c.len());
+                    let masks = f.copies.as_ref().map_or(0, |c| c.masks());
                     (0..masks).map(|_| None).collect()
                 })
                 .collect(),

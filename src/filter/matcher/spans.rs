@@ -166,7 +166,12 @@ fn capture_copies(
     if !caps.is_match() {
         return Some(false);
     }
-    push_group_spans(&mut scratch.spans, re, &|g| caps.get_group(g).map(|s| (s.start, s.end)), offset);
+    push_group_spans(
+        &mut scratch.spans,
+        re,
+        &|g| caps.get_group(g).map(|s| (s.start, s.end)),
+        offset,
+    );
     Some(true)
 }
 

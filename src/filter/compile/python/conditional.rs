@@ -256,8 +256,12 @@ pub fn variants(node: &Node) -> Vec<String> {
 
 /// The copies at the end of `node`: `Concat[.., Group(Alt(copies))]`.
 fn copy_list(node: &Node) -> Option<&[Node]> {
-    let Node::Concat(items) = node else { return None };
-    let Some(Node::Group { flags, sub }) = items.last() else { return None };
+    let Node::Concat(items) = node else {
+        return None;
+    };
+    let Some(Node::Group { flags, sub }) = items.last() else {
+        return None;
+    };
     match &**sub {
         Node::Alt(copies) if flags.is_empty() => Some(copies),
         _ => None,
@@ -280,9 +284,14 @@ fn keep(node: &Node, mask: usize, next: &mut usize) -> Node {
             _ => node.clone(),
         };
     };
-    let Node::Concat(items) = node else { return node.clone() };
+    let Node::Concat(items) = node else {
+        return node.clone();
+    };
     let mut all = items[..items.len() - 1].to_vec();
     let kept = list.iter().map(|c| keep(c, mask, next)).collect();
-    all.push(Node::Group { flags: String::new(), sub: Box::new(Node::Alt(kept)) });
+    all.push(Node::Group {
+        flags: String::new(),
+        sub: Box::new(Node::Alt(kept)),
+    });
     Node::Concat(all)
 }

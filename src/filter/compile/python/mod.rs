@@ -28,6 +28,9 @@
 //! language they denote ([`tempered`]). sshd's two `Failed ...` regexes, the hottest of
 //! its filter, so run on the linear engine.
 //!
+//! Of the 468, 435 then run on the linear engine and 33 (in 16 filters)
+//! on the backtracking one.
+//!
 //! What remains (a look-ahead of another shape, a backreference) runs on
 //! fancy-regex, a backtracking engine, with a hard limit of steps per line
 //! ([`BACKTRACK_LIMIT`]): a line past it is a non-match, so that no crafted

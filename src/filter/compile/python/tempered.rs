@@ -155,22 +155,33 @@ fn avoiding(literal: &str, follow: &Follow) -> Option<Node> {
     // `None` stands for every character not in `literal`.
     let label = |on: &[Option<char>]| -> String {
         if on.contains(&None) {
-            let missing: String = chars.iter().filter(|c| !on.contains(&Some(**c))).map(|c| hex(*c)).collect();
+            let missing: String = chars
+                .iter()
+                .filter(|c| !on.contains(&Some(**c)))
+                .map(|c| hex(*c))
+                .collect();
             return format!("[^\\n{missing}]");
         }
         match on {
             [Some(c)] => print::linear(&Node::Literal(*c), false).unwrap_or_default(),
-            _ => format!("[{}]", on.iter().flatten().map(|c| hex(*c)).collect::<String>()),
+            _ => format!(
+                "[{}]",
+                on.iter().flatten().map(|c| hex(*c)).collect::<String>()
+            ),
         }
     };
     // States 0..n, then start (n) and final (n + 1).
     let size = n + 2;
     let mut r: Vec<Vec<Option<String>>> = vec![vec![None; size]; size];
     for (q, row) in r.iter_mut().enumerate().take(n) {
-        for to in 0..n {
-            let on: Vec<Option<char>> = alphabet.iter().copied().filter(|&c| step(q, c) == to).collect();
+        for (to, cell) in row.iter_mut().enumerate().take(n) {
+            let on: Vec<Option<char>> = alphabet
+                .iter()
+                .copied()
+                .filter(|&c| step(q, c) == to)
+                .collect();
             if !on.is_empty() {
-                row[to] = Some(label(&on));
+                *cell = Some(label(&on));
             }
         }
     }

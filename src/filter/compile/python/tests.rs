@@ -243,9 +243,17 @@ fn show_nfa_size() {
     for d in [Dialect::Kdl, Dialect::Fail2ban] {
         let t = translate(&tags::expand_in(&p, d).unwrap()).unwrap();
         let nfa = regex_automata::nfa::thompson::NFA::compiler()
-            .syntax(regex_automata::util::syntax::Config::new().unicode(false).utf8(false))
+            .syntax(
+                regex_automata::util::syntax::Config::new()
+                    .unicode(false)
+                    .utf8(false),
+            )
             .build(&t.linear)
             .unwrap();
-        eprintln!("{d:?}: {} states, {} chars", nfa.states().len(), t.linear.len());
+        eprintln!(
+            "{d:?}: {} states, {} chars",
+            nfa.states().len(),
+            t.linear.len()
+        );
     }
 }
