@@ -15,8 +15,8 @@
 //! The text cut out of the line (fail2ban's "date match") is the regex's
 //! first unnamed group when it has one, else the whole match. TAI64N
 //! labels are read as fail2ban reads them: seconds since 1970 without the
-//! 10 s TAI-UTC difference, no fraction (the KDL `tai64n` format keeps its
-//! documented, corrected reading).
+//! 10 s TAI-UTC difference, no fraction (the KDL `tai64n` format reads the
+//! same seconds, with the fraction).
 
 use std::ops::Range;
 
