@@ -37,6 +37,9 @@ _portcullis() {
             portcullis,help)
                 cmd="portcullis__subcmd__help"
                 ;;
+            portcullis,import-fail2ban)
+                cmd="portcullis__subcmd__import__subcmd__fail2ban"
+                ;;
             portcullis,list)
                 cmd="portcullis__subcmd__list"
                 ;;
@@ -79,6 +82,9 @@ _portcullis() {
             portcullis__subcmd__help,help)
                 cmd="portcullis__subcmd__help__subcmd__help"
                 ;;
+            portcullis__subcmd__help,import-fail2ban)
+                cmd="portcullis__subcmd__help__subcmd__import__subcmd__fail2ban"
+                ;;
             portcullis__subcmd__help,list)
                 cmd="portcullis__subcmd__help__subcmd__list"
                 ;;
@@ -107,7 +113,7 @@ _portcullis() {
 
     case "${cmd}" in
         portcullis)
-            opts="-h -V --help --version test-filter list check-config daemon status ban unban banned reload get set completions man help"
+            opts="-h -V --help --version test-filter list check-config import-fail2ban daemon status ban unban banned reload get set completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,7 +235,7 @@ _portcullis() {
             return 0
             ;;
         portcullis__subcmd__help)
-            opts="test-filter list check-config daemon status ban unban banned reload get set completions man help"
+            opts="test-filter list check-config import-fail2ban daemon status ban unban banned reload get set completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -340,6 +346,20 @@ _portcullis() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        portcullis__subcmd__help__subcmd__import__subcmd__fail2ban)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         portcullis__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -427,6 +447,20 @@ _portcullis() {
         portcullis__subcmd__help__subcmd__unban)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        portcullis__subcmd__import__subcmd__fail2ban)
+            opts="-h --prefer-bundled --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
