@@ -30,7 +30,7 @@ const DUMP_ATTEMPTS: usize = 8;
 
 /// One of our sets as `nft list sets` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SetInfo {
+pub struct SetInfo {
     pub name: String,
     pub jail: String,
     pub interval: bool,
@@ -90,10 +90,7 @@ impl Nft {
             })
         };
         let messages = self.dump_retry(request, op)?;
-        let replies = messages.iter().flat_map(|m| replies(m));
-        Ok(replies
-            .filter_map(|r| parse_nf(&r).ok().and_then(set_info))
-            .collect())
+        Ok(decode_sets(messages.iter().map(Vec::as_slice)))
     }
 
     /// `nft list set inet T S`, as elements of `set.jail`.
@@ -115,11 +112,8 @@ impl Nft {
             })
         };
         let messages = self.dump_retry(request, op)?;
-        let mut raw = Vec::new();
-        for reply in messages.iter().flat_map(|m| replies(m)) {
-            raw_elements(reply.payload(), &mut raw);
-        }
-        Ok(to_elements(&set.jail, raw, set.interval))
+        let datagrams = messages.iter().map(Vec::as_slice);
+        Ok(decode_elements(&set.jail, datagrams, set.interval))
     }
 
     /// The networks of `set` present in the kernel.
@@ -173,6 +167,31 @@ impl Nft {
             source: std::io::Error::other("the dump kept being interrupted"),
         })
     }
+}
+
+/// Our sets in the datagrams of an NFT_MSG_GETSET dump, as received;
+/// anything else in them, malformed or not, is skipped.
+pub fn decode_sets<'a>(datagrams: impl IntoIterator<Item = &'a [u8]>) -> Vec<SetInfo> {
+    datagrams
+        .into_iter()
+        .flat_map(replies)
+        .filter_map(|r| parse_nf(&r).ok().and_then(set_info))
+        .collect()
+}
+
+/// The elements of `jail` in the datagrams of an NFT_MSG_GETSETELEM dump of
+/// one of its sets, as received (`interval`: the set has prefixes);
+/// malformed messages and attributes are skipped.
+pub fn decode_elements<'a>(
+    jail: &str,
+    datagrams: impl IntoIterator<Item = &'a [u8]>,
+    interval: bool,
+) -> Vec<Element> {
+    let mut raw = Vec::new();
+    for reply in datagrams.into_iter().flat_map(replies) {
+        raw_elements(reply.payload(), &mut raw);
+    }
+    to_elements(jail, raw, interval)
 }
 
 fn set_info(msg: NetfilterMessage) -> Option<SetInfo> {

@@ -10,7 +10,7 @@ use actix::prelude::*;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use super::protocol::{MAX_REQUEST, Request, Response};
+use super::protocol::{MAX_REQUEST, Response, parse_request, render};
 use super::{Control, ServerActor};
 
 /// A client that has not sent its request line by then is answered with an
@@ -68,15 +68,13 @@ async fn connection(stream: UnixStream, server: Addr<ServerActor>) {
             REQUEST_TIMEOUT.as_secs()
         )),
         Ok(Err(e)) => Response::error(format!("cannot read the request: {e}")),
-        Ok(Ok(_)) => match serde_json::from_slice::<Request>(&line) {
-            Err(e) => Response::error(format!("invalid request: {e}")),
+        Ok(Ok(_)) => match parse_request(&line) {
+            Err(response) => response,
             Ok(request) => server
                 .send(Control { request, uid })
                 .await
                 .unwrap_or_else(|e| Response::error(format!("internal error: {e}"))),
         },
     };
-    let mut bytes = serde_json::to_vec(&response).unwrap_or_default();
-    bytes.push(b'\n');
-    let _ = write.write_all(&bytes).await;
+    let _ = write.write_all(&render(&response)).await;
 }

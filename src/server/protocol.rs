@@ -91,6 +91,27 @@ impl Response {
     }
 }
 
+/// Reads one request line, newline or not. A line that is no request
+/// (not JSON, an unknown command, a missing field, cut at [`MAX_REQUEST`])
+/// becomes the error response to send back.
+pub fn parse_request(line: &[u8]) -> Result<Request, Response> {
+    if line.len() >= MAX_REQUEST && line.last() != Some(&b'\n') {
+        return Err(Response::error(format!(
+            "request longer than {MAX_REQUEST} bytes: send one JSON line"
+        )));
+    }
+    serde_json::from_slice(line).map_err(|e| Response::error(format!("invalid request: {e}")))
+}
+
+/// A response as it is sent: one line of JSON and its newline.
+pub fn render(response: &Response) -> Vec<u8> {
+    // A Response is a bool, a string and a JSON value: serializing it
+    // cannot fail.
+    let mut bytes = serde_json::to_vec(response).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
 /// One banned address in replies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BanEntry {
