@@ -27,6 +27,7 @@ use kdl::{KdlDocument, KdlNode, KdlValue};
 use miette::SourceSpan;
 
 use crate::diagnostic::{KdlProblem, KdlProblems, SourceFile};
+use crate::fail2ban::{Fail2banError, Fail2banFilter, Warning};
 
 use crate::filter::bundled;
 
@@ -113,6 +114,32 @@ pub enum LoadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Problems(#[from] KdlProblems),
+    #[error("fail2ban filter file: {}", crate::error_chain(.0))]
+    Fail2ban(Fail2banError),
+}
+
+/// Reads the fail2ban filter file at `path` for `options` (see
+/// [`crate::fail2ban::filter`]); an error with a file and line is shown
+/// with that line underlined.
+pub fn load_fail2ban(
+    path: &Path,
+    options: &crate::filter::FilterOptions,
+    journal: bool,
+    warnings: &mut Vec<Warning>,
+) -> Result<Fail2banFilter, LoadError> {
+    Fail2banFilter::load(path, options, journal, warnings).map_err(|error| {
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?");
+        let Some(origin) = error.origin().filter(|o| o.line > 0) else {
+            return LoadError::Fail2ban(error);
+        };
+        let text = std::fs::read(&origin.file)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let file = SourceFile::new(origin.file.display().to_string(), text);
+        let span = crate::fail2ban::filter_def::line_span(&file.text, origin.line);
+        let problem = file.error(span, crate::error_chain(&error));
+        LoadError::Problems(KdlProblems::new(&format!("filter {name}"), vec![problem]))
+    })
 }
 
 /// Loads a filter by bundled name or by path to a `.kdl` file.

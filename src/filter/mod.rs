@@ -22,6 +22,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use crate::fail2ban::Warning;
+
 pub use address::FailureId;
 pub use compile::{CompiledFilter, FilterOptions, LogType};
 pub use matcher::{MatchStats, Matcher, Outcome};
@@ -43,20 +45,56 @@ pub struct Failure {
     pub users: Vec<String>,
 }
 
-/// Loads a bundled filter by name, or a `.kdl` file by path, and compiles it.
+/// Loads a bundled filter by name, a `.kdl` file by path, or a fail2ban
+/// filter file (a path ending in `.conf` or `.local`), and compiles it.
+/// Warnings (a fail2ban file's missing include, include loop) are logged.
 pub fn load(name_or_path: &str, options: &FilterOptions) -> miette::Result<CompiledFilter> {
-    let def = definition::load(name_or_path)?;
-    Ok(CompiledFilter::new(&def, options)?)
+    let mut warnings = Vec::new();
+    let loaded = load_with(name_or_path, options, false, &mut warnings);
+    log_warnings(name_or_path, &warnings);
+    loaded
 }
 
 /// Like [`load`], for lines read from the journal: the `journal` log type
 /// whatever `options` say, and each entry's own time. A filter without a
-/// `logtype` parameter keeps its regexes as they are.
+/// `logtype` parameter keeps its regexes as they are; a fail2ban filter
+/// file is read with `logtype=journal`, as fail2ban's systemd backend does.
 pub fn load_for_journal(
     name_or_path: &str,
     options: &FilterOptions,
 ) -> miette::Result<CompiledFilter> {
+    let mut warnings = Vec::new();
+    let loaded = load_with(name_or_path, options, true, &mut warnings);
+    log_warnings(name_or_path, &warnings);
+    loaded
+}
+
+/// [`load`] (`journal` false) or [`load_for_journal`] (true), with the
+/// warnings handed back instead of logged.
+pub fn load_with(
+    name_or_path: &str,
+    options: &FilterOptions,
+    journal: bool,
+    warnings: &mut Vec<Warning>,
+) -> miette::Result<CompiledFilter> {
+    if crate::fail2ban::is_fail2ban_file(name_or_path) {
+        let path = std::path::Path::new(name_or_path);
+        let f2b = definition::load_fail2ban(path, options, journal, warnings)?;
+        // The options are already in the resolved regexes.
+        let resolved = FilterOptions {
+            logtype: Some(f2b.logtype.clone()),
+            ..FilterOptions::default()
+        };
+        let mut filter = CompiledFilter::new(&f2b.def, &resolved)?;
+        if journal {
+            filter.logtype = LogType::Journal;
+        }
+        return Ok(filter);
+    }
     let def = definition::load(name_or_path)?;
+    if !journal {
+        return Ok(CompiledFilter::new(&def, options)?);
+    }
     let has_logtype = def.params.iter().any(|p| p.name == definition::LOGTYPE);
     let options = FilterOptions {
         logtype: has_logtype.then(|| "journal".to_string()),
@@ -65,6 +103,12 @@ pub fn load_for_journal(
     let mut filter = CompiledFilter::new(&def, &options)?;
     filter.logtype = LogType::Journal;
     Ok(filter)
+}
+
+fn log_warnings(filter: &str, warnings: &[Warning]) {
+    for warning in warnings {
+        tracing::warn!("filter {filter}: {warning}");
+    }
 }
 
 /// Entries read from a journal source, in journal order. Sent by the
