@@ -12,6 +12,8 @@ pub mod config;
 pub mod control;
 #[path = "../fuzz/targets/dump.rs"]
 pub mod dump;
+#[path = "../fuzz/targets/fail2ban.rs"]
+pub mod fail2ban;
 #[path = "../fuzz/targets/filter.rs"]
 pub mod filter;
 
@@ -68,6 +70,13 @@ fn fuzz_replay_control() {
 #[test]
 fn fuzz_replay_dump() {
     replay("dump", dump::run);
+}
+
+#[test]
+fn fuzz_replay_fail2ban() {
+    replay("fail2ban", |data| {
+        fail2ban::run(data);
+    });
 }
 
 #[test]

@@ -23,5 +23,6 @@ mod nft_monitor;
 mod nft_traffic;
 mod props_config;
 mod props_control;
+mod props_fail2ban;
 mod props_filter;
 mod test_filter;

@@ -16,10 +16,10 @@ use regex_syntax::hir::Hir;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
 use crate::filter::date::{DateParser, DatePattern};
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind, LOGTYPE};
 use crate::filter::tags::{self, GroupMap, NameId, Names};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 /// Compiled automata may use this much memory each (the default is 10 MiB).
 const REGEX_SIZE_LIMIT: usize = 32 << 20;
@@ -309,8 +309,7 @@ fn compile_item(
     defines: &Defines,
     names: &mut Names,
 ) -> Result<CompiledRegex, KdlProblem> {
-    let text = item_text(def, defines, item)
-        .map_err(|reason| problem(def, item, reason))?;
+    let text = item_text(def, defines, item).map_err(|reason| problem(def, item, reason))?;
     compile_text(def, item, &text, names)
 }
 
@@ -465,7 +464,10 @@ fn fail2ban_dates(
             let one = DatePattern::Fail2ban(vec![line.to_string()]);
             match DateParser::try_new(TimeZone::UTC, Timestamp::UNIX_EPOCH, one) {
                 Ok(_) => lines.push(line.to_string()),
-                Err(e) => problems.push(item.file.error(item.span, format!("filter {}: {e}", def.name))),
+                Err(e) => problems.push(
+                    item.file
+                        .error(item.span, format!("filter {}: {e}", def.name)),
+                ),
             }
         }
     }

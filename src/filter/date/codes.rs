@@ -12,11 +12,14 @@ use super::bytes::{month_name, offset};
 use super::civil::{Civil, month_day_from_ordinal};
 
 const MONTHS: &str = "Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:tember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?";
-const DAYS: &str = "Mon(?:day)?|Tue(?:sday)?|Wed(?:nesday)?|Thu(?:rsday)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?";
+const DAYS: &str =
+    "Mon(?:day)?|Tue(?:sday)?|Wed(?:nesday)?|Thu(?:rsday)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?";
 
 /// A date pattern whose `%` code is not one fail2ban knows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown date code %{code} (known: %Y %y %m %d %e %H %k %I %l %M %S %f %p %b %B %h %a %A %j %z %Z %s %%, and %Ex forms)")]
+#[error(
+    "unknown date code %{code} (known: %Y %y %m %d %e %H %k %I %l %M %S %f %p %b %B %h %a %A %j %z %Z %s %%, and %Ex forms)"
+)]
 pub struct UnknownCode {
     pub code: String,
 }
@@ -32,7 +35,10 @@ pub fn expand(pattern: &str) -> Result<(String, bool), UnknownCode> {
         let after = &rest[at + 1..];
         let (code, len) = match after.strip_prefix("Ex") {
             Some(ex) => (format!("Ex{}", ex.chars().next().unwrap_or(' ')), 3),
-            None => (after.chars().next().map(String::from).unwrap_or_default(), 1),
+            None => (
+                after.chars().next().map(String::from).unwrap_or_default(),
+                1,
+            ),
         };
         let group = |name: &str, body: &str| format!("(?P<{name}>{body})");
         let text = match code.as_str() {
@@ -62,7 +68,10 @@ pub fn expand(pattern: &str) -> Result<(String, bool), UnknownCode> {
             "s" => group("s", r"\d{1,11}"),
             _ => return Err(UnknownCode { code }),
         };
-        letters |= matches!(code.as_str(), "p" | "b" | "B" | "h" | "Exb" | "a" | "A" | "Z");
+        letters |= matches!(
+            code.as_str(),
+            "p" | "b" | "B" | "h" | "Exb" | "a" | "A" | "Z"
+        );
         out.push_str(&text);
         rest = &after[len.min(after.len())..];
     }
@@ -88,7 +97,11 @@ pub fn civil<'a>(get: &dyn Fn(&str) -> Option<&'a [u8]>) -> Option<Date> {
     }
     let time_only = !has(&["Y", "y", "m", "d", "b", "j"]);
     let civil = fields(get)?;
-    Some(if time_only { Date::TimeOnly(civil) } else { Date::Full(civil) })
+    Some(if time_only {
+        Date::TimeOnly(civil)
+    } else {
+        Date::Full(civil)
+    })
 }
 
 fn fields<'a>(get: &dyn Fn(&str) -> Option<&'a [u8]>) -> Option<Civil> {
@@ -138,6 +151,9 @@ fn fields<'a>(get: &dyn Fn(&str) -> Option<&'a [u8]>) -> Option<Civil> {
         nanos,
         offset,
     };
-    let valid = (1..=12).contains(&civil.month) && (1..=31).contains(&civil.day) && civil.hour < 24 && civil.minute < 60;
+    let valid = (1..=12).contains(&civil.month)
+        && (1..=31).contains(&civil.day)
+        && civil.hour < 24
+        && civil.minute < 60;
     valid.then_some(civil)
 }

@@ -29,13 +29,23 @@ use crate::filter::compile::python;
 /// One compiled template.
 #[derive(Debug, Clone)]
 pub(super) enum F2bTemplate {
-    Epoch { anchored: bool },
-    Tai64n { anchored: bool },
+    Epoch {
+        anchored: bool,
+    },
+    Tai64n {
+        anchored: bool,
+    },
     /// The default formats, at the line's start (after up to two
     /// non-word characters) when anchored.
-    Default { anchored: bool },
+    Default {
+        anchored: bool,
+    },
     /// `pre{DATE}post`.
-    Around { pre: DateRegex, post: DateRegex, group_in_pre: bool },
+    Around {
+        pre: DateRegex,
+        post: DateRegex,
+        group_in_pre: bool,
+    },
     Codes(DateRegex),
 }
 
@@ -74,9 +84,16 @@ impl DateRegex {
             .map_err(F2bDateError::Regex)?;
         let names = match &fallback {
             Some(fb) => fb.capture_names().map(|n| n.map(str::to_string)).collect(),
-            None => linear.capture_names().map(|n| n.map(str::to_string)).collect(),
+            None => linear
+                .capture_names()
+                .map(|n| n.map(str::to_string))
+                .collect(),
         };
-        Ok(DateRegex { linear, fallback, names })
+        Ok(DateRegex {
+            linear,
+            fallback,
+            names,
+        })
     }
 
     /// The spans of the groups of the first match in `hay`.
@@ -92,7 +109,11 @@ impl DateRegex {
                 }
                 let mut spans = None;
                 fb.captures(hay, |get| {
-                    spans = Some((0..self.names.len()).map(|i| get(i).map(|(s, e)| s..e)).collect());
+                    spans = Some(
+                        (0..self.names.len())
+                            .map(|i| get(i).map(|(s, e)| s..e))
+                            .collect(),
+                    );
                 });
                 spans
             }
@@ -121,8 +142,16 @@ pub(super) fn compile(line: &str) -> Result<F2bTemplate, F2bDateError> {
     let word = body.strip_prefix('^').unwrap_or(body);
     let anchored_any = anchored || body.starts_with('^');
     match word.to_ascii_uppercase().as_str() {
-        "EPOCH" | "LEPOCH" => return Ok(F2bTemplate::Epoch { anchored: anchored_any }),
-        "TAI64N" => return Ok(F2bTemplate::Tai64n { anchored: anchored_any }),
+        "EPOCH" | "LEPOCH" => {
+            return Ok(F2bTemplate::Epoch {
+                anchored: anchored_any,
+            });
+        }
+        "TAI64N" => {
+            return Ok(F2bTemplate::Tai64n {
+                anchored: anchored_any,
+            });
+        }
         "" | "{DEFAULT}" => return Ok(F2bTemplate::Default { anchored }),
         _ => {}
     }
@@ -190,7 +219,11 @@ fn unclosed_group(regex: &str) -> Option<usize> {
             stack.pop();
         }
     });
-    stack.into_iter().rev().find(|(_, unnamed)| *unnamed).map(|(at, _)| at)
+    stack
+        .into_iter()
+        .rev()
+        .find(|(_, unnamed)| *unnamed)
+        .map(|(at, _)| at)
 }
 
 /// The first `)` in `regex` without its `(`.
@@ -234,7 +267,9 @@ pub(super) fn tai64n_seconds(b: &[u8], i: usize) -> Option<(i64, usize)> {
         return None;
     }
     let hex = b.get(i + 1..i + 25)?;
-    if !hex.iter().all(u8::is_ascii_hexdigit) || b.get(i + 25).is_some_and(u8::is_ascii_alphanumeric) {
+    if !hex.iter().all(u8::is_ascii_hexdigit)
+        || b.get(i + 25).is_some_and(u8::is_ascii_alphanumeric)
+    {
         return None;
     }
     let seconds = i64::from_str_radix(std::str::from_utf8(&hex[1..16]).ok()?, 16).ok()?;
@@ -255,9 +290,16 @@ pub(super) fn with_zone_name(b: &[u8], range: Range<usize>) -> Range<usize> {
         .map_or(0, |p| p + 1);
     let word = &head[word_start..];
     let zone = (3..=5).contains(&word.len()) && word.iter().all(u8::is_ascii_uppercase)
-        || word.len() == 5 && matches!(word[0], b'+' | b'-') && word[1..].iter().all(u8::is_ascii_digit);
+        || word.len() == 5
+            && matches!(word[0], b'+' | b'-')
+            && word[1..].iter().all(u8::is_ascii_digit);
     let lead = &head[..word_start];
-    if zone && lead.len() <= 2 && lead.iter().all(|c| !c.is_ascii_alphanumeric() && *c != b'_') {
+    if zone
+        && lead.len() <= 2
+        && lead
+            .iter()
+            .all(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+    {
         word_start..range.end
     } else {
         range

@@ -326,13 +326,20 @@ impl DateParser {
                 let (at, range) = self.find_auto(b, Template::Syslog)?;
                 Some((at, fail2ban::with_zone_name(b, range)))
             }
-            F2bTemplate::Around { pre, post, group_in_pre } => {
+            F2bTemplate::Around {
+                pre,
+                post,
+                group_in_pre,
+            } => {
                 let spans = pre.find(b)?;
                 let start = pre.group(&spans, "")?;
                 let (at, date) = self.read_at(b, start.end, None)?;
                 let after = post.find(&b[date.end..])?;
                 let range = match group_in_pre {
-                    true => pre.group(&spans, "_g1")?.start..date.end + post.group(&after, "_g1").map_or(0, |r| r.end),
+                    true => {
+                        pre.group(&spans, "_g1")?.start
+                            ..date.end + post.group(&after, "_g1").map_or(0, |r| r.end)
+                    }
                     false => start.start..date.end + post.group(&after, "")?.end,
                 };
                 Some((at, range))
@@ -341,7 +348,9 @@ impl DateParser {
                 let spans = re.find(b)?;
                 let get = |name: &str| -> Option<&[u8]> { re.group(&spans, name).map(|r| &b[r]) };
                 let at = match get("s") {
-                    Some(s) => Timestamp::from_second(std::str::from_utf8(s).ok()?.parse().ok()?).ok()?,
+                    Some(s) => {
+                        Timestamp::from_second(std::str::from_utf8(s).ok()?.parse().ok()?).ok()?
+                    }
                     None => self.resolve_f2b(codes::civil(&get)?)?,
                 };
                 Some((at, re.group(&spans, "1")?))
@@ -359,7 +368,12 @@ impl DateParser {
                 let today = (self.now.as_second() + offset).div_euclid(86_400);
                 for day in [today, today - 1] {
                     let (year, month, d) = civil_from_days(day);
-                    let at = self.resolve(&Civil { year: Some(year), month, day: d, ..civil })?;
+                    let at = self.resolve(&Civil {
+                        year: Some(year),
+                        month,
+                        day: d,
+                        ..civil
+                    })?;
                     if at <= self.now {
                         return Some(at);
                     }
@@ -370,7 +384,12 @@ impl DateParser {
     }
 
     /// A date of `template` (any default one if `None`) starting at `i`.
-    fn read_at(&mut self, b: &[u8], i: usize, template: Option<Template>) -> Option<(Timestamp, Range<usize>)> {
+    fn read_at(
+        &mut self,
+        b: &[u8],
+        i: usize,
+        template: Option<Template>,
+    ) -> Option<(Timestamp, Range<usize>)> {
         let hit = match template {
             Some(t) => t.read(b, i)?,
             None => scan::read_by_shape(b, i, None)?.1,
@@ -509,5 +528,9 @@ impl DateParser {
 /// Where a `{^LN-BEG}` date may start: the line's start, or after one or
 /// two non-word characters, as fail2ban allows.
 fn line_starts(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    (0..=2usize.min(b.len())).take_while(|&i| b[..i].iter().all(|c| !c.is_ascii_alphanumeric() && *c != b'_'))
+    (0..=2usize.min(b.len())).take_while(|&i| {
+        b[..i]
+            .iter()
+            .all(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+    })
 }

@@ -340,7 +340,10 @@ fn make_failure<'a>(
     get: &dyn Fn(Role) -> Option<Cow<'a, str>>,
     // The captures, and whether the address groups are among them (as
     // fail2ban reports `ip4`, `ip6`, `dns`).
-    captures: Option<(impl Iterator<Item = (&'a Arc<str>, Role, Cow<'a, str>)>, bool)>,
+    captures: Option<(
+        impl Iterator<Item = (&'a Arc<str>, Role, Cow<'a, str>)>,
+        bool,
+    )>,
 ) -> Option<Failure> {
     let (ip4, ip6, dns, fid) = (
         get(Role::Ip4),
@@ -357,7 +360,8 @@ fn make_failure<'a>(
     let captures = captures.map_or_else(Vec::new, |(captures, addresses)| {
         captures
             .filter(|(_, role, _)| {
-                !role.is_internal() || addresses && matches!(role, Role::Ip4 | Role::Ip6 | Role::Dns)
+                !role.is_internal()
+                    || addresses && matches!(role, Role::Ip4 | Role::Ip6 | Role::Dns)
             })
             .map(|(name, _, value)| (Arc::clone(name), value.into_owned()))
             .collect()
