@@ -23,7 +23,11 @@ use super::encode::{
 use super::error::{Missing, NftError, Operation};
 use super::socket::{DumpError, parse_nf};
 use super::types::{Element, Network};
-use super::wire::replies;
+use super::wire::{NFNL_SUBSYS_NFTABLES, replies};
+
+/// include/uapi/linux/netfilter/nf_tables.h: a set, as a GETSET dump
+/// replies it.
+const NFT_MSG_NEWSET: u16 = 9;
 
 /// Attempts before giving up on a dump the kernel keeps interrupting.
 const DUMP_ATTEMPTS: usize = 8;
@@ -170,11 +174,15 @@ impl Nft {
 }
 
 /// Our sets in the datagrams of an NFT_MSG_GETSET dump, as received;
-/// anything else in them, malformed or not, is skipped.
+/// anything else in them, malformed or not, is skipped. Only NEWSET
+/// messages go to the model: its element list parser panics on malformed
+/// nested attributes (fuzz/regressions/dump/).
 pub fn decode_sets<'a>(datagrams: impl IntoIterator<Item = &'a [u8]>) -> Vec<SetInfo> {
+    const NEWSET: u16 = (NFNL_SUBSYS_NFTABLES as u16) << 8 | NFT_MSG_NEWSET;
     datagrams
         .into_iter()
         .flat_map(replies)
+        .filter(|r| r.msg_type == NEWSET)
         .filter_map(|r| parse_nf(&r).ok().and_then(set_info))
         .collect()
 }

@@ -18,7 +18,7 @@ use super::types::{Element, Network};
 use super::wire::{NFNL_SUBSYS_NFTABLES, NLMSG_HDRLEN, parse_error, replies};
 
 /// NFT_MSG_NEWSETELEM, the message type of element dump replies.
-const NFT_MSG_NEWSETELEM: u16 = 13;
+const NFT_MSG_NEWSETELEM: u16 = 12;
 const NFPROTO_INET: u8 = 1;
 const NLM_F_MULTI: u16 = 2;
 
@@ -194,4 +194,36 @@ proptest! {
             }
         }
     }
+}
+
+/// A set as the model writes NEWSET reads back as our set; the same bytes
+/// under another message type are not taken for a set.
+#[test]
+fn sets_read_back_from_newset_only() {
+    use netlink_packet_netfilter::nftables::{NfTablesMessage, SetAttribute, SetFlags, SetMessage};
+    let set = |flags| {
+        super::socket::request_bytes(
+            NfTablesMessage::NewSet(SetMessage {
+                attributes: vec![
+                    SetAttribute::Table("portcullis".into()),
+                    SetAttribute::Name("sshd-v6".into()),
+                    SetAttribute::Flags(flags),
+                ],
+            }),
+            0,
+            1,
+        )
+    };
+    let interval = set(SetFlags::Interval | SetFlags::Timeout);
+    let plain = set(SetFlags::Timeout);
+    let sets = decode_sets([&[interval.clone(), plain].concat()[..]]);
+    assert_eq!(
+        sets.iter()
+            .map(|s| (s.jail.as_str(), s.interval))
+            .collect::<Vec<_>>(),
+        [("sshd", true), ("sshd", false)]
+    );
+    let mut other = interval;
+    other[4] = NFT_MSG_NEWSETELEM as u8;
+    assert!(decode_sets([&other[..]]).is_empty());
 }
