@@ -53,7 +53,9 @@ fn list_into_a_closed_pipe_exits_0_silently() {
     for json in [false, true] {
         let mut command = Command::new("ip");
         command.args(["netns", "exec", &ns.name]);
-        command.arg(portcullis_bin()).args(["list", "--table", "pcxpipe"]);
+        command
+            .arg(portcullis_bin())
+            .args(["list", "--table", "pcxpipe"]);
         if json {
             command.arg("--json");
         }
@@ -82,7 +84,12 @@ fn test_filter_into_a_closed_pipe_exits_0_silently() {
     // never meet a closed pipe; they write through the same function.)
     let runs: [&[&str]; 2] = [
         &["test-filter", "sshd", log.to_str().unwrap(), "--json"],
-        &["test-filter", "sshd", log.to_str().unwrap(), "--print-matched"],
+        &[
+            "test-filter",
+            "sshd",
+            log.to_str().unwrap(),
+            "--print-matched",
+        ],
     ];
     for args in runs {
         let mut command = Command::new(portcullis_bin());

@@ -91,6 +91,11 @@ impl KdlProblem {
     pub fn message(&self) -> &str {
         &self.0.message
     }
+
+    /// The file the problem is in, and the byte range it points at.
+    pub fn location(&self) -> (&str, SourceSpan) {
+        (self.0.src.name(), self.0.span)
+    }
 }
 
 /// All problems found in one or more KDL files.

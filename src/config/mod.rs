@@ -167,6 +167,13 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     read::load(path, false)
 }
 
+/// Reads `text` as the contents of the file `path` (which need not
+/// exist): problems are reported in it, includes resolved beside it.
+/// Filters are not compiled.
+pub fn parse(path: &Path, text: String) -> Result<Config, ConfigError> {
+    read::parse(path, text, false)
+}
+
 /// Like [`load`], and also loads and compiles the filter of every enabled
 /// jail, reporting its errors at the jail's `filter` node.
 pub fn load_checked(path: &Path) -> Result<Config, ConfigError> {

@@ -27,6 +27,10 @@ pub(super) fn load(path: &Path, check_filters: bool) -> Result<Config, ConfigErr
         path: path.to_path_buf(),
         source,
     })?;
+    parse(path, text, check_filters)
+}
+
+pub(super) fn parse(path: &Path, text: String, check_filters: bool) -> Result<Config, ConfigError> {
     let mut problems = Vec::new();
     let mut nodes = Vec::new();
     let file = SourceFile::new(path.display().to_string(), text);

@@ -68,10 +68,13 @@ mod types;
 mod wire;
 
 #[cfg(test)]
+mod dump_props;
+#[cfg(test)]
 mod golden;
 #[cfg(test)]
 mod tests;
 
+pub use dump::{SetInfo, decode_elements, decode_sets};
 pub use error::{NftError, Operation};
 pub use monitor::{Change, Membership, Monitor, MonitorError, ObjectEvent};
 pub use ports::{PortRange, Ports, Protocol};

@@ -16,7 +16,7 @@ use actix::prelude::*;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use super::protocol::{MAX_REQUEST, Request, Response};
+use super::protocol::{MAX_REQUEST, Response, parse_request, render};
 use super::{Control, ServerActor};
 
 /// A client that has not sent its request line by then is answered with an
@@ -85,58 +85,12 @@ async fn connection(stream: UnixStream, server: Addr<ServerActor>) {
         )),
         Ok(Err(e)) => Response::error(format!("cannot read the request: {e}")),
         Ok(Ok(_)) => match parse_request(&line) {
-            Err(message) => Response::error(message),
+            Err(response) => response,
             Ok(request) => server
                 .send(Control { request, uid })
                 .await
                 .unwrap_or_else(|e| Response::error(format!("internal error: {e}"))),
         },
     };
-    let mut bytes = serde_json::to_vec(&response).unwrap_or_default();
-    bytes.push(b'\n');
-    let _ = write.write_all(&bytes).await;
-}
-
-/// One request line as read (at most [`MAX_REQUEST`] bytes), or the
-/// error to reply.
-fn parse_request(line: &[u8]) -> Result<Request, String> {
-    if line.len() >= MAX_REQUEST && !line.ends_with(b"\n") {
-        return Err(format!(
-            "request refused: longer than {MAX_REQUEST} bytes (send one JSON line)"
-        ));
-    }
-    if line.is_empty() {
-        return Err("no request: the connection closed before a JSON line came".into());
-    }
-    serde_json::from_slice(line).map_err(|e| format!("invalid request: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn requests_too_long_empty_or_not_json_are_refused_with_a_reason() {
-        let long = vec![b' '; MAX_REQUEST];
-        assert_eq!(
-            parse_request(&long).unwrap_err(),
-            "request refused: longer than 65536 bytes (send one JSON line)"
-        );
-        assert_eq!(
-            parse_request(b"").unwrap_err(),
-            "no request: the connection closed before a JSON line came"
-        );
-        assert_eq!(
-            parse_request(b"{\"command\":\"sta").unwrap_err(),
-            "invalid request: EOF while parsing a string at line 1 column 15"
-        );
-        assert_eq!(
-            parse_request(b"{\"command\":\"shutdown\"}\n").unwrap_err(),
-            "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set` at line 1 column 21"
-        );
-        assert_eq!(
-            parse_request(b"{\"command\":\"status\"}\n"),
-            Ok(Request::Status { jail: None })
-        );
-    }
+    let _ = write.write_all(&render(&response)).await;
 }

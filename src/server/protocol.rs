@@ -91,6 +91,33 @@ impl Response {
     }
 }
 
+/// Reads one request line, newline or not. A line that is no request
+/// (none at all, not JSON, an unknown command, a missing field, cut at
+/// [`MAX_REQUEST`])
+/// becomes the error response to send back.
+pub fn parse_request(line: &[u8]) -> Result<Request, Response> {
+    if line.len() >= MAX_REQUEST && line.last() != Some(&b'\n') {
+        return Err(Response::error(format!(
+            "request refused: longer than {MAX_REQUEST} bytes (send one JSON line)"
+        )));
+    }
+    if line.is_empty() {
+        return Err(Response::error(
+            "no request: the connection closed before a JSON line came",
+        ));
+    }
+    serde_json::from_slice(line).map_err(|e| Response::error(format!("invalid request: {e}")))
+}
+
+/// A response as it is sent: one line of JSON and its newline.
+pub fn render(response: &Response) -> Vec<u8> {
+    // A Response is a bool, a string and a JSON value: serializing it
+    // cannot fail.
+    let mut bytes = serde_json::to_vec(response).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
 /// One banned address in replies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BanEntry {
@@ -121,6 +148,32 @@ impl BanEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requests_too_long_empty_or_not_json_are_refused_with_a_reason() {
+        let error = |line: &[u8]| parse_request(line).unwrap_err().error.unwrap();
+        let long = vec![b' '; MAX_REQUEST];
+        assert_eq!(
+            error(&long),
+            "request refused: longer than 65536 bytes (send one JSON line)"
+        );
+        assert_eq!(
+            error(b""),
+            "no request: the connection closed before a JSON line came"
+        );
+        assert_eq!(
+            error(b"{\"command\":\"sta"),
+            "invalid request: EOF while parsing a string at line 1 column 15"
+        );
+        assert_eq!(
+            error(b"{\"command\":\"shutdown\"}\n"),
+            "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set` at line 1 column 21"
+        );
+        assert_eq!(
+            parse_request(b"{\"command\":\"status\"}\n").unwrap(),
+            Request::Status { jail: None }
+        );
+    }
 
     #[test]
     fn requests_in_json() {
