@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Throughput and peak memory of `portcullis test-filter sshd` (no --json) on
-# the shared workload: ../shared/bench/gen-authlog.py LINES (default 1,000,000),
-# pinned to one core. Prints the best of three runs, by wall time and by the
-# process's CPU time (user+sys: what the host's other load adds least to).
+# Throughput and peak memory of `portcullis test-filter` (no --json) on the
+# shared workload, ../shared/bench/gen-authlog.py LINES (default 1,000,000),
+# pinned to one core: the bundled sshd filter and fail2ban's own sshd.conf
+# (same engine) side by side. Each runs RUNS times (default 3); the script
+# prints min, median and max of wall time and of the process's CPU time
+# (user+sys: what the host's other load adds least to), and the load
+# average, as figures on a shared machine are noisy.
 #
 #   benches/test-filter.sh [LINES]
+#   F2B_SSHD=/etc/fail2ban/filter.d/sshd.conf RUNS=5 benches/test-filter.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lines=${1:-1000000}
+runs=${RUNS:-3}
 gen=${GEN_AUTHLOG:-../shared/bench/gen-authlog.py}
+f2b_sshd=${F2B_SSHD:-target/fail2ban/root/etc/fail2ban/filter.d/sshd.conf}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -17,21 +23,43 @@ cargo build --release --quiet
 bin=target/release/portcullis
 cat "$work/auth.log" > /dev/null   # page cache warm, so the disk is not measured
 
-best_secs=""
-best_rss=""
-best_cpu=""
-for run in 1 2 3; do
-    /usr/bin/time -f "%e %M %U %S" -o "$work/time" taskset -c 0 \
-        "$bin" test-filter sshd "$work/auth.log" --now 2026-11-23T12:00:00Z --timezone UTC > "$work/out"
-    read -r secs rss_kb user sys < "$work/time"
-    cpu=$(awk "BEGIN{print $user + $sys}")
-    if [ -z "$best_secs" ] || awk "BEGIN{exit !($secs < $best_secs)}"; then best_secs=$secs; fi
-    if [ -z "$best_cpu" ] || awk "BEGIN{exit !($cpu < $best_cpu)}"; then best_cpu=$cpu; fi
-    if [ -z "$best_rss" ] || [ "$rss_kb" -lt "$best_rss" ]; then best_rss=$rss_kb; fi
-done
-failures=$(sed -n 's/^Lines: .*(\([0-9]*\) failures.*/\1/p' "$work/out")
-echo "workload: gen-authlog.py $lines ($(du -h "$work/auth.log" | cut -f1)), filter sshd, one core"
-echo "failures found: $failures"
-awk -v n="$lines" -v s="$best_secs" -v c="$best_cpu" -v r="$best_rss" 'BEGIN {
-    printf "test-filter: %.2f s wall, %.0f lines/s, peak RSS %.1f MB\n", s, n / s, r / 1024
-    printf "  CPU time (user+sys, best of three): %.2f s, %.0f lines/s\n", c, n / c }'
+# min median max of the numbers on stdin, one a line.
+stats() { sort -g | awk '{v[NR]=$1} END {printf "%.2f %.2f %.2f", v[1], v[int((NR+1)/2)], v[NR]}'; }
+
+# bench NAME FILTER: RUNS runs; prints one line of figures.
+bench() {
+    local name=$1 filter=$2
+    : > "$work/wall"; : > "$work/cpu"; : > "$work/rss"
+    for _ in $(seq "$runs"); do
+        /usr/bin/time -f "%e %M %U %S" -o "$work/time" taskset -c 0 \
+            "$bin" test-filter "$filter" "$work/auth.log" \
+            --now 2026-11-23T12:00:00Z --timezone UTC > "$work/out" 2> "$work/err"
+        read -r secs rss_kb user sys < "$work/time"
+        echo "$secs" >> "$work/wall"
+        awk "BEGIN{print $user + $sys}" >> "$work/cpu"
+        echo "$rss_kb" >> "$work/rss"
+    done
+    local failures wall cpu rss
+    failures=$(sed -n 's/^Lines: .*(\([0-9]*\) failures.*/\1/p' "$work/out")
+    wall=$(stats < "$work/wall"); cpu=$(stats < "$work/cpu"); rss=$(stats < "$work/rss")
+    echo "$name $failures $wall $cpu $rss" >> "$work/results"
+}
+
+echo "workload: gen-authlog.py $lines ($(du -h "$work/auth.log" | cut -f1)), one core, $runs runs each"
+echo "load before: $(uptime | sed 's/.*load average: //')"
+: > "$work/results"
+bench bundled-sshd sshd
+if [ -f "$f2b_sshd" ]; then
+    bench fail2ban-sshd.conf "$f2b_sshd"
+else
+    echo "no $f2b_sshd (run integration/fail2ban-package first): fail2ban's filter skipped"
+fi
+echo "load after:  $(uptime | sed 's/.*load average: //')"
+awk -v n="$lines" '
+{ printf "%-20s failures %s\n", $1, $2
+  printf "  wall s  min %s  median %s  max %s  (median %.0f lines/s)\n", $3, $4, $5, n / $4
+  printf "  CPU s   min %s  median %s  max %s  (median %.0f lines/s)\n", $6, $7, $8, n / $7
+  printf "  peak RSS median %.1f MB\n", $10 / 1024
+  cpu[NR] = $7 }
+END { if (NR == 2) printf "fail2ban sshd.conf / bundled sshd, median CPU time: %.2fx the speed\n", cpu[1] / cpu[2] }
+' "$work/results"

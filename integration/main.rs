@@ -14,6 +14,7 @@ mod daemon_journal;
 mod daemon_metrics;
 mod daemon_notify;
 mod daemon_recidive;
+mod fail2ban_filters;
 mod filters;
 mod filters_forms;
 mod injection;

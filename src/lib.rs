@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod diagnostic;
+pub mod fail2ban;
 pub mod filter;
 pub mod hostaddr;
 pub mod jail;

@@ -16,6 +16,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> miette::Result<ExitCode> {
     let config = config::load_checked(&args.config)?;
+    for warning in &config.warnings {
+        eprintln!("warning: {warning}");
+    }
     let enabled: Vec<&str> = config.enabled_jails().map(|j| j.name.as_str()).collect();
     super::print_line(&format!(
         "{}: valid; {} enabled jail(s): {}",

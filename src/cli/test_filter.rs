@@ -21,7 +21,8 @@ use crate::filter::{self, Failure, FailureId, FilterOptions, Matcher, Outcome};
 /// Arguments of `portcullis test-filter`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A bundled filter name (sshd, nginx-http-auth, ...) or a path to a .kdl filter.
+    /// A bundled filter name (sshd, nginx-http-auth, ...), a path to a .kdl
+    /// filter, or a fail2ban filter file (a path ending in .conf or .local).
     pub filter: String,
     /// The log file to read.
     pub logfile: PathBuf,
@@ -32,7 +33,8 @@ pub struct Args {
     /// short (journal framing after the line's own date).
     #[arg(long)]
     pub logtype: Option<String>,
-    /// A filter parameter, e.g. --set logging=syslog.
+    /// A filter parameter, e.g. --set logging=syslog (for a fail2ban filter
+    /// file: any of its [Init] options, as in a jail's filter = NAME[K=V]).
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub set: Vec<(String, String)>,
     /// The current time (RFC 3339): anchors year inference; the time of journal lines.
@@ -64,7 +66,12 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
         logtype: args.logtype.clone(),
         set: args.set.clone(),
     };
-    let compiled = Arc::new(filter::load(&args.filter, &options)?);
+    let mut warnings = Vec::new();
+    let loaded = filter::load_with(&args.filter, &options, false, &mut warnings);
+    for warning in &warnings {
+        eprintln!("warning: filter {}: {warning}", args.filter);
+    }
+    let compiled = Arc::new(loaded?);
     let zone = match &args.timezone {
         Some(name) => TimeZone::get(name)
             .into_diagnostic()

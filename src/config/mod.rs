@@ -13,6 +13,7 @@
 //! defaults { maxretry 5; findtime "10m"; bantime "10m" }
 //! jail "sshd" {
 //!     filter "sshd" mode="aggressive"        // other properties: filter parameters
+//!     // or a fail2ban filter file: filter "/etc/fail2ban/filter.d/sshd.conf" mode="aggressive"
 //!     source "/var/log/auth.log"             // files or globs, one or more
 //!     journal "_SYSTEMD_UNIT=sshd.service" when-missing="/var/log/auth.log"
 //!     port 22                                // or: port "all" (default)
@@ -73,6 +74,9 @@ pub struct Config {
     pub metrics: Option<MetricsConfig>,
     /// Every jail, enabled or not, in file order.
     pub jails: Vec<JailConfig>,
+    /// What loading the jails' filters warned of (a fail2ban filter file's
+    /// missing include or include loop), when [`load_checked`] loaded them.
+    pub warnings: Vec<String>,
 }
 
 /// One jail.
@@ -80,7 +84,8 @@ pub struct Config {
 pub struct JailConfig {
     pub name: String,
     pub enabled: bool,
-    /// A bundled filter name or a path to a `.kdl` filter.
+    /// A bundled filter name, a path to a `.kdl` filter, or a path to a
+    /// fail2ban filter file (`.conf`/`.local`).
     pub filter: String,
     pub filter_mode: Option<String>,
     pub filter_logtype: Option<String>,

@@ -107,6 +107,7 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
         purge_after: Duration::from_secs(30 * 86_400),
         metrics: None,
         jails: Vec::new(),
+        warnings: Vec::new(),
     };
     let mut defaults = JailSettings::default();
     for Located { file, node } in nodes {
@@ -136,7 +137,8 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
         }
     }
     for Located { file, node } in nodes.iter().filter(|l| l.node.name().value() == "jail") {
-        if let Some(jail) = jail(node, file, &defaults, check_filters, problems) {
+        let check = check_filters.then_some(&mut config.warnings);
+        if let Some(jail) = jail(node, file, &defaults, check, problems) {
             if config.jails.iter().any(|j| j.name == jail.name) {
                 problems
                     .push(file.error(node.span(), format!("jail {} is defined twice", jail.name)));
@@ -222,7 +224,7 @@ fn jail(
     node: &KdlNode,
     file: &SourceFile,
     defaults: &JailSettings,
-    check_filters: bool,
+    check_filters: Option<&mut Vec<String>>,
     problems: &mut Vec<KdlProblem>,
 ) -> Option<JailConfig> {
     problems.extend(no_properties(node, file));
@@ -294,8 +296,8 @@ fn jail(
             ),
         );
     }
-    if jail.enabled && check_filters {
-        check_filter(&jail, filter_node.unwrap_or(node), file, problems);
+    if let Some(warnings) = check_filters.filter(|_| jail.enabled) {
+        check_filter(&jail, filter_node.unwrap_or(node), file, problems, warnings);
     }
     Some(jail)
 }
@@ -331,17 +333,28 @@ fn read_filter(
     }
 }
 
-/// Loads and compiles the jail's filter; its errors point at `node`.
+/// Loads and compiles the jail's filter; its errors point at `node`, its
+/// warnings are added to `warnings`.
 fn check_filter(
     jail: &JailConfig,
     node: &KdlNode,
     file: &SourceFile,
     problems: &mut Vec<KdlProblem>,
+    warnings: &mut Vec<String>,
 ) {
     let options = jail.filter_options();
-    let files = (!jail.sources.is_empty()).then(|| crate::filter::load(&jail.filter, &options));
-    let journal = (!jail.journals.is_empty())
-        .then(|| crate::filter::load_for_journal(&jail.filter, &options));
+    let mut said = Vec::new();
+    let mut load =
+        |journal: bool| crate::filter::load_with(&jail.filter, &options, journal, &mut said);
+    let files = (!jail.sources.is_empty()).then(|| load(false));
+    let journal = (!jail.journals.is_empty()).then(|| load(true));
+    said.dedup();
+    for warning in said {
+        let line = format!("jail {}: filter {}: {warning}", jail.name, jail.filter);
+        if !warnings.contains(&line) {
+            warnings.push(line);
+        }
+    }
     // The same error for both would be said twice.
     let report = match (files, journal) {
         (Some(Err(report)), _) | (_, Some(Err(report))) => report,

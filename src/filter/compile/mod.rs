@@ -15,9 +15,11 @@ use regex_syntax::ParserBuilder;
 use regex_syntax::hir::Hir;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
-use crate::filter::date::DatePattern;
-use crate::filter::definition::{FilterDef, Item, ItemKind, LOGTYPE};
+use crate::filter::date::{DateParser, DatePattern};
+use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind, LOGTYPE};
 use crate::filter::tags::{self, GroupMap, NameId, Names};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 /// Compiled automata may use this much memory each (the default is 10 MiB).
 const REGEX_SIZE_LIMIT: usize = 32 << 20;
@@ -59,6 +61,10 @@ pub struct CompiledRegex {
     /// the `Regex` gives the right captures.
     pub one_line: bool,
     pub groups: GroupMap,
+    /// For a fail2ban regex the linear engine cannot run: the backtracking
+    /// engine that decides, `regex` being then only its prefilter (see
+    /// [`python`]).
+    pub fallback: Option<Backtracking>,
     /// The regex as written in the filter, for reports.
     pub source: String,
 }
@@ -96,10 +102,15 @@ pub struct CompiledFilter {
     /// Which fail regexes a line's first bytes allow.
     pub starts: StartIndex,
     pub ignore_set: RegexSet,
+    /// Ignore regexes on the backtracking engine (not in `ignore_set`).
+    pub ignore_fallback: Vec<CompiledRegex>,
     pub date: DatePattern,
     pub maxlines: usize,
     /// The base names of every regex's captures.
     pub names: Names,
+    /// Failures report their `ip4`/`ip6`/`dns` captures too, as fail2ban
+    /// does (fail2ban filters only).
+    pub report_addresses: bool,
 }
 
 /// Why options do not fit a filter, or its regexes do not compile.
@@ -178,12 +189,22 @@ impl CompiledFilter {
                 _ => LogType::File,
             },
             prefix,
-            ignore_set: regex_set(ignores.iter().map(|f| f.regex.as_str())),
+            ignore_set: regex_set(
+                ignores
+                    .iter()
+                    .filter(|f| f.fallback.is_none())
+                    .map(|f| f.regex.as_str()),
+            ),
+            ignore_fallback: ignores
+                .into_iter()
+                .filter(|f| f.fallback.is_some())
+                .collect(),
             starts: StartIndex::new(fails.iter().map(|f| f.regex.as_str())),
             fails,
             date,
             maxlines: def.maxlines,
             names,
+            report_addresses: def.dialect == Dialect::Fail2ban,
         })
     }
 }
@@ -245,10 +266,10 @@ fn compile_prefix(
 ) -> Result<Prefix, KdlProblem> {
     let full = compile_item(def, item, defines, names)?;
     let mlfid = names.intern("mlfid");
-    let text = defines.substitute(&item.text, 0).unwrap_or_default();
+    let text = item_text(def, defines, item).unwrap_or_default();
     let Some(head_text) = text
         .strip_suffix(CONTENT_TAIL)
-        .filter(|_| def.maxlines == 1)
+        .filter(|_| def.maxlines == 1 && full.fallback.is_none())
     else {
         return Ok(Prefix {
             full,
@@ -266,6 +287,14 @@ fn compile_prefix(
         None => (head_text.to_string(), false),
     };
     let head = compile_text(def, item, &head_text, names)?;
+    if head.fallback.is_some() {
+        return Ok(Prefix {
+            full,
+            head: None,
+            head_is_mlfid: false,
+            mlfid,
+        });
+    }
     Ok(Prefix {
         full,
         head: Some(head),
@@ -280,10 +309,17 @@ fn compile_item(
     defines: &Defines,
     names: &mut Names,
 ) -> Result<CompiledRegex, KdlProblem> {
-    let text = defines
-        .substitute(&item.text, 0)
-        .map_err(|reason| problem(def, item, reason))?;
+    let text = item_text(def, defines, item).map_err(|reason| problem(def, item, reason))?;
     compile_text(def, item, &text, names)
+}
+
+/// An item's regex with its definitions substituted; a fail2ban filter's
+/// arrive resolved by its reader (a `%(` left in one is the regex's own).
+fn item_text(def: &FilterDef, defines: &Defines, item: &Item) -> Result<String, String> {
+    match def.dialect {
+        Dialect::Kdl => defines.substitute(&item.text, 0),
+        Dialect::Fail2ban => Ok(item.text.clone()),
+    }
 }
 
 fn problem(def: &FilterDef, item: &Item, reason: String) -> KdlProblem {
@@ -307,16 +343,33 @@ fn compile_text(
     names: &mut Names,
 ) -> Result<CompiledRegex, KdlProblem> {
     let problem = |reason: String| problem(def, item, reason);
-    let expanded = tags::expand(text).map_err(|e| problem(e.to_string()))?;
+    let expanded = tags::expand_in(text, def.dialect).map_err(|e| problem(e.to_string()))?;
+    let (expanded, fallback) = match def.dialect {
+        Dialect::Kdl => (expanded, None),
+        Dialect::Fail2ban => python_regex(&expanded, def.maxlines > 1).map_err(problem)?,
+    };
     let regex = RegexBuilder::new(&expanded)
         .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| problem(e.to_string()))?;
+    let single_line = def.maxlines == 1;
+    if let Some(fallback) = fallback {
+        let groups = GroupMap::new(fallback.capture_names(), names);
+        return Ok(CompiledRegex {
+            regex,
+            backtrack: None,
+            split: None,
+            one_line: single_line,
+            groups,
+            fallback: Some(fallback),
+            source: item.text.clone(),
+        });
+    }
     let groups = GroupMap::new(regex.capture_names(), names);
     let hir = parse_bytes(&expanded);
-    let single_line = def.maxlines == 1;
     Ok(CompiledRegex {
+        fallback: None,
         regex,
         backtrack: backtracker(&hir, single_line),
         split: hir
@@ -327,6 +380,23 @@ fn compile_text(
         groups,
         source: item.text.clone(),
     })
+}
+
+/// A fail2ban (Python) regex in the linear engine's syntax, and the
+/// backtracking engine when that syntax is only a prefilter. fail2ban
+/// matches multi-line buffers with `re.MULTILINE`.
+fn python_regex(pattern: &str, multi_line: bool) -> Result<(String, Option<Backtracking>), String> {
+    let translated = python::translate(pattern).map_err(|e| e.to_string())?;
+    let flags = if multi_line { "(?m)" } else { "" };
+    let linear = format!("{flags}{}", translated.linear);
+    let Some(backtracking) = translated.backtracking else {
+        return Ok((linear, None));
+    };
+    let engine = Backtracking::new(&format!("{flags}{backtracking}")).map_err(|e| {
+        let why = translated.reason.unwrap_or("a construct");
+        format!("it uses {why}, which the linear engine lacks, and the backtracking engine refuses it: {e}")
+    })?;
+    Ok((linear, Some(engine)))
 }
 
 /// The backtracker for `hir`, the regex parsed as the `Regex` parses it
@@ -363,6 +433,9 @@ fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> RegexSet {
 }
 
 fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem>) -> DatePattern {
+    if def.dialect == Dialect::Fail2ban {
+        return fail2ban_dates(def, active, problems);
+    }
     let Some(item) = active.iter().rev().find(|i| i.kind == ItemKind::Date) else {
         return DatePattern::Auto;
     };
@@ -378,11 +451,40 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
     }
 }
 
+/// A fail2ban filter's `datepattern` lines, each checked here so that a bad
+/// one is reported at its line.
+fn fail2ban_dates(
+    def: &FilterDef,
+    active: &[&Item],
+    problems: &mut Vec<KdlProblem>,
+) -> DatePattern {
+    let mut lines = Vec::new();
+    for item in active.iter().filter(|i| i.kind == ItemKind::Date) {
+        for line in item.text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let one = DatePattern::Fail2ban(vec![line.to_string()]);
+            match DateParser::try_new(TimeZone::UTC, Timestamp::UNIX_EPOCH, one) {
+                Ok(_) => lines.push(line.to_string()),
+                Err(e) => problems.push(
+                    item.file
+                        .error(item.span, format!("filter {}: {e}", def.name)),
+                ),
+            }
+        }
+    }
+    if lines.is_empty() {
+        lines.push("{DEFAULT}".to_string());
+    }
+    DatePattern::Fail2ban(lines)
+}
+
 mod defines;
+mod fallback;
+pub mod python;
 mod split;
 mod start;
 mod tail;
 use defines::Defines;
+pub use fallback::Backtracking;
 pub use split::{RunSplit, SplitCache};
 pub use start::{StartIndex, has as has_bit};
 

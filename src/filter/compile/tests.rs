@@ -110,3 +110,39 @@ fn definitions_cannot_loop() {
     .unwrap_err();
     assert!(err.contains("nest deeper"), "{err}");
 }
+
+/// A KDL filter's items read as a fail2ban filter's (Python regexes).
+fn compile_f2b(text: &str) -> Result<CompiledFilter, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "t", text);
+    let mut def = definition::load(&path).map_err(|e| render(&e))?;
+    def.dialect = definition::Dialect::Fail2ban;
+    CompiledFilter::new(&def, &FilterOptions::default()).map_err(|e| render(&e))
+}
+
+#[test]
+fn a_fail2ban_regex_the_engines_cannot_run_is_reported_at_its_line() {
+    let err = compile_f2b("fail #\"^ok <HOST>$\"#\nfail #\"^(?P=nope)b <HOST>\"#\n").unwrap_err();
+    assert!(
+        err.contains("it uses a backreference, which the linear engine lacks, and the backtracking engine refuses it"),
+        "{err}"
+    );
+    assert!(err.contains("t.kdl:2:1"), "{err}");
+    let err = compile_f2b("fail #\"^(?L)x <HOST>\"#\n").unwrap_err();
+    assert!(
+        err.contains("uses the locale flag (?L), which neither engine has"),
+        "{err}"
+    );
+}
+
+#[test]
+fn fail2ban_regexes_choose_their_engine() {
+    let filter = compile_f2b(
+        "fail #\"^Failed for (?P<u>\\S+) from <HOST>(?! port 0)\"#\nfail #\"^Bad (?:(?! from ).)* from <HOST>$\"#\nignore #\"^Failed for (?P<x>\\w+) from \\S+ (?P=x)\"#\n",
+    )
+    .unwrap();
+    assert!(filter.fails[0].fallback.is_some());
+    assert!(filter.fails[1].fallback.is_none());
+    assert_eq!(filter.ignore_fallback.len(), 1);
+    assert!(filter.report_addresses);
+}

@@ -51,6 +51,8 @@
 mod auto;
 mod bytes;
 mod civil;
+mod codes;
+mod fail2ban;
 mod format;
 mod instant;
 mod scan;
@@ -66,6 +68,7 @@ use jiff::tz::TimeZone;
 
 use self::auto::{Hit, Reading, Template};
 use self::civil::{Civil, civil_from_days};
+use self::fail2ban::F2bTemplate;
 use self::format::Format;
 use self::zone::ZoneConverter;
 
@@ -81,6 +84,9 @@ pub enum DatePattern {
     Epoch,
     /// A TAI64N label, `@4000000043d9c7ba2ed8ce4c`.
     Tai64n,
+    /// A fail2ban filter's `datepattern`, one template per line (see
+    /// [`fail2ban`]).
+    Fail2ban(Vec<String>),
 }
 
 /// A filter's date pattern that cannot be used.
@@ -111,6 +117,8 @@ pub enum DatePatternError {
     },
     #[error("date pattern {pattern:?} ends with a lone %: write %% for a percent sign")]
     TrailingPercent { pattern: String },
+    #[error("datepattern {pattern:?}: {reason}")]
+    Fail2ban { pattern: String, reason: String },
     #[error("date pattern {pattern:?} has no {missing}")]
     Incomplete {
         pattern: String,
@@ -162,6 +170,7 @@ enum Matcher {
     Format(Format),
     Epoch,
     Tai64n,
+    Fail2ban(std::sync::Arc<[F2bTemplate]>),
     /// A `Format` that did not compile (see [`DateParser::new`]).
     Nothing,
 }
@@ -218,6 +227,17 @@ impl DateParser {
             DatePattern::Format(text) => Matcher::Format(Format::compile(&text)?),
             DatePattern::Epoch => Matcher::Epoch,
             DatePattern::Tai64n => Matcher::Tai64n,
+            DatePattern::Fail2ban(lines) => Matcher::Fail2ban(
+                lines
+                    .iter()
+                    .map(|line| {
+                        fail2ban::compile(line).map_err(|e| DatePatternError::Fail2ban {
+                            pattern: line.clone(),
+                            reason: e.to_string(),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
         };
         Ok(Self::with_matcher(zone, now, matcher))
     }
@@ -266,8 +286,115 @@ impl DateParser {
             }
             Matcher::Epoch => self.find_template(b, Template::Epoch),
             Matcher::Tai64n => self.find_template(b, Template::Tai64n),
+            Matcher::Fail2ban(templates) => {
+                let templates = std::sync::Arc::clone(templates);
+                templates.iter().find_map(|t| self.find_f2b(b, t))
+            }
             Matcher::Nothing => None,
         }
+    }
+
+    /// One fail2ban template on `b` (see [`fail2ban`]).
+    fn find_f2b(&mut self, b: &[u8], template: &F2bTemplate) -> Option<(Timestamp, Range<usize>)> {
+        match template {
+            F2bTemplate::Epoch { anchored: true } => {
+                line_starts(b).find_map(|i| self.read_at(b, i, Some(Template::Epoch)))
+            }
+            F2bTemplate::Epoch { anchored: false } => self.find_template(b, Template::Epoch),
+            F2bTemplate::Tai64n { anchored } => {
+                let mut starts: Box<dyn Iterator<Item = usize>> = match anchored {
+                    true => Box::new(line_starts(b)),
+                    false => Box::new(memchr::memchr_iter(b'@', b)),
+                };
+                starts.find_map(|i| {
+                    let (seconds, end) = fail2ban::tai64n_seconds(b, i)?;
+                    Some((Timestamp::from_second(seconds).ok()?, i..end))
+                })
+            }
+            F2bTemplate::Default { anchored: true } => line_starts(b).find_map(|i| {
+                let (start, zone) = match fail2ban::zone_name_end(b, i) {
+                    Some((end, offset)) => (end, offset),
+                    None => (i, None),
+                };
+                let mut hit = scan::read_by_shape(b, start, None)?.1;
+                if let (Reading::Civil(civil), Some(offset)) = (&mut hit.reading, zone) {
+                    civil.offset = civil.offset.or(Some(offset));
+                }
+                Some((self.instant(&hit)?, i..hit.end))
+            }),
+            F2bTemplate::Default { anchored: false } => {
+                let (at, range) = self.find_auto(b, Template::Syslog)?;
+                Some((at, fail2ban::with_zone_name(b, range)))
+            }
+            F2bTemplate::Around {
+                pre,
+                post,
+                group_in_pre,
+            } => {
+                let spans = pre.find(b)?;
+                let start = pre.group(&spans, "")?;
+                let (at, date) = self.read_at(b, start.end, None)?;
+                let after = post.find(&b[date.end..])?;
+                let range = match group_in_pre {
+                    true => {
+                        pre.group(&spans, "_g1")?.start
+                            ..date.end + post.group(&after, "_g1").map_or(0, |r| r.end)
+                    }
+                    false => start.start..date.end + post.group(&after, "")?.end,
+                };
+                Some((at, range))
+            }
+            F2bTemplate::Codes(re) => {
+                let spans = re.find(b)?;
+                let get = |name: &str| -> Option<&[u8]> { re.group(&spans, name).map(|r| &b[r]) };
+                let at = match get("s") {
+                    Some(s) => {
+                        Timestamp::from_second(std::str::from_utf8(s).ok()?.parse().ok()?).ok()?
+                    }
+                    None => self.resolve_f2b(codes::civil(&get)?)?,
+                };
+                Some((at, re.group(&spans, "1")?))
+            }
+        }
+    }
+
+    /// A fail2ban date; one that gives only the time of day is today's, or
+    /// yesterday's if that is still to come, as fail2ban reads it.
+    fn resolve_f2b(&mut self, date: codes::Date) -> Option<Timestamp> {
+        match date {
+            codes::Date::Full(civil) => self.resolve(&civil),
+            codes::Date::TimeOnly(civil) => {
+                let offset = i64::from(self.converter.zone().to_offset(self.now).seconds());
+                let today = (self.now.as_second() + offset).div_euclid(86_400);
+                for day in [today, today - 1] {
+                    let (year, month, d) = civil_from_days(day);
+                    let at = self.resolve(&Civil {
+                        year: Some(year),
+                        month,
+                        day: d,
+                        ..civil
+                    })?;
+                    if at <= self.now {
+                        return Some(at);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// A date of `template` (any default one if `None`) starting at `i`.
+    fn read_at(
+        &mut self,
+        b: &[u8],
+        i: usize,
+        template: Option<Template>,
+    ) -> Option<(Timestamp, Range<usize>)> {
+        let hit = match template {
+            Some(t) => t.read(b, i)?,
+            None => scan::read_by_shape(b, i, None)?.1,
+        };
+        Some((self.instant(&hit)?, i..hit.end))
     }
 
     #[inline]
@@ -308,7 +435,9 @@ impl DateParser {
     ) -> Option<(Timestamp, Range<usize>)> {
         let (template, hit) = scan::read_by_shape(b, i, skip)?;
         let at = self.instant(&hit)?;
-        self.matcher = Matcher::Auto { last: template };
+        if let Matcher::Auto { last } = &mut self.matcher {
+            *last = template;
+        }
         Some((at, i..hit.end))
     }
 
@@ -394,4 +523,14 @@ impl DateParser {
         self.now_year = Some(NowYear { year, from, until });
         year
     }
+}
+
+/// Where a `{^LN-BEG}` date may start: the line's start, or after one or
+/// two non-word characters, as fail2ban allows.
+fn line_starts(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    (0..=2usize.min(b.len())).take_while(|&i| {
+        b[..i]
+            .iter()
+            .all(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+    })
 }

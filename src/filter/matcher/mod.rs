@@ -23,7 +23,7 @@ use crate::filter::lines::MAX_LINE;
 mod spans;
 use crate::filter::multiline::{LineMatch, MultiLine, Span, text};
 use crate::filter::tags::{Names, Role};
-use spans::{capture_fail, match_prefix, resolve_alternates};
+use spans::{capture_fail, ignores, match_prefix, resolve_alternates};
 
 /// What became of one line.
 #[derive(Debug)]
@@ -217,14 +217,16 @@ impl Matcher {
         }) else {
             return Outcome::Missed;
         };
-        if !filter.ignore_set.is_empty() && filter.ignore_set.is_match(body) {
+        let ignored = (!filter.ignore_set.is_empty() && filter.ignore_set.is_match(body))
+            || filter.ignore_fallback.iter().any(|re| ignores(re, body));
+        if ignored {
             return Outcome::Ignored;
         }
         self.stats.per_regex[index] += 1;
         let outcome = conclude(
             &mut self.multiline,
             &filter.names,
-            self.detail,
+            self.detail.then_some(filter.report_addresses),
             number,
             hay,
             &mut scratch.spans,
@@ -289,7 +291,8 @@ impl Matcher {
 fn conclude(
     multiline: &mut MultiLine,
     names: &Names,
-    detail: bool,
+    // `Some(report_addresses)` when failures carry their captures.
+    detail: Option<bool>,
     number: u64,
     hay: &[u8],
     spans: &mut Spans,
@@ -306,7 +309,7 @@ fn conclude(
         let captures = line
             .groups()
             .map(|(n, role, v)| (names.name(n), role, text(v)));
-        let failure = make_failure(number, time, 1, &[], &get, detail.then_some(captures));
+        let failure = make_failure(number, time, 1, &[], &get, detail.map(|a| (captures, a)));
         return failure.map_or(Outcome::Missed, Outcome::Failure);
     };
     let record = multiline.merge(mlfid, &line, time);
@@ -318,14 +321,14 @@ fn conclude(
         .groups
         .iter()
         .map(|(n, role, v)| (names.name(*n), *role, Cow::Borrowed(v.as_str())));
-    let users: &[String] = if detail { &record.users } else { &[] };
+    let users: &[String] = if detail.is_some() { &record.users } else { &[] };
     match make_failure(
         number,
         time,
         record.matches,
         users,
         &get,
-        detail.then_some(captures),
+        detail.map(|a| (captures, a)),
     ) {
         Some(failure) => Outcome::Failure(failure),
         None => {
@@ -342,7 +345,12 @@ fn make_failure<'a>(
     attempts: u32,
     users: &[String],
     get: &dyn Fn(Role) -> Option<Cow<'a, str>>,
-    captures: Option<impl Iterator<Item = (&'a Arc<str>, Role, Cow<'a, str>)>>,
+    // The captures, and whether the address groups are among them (as
+    // fail2ban reports `ip4`, `ip6`, `dns`).
+    captures: Option<(
+        impl Iterator<Item = (&'a Arc<str>, Role, Cow<'a, str>)>,
+        bool,
+    )>,
 ) -> Option<Failure> {
     let (ip4, ip6, dns, fid) = (
         get(Role::Ip4),
@@ -356,9 +364,12 @@ fn make_failure<'a>(
         dns.as_deref(),
         fid.as_deref(),
     )?;
-    let captures = captures.map_or_else(Vec::new, |captures| {
+    let captures = captures.map_or_else(Vec::new, |(captures, addresses)| {
         captures
-            .filter(|(_, role, _)| !role.is_internal())
+            .filter(|(_, role, _)| {
+                !role.is_internal()
+                    || addresses && matches!(role, Role::Ip4 | Role::Ip6 | Role::Dns)
+            })
             .map(|(name, _, value)| (Arc::clone(name), value.into_owned()))
             .collect()
     });

@@ -8,7 +8,7 @@ use regex::bytes::CaptureLocations;
 use regex_automata::{Anchored, Input};
 
 use super::{Scratch, Spans};
-use crate::filter::compile::{CompiledRegex, Prefix};
+use crate::filter::compile::{Backtracking, CompiledRegex, Prefix};
 use crate::filter::tags::{Names, Role};
 
 /// Matches the prefix; returns the content's range and records the
@@ -34,6 +34,9 @@ pub(super) fn match_prefix(
             }
         }
     }
+    if let Some(fallback) = &prefix.full.fallback {
+        return match_by_backtracking(&prefix.full, fallback, scratch, hay);
+    }
     let locs = scratch.prefix_locs.as_mut()?;
     prefix.full.regex.captures_read(locs, hay)?;
     push_spans(&mut scratch.spans, &prefix.full, locs, 0);
@@ -45,6 +48,33 @@ pub(super) fn match_prefix(
     Some(content.map_or(0..hay.len(), |(s, e)| s..e))
 }
 
+/// [`match_prefix`] for a prefix on the backtracking engine.
+fn match_by_backtracking(
+    full: &CompiledRegex,
+    fallback: &Backtracking,
+    scratch: &mut Scratch,
+    hay: &[u8],
+) -> Option<Range<usize>> {
+    if !full.regex.is_match(hay) {
+        return None;
+    }
+    let mut content = None;
+    let spans = &mut scratch.spans;
+    let matched = fallback.captures(hay, |group| {
+        push_group_spans(spans, full, group, 0);
+        content = full
+            .groups
+            .of_role(Role::Content)
+            .and_then(|ix| ix.iter().find_map(|&i| group(i)));
+    });
+    matched.then(|| content.map_or(0..hay.len(), |(s, e)| s..e))
+}
+
+/// Whether ignore regex `re` matches `body` (either engine).
+pub(super) fn ignores(re: &CompiledRegex, body: &[u8]) -> bool {
+    re.regex.is_match(body) && re.fallback.as_ref().is_none_or(|f| f.is_match(body))
+}
+
 /// Takes the captures of fail regex `i` on `body` into `scratch.spans`.
 pub(super) fn capture_fail(
     re: &CompiledRegex,
@@ -53,6 +83,13 @@ pub(super) fn capture_fail(
     body: &[u8],
     offset: usize,
 ) -> bool {
+    if let Some(fallback) = &re.fallback {
+        if !re.regex.is_match(body) {
+            return false;
+        }
+        let spans = &mut scratch.spans;
+        return fallback.captures(body, |group| push_group_spans(spans, re, group, offset));
+    }
     // A caller may hand over a "line" with a newline in it.
     if re.one_line && memchr::memchr(b'\n', body).is_some() {
         return capture_with_regex(re, scratch, i, body, offset);

@@ -28,11 +28,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::filter::definition::Dialect;
+
 /// Dotted quad; octets are range-checked after matching, not here.
 const IP4: &str = r"(?:\d{1,3}\.){3}\d{1,3}";
 /// Any run of hex groups with at least two colons, optionally ending in a
 /// dotted quad; validated with the standard parser after matching.
 const IP6: &str = r"[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F:]*(?:\d+\.\d+\.\d+\.\d+)?";
+/// fail2ban's IPv6 form: groups of one to four hex digits. (fail2ban ends
+/// it with `(?<=:):`; the look-behind always holds there, as every group
+/// before ends in a colon.) Stricter than [`IP6`], it stops before a port
+/// written after the address (`2001:db8::1234:58430`).
+const IP6_F2B: &str = r"(?:[0-9a-fA-F]{1,4}::?|::){1,7}(?:[0-9a-fA-F]{1,4}|:)";
 /// A host name: word characters, dots and dashes, ending in a word character.
 const DNS: &str = r"[A-Za-z0-9_.\-]*[A-Za-z0-9_]";
 
@@ -117,7 +124,7 @@ impl Names {
             return NameId(i as u32);
         }
         let role = Role::of(name);
-        let base = (role == Role::Alt).then(|| self.intern(&name["alt_".len()..]));
+        let base = (role == Role::Alt).then(|| self.intern(alt_base(name)));
         self.names.push((Arc::from(name), role, base));
         NameId(self.names.len() as u32 - 1)
     }
@@ -136,6 +143,19 @@ impl Names {
     }
 }
 
+/// `NAME` of `alt_NAME` or `alt_NAME_2` (fail2ban numbers alternatives so).
+fn alt_base(name: &str) -> &str {
+    let rest = &name["alt_".len()..];
+    match rest.rsplit_once('_') {
+        Some((base, n))
+            if !base.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            base
+        }
+        _ => rest,
+    }
+}
+
 /// The names of a compiled regex's capture groups, folded by base name.
 #[derive(Debug, Clone, Default)]
 pub struct GroupMap {
@@ -150,7 +170,7 @@ impl GroupMap {
         let mut map: Vec<(NameId, Role, Vec<usize>)> = Vec::new();
         for (index, name) in names.enumerate() {
             let Some(name) = name else { continue };
-            let base = name.split("__").next().unwrap_or(name);
+            let base = crate::filter::compile::python::print::base_name(name);
             let id = ids.intern(base);
             match map.iter_mut().find(|(n, _, _)| *n == id) {
                 Some((_, _, indices)) => indices.push(index),
@@ -177,6 +197,13 @@ impl GroupMap {
 
 /// Expands the tags of `regex`. Capture names are made unique.
 pub fn expand(regex: &str) -> Result<String, TagError> {
+    expand_in(regex, Dialect::Kdl)
+}
+
+/// [`expand`] for a filter of `dialect`. In a fail2ban filter an unknown
+/// tag stays literal text (fail2ban leaves it as written) and
+/// `<SKIPLINES>` is fail2ban's: a line break, then whole lines.
+pub fn expand_in(regex: &str, dialect: Dialect) -> Result<String, TagError> {
     let mut out = String::with_capacity(regex.len() * 2);
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut open: Vec<String> = Vec::new();
@@ -196,7 +223,7 @@ pub fn expand(regex: &str) -> Result<String, TagError> {
             break;
         };
         let tag = &after[1..end];
-        match expand_tag(tag, &mut seen, &mut open)? {
+        match expand_tag(tag, dialect, &mut seen, &mut open)? {
             Some(text) => {
                 out.push_str(&text);
                 rest = &after[end + 1..];
@@ -220,28 +247,55 @@ pub fn expand(regex: &str) -> Result<String, TagError> {
 /// (e.g. a literal `<` in `<invalid username>`).
 fn expand_tag(
     tag: &str,
+    dialect: Dialect,
     seen: &mut HashMap<String, usize>,
     open: &mut Vec<String>,
 ) -> Result<Option<String>, TagError> {
     let mut group = |name: &str, body: &str| format!("(?P<{}>{body})", unique(seen, name));
+    // fail2ban's self-closed forms capture the same as the plain tags.
+    let tag = match tag {
+        "F-IP4/" | "F-IP6/" | "F-ADDR/" | "F-DNS/" | "F-CIDR/" | "F-SUBNET/" => {
+            &tag[2..tag.len() - 1]
+        }
+        other => other,
+    };
+    let ip6 = match dialect {
+        Dialect::Kdl => IP6,
+        Dialect::Fail2ban => IP6_F2B,
+    };
     let text = match tag {
+        "F-ID/" => group("fid", r"\S+"),
+        "F-PORT/" => group("port", r"\w+"),
+        "SUBNET" => format!(
+            r"\[?(?:(?:::[fF]{{4}}:)?{}|{})(?:/{})?\]?",
+            group("ip4", IP4),
+            group("ip6", ip6),
+            group("cidr", r"\d{1,3}")
+        ),
+        "SKIPLINES" if dialect == Dialect::Fail2ban => r"\n(?:[^\n]*\n)*?".to_string(),
         "HOST" => format!(
             r"(?:\[?(?:(?:::[fF]{{4}}:)?{}|{})\]?|{})",
             group("ip4", IP4),
-            group("ip6", IP6),
+            group("ip6", ip6),
             group("dns", DNS)
         ),
         "ADDR" => format!(
             r"\[?(?:(?:::[fF]{{4}}:)?{}|{})\]?",
             group("ip4", IP4),
-            group("ip6", IP6)
+            group("ip6", ip6)
         ),
         "IP4" => group("ip4", IP4),
-        "IP6" => format!(r"\[?{}\]?", group("ip6", IP6)),
+        "IP6" => format!(r"\[?{}\]?", group("ip6", ip6)),
         "DNS" => group("dns", DNS),
         "CIDR" => group("cidr", r"\d{1,3}"),
         "SKIPLINES" => r"(?:[^\n]*\n)*?".to_string(),
-        _ => return capture_tag(tag, seen, open),
+        _ => {
+            let tag = capture_tag(tag, seen, open);
+            return match (tag, dialect) {
+                (Err(TagError::Unknown(_) | TagError::Unopened(_)), Dialect::Fail2ban) => Ok(None),
+                (tag, _) => tag,
+            };
+        }
     };
     Ok(Some(text))
 }

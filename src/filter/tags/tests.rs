@@ -110,3 +110,77 @@ fn errors_name_the_tag() {
     );
     assert_eq!(expand("<HOTS>"), Err(TagError::Unknown("HOTS".into())));
 }
+
+fn f2b_groups(pattern: &str, line: &str) -> Vec<(String, String)> {
+    let re = Regex::new(&expand_in(pattern, Dialect::Fail2ban).unwrap()).unwrap();
+    let caps = re.captures(line.as_bytes()).unwrap();
+    re.capture_names()
+        .flatten()
+        .filter_map(|n| {
+            Some((
+                n.to_string(),
+                String::from_utf8(caps.name(n)?.as_bytes().to_vec()).unwrap(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn fail2ban_self_closed_and_subnet_tags() {
+    assert_eq!(
+        f2b_groups("^<F-ID/> x", "abc x"),
+        [("fid".to_string(), "abc".to_string())]
+    );
+    assert_eq!(
+        f2b_groups("^<F-PORT/>$", "ssh"),
+        [("port".to_string(), "ssh".to_string())]
+    );
+    assert_eq!(
+        f2b_groups("^<F-IP4/>$", "192.0.2.1"),
+        [("ip4".to_string(), "192.0.2.1".to_string())]
+    );
+    let subnet = f2b_groups("^<SUBNET>$", "192.0.2.0/24");
+    assert!(
+        subnet.contains(&("ip4".to_string(), "192.0.2.0".to_string())),
+        "{subnet:?}"
+    );
+    assert!(
+        subnet.contains(&("cidr".to_string(), "24".to_string())),
+        "{subnet:?}"
+    );
+}
+
+#[test]
+fn fail2ban_ipv6_stops_before_a_port() {
+    let got = f2b_groups(r"^<HOST>:\d+ x", "2001:db8::1234:58430 x");
+    assert!(
+        got.contains(&("ip6".to_string(), "2001:db8::1234".to_string())),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn fail2ban_leaves_unknown_tags_and_skiplines_as_fail2ban_does() {
+    assert_eq!(
+        expand_in("^<NOSRV> <HOST>", Dialect::Fail2ban)
+            .unwrap()
+            .starts_with("^<NOSRV> "),
+        true
+    );
+    assert!(expand("^<NOSRV> <HOST>").is_err());
+    let re = Regex::new(&expand_in("^a<SKIPLINES>b$", Dialect::Fail2ban).unwrap()).unwrap();
+    assert!(re.is_match(b"a\nx\nb") && re.is_match(b"a\nb"));
+    assert!(
+        !re.is_match(b"a x\nb"),
+        "fail2ban's <SKIPLINES> starts at a line break"
+    );
+}
+
+#[test]
+fn numbered_alternatives_fold_into_their_base_name() {
+    let mut names = Names::default();
+    let alt = names.intern("alt_user_2");
+    assert_eq!(&**names.name(names.alt_base(alt).unwrap()), "user");
+    let alt1 = names.intern("alt_user1");
+    assert_eq!(&**names.name(names.alt_base(alt1).unwrap()), "user1");
+}

@@ -1,6 +1,7 @@
 //! Tests of the parser as the engine uses it: line in, instant and range
 //! out. Shared helpers here; one file per concern.
 
+mod fail2ban;
 mod hostile;
 mod inference;
 mod patterns;
