@@ -8,12 +8,12 @@
 #
 #   nix-instantiate --eval --strict --json vm-tests/module-eval/eval.nix \
 #       --arg nixpkgsLib ../shared/nixpkgs-lib/lib --arg example ./configuration.nix
-{ nixpkgsLib, example }:
+{ nixpkgsLib, example, fail2ban ? "/nonexistent/fail2ban" }:
 
 let
   lib = import nixpkgsLib;
   eval = lib.evalModules {
-    modules = [ ./nixos-stubs.nix ../../nix/module.nix example ];
+    modules = [ (import ./nixos-stubs.nix { inherit fail2ban; }) ../../nix/module.nix example ];
   };
   config = eval.config;
   failed = map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);

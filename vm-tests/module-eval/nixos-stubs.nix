@@ -4,7 +4,11 @@
 # enough for lib.evalModules from nixpkgs' lib to evaluate the module for
 # real, type checks and merges included, without a nixpkgs checkout.
 # Options are declared without freeformType, so a module that sets an option
-# NixOS does not have fails here as it would on NixOS.
+# NixOS does not have fails here as it would on NixOS. `pkgs.fail2ban` is
+# the `fail2ban` argument: a directory laid out as nixpkgs' fail2ban package
+# (etc/fail2ban/filter.d); CI passes Debian's unpacked package, so that
+# check-config reads the fail2ban filter files an example names.
+{ fail2ban }:
 { lib, ... }:
 
 let
@@ -21,6 +25,7 @@ let
 
   pkgs = {
     portcullis = fakePackage "portcullis-0.1.0" "portcullis";
+    inherit fail2ban;
     coreutils = fakePackage "coreutils-9.5" "coreutils";
     stdenv = {
       buildPlatform.canExecute = _: true;
