@@ -97,13 +97,20 @@ fn maxlines(resolved: &Resolved) -> Result<usize, Fail2banError> {
     }
 }
 
-/// Each line of `journalmatch` split as a shell would, then at `+`.
+/// The resolved `journalmatch`, in groups (see [`journalmatch_groups`]).
 fn journalmatch(resolved: &Resolved) -> Vec<Vec<String>> {
-    let Some(setting) = resolved.setting("journalmatch") else {
-        return Vec::new();
-    };
+    resolved
+        .setting("journalmatch")
+        .map(|s| journalmatch_groups(&s.text))
+        .unwrap_or_default()
+}
+
+/// fail2ban's `journalmatch` text as groups of `FIELD=value` matches: each
+/// line is its own group, as fail2ban adds each line as a disjunction of
+/// its own; a line is split as a shell would, then at `+`.
+pub fn journalmatch_groups(text: &str) -> Vec<Vec<String>> {
     let mut groups = Vec::new();
-    for line in setting.text.lines() {
+    for line in text.lines() {
         let mut group = Vec::new();
         for word in shell_words(line) {
             if word == "+" {

@@ -16,9 +16,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::action::{self, Actions};
+use super::filter_def::journalmatch_groups;
 use super::values::{Services, Spec, parse_bool, parse_spec};
 use super::{Config, Fail2banError, Warning};
 use crate::config::{BanTime, Increment};
+use crate::filter::compile::FilterOptions;
 use crate::nft::Ports;
 
 /// How to import.
@@ -276,7 +278,7 @@ impl JailReader<'_> {
                     None => String::new(),
                 },
             };
-            jail.journals = parse_journalmatch(&matches);
+            jail.journals = journalmatch_groups(&matches);
             if jail.journals.is_empty() {
                 self.note(jail, "backend = systemd, but neither the jail nor its filter has a journalmatch: reading the whole journal is not imported; the jail is left disabled".into());
                 jail.runnable = false;
@@ -325,30 +327,19 @@ pub(super) fn absolute(dir: &Path) -> PathBuf {
     std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
-/// The `journalmatch` of a fail2ban filter file, with the jail's filter options.
+/// The `journalmatch` of a fail2ban filter file with the jail's filter
+/// options, resolved as the filter itself is (`[Init]` overrides
+/// `[Definition]`, as in Debian's postfix.conf), for the journal log type.
 fn filter_journalmatch(path: &Path, options: &[(String, String)]) -> Result<String, Fail2banError> {
-    let mut warnings = Vec::new();
-    let config = Config::read(&[path.to_path_buf()], &mut warnings)?;
-    let value = config.get_with("Definition", "journalmatch", options)?;
-    Ok(value.map(|v| v.text).unwrap_or_default())
-}
-
-/// `_SYSTEMD_UNIT=sshd.service + _COMM=sshd`: `+` separates groups (OR),
-/// words within a group must all hold (AND).
-pub fn parse_journalmatch(text: &str) -> Vec<Vec<String>> {
-    let mut groups = vec![Vec::new()];
-    for word in text.split_whitespace() {
-        if word == "+" {
-            groups.push(Vec::new());
-        } else {
-            groups
-                .last_mut()
-                .expect("one group")
-                .push(word.trim_matches(['"', '\'']).to_string());
-        }
-    }
-    groups.retain(|g| !g.is_empty());
-    groups
+    let options = FilterOptions {
+        set: options.to_vec(),
+        ..FilterOptions::default()
+    };
+    let resolved = super::filter::resolve(path, &options, true, &mut Vec::new())?;
+    Ok(resolved
+        .setting("journalmatch")
+        .map(|s| s.text.clone())
+        .unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -105,3 +105,36 @@ fn systemd_backend_takes_the_filters_journalmatch() {
     assert!(a.sources.is_empty());
     assert_eq!(a.filter_options, [("unit".to_string(), "ssh".to_string())]);
 }
+
+/// A filter may give `journalmatch` in `[Init]`, which overrides
+/// `[Definition]` as for every filter setting; each line of it is a group
+/// of its own (fail2ban adds each line as a disjunction), and two matches of
+/// one field in a line stay in one group (the journal ORs those itself).
+#[test]
+fn systemd_backend_takes_an_init_journalmatch_line_by_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        "filter.d/a.conf",
+        "[Definition]\nfailregex = x <HOST>\njournalmatch = _COMM=unused\n[Init]\njournalmatch = _SYSTEMD_UNIT=a.service _SYSTEMD_UNIT=a@-.service\n    _COMM=a-helper\n",
+    );
+    write(dir, "jail.conf", JAIL_CONF);
+    write(
+        dir,
+        "jail.local",
+        "[a]\nenabled = true\nbackend = systemd\n",
+    );
+    let a = &jails(dir)[0];
+    assert!(a.runnable, "{:?}", a.notes);
+    assert_eq!(
+        a.journals,
+        [
+            vec![
+                "_SYSTEMD_UNIT=a.service".to_string(),
+                "_SYSTEMD_UNIT=a@-.service".to_string()
+            ],
+            vec!["_COMM=a-helper".to_string()]
+        ]
+    );
+}
