@@ -81,6 +81,13 @@ pub(super) fn ignores(re: &CompiledRegex, body: &[u8]) -> bool {
     re.regex.is_match(body) && re.fallback.as_ref().is_none_or(|f| f.is_match(body))
 }
 
+/// A backtracker with more NFA states than this runs only on lines its
+/// regex's DFA has matched: each search first clears a visited set of
+/// (states) x (line length) bits, which for a large NFA (fail2ban's
+/// `<HOST>`, IPv6 included) costs more than the DFA's one pass, and most
+/// lines a fail regex's first words let through do not match it.
+const PRESCREEN_STATES: usize = 256;
+
 /// Takes the captures of fail regex `i` on `body` into `scratch.spans`.
 pub(super) fn capture_fail(
     re: &CompiledRegex,
@@ -119,6 +126,9 @@ pub(super) fn capture_fail(
         }
     }
     if let (Some(bt), Some((cache, caps))) = (&re.backtrack, &mut scratch.fail_bt[i]) {
+        if bt.get_nfa().states().len() > PRESCREEN_STATES && !re.regex.is_match(body) {
+            return false;
+        }
         let anchored = if bt.get_nfa().is_always_start_anchored() {
             Anchored::Yes
         } else {
