@@ -67,9 +67,36 @@ impl Nft {
         };
         let mut out = Vec::new();
         for set in sets.iter().filter(|s| jail.is_none_or(|j| j == s.jail)) {
-            out.extend(self.set_elements(table, set)?);
+            out.extend(self.consistent_elements(table, set)?);
         }
         Ok(Some(out))
+    }
+
+    /// A set's elements from one dump that saw each once. A dump longer
+    /// than one netlink message is walked again from the start for each
+    /// message, skipping what was sent; when the kernel's hash table is
+    /// rehashed in between (it grows in the background after many
+    /// insertions), the order changes and the dump hands some elements out
+    /// twice and others not at all, without marking itself interrupted.
+    /// A set holds a network once, so a repeated network means such a dump:
+    /// it is read again, and after [`DUMP_ATTEMPTS`] the last one is kept
+    /// with its repeats dropped.
+    fn consistent_elements(
+        &mut self,
+        table: &str,
+        set: &SetInfo,
+    ) -> Result<Vec<Element>, NftError> {
+        let mut elements = Vec::new();
+        for _ in 0..DUMP_ATTEMPTS {
+            elements = self.set_elements(table, set)?;
+            let mut seen = HashSet::with_capacity(elements.len());
+            if elements.iter().all(|e| seen.insert(e.network)) {
+                return Ok(elements);
+            }
+        }
+        let mut seen = HashSet::with_capacity(elements.len());
+        elements.retain(|e| seen.insert(e.network));
+        Ok(elements)
     }
 
     /// The jails that have sets in `table`, sorted; `None` when the table
