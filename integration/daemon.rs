@@ -318,6 +318,36 @@ fn ban_lines_are_what_the_recidive_filter_reads() {
 }
 
 #[test]
+fn a_second_daemon_on_the_same_configuration_refuses_and_leaves_the_table_alone() {
+    let Some(mut d) = Daemon::prepare("daemon-twice", SSHD) else {
+        return;
+    };
+    d.start();
+    d.cli(&["ban", "sshd", "192.0.2.44", "--for", "1h"]);
+    d.wait_banned("sshd-v4", "192.0.2.44");
+    let bin = crate::common::portcullis_bin();
+    let config = d.path("config.kdl");
+    let second = d.ns.exec(&[
+        bin.to_str().unwrap(),
+        "daemon",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr).replace("\n  │ ", " ");
+    assert!(
+        stderr.contains("another portcullis answers on")
+            && stderr.contains("not starting a second daemon on its table and database"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The first one's table was never touched: no repair was needed.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!d.log().contains("table deleted by"), "{}", d.log());
+    d.wait_banned("sshd-v4", "192.0.2.44");
+}
+
+#[test]
 fn sighup_reloads_the_configuration() {
     let Some(mut d) = Daemon::prepare("daemon-hup", SSHD) else {
         return;

@@ -66,6 +66,11 @@ fn failures(file: &Path, addr: &str, n: usize, time: u64) {
 /// start reads from the tail: entries written before that are history).
 fn start(d: &mut Daemon, times: usize) {
     d.start();
+    wait_reading(d, times);
+}
+
+/// Waits until the daemon logged that it reads the journal `times` times.
+fn wait_reading(d: &Daemon, times: usize) {
     let open = poll_until(DEADLINE, || {
         (d.log().matches("reading journal").count() >= times).then_some(())
     });
@@ -244,7 +249,7 @@ fn a_when_missing_file_that_appears_takes_over_from_the_journal() {
             .then_some(())
     });
     assert!(switched.is_some(), "{}", d.log());
-    start(&mut d, 2);
+    wait_reading(&d, 2);
     assert!(
         d.log().contains("1 journal match(es) not used"),
         "{}",

@@ -24,6 +24,14 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
     let process_start = std::time::Instant::now();
     let config = config::load_checked(&args.config)?;
     crate::logging::init(&config.log_level);
+    // One daemon per configuration: a second one would rebuild the first
+    // one's table under it before finding the socket taken.
+    if std::os::unix::net::UnixStream::connect(&config.socket).is_ok() {
+        miette::bail!(
+            "another portcullis answers on {}: not starting a second daemon on its table and database",
+            config.socket.display()
+        );
+    }
     let store = Store::open(&config.database).into_diagnostic()?;
     let mut nft = Nft::open().into_diagnostic()?;
     let nft_config = config.nft_config();
