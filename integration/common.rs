@@ -171,3 +171,22 @@ pub fn fail2ban_root(test: &str) -> Option<PathBuf> {
 pub fn fail2ban_corpus(root: &std::path::Path) -> PathBuf {
     root.join("usr/lib/python3/dist-packages/fail2ban/tests/files/logs")
 }
+
+/// The `host` of each failure `portcullis test-filter --json` printed, in
+/// order; the run must have succeeded.
+pub fn failure_hosts(out: &std::process::Output) -> Vec<String> {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["host"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}

@@ -304,16 +304,7 @@ fn ban_lines_are_what_the_recidive_filter_reads() {
         .arg(d.path("daemon.log"))
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let hosts: Vec<String> = text
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["host"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let hosts = crate::common::failure_hosts(&out);
     assert_eq!(hosts, vec!["203.0.113.66"], "{}", d.log());
 }
 

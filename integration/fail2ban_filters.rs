@@ -177,23 +177,6 @@ fn test_filter(filter: &Path, log: &Path, args: &[&str]) -> std::process::Output
         .unwrap()
 }
 
-fn hosts(out: &std::process::Output) -> Vec<String> {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["host"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
-}
-
 /// test-filter takes a fail2ban filter file by path, its mode as fail2ban
 /// takes it, prints the missing include as a warning, and refuses a mode
 /// the file lacks naming the file and line.
@@ -201,7 +184,7 @@ fn hosts(out: &std::process::Output) -> Vec<String> {
 fn test_filter_runs_a_fail2ban_filter_file() {
     let (_dir, filter, log) = demo_tree();
     let normal = test_filter(&filter, &log, &[]);
-    assert_eq!(hosts(&normal), ["192.0.2.1"]);
+    assert_eq!(crate::common::failure_hosts(&normal), ["192.0.2.1"]);
     let stderr = String::from_utf8_lossy(&normal.stderr);
     assert!(
         stderr.contains(
@@ -210,9 +193,12 @@ fn test_filter_runs_a_fail2ban_filter_file() {
         "{stderr}"
     );
     let aggressive = test_filter(&filter, &log, &["--mode", "aggressive"]);
-    assert_eq!(hosts(&aggressive), ["192.0.2.1", "192.0.2.2"]);
+    assert_eq!(
+        crate::common::failure_hosts(&aggressive),
+        ["192.0.2.1", "192.0.2.2"]
+    );
     let other = test_filter(&filter, &log, &["--set", "_daemon=other"]);
-    assert_eq!(hosts(&other), ["192.0.2.3"]);
+    assert_eq!(crate::common::failure_hosts(&other), ["192.0.2.3"]);
     let typo = test_filter(&filter, &log, &["--mode", "agressive"]);
     assert!(!typo.status.success());
     let stderr = String::from_utf8_lossy(&typo.stderr);
