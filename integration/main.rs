@@ -39,4 +39,5 @@ mod props_config;
 mod props_control;
 mod props_fail2ban;
 mod props_filter;
+mod structure;
 mod test_filter;

@@ -31,6 +31,8 @@
 //!   share.
 //! - [`metrics`]: Prometheus counters and their HTTP responder.
 //! - [`logging`]: the daemon's log lines.
+//! - [`time`]: the one wall-clock type ([`time::UnixMs`]), ban times and
+//!   durations as the configuration writes them.
 //! - [`cli`]: the subcommands; those that need no daemon call the modules
 //!   above directly.
 
@@ -51,6 +53,7 @@ pub mod observer;
 pub mod server;
 pub mod source;
 pub(crate) mod sys;
+pub mod time;
 
 /// An error and its causes on one line: `what failed: because: because`.
 pub fn error_chain(error: &dyn std::error::Error) -> String {

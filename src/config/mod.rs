@@ -34,7 +34,6 @@
 //! wins. Unknown nodes and bad values are reported all at once, each with
 //! file:line:column and the offending text underlined.
 
-mod duration;
 mod journal;
 mod metrics;
 mod notify;
@@ -48,7 +47,7 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use duration::{BanTime, format_duration, parse_bantime, parse_duration};
+pub use crate::time::{BanTime, format_duration, parse_bantime, parse_duration};
 pub use journal::{JournalNode, journal_sources};
 pub use metrics::MetricsConfig;
 pub use settings::{Growth, Increment, JailSettings, parse_network};

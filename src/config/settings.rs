@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use kdl::{KdlEntry, KdlNode, KdlValue};
 
-use super::duration::{BanTime, parse_bantime, parse_duration};
 use crate::diagnostic::{KdlProblem, SourceFile};
 use crate::nft::{BanVerdict, Network, Ports};
+use crate::time::{BanTime, parse_bantime, parse_duration};
 
 /// A jail's tunables.
 #[derive(Debug, Clone, PartialEq)]

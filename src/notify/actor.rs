@@ -143,7 +143,7 @@ mod tests {
                 event: Event::Ban,
                 jail: "sshd".into(),
                 addr: std::net::IpAddr::from([192, 0, 2, i]),
-                ban: Some((crate::config::BanTime::Permanent, 5)),
+                ban: Some((crate::time::BanTime::Permanent, 5)),
                 time: 0,
             };
             actor.send(msg).await.unwrap();

@@ -22,7 +22,7 @@ use actix::Message;
 pub use actor::NotifyActor;
 pub use command::{Event, NotifyAction, Tag, Template, Values};
 
-use crate::config::BanTime;
+use crate::time::BanTime;
 
 /// Processes running at once, over all jails.
 pub const MAX_RUNNING: usize = 32;

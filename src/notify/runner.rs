@@ -32,7 +32,7 @@ impl Outcome {
             },
             Outcome::TimedOut => format!(
                 "ran longer than its timeout of {} and was killed",
-                crate::config::format_duration(timeout)
+                crate::time::format_duration(timeout)
             ),
             Outcome::SpawnFailed(e) => format!("could not be started: {e}"),
         }

@@ -1,8 +1,51 @@
-//! Durations as the configuration writes them: `30s`, `10m`, `1h30m`, `2d`,
-//! `1w`, a bare integer of seconds, and for ban times `permanent`.
+//! Time as every module shares it: wall-clock instants as [`UnixMs`]
+//! (milliseconds since the epoch; plain cores take `now: UnixMs` as an
+//! argument, so their tests run at fixed times), how long a ban lasts
+//! ([`BanTime`]), and durations as the configuration writes them: `30s`,
+//! `10m`, `1h30m`, `2d`, `1w`, a bare integer of seconds, and for ban times
+//! `permanent`.
 
 use std::fmt;
 use std::time::Duration;
+
+/// A wall-clock instant: milliseconds since the Unix epoch. The one time
+/// type for ban starts and ends, failure times and records on disk; the
+/// clock is read at the actors' edges ([`UnixMs::now`]) and passed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct UnixMs(pub u64);
+
+impl UnixMs {
+    /// The system clock now (0 before the epoch).
+    pub fn now() -> UnixMs {
+        UnixMs(jiff::Timestamp::now().as_millisecond().max(0) as u64)
+    }
+
+    /// Whole seconds since the epoch (negative ones as 0).
+    pub fn from_secs(secs: i64) -> UnixMs {
+        UnixMs(secs.max(0) as u64 * 1000)
+    }
+
+    pub fn as_millis(self) -> u64 {
+        self.0
+    }
+
+    pub fn as_secs(self) -> i64 {
+        (self.0 / 1000) as i64
+    }
+
+    /// `self + d`, saturating.
+    pub fn after(self, d: Duration) -> UnixMs {
+        UnixMs(
+            self.0
+                .saturating_add(d.as_millis().min(u64::MAX as u128) as u64),
+        )
+    }
+
+    /// How long from `earlier` to `self`; zero if `earlier` is later.
+    pub fn since(self, earlier: UnixMs) -> Duration {
+        Duration::from_millis(self.0.saturating_sub(earlier.0))
+    }
+}
 
 /// How long a ban lasts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,5 +173,20 @@ mod tests {
     fn formats_back() {
         assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
         assert_eq!(BanTime::Permanent.to_string(), "permanent");
+    }
+
+    #[test]
+    fn unix_ms_arithmetic_saturates() {
+        let t = UnixMs::from_secs(10);
+        assert_eq!(t.as_millis(), 10_000);
+        assert_eq!(t.after(Duration::from_millis(5)).as_millis(), 10_005);
+        assert_eq!(t.since(UnixMs(4_000)), Duration::from_secs(6));
+        assert_eq!(UnixMs(4_000).since(t), Duration::ZERO);
+        assert_eq!(
+            UnixMs(u64::MAX).after(Duration::from_secs(1)),
+            UnixMs(u64::MAX)
+        );
+        assert_eq!(UnixMs::from_secs(-5), UnixMs(0));
+        assert!(UnixMs::now() > UnixMs::from_secs(1_700_000_000));
     }
 }
