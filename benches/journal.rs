@@ -21,9 +21,10 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use portcullis::filter::journal::BATCH;
 use portcullis::filter::{FilterOptions, Matcher, Outcome};
+use portcullis::source::MAX_LINE;
 use portcullis::source::journal::export::{journal_remote, write_entry, write_journal};
+use portcullis::source::journal::follow::BATCH;
 use portcullis::source::journal::{JournalBatch, JournalReader, JournalSpec, Start};
 
 /// Entries per systemd-journal-remote run (it appends to the file).
@@ -105,6 +106,7 @@ fn read(spec: &JournalSpec, filter: bool) -> (usize, u64) {
         let f = portcullis::filter::load_for_journal("sshd", &FilterOptions::default()).unwrap();
         let mut m = Matcher::new(Arc::new(f), TimeZone::UTC, Timestamp::now());
         m.report_captures(false);
+        m.lines_cut_at(MAX_LINE);
         m
     });
     let (mut entries, mut failures, mut line_no) = (0, 0, 0);

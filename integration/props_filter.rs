@@ -6,7 +6,7 @@
 //! addresses in them, quotes, brackets, control bytes), and runs of one
 //! piece up to past the line cap. Fixed seed, a few hundred cases.
 
-use portcullis::filter::lines::MAX_LINE;
+use portcullis::source::MAX_LINE;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 

@@ -6,9 +6,12 @@
 //! The pipeline, in the order a log line travels (each an actor with its
 //! logic in plain structs beside it):
 //!
-//! - [`source`]: log files followed across rotations, and the journal.
+//! - [`source`]: reading logs, no actix: files followed across
+//!   rotations, the journal and its thread, positions, the line limit.
 //! - [`filter`]: log lines in, failures out (regexes, tags, dates,
-//!   multi-line); the FilterActor drives a jail's sources.
+//!   multi-line); plain code.
+//! - [`reader`]: the actor that drives a jail's sources through its
+//!   filters, sends the failures to the jail and saves where it stopped.
 //! - [`jail`]: failures in, ban requests out (ignore lists, the failure
 //!   window).
 //! - [`observer`]: ban length from history (bantime increment), the
@@ -50,6 +53,7 @@ pub mod metrics;
 pub mod nft;
 pub mod notify;
 pub mod observer;
+pub mod reader;
 pub mod server;
 pub mod source;
 pub(crate) mod sys;

@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use portcullis::filter::lines::{LineReader, MAX_LINE};
 use portcullis::filter::{
     CompiledFilter, Failure, FailureId, FilterOptions, Matcher, Outcome, address, bundled,
 };
+use portcullis::source::MAX_LINE;
+use portcullis::source::lines::LineReader;
 
 /// Longest a line may take, in any build: matching is linear in the line,
 /// which is at most [`MAX_LINE`] bytes.
@@ -51,6 +52,7 @@ pub fn run(data: &[u8]) {
 pub fn run_filter(filter: &Arc<CompiledFilter>, log: &[u8]) -> usize {
     let now: Timestamp = "2026-03-01T12:00:00Z".parse().expect("a timestamp");
     let mut matcher = Matcher::new(Arc::clone(filter), TimeZone::UTC, now);
+    matcher.lines_cut_at(MAX_LINE);
     let mut reader = LineReader::new(BufReader::with_capacity(4096, log));
     let mut seen: Vec<String> = Vec::new();
     let mut number = 0;

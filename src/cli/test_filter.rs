@@ -15,8 +15,9 @@ use jiff::tz::TimeZone;
 use miette::{Context, IntoDiagnostic};
 
 use super::OutputResult;
-use crate::filter::lines::LineReader;
 use crate::filter::{self, Failure, FailureId, FilterOptions, Matcher, Outcome};
+use crate::source::MAX_LINE;
+use crate::source::lines::LineReader;
 
 /// Arguments of `portcullis test-filter`.
 #[derive(Debug, clap::Args)]
@@ -82,6 +83,7 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
     let file = open(&args.logfile)?;
     let mut reader = LineReader::new(BufReader::with_capacity(256 * 1024, file));
     let mut matcher = Matcher::new(compiled, zone.clone(), now);
+    matcher.lines_cut_at(MAX_LINE);
     matcher.report_captures(args.json);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
@@ -205,7 +207,7 @@ fn summary(
         writeln!(
             out,
             "Lines longer than {} bytes, cut: {truncated}",
-            filter::lines::MAX_LINE
+            MAX_LINE
         )?;
     }
     writeln!(out, "Fail regex hits:")?;

@@ -25,11 +25,12 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
-use super::store::{LogPosition, Store};
+use super::store::Store;
 use super::{
     ActiveBans, Flush, History, JournalCursors, LogPositions, Purge, RecordBans, RemoveBans,
     SaveCursor, SavePositions,
 };
+use crate::source::LogPosition;
 
 pub struct DbActor {
     store: Arc<Store>,

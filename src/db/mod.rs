@@ -14,7 +14,9 @@ use std::time::Duration;
 use actix::Message;
 
 pub use actor::DbActor;
-use store::{HistoryRecord, LogPosition, StoredBan};
+use store::{HistoryRecord, StoredBan};
+
+use crate::source::LogPosition;
 
 /// Record bans (and count them in the history): one group commit. Sent by
 /// the ActionsActor every [`crate::actions::GROUP_COMMIT`]; no reply.
@@ -43,14 +45,14 @@ pub struct History {
 pub struct ActiveBans;
 
 /// A jail's saved log positions. Sent by the ServerActor before starting a
-/// FilterActor; replies them by path (empty on error).
+/// ReaderActor; replies them by path (empty on error).
 #[derive(Debug, Message)]
 #[rtype(result = "HashMap<PathBuf, LogPosition>")]
 pub struct LogPositions {
     pub jail: String,
 }
 
-/// Save where a jail stopped reading. Sent by the FilterActor; no reply.
+/// Save where a jail stopped reading. Sent by the ReaderActor; no reply.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct SavePositions {
@@ -58,7 +60,7 @@ pub struct SavePositions {
     pub positions: Vec<(PathBuf, LogPosition)>,
 }
 
-/// A jail's saved journal cursors. Sent by the FilterActor before it
+/// A jail's saved journal cursors. Sent by the ReaderActor before it
 /// starts reading its journal sources; replies them by source key
 /// ([`crate::source::journal::JournalSpec::cursor_key`]), empty on error.
 #[derive(Debug, Message)]
@@ -68,7 +70,7 @@ pub struct JournalCursors {
 }
 
 /// Save where a jail stopped reading a journal source. Sent by the
-/// FilterActor after each batch of entries; no reply.
+/// ReaderActor after each batch of entries; no reply.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct SaveCursor {

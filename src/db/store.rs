@@ -26,6 +26,8 @@ use heed::types::{SerdeJson, Str};
 use heed::{Database, Env, EnvOpenOptions};
 use serde::{Deserialize, Serialize};
 
+use crate::source::LogPosition;
+
 pub const SCHEMA_VERSION: &str = "1";
 /// The key prefix of history counted across jails.
 const ALL_JAILS: &str = "*";
@@ -58,15 +60,6 @@ impl BanRecord {
 pub struct HistoryRecord {
     pub count: u32,
     pub last_ms: u64,
-}
-
-/// Where a jail stopped reading a file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogPosition {
-    pub inode: u64,
-    pub offset: u64,
-    /// Hash of the file's first line, to tell a new file that reuses the inode.
-    pub first_line_hash: u64,
 }
 
 /// A stored ban, with its key fields.

@@ -6,14 +6,11 @@
 //! handed to the fail regexes, whose tags ([`tags`]) name the address and
 //! other captures; lines of one connection are merged ([`multiline`]).
 
-pub mod actor;
 pub mod address;
 pub mod bundled;
 pub mod compile;
 pub mod date;
 pub mod definition;
-pub mod journal;
-pub mod lines;
 pub mod matcher;
 pub mod multiline;
 pub mod tags;
@@ -135,17 +132,4 @@ fn log_warnings(filter: &str, warnings: &[Warning]) {
     for warning in warnings {
         tracing::warn!("filter {filter}: {warning}");
     }
-}
-
-/// Entries read from a journal source, in journal order. Sent by the
-/// source's thread ([`journal`]); replies once they went through the
-/// matcher, so that the thread reads ahead by one batch at most.
-#[derive(Debug, actix::Message)]
-#[rtype(result = "()")]
-pub struct JournalEntries {
-    /// Which of the jail's journal sources.
-    pub source: usize,
-    pub batch: crate::source::journal::JournalBatch,
-    /// When the batch was read, for the ban latency metric.
-    pub read_at: std::time::Instant,
 }

@@ -46,7 +46,8 @@ impl Handler<Failures> for JailActor {
         let now = now();
         (self.metrics.failures).fetch_add(msg.0.len() as u64, Ordering::Relaxed);
         for f in msg.0 {
-            match self.jail.on_failure(f.addr, f.time, f.attempts, now) {
+            let time = f.time.as_secs();
+            match self.jail.on_failure(f.addr, time, f.attempts, now) {
                 Decision::Ban(request) => self.bans.do_send(BanRequest {
                     read_at: Some(f.read_at),
                     ..request

@@ -16,8 +16,10 @@ use actix::Message;
 
 pub use state::{Jail, JailStats};
 
+use crate::time::UnixMs;
+
 /// Failures found in one read of a jail's logs, in log order. Sent by the
-/// FilterActor (one message per read, not per line); no reply.
+/// ReaderActor (one message per read, not per line); no reply.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub struct Failures(pub Vec<FailureFound>);
@@ -26,8 +28,8 @@ pub struct Failures(pub Vec<FailureFound>);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailureFound {
     pub addr: IpAddr,
-    /// Unix seconds, from the log line.
-    pub time: i64,
+    /// From the log line (or the journal entry).
+    pub time: UnixMs,
     /// Failures this counts for (multi-line filters merge several).
     pub attempts: u32,
     /// When the line was read, for the ban latency metric.

@@ -1,6 +1,6 @@
 //! The ServerActor: runs the jails of the configuration and answers
 //! control requests. Each jail is a JailActor on the main arbiter and a
-//! FilterActor on an arbiter of its own.
+//! ReaderActor on an arbiter of its own.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
@@ -16,12 +16,12 @@ use super::{Control, Reload};
 use crate::actions::{ActionsActor, BanTicket, ListBans, Setup, Unban};
 use crate::config::{self, Config, JailConfig, parse_bantime};
 use crate::db::DbActor;
-use crate::filter::actor::{FilterActor, PositionStore};
 use crate::jail::actor::JailActor;
 use crate::jail::{Forget, GetSetting, GetStats, Jail, SetSetting};
 use crate::metrics::Metrics;
 use crate::notify::SetNotifications;
 use crate::observer::actor::ObserverActor;
+use crate::reader::{PositionStore, ReaderActor};
 
 pub(super) struct RunningJail {
     pub(super) config: JailConfig,
@@ -94,14 +94,14 @@ impl ServerActor {
             self.db.clone(),
         );
         let metrics = self.metrics.clone();
-        FilterActor::start_in_arbiter(&arbiter.handle(), move |_| {
+        ReaderActor::start_in_arbiter(&arbiter.handle(), move |_| {
             let store = PositionStore {
                 load_positions: db.clone().recipient(),
                 save_positions: db.clone().recipient(),
                 load_cursors: db.clone().recipient(),
                 save_cursor: db.recipient(),
             };
-            FilterActor::new(name, input, failures, store, metrics)
+            ReaderActor::new(name, input, failures, store, metrics)
         });
         tracing::info!(
             "jail {} started: filter {}, sources {}",

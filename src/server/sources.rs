@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::actor::ServerActor;
 use crate::config::{self, JailConfig};
-use crate::filter::actor::JailInput;
+use crate::reader::JailInput;
 use crate::source::journal::JournalSpec;
 
 /// How often the `when-missing` paths of running jails are looked at.

@@ -1,11 +1,29 @@
 //! [`FileSet`]: the files a jail's `source` patterns name, globs expanded
-//! again on every rescan so that files appearing later are picked up.
+//! again on every rescan so that files appearing later are picked up, and
+//! one poll of all of them ([`FileSet::poll`]): each file's new lines, its
+//! position to save, whether one has more to read.
 
 use std::collections::BTreeMap;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
+use super::LogPosition;
 use super::tail::Tail;
-use crate::db::store::LogPosition;
+
+/// What one [`FileSet::poll`] read.
+#[derive(Debug, Default)]
+pub struct FilesRead {
+    /// Lines read, per file that had any.
+    pub lines: Vec<(PathBuf, u64)>,
+    /// Where to resume each file that had lines.
+    pub positions: Vec<(PathBuf, LogPosition)>,
+    /// Files that could not be read, and why.
+    pub errors: Vec<(PathBuf, io::Error)>,
+    /// A file stopped after [`super::tail::READ_STEP`] with more to read:
+    /// poll again soon.
+    pub more: bool,
+}
 
 #[derive(Debug, Default)]
 pub struct FileSet {
@@ -64,6 +82,28 @@ impl FileSet {
         added
     }
 
+    /// Reads every file's new lines, at most [`super::tail::READ_STEP`]
+    /// each, and hands each line to `line` with the time its file's read
+    /// began (for latency figures).
+    pub fn poll(&mut self, line: &mut dyn FnMut(&[u8], Instant)) -> FilesRead {
+        let mut read = FilesRead::default();
+        for tail in self.tails.values_mut() {
+            let started = Instant::now();
+            match tail.poll(&mut |text| line(text, started)) {
+                Ok(0) => {}
+                Ok(n) => {
+                    let path = tail.path().to_path_buf();
+                    let position = tail.position().map(|p| (path.clone(), p));
+                    read.positions.extend(position);
+                    read.lines.push((path, n));
+                }
+                Err(e) => read.errors.push((tail.path().to_path_buf(), e)),
+            }
+        }
+        read.more = self.tails.values().any(Tail::has_more);
+        read
+    }
+
     pub fn tails_mut(&mut self) -> impl Iterator<Item = &mut Tail> {
         self.tails.values_mut()
     }
@@ -92,5 +132,37 @@ mod tests {
         assert_eq!(set.rescan(&|_| None), vec![dir.path().join("a.log")]);
         assert!(set.rescan(&|_| None).is_empty());
         assert_eq!(set.directories(), vec![dir.path().to_path_buf()]);
+    }
+
+    #[test]
+    fn a_poll_reads_every_file_and_says_where_to_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+        std::fs::write(&a, "one\ntwo\n").unwrap();
+        std::fs::write(&b, "three\npartial").unwrap();
+        let missing = dir.path().join("later.log");
+        let patterns = [&a, &b, &missing].map(|p| p.display().to_string());
+        let mut set = FileSet::new(patterns.to_vec());
+        set.rescan(&|_| None);
+        let mut lines = Vec::new();
+        let read = set.poll(&mut |l, _| lines.push(String::from_utf8_lossy(l).into_owned()));
+        assert_eq!(lines, ["one", "two", "three"]);
+        assert_eq!(read.lines, [(a.clone(), 2), (b.clone(), 1)]);
+        let offsets: Vec<(PathBuf, u64)> = (read.positions.iter())
+            .map(|(p, pos)| (p.clone(), pos.offset))
+            .collect();
+        assert_eq!(offsets, [(a.clone(), 8), (b.clone(), 6)]);
+        assert!(read.errors.is_empty() && !read.more);
+        // Nothing new: nothing to save.
+        let again = set.poll(&mut |_, _| panic!("no new line"));
+        assert!(again.lines.is_empty() && again.positions.is_empty());
+        // Resumed at a saved position: only what came after it.
+        let saved = read.positions.into_iter().collect::<BTreeMap<_, _>>();
+        std::fs::write(&b, "three\npartial line\n").unwrap();
+        let mut resumed = FileSet::new(patterns.to_vec());
+        resumed.rescan(&|p| saved.get(p).cloned());
+        let mut lines = Vec::new();
+        resumed.poll(&mut |l, _| lines.push(String::from_utf8_lossy(l).into_owned()));
+        assert_eq!(lines, ["partial line"]);
     }
 }

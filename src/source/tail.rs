@@ -17,8 +17,7 @@ use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-use crate::db::store::LogPosition;
-use crate::filter::lines::MAX_LINE;
+use super::{LogPosition, MAX_LINE};
 
 /// Bytes read per `pread`.
 const CHUNK: usize = 64 * 1024;

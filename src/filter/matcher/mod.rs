@@ -18,40 +18,13 @@ use crate::filter::Failure;
 use crate::filter::address;
 use crate::filter::compile::{CompiledFilter, LogType, SplitCache, has_bit};
 use crate::filter::date::DateParser;
-use crate::filter::lines::MAX_LINE;
 
+mod outcome;
 mod spans;
 use crate::filter::multiline::{LineMatch, MultiLine, Span, text};
 use crate::filter::tags::{Names, Role};
+pub use outcome::{MatchStats, Outcome};
 use spans::{capture_fail, ignores, match_prefix, resolve_alternates};
-
-/// What became of one line.
-#[derive(Debug)]
-pub enum Outcome {
-    /// A failure, reported on this line.
-    Failure(Failure),
-    /// Matched, and held as part of a multi-line failure still to come.
-    Held,
-    /// Matched a fail regex and an ignore regex.
-    Ignored,
-    /// Matched no fail regex.
-    Missed,
-    /// Carried no date, and no earlier line gave one.
-    NoDate,
-}
-
-/// Counters for `test-filter` and the daemon's status.
-#[derive(Debug, Clone, Default)]
-pub struct MatchStats {
-    pub lines: u64,
-    pub failures: u64,
-    pub held: u64,
-    pub ignored: u64,
-    pub missed: u64,
-    pub no_date: u64,
-    /// Lines on which each fail regex matched.
-    pub per_regex: Vec<u64>,
-}
 
 /// Spans of captured groups in the haystack, by name.
 type Spans = Vec<Span>;
@@ -74,6 +47,8 @@ pub struct Matcher {
     /// Whether failures carry their captures and users (see
     /// [`Matcher::report_captures`]).
     detail: bool,
+    /// Lines this long were cut by their reader ([`Matcher::lines_cut_at`]).
+    cut_at: usize,
 }
 
 /// Buffers reused from line to line.
@@ -152,6 +127,7 @@ impl Matcher {
             scratch,
             filter,
             detail: true,
+            cut_at: usize::MAX,
         }
     }
 
@@ -160,6 +136,15 @@ impl Matcher {
     /// test-filter summary) turns it off and saves their copies.
     pub fn report_captures(&mut self, on: bool) {
         self.detail = on;
+    }
+
+    /// Lines of `len` bytes or more were cut there by their reader and are
+    /// not matched: the service's own words after the client's text (the
+    /// real address) may be what was cut off, and the client's text may
+    /// end in a fake "from 10.0.0.1". Off until set; every reader sets its
+    /// own line limit.
+    pub fn lines_cut_at(&mut self, len: usize) {
+        self.cut_at = len;
     }
 
     pub fn filter(&self) -> &CompiledFilter {
@@ -191,10 +176,7 @@ impl Matcher {
     }
 
     fn process_inner(&mut self, number: u64, raw: &[u8], now: Timestamp) -> Outcome {
-        if raw.len() >= MAX_LINE {
-            // Cut by the reader: the service's own words after the client's
-            // text (the real address) may be what was cut off, and the
-            // client's text may end in a fake "from 10.0.0.1". Not matched.
+        if raw.len() >= self.cut_at {
             return Outcome::Missed;
         }
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);

@@ -9,7 +9,7 @@
 //!   newline or carriage return inside MESSAGE becomes a space, so that
 //!   one entry is one line and cannot pose as a second one.
 
-use crate::filter::lines::MAX_LINE;
+use crate::source::MAX_LINE;
 
 /// The fields of an entry a line is made of, copied into reused buffers.
 #[derive(Debug, Default)]

@@ -1,7 +1,8 @@
 //! Reading the systemd journal through libsystemd (`sd_journal`, the
 //! `systemd` crate): [`JournalReader`] hands out the entries a
 //! [`JournalSpec`] matches, as lines of the filters' `journal` log type
-//! ([`entry`]), each with its own `__REALTIME_TIMESTAMP`.
+//! ([`entry`]), each with its own `__REALTIME_TIMESTAMP`; a thread of its
+//! own per source ([`follow`]) hands them on in batches.
 //!
 //! Invariants:
 //! - An `sd_journal` handle is not safe to share between threads: a reader
@@ -16,6 +17,7 @@
 
 pub mod entry;
 pub mod export;
+pub mod follow;
 
 #[cfg(test)]
 mod tests;
@@ -27,7 +29,7 @@ use systemd::journal::{Journal, OpenDirectoryOptions, OpenOptions};
 
 pub use entry::{EntryFields, JournalBatch};
 
-use crate::filter::lines::MAX_LINE;
+use crate::source::MAX_LINE;
 
 /// One journal source of a jail: the journal to read and which entries.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

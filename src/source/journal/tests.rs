@@ -262,3 +262,70 @@ fn the_system_journal_opens_even_without_journald() {
     assert!(read_all(&mut reader).0.is_empty());
     reader.wait(Duration::from_millis(1)).unwrap();
 }
+
+/// A sink that hands each batch's lines to the test and waits for the
+/// test's go-ahead to call it processed.
+struct Recording {
+    batches: std::sync::mpsc::Sender<Vec<String>>,
+    acks: std::sync::mpsc::Receiver<()>,
+    in_flight: bool,
+}
+
+impl follow::BatchSink for Recording {
+    fn send(&mut self, batch: JournalBatch, _: Instant) -> bool {
+        assert!(
+            !self.in_flight,
+            "a batch was handed over before the last was processed"
+        );
+        self.in_flight = true;
+        let lines = batch
+            .iter()
+            .map(|(l, _)| String::from_utf8_lossy(l).into_owned());
+        self.batches.send(lines.collect()).is_ok()
+    }
+
+    fn processed(&mut self) -> bool {
+        !std::mem::take(&mut self.in_flight) || self.acks.recv().is_ok()
+    }
+
+    fn connected(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn the_thread_hands_batches_over_one_at_a_time_and_ends_with_its_sink() {
+    if !have_journal_remote("the_thread_hands_batches_over_one_at_a_time") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.journal");
+    write(&file, 1, 2);
+    let (batches, received) = std::sync::mpsc::channel();
+    let (ack, acks) = std::sync::mpsc::channel();
+    let sink = Recording {
+        batches,
+        acks,
+        in_flight: false,
+    };
+    let spec = sshd(dir.path());
+    let thread = std::thread::spawn(move || follow::follow("test", &spec, Start::Head, sink));
+    let wait = Duration::from_secs(10);
+    let first = received.recv_timeout(wait).unwrap();
+    assert_eq!(first.len(), 2, "{first:?}");
+    // Entries written before the go-ahead come in the next batch.
+    write(&file, 3, 1);
+    std::thread::sleep(follow::IDLE_CHECK);
+    assert!(received.try_recv().is_err(), "a second batch in flight");
+    ack.send(()).unwrap();
+    let second = received.recv_timeout(wait).unwrap();
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert!(second[0].contains("192.0.2.3 "), "{second:?}");
+    // The sink is gone: the thread ends.
+    drop(ack);
+    let end = Instant::now() + wait;
+    while !thread.is_finished() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(thread.is_finished(), "the thread outlived its sink");
+}

@@ -1,52 +1,55 @@
 //! A journal source's own thread: it opens the journal (an `sd_journal`
 //! handle lives and dies on one thread), reads batches of entries and
-//! sends them to the jail's FilterActor, and in between waits for the
-//! journal to change (`sd_journal_wait`, inotify underneath).
+//! hands them to a [`BatchSink`] (the reader's actor), and in between
+//! waits for the journal to change (`sd_journal_wait`, inotify underneath).
 //!
-//! - At most one batch is in flight: the next is sent once the actor has
-//!   processed the previous one, so a long backlog (after a restart)
-//!   cannot pile up in the mailbox.
-//! - The thread ends when the actor is gone (jail stopped or reloaded):
-//!   a send fails, or, while idle, it looks every [`IDLE_CHECK`].
+//! - At most one batch is in flight: the next is handed over once the
+//!   sink has processed the previous one, so a long backlog (after a
+//!   restart) cannot pile up in a mailbox.
+//! - The thread ends when the sink is gone (jail stopped or reloaded): a
+//!   hand-over fails, or, while idle, it looks every [`IDLE_CHECK`].
 //! - A read error is logged once per run of errors; reading is retried
 //!   after the next change or [`IDLE_CHECK`].
 
 use std::time::{Duration, Instant};
 
-use actix::Recipient;
-use actix::dev::RecipientRequest;
-
-use super::JournalEntries;
-use crate::source::journal::{JournalBatch, JournalReader, JournalSpec, Start};
+use super::{JournalBatch, JournalReader, JournalSpec, Start};
 
 /// Most entries per batch.
 pub const BATCH: usize = 4096;
 /// How long the thread waits for the journal before it checks that the
-/// jail still runs.
+/// sink is still there.
 pub const IDLE_CHECK: Duration = Duration::from_millis(500);
 
-/// Starts the thread of journal source number `source` of `jail`.
+/// Where a journal thread hands its batches.
+pub trait BatchSink: Send + 'static {
+    /// Hands a batch over (read at `read_at`) without waiting for it to be
+    /// processed; false if the sink is gone.
+    fn send(&mut self, batch: JournalBatch, read_at: Instant) -> bool;
+    /// Waits until the batch handed over last (if any) was processed;
+    /// false if the sink is gone.
+    fn processed(&mut self) -> bool;
+    /// Whether the sink is still there.
+    fn connected(&self) -> bool;
+}
+
+/// Starts a thread named `name` that follows `spec` from `start` into
+/// `sink`; `what` names its owner in logs (`jail sshd`).
 pub fn spawn(
-    jail: &str,
-    source: usize,
+    name: String,
+    what: String,
     spec: JournalSpec,
     start: Start,
-    to: Recipient<JournalEntries>,
+    sink: impl BatchSink,
 ) -> std::io::Result<()> {
-    let what = format!("jail {jail}");
     std::thread::Builder::new()
-        .name(format!("journal-{source}"))
-        .spawn(move || follow(&what, source, &spec, start, to))
+        .name(name)
+        .spawn(move || follow(&what, &spec, start, sink))
         .map(drop)
 }
 
-fn follow(
-    what: &str,
-    source: usize,
-    spec: &JournalSpec,
-    start: Start,
-    to: Recipient<JournalEntries>,
-) {
+/// Follows `spec` into `sink` until the sink is gone.
+pub fn follow(what: &str, spec: &JournalSpec, start: Start, mut sink: impl BatchSink) {
     let from = match start {
         Start::Cursor(_) => "after the saved position",
         Start::Tail => "from now on",
@@ -62,18 +65,6 @@ fn follow(
             return;
         }
     };
-    // Only to wait for the actor's replies; no I/O runs on it.
-    let runtime = match tokio::runtime::Builder::new_current_thread().build() {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!("{what}: cannot read {}: {e}", spec.describe());
-            return;
-        }
-    };
-    let processed = |request: Option<RecipientRequest<JournalEntries>>| {
-        request.is_none_or(|r| runtime.block_on(r).is_ok())
-    };
-    let mut in_flight = None;
     let mut failing = false;
     loop {
         let mut batch = JournalBatch::default();
@@ -86,18 +77,16 @@ fn follow(
             }
             Err(_) => {}
         }
-        if !processed(in_flight.take()) {
+        if !sink.processed() {
             return;
         }
         if !batch.is_empty() {
-            in_flight = Some(to.send(JournalEntries {
-                source,
-                batch,
-                read_at,
-            }));
+            if !sink.send(batch, read_at) {
+                return;
+            }
             continue;
         }
-        if !to.connected() {
+        if !sink.connected() {
             return;
         }
         if let Err(e) = reader.wait(IDLE_CHECK) {
