@@ -36,9 +36,8 @@ impl ActorSink {
 
 impl BatchSink for ActorSink {
     fn send(&mut self, batch: JournalBatch, read_at: Instant) -> bool {
-        let source = self.source;
         let entries = JournalEntries {
-            source,
+            source: self.source,
             batch,
             read_at,
         };
