@@ -90,7 +90,7 @@ fn kill_9_and_restart_keep_bans_with_their_remaining_time() {
     // records (LMDB allows a second process to read).
     let store = portcullis::db::store::Store::open(&d.path("db")).unwrap();
     let recorded = poll_until(DEADLINE, || {
-        let now = jiff::Timestamp::now().as_millisecond() as u64;
+        let now = portcullis::time::UnixMs::now();
         (store.active_bans(now).unwrap().len() == 2).then_some(())
     });
     assert!(recorded.is_some(), "bans not recorded; log:\n{}", d.log());

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::ActionsActor;
 use crate::actions::ledger::Ledger;
-use crate::db::actor::now_ms;
+use super::now_ms;
 use crate::nft::{self, NftError};
 
 impl ActionsActor {
