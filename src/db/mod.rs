@@ -24,8 +24,8 @@
 //! - kill -9 together with the loss of the table (a reboot, a power cut):
 //!   the bans not yet committed, taken by the kernel at most 100 ms (plus
 //!   one commit) before.
-//! - read positions: at most [`SAVE_INTERVAL`] of reading, which the next
-//!   start reads again.
+//! - read positions: those reported in the last [`SAVE_INTERVAL`] (readers
+//!   report after each read step), whose lines the next start reads again.
 //!
 //! # Key layout, schema version 2
 //!
@@ -41,14 +41,15 @@
 //! | `meta`    | `schema`                              | `"2"`                                   |
 //!
 //! Version 1 (up to cc2e0d7) also kept a `count` in each ban record; an
-//! older database is migrated when it opens ([`migrate`]).
+//! older database is migrated in the transaction that opens it
+//! (`migrate.rs`).
 
 pub mod actor;
-mod database;
-mod error_log;
+pub mod database;
+pub mod error_log;
 pub mod grow;
 mod migrate;
-mod positions;
+pub mod positions;
 mod records;
 pub mod store;
 
@@ -61,10 +62,10 @@ use actix::Message;
 
 pub use actor::DbActor;
 pub use error_log::ERROR_LOG_INTERVAL;
+use store::{HistoryRecord, LogPosition, StoredBan};
 
 /// How often the read positions reported since the last save are written.
 pub const SAVE_INTERVAL: Duration = Duration::from_millis(100);
-use store::{HistoryRecord, LogPosition, StoredBan};
 
 /// Record bans (and count them in the history): one group commit, one
 /// transaction. Sent by the ActionsActor after the kernel took the bans;

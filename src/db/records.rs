@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::time::UnixMs;
 
 /// One ban as recorded (schema 2: schema 1 also stored a `count` nobody
-/// read; [`super::migrate`] drops it).
+/// read; `migrate.rs` drops it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BanRecord {

@@ -1,5 +1,5 @@
 //! [`Store`]: the LMDB environment (heed) and its tables, opened at the
-//! current schema (older ones are migrated, [`super::migrate`]); the ban
+//! current schema (older ones are migrated, `migrate.rs`); the ban
 //! records and histories. Plain code, no actix; every time is passed in by
 //! the caller. The key layout and its version are in [`super`]'s doc.
 //!
