@@ -1,6 +1,7 @@
 //! The daemon across restarts and reloads: kill -9 and a lost table,
-//! resuming where reading stopped, reloads (good, broken, SIGHUP) and a
-//! second daemon on the same configuration.
+//! resuming where reading stopped, reloads (good, broken, SIGHUP), a
+//! second daemon on the same configuration, and a database written by the
+//! previous release.
 
 use crate::common::poll_until;
 use crate::daemon_common::{DEADLINE, Daemon, SSHD, append, sshd_failure, stderr};
@@ -141,4 +142,45 @@ fn sighup_reloads_the_configuration() {
     });
     assert!(reloaded.is_some(), "{}", d.log());
     assert!(d.log().contains("SIGHUP: reloading the configuration"));
+}
+
+#[test]
+fn a_database_of_the_previous_schema_is_migrated_and_its_bans_restored() {
+    let Some(mut d) = Daemon::prepare("daemon-schema1", SSHD) else {
+        return;
+    };
+    // data.mdb as portcullis cc2e0d7 (schema 1) wrote it: in sshd,
+    // 203.0.113.7 for ever, 2001:db8::1 for a century from 2023,
+    // 198.51.100.9 for 10 minutes in 2020; 203.0.113.7 in web too.
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/db/testdata/schema1/data.mdb"
+    );
+    std::fs::create_dir_all(d.path("db")).unwrap();
+    std::fs::copy(fixture, d.path("db").join("data.mdb")).unwrap();
+    d.start();
+    assert_eq!(d.wait_banned("sshd-v4", "203.0.113.7"), (None, None));
+    let (timeout, _) = d.wait_banned("sshd-v6", "2001:db8::1");
+    assert!(timeout.unwrap() > 70 * 365 * 86_400, "{timeout:?}");
+    let v4: Vec<String> = d.elements("sshd-v4").into_iter().map(|e| e.0).collect();
+    assert_eq!(v4, vec!["203.0.113.7"], "the expired ban stays out");
+    let log = d.log();
+    assert!(
+        log.contains("migrated 4 ban record(s) from schema 1 to 2")
+            && log.contains("restored 2 ban(s) into the kernel"),
+        "{log}"
+    );
+    // The running records were kept, web's too (its jail is not
+    // configured now), and read back at schema 2.
+    d.terminate();
+    let store = portcullis::db::store::Store::open(&d.path("db")).unwrap();
+    let now = portcullis::time::UnixMs::now();
+    let mut kept: Vec<String> = (store.active_bans(now).unwrap().into_iter())
+        .map(|b| format!("{} {}", b.jail, b.addr))
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        ["sshd 2001:db8::1", "sshd 203.0.113.7", "web 203.0.113.7"]
+    );
 }
