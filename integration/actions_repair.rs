@@ -54,7 +54,7 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
     ns.run(|| {
         System::new().block_on(async {
             let store = Arc::new(Store::open(dir.path()).unwrap());
-            let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
+            let db = DbActor::start_on_own_thread(store.clone());
             let notify = NotifyActor::new(HashMap::new()).start();
             let mut nft = Nft::open().unwrap();
             nft.setup(&config).unwrap();
@@ -132,7 +132,7 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
 /// Starts an ActionsActor on a fresh table with `config` (inside `ns`).
 fn actions(config: &NftConfig, dir: &std::path::Path) -> Addr<ActionsActor> {
     let store = Arc::new(Store::open(dir).unwrap());
-    let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
+    let db = DbActor::start_on_own_thread(store.clone());
     let notify = NotifyActor::new(HashMap::new()).start();
     let mut nft = Nft::open().unwrap();
     nft.setup(config).unwrap();

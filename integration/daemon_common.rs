@@ -13,6 +13,18 @@ use crate::common::{NetNs, poll_until, portcullis_bin};
 /// How long anything the daemon does may take before a test fails.
 pub const DEADLINE: Duration = Duration::from_secs(10);
 
+/// An sshd jail on `$DIR/auth.log`: 3 failures in 10 minutes ban for 10
+/// minutes, on port 22.
+pub const SSHD: &str = r#"
+jail "sshd" {
+    source "$DIR/auth.log"
+    maxretry 3
+    findtime "10m"
+    bantime "10m"
+    port 22
+}
+"#;
+
 pub struct Daemon {
     pub ns: NetNs,
     pub dir: tempfile::TempDir,
@@ -239,4 +251,9 @@ pub fn append(path: &Path, text: &str) {
         .open(path)
         .unwrap();
     f.write_all(text.as_bytes()).unwrap();
+}
+
+/// A command's standard error, as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }

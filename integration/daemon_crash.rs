@@ -73,7 +73,7 @@ fn in_kernel(d: &Daemon) -> BTreeSet<String> {
 /// checks that LMDB opens clean.
 fn in_database(d: &Daemon) -> BTreeSet<String> {
     let store = Store::open(&d.path("db")).expect("LMDB opens clean");
-    let now = jiff::Timestamp::now().as_millisecond() as u64;
+    let now = portcullis::time::UnixMs::now();
     (store.active_bans(now).expect("the ban records read back"))
         .into_iter()
         .map(|b| b.addr.to_string())

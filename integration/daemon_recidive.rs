@@ -3,7 +3,7 @@
 //! bans an address banned again and again for longer, on every port.
 
 use crate::common::poll_until;
-use crate::daemon_common::{Daemon, append, sshd_failure};
+use crate::daemon_common::{Daemon, SSHD, append, sshd_failure};
 
 const JAILS: &str = r#"
 jail "sshd" {
@@ -90,4 +90,23 @@ fn an_address_banned_three_times_gets_the_recidive_ban() {
         .find(|l| l.contains("@recidive-v4"))
         .unwrap_or_else(|| panic!("no rule for recidive-v4:\n{rules}"));
     assert!(!recidive_rule.contains("dport"), "{recidive_rule}");
+}
+
+#[test]
+fn ban_lines_are_what_the_recidive_filter_reads() {
+    let Some(mut d) = Daemon::prepare("daemon-recidive", SSHD) else {
+        return;
+    };
+    d.start();
+    d.cli(&["ban", "sshd", "203.0.113.66", "--for", "1h"]);
+    d.wait_banned("sshd-v4", "203.0.113.66");
+    d.cli(&["unban", "sshd", "203.0.113.66"]);
+    d.wait_unbanned("sshd-v4", "203.0.113.66");
+    let out = std::process::Command::new(crate::common::portcullis_bin())
+        .args(["test-filter", "recidive", "--json"])
+        .arg(d.path("daemon.log"))
+        .output()
+        .unwrap();
+    let hosts = crate::common::failure_hosts(&out);
+    assert_eq!(hosts, vec!["203.0.113.66"], "{}", d.log());
 }

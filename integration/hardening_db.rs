@@ -108,6 +108,6 @@ fn a_full_map_grows_and_every_ban_is_recorded() {
     // Doubling from 64 KiB: a handful of times, not once per ban.
     assert!((1..=12).contains(&grown), "grew {grown} times:\n{log}");
     let store = portcullis::db::store::Store::open(&d.path("db")).unwrap();
-    let recorded = store.active_bans(portcullis::db::actor::now_ms()).unwrap();
+    let recorded = store.active_bans(portcullis::time::UnixMs::now()).unwrap();
     assert_eq!(recorded.len(), OFFENDERS as usize);
 }

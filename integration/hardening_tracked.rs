@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::common::poll_until;
 use crate::daemon_common::{Daemon, append};
 
-/// Bytes of RSS growth allowed per tracked address (measured: see README).
+/// Bytes of RSS growth allowed per tracked address (measured: see docs/hardening.md).
 const BYTES_PER_TRACKED: u64 = 250;
 /// Offenders hidden among the one-off addresses, each failing 3 times in a row.
 const OFFENDERS: u64 = 100;

@@ -46,7 +46,7 @@ let
       (optional "across-jails" (inc.acrossJails or null))
     ]);
 
-  # The settings a jail and `defaults` share (README, "In a jail").
+  # The settings a jail and `defaults` share (docs/configuration.md, "In a jail").
   jailSettings = s: concatLists [
     (optional "maxretry" (s.maxretry or null))
     (optional "findtime" (s.findtime or null))

@@ -1,6 +1,6 @@
 # The sshd jail reads NixOS's sshd straight from the journal, with no
 # syslog daemon and no log file: `jails.sshd.journal` renders
-# `journal "_SYSTEMD_UNIT=sshd.service"` (README, "Configuration reference").
+# `journal "_SYSTEMD_UNIT=sshd.service"` (docs/configuration.md, "Journal sources").
 # A journal source always uses the filter's journal log type.
 { pkgs, self, lib ? pkgs.lib }:
 

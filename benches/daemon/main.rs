@@ -278,7 +278,7 @@ fn wait_recorded(probe: &mut Probe, dir: &Path) {
     let store = portcullis::db::store::Store::open(&dir.join("db")).unwrap();
     let end = Instant::now() + LIMIT;
     loop {
-        let now = jiff::Timestamp::now().as_millisecond() as u64;
+        let now = portcullis::time::UnixMs::now();
         let recorded = store.active_bans(now).unwrap().len();
         if recorded >= banned {
             return;

@@ -14,13 +14,17 @@ use super::ledger::Ledger;
 use super::quiet::Quiet;
 use super::{BanTicket, Flush, GROUP_COMMIT, ListBans, Repair, Restore, Setup, Unban, Watched};
 
-use crate::db::actor::now_ms;
 use crate::db::store::{BanRecord, StoredBan};
 use crate::db::{RecordBans, RemoveBans};
 use crate::error_chain;
 use crate::metrics::Metrics;
 use crate::nft::{self, Nft, NftConfig, NftError};
 use crate::notify::{Event, Notify};
+
+/// Milliseconds since the epoch: the ledger's clock.
+fn now_ms() -> u64 {
+    crate::time::UnixMs::now().as_millis()
+}
 
 /// Logs a ban or unban in the stable format the recidive filter matches.
 fn notice(jail: &str, verb: &str, addr: impl std::fmt::Display) {
@@ -120,9 +124,7 @@ impl ActionsActor {
         let mut notices = Vec::with_capacity(tickets.len());
         for t in tickets {
             let duration_ms = t.bantime.timeout().map(|d| d.as_millis() as u64);
-            let count = self
-                .ledger
-                .ban(&t.jail, t.addr, duration_ms.map(|d| now + d));
+            (self.ledger).ban(&t.jail, t.addr, duration_ms.map(|d| now + d));
             notices.push(format!("[{}] Ban {}", t.jail, t.addr));
             let latency = t.read_at.map(|r| acked.saturating_duration_since(r));
             self.counters.ban(&t.jail, latency);
@@ -137,9 +139,8 @@ impl ActionsActor {
                 jail: t.jail,
                 addr: t.addr,
                 record: BanRecord {
-                    start_ms: now,
-                    duration_ms,
-                    count,
+                    start: crate::time::UnixMs(now),
+                    duration: t.bantime.timeout(),
                 },
             });
         }
@@ -328,7 +329,7 @@ impl Handler<Restore> for ActionsActor {
         let jails: Vec<&str> = self.config.jails.iter().map(|j| j.name.as_str()).collect();
         let mut bans = Vec::new();
         for b in &msg.0 {
-            let Some(left) = b.record.remaining_ms(now) else {
+            let Some(left) = b.record.remaining(crate::time::UnixMs(now)) else {
                 continue;
             };
             if !jails.contains(&b.jail.as_str()) {
@@ -337,7 +338,7 @@ impl Handler<Restore> for ActionsActor {
             bans.push(nft::Ban {
                 jail: b.jail.clone(),
                 addr: b.addr,
-                timeout: left.map(Duration::from_millis),
+                timeout: left,
             });
         }
         for b in &bans {

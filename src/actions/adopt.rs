@@ -12,6 +12,7 @@ use std::net::IpAddr;
 
 use crate::db::store::{BanRecord, DbError, Store, StoredBan};
 use crate::nft::{Nft, NftConfig, NftError};
+use crate::time::UnixMs;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdoptError {
@@ -32,7 +33,7 @@ pub fn adopt(
     let Some(elements) = nft.list(&config.table, None).map_err(AdoptError::Kernel)? else {
         return Ok(0);
     };
-    let known: HashSet<(String, IpAddr)> = (store.active_bans(now_ms))
+    let known: HashSet<(String, IpAddr)> = (store.active_bans(UnixMs(now_ms)))
         .map_err(AdoptError::Database)?
         .into_iter()
         .map(|b| (b.jail, b.addr))
@@ -50,9 +51,8 @@ pub fn adopt(
                 jail: e.jail,
                 addr: e.network.addr,
                 record: BanRecord {
-                    start_ms: now_ms.saturating_sub(ran),
-                    duration_ms: timeout,
-                    count: 1,
+                    start: UnixMs(now_ms.saturating_sub(ran)),
+                    duration: e.timeout,
                 },
             }
         })

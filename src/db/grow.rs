@@ -4,8 +4,8 @@
 //! what was written, so a large map costs nothing until it is used.
 //!
 //! Resizing needs no transaction open in this process: only the DbActor's
-//! one thread uses the [`Store`] once the daemon runs, and it resizes
-//! between transactions.
+//! one thread uses the [`Store`] once the daemon runs (the adoption of the
+//! kernel's bans at start comes before it), and it resizes between transactions.
 //!
 //! [`MAP_SIZE_ENV`] sets the first map size (bytes), for the tests that fill it.
 
@@ -82,6 +82,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::db::store::{BanRecord, StoredBan};
+    use crate::time::UnixMs;
 
     #[test]
     fn a_full_map_grows_and_the_write_goes_through() {
@@ -94,14 +95,13 @@ mod tests {
                 jail: "sshd".into(),
                 addr: std::net::IpAddr::from(i.to_be_bytes()),
                 record: BanRecord {
-                    start_ms: 1,
-                    duration_ms: None,
-                    count: 1,
+                    start: UnixMs(1),
+                    duration: None,
                 },
             })
             .collect();
         store.record_bans(&bans).unwrap();
         assert!(store.env.info().map_size > 64 << 10);
-        assert_eq!(store.active_bans(2).unwrap().len(), 20_000);
+        assert_eq!(store.active_bans(UnixMs(2)).unwrap().len(), 20_000);
     }
 }

@@ -1,9 +1,56 @@
-//! The database: [`store::Store`] (LMDB through heed) and the DbActor that
-//! owns it on a SyncArbiter, so that writes never block the event loop.
-//! The durability rule (what a crash may lose) is in [`actor`]'s doc.
+//! The database: bans, ban histories and read positions, kept in LMDB
+//! (heed) by the [`Store`](store::Store); the DbActor runs it on a thread
+//! of its own so that writes never block the event loop.
+//!
+//! # Durability
+//!
+//! LMDB runs in its default, synchronous mode: a commit is on disk when
+//! it returns, and the file stays consistent whatever stops the process.
+//! Nothing else forces a sync. The cost is held down by committing seldom:
+//! - ban records come in group commits, one transaction per batch of the
+//!   actor that bans, at most one per 100 ms, sent after the kernel took
+//!   the bans: a log line never waits for the disk;
+//! - read positions and journal cursors are kept in memory, the latest per
+//!   file and source, and written in one transaction every
+//!   [`SAVE_INTERVAL`] and at shutdown ([`Flush`]).
+//!
+//! So the database commits about 20 times a second at most, whatever the
+//! load, and a history lookup (bantime increment: a read) waits for at
+//! most one commit on this thread. What a crash can lose:
+//! - kill -9 of the daemon with our nftables table intact: no ban. The
+//!   records of the last group commit may be missing, but the kernel still
+//!   holds those bans, and the next start adopts every element of our sets
+//!   into the database before it restores them.
+//! - kill -9 together with the loss of the table (a reboot, a power cut):
+//!   the bans not yet committed, taken by the kernel at most 100 ms (plus
+//!   one commit) before.
+//! - read positions: those reported in the last [`SAVE_INTERVAL`] (readers
+//!   report after each read step), whose lines the next start reads again.
+//!
+//! # Key layout, schema version 2
+//!
+//! `meta` key `schema` holds the version; keys are UTF-8 text, values
+//! JSON, times integer milliseconds since the epoch:
+//!
+//! | table     | key                                   | value                                   |
+//! |-----------|---------------------------------------|-----------------------------------------|
+//! | `bans`    | `<jail>\0<address>`                   | `{"start_ms":…,"duration_ms":…\|null}`   |
+//! | `history` | `<jail>\0<address>`, and `*\0<address>` across jails | `{"count":…,"last_ms":…}` |
+//! | `logpos`  | `<jail>\0<path>`                      | `{"inode":…,"offset":…,"first_line_hash":…}` |
+//! | `cursors` | `<jail>\0journal:<directory or system>` | the journal cursor (a JSON string)     |
+//! | `meta`    | `schema`                              | `"2"`                                   |
+//!
+//! Version 1 (up to cc2e0d7) also kept a `count` in each ban record; an
+//! older database is migrated in the transaction that opens it
+//! (`migrate.rs`).
 
 pub mod actor;
+pub mod database;
+pub mod error_log;
 pub mod grow;
+mod migrate;
+pub mod positions;
+mod records;
 pub mod store;
 
 use std::collections::HashMap;
@@ -14,12 +61,15 @@ use std::time::Duration;
 use actix::Message;
 
 pub use actor::DbActor;
-use store::{HistoryRecord, StoredBan};
+pub use error_log::ERROR_LOG_INTERVAL;
+use store::{HistoryRecord, LogPosition, StoredBan};
 
-use crate::source::LogPosition;
+/// How often the read positions reported since the last save are written.
+pub const SAVE_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Record bans (and count them in the history): one group commit. Sent by
-/// the ActionsActor every [`crate::actions::GROUP_COMMIT`]; no reply.
+/// Record bans (and count them in the history): one group commit, one
+/// transaction. Sent by the ActionsActor after the kernel took the bans;
+/// no reply.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct RecordBans(pub Vec<StoredBan>);
@@ -45,14 +95,15 @@ pub struct History {
 pub struct ActiveBans;
 
 /// A jail's saved log positions. Sent by the ServerActor before starting a
-/// ReaderActor; replies them by path (empty on error).
+/// FilterActor; replies them by path (empty on error).
 #[derive(Debug, Message)]
 #[rtype(result = "HashMap<PathBuf, LogPosition>")]
 pub struct LogPositions {
     pub jail: String,
 }
 
-/// Save where a jail stopped reading. Sent by the ReaderActor; no reply.
+/// Where a jail stopped reading: written with the next save (every
+/// [`SAVE_INTERVAL`]). Sent by the FilterActor after each read; no reply.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct SavePositions {
@@ -60,7 +111,7 @@ pub struct SavePositions {
     pub positions: Vec<(PathBuf, LogPosition)>,
 }
 
-/// A jail's saved journal cursors. Sent by the ReaderActor before it
+/// A jail's saved journal cursors. Sent by the FilterActor before it
 /// starts reading its journal sources; replies them by source key
 /// ([`crate::source::journal::JournalSpec::cursor_key`]), empty on error.
 #[derive(Debug, Message)]
@@ -69,8 +120,8 @@ pub struct JournalCursors {
     pub jail: String,
 }
 
-/// Save where a jail stopped reading a journal source. Sent by the
-/// ReaderActor after each batch of entries; no reply.
+/// Where a jail stopped reading a journal source: written with the next
+/// save. Sent by the FilterActor after each batch of entries; no reply.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct SaveCursor {
@@ -80,8 +131,9 @@ pub struct SaveCursor {
     pub cursor: String,
 }
 
-/// Write everything queued before this message and flush it to disk.
-/// Sent at shutdown; replies once done (the queue is first in, first out).
+/// Write the read positions not saved yet. Sent at shutdown; replies once
+/// they are on disk, and with them everything sent before (the queue is
+/// first in, first out).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct Flush;

@@ -1,19 +1,7 @@
-//! [`Store`]: the LMDB environment (heed) and its databases. Plain code,
-//! no actix; all times are unix milliseconds passed in by the caller.
-//!
-//! Layout, schema version 1 (`meta` key `schema` = `"1"`); keys are UTF-8
-//! text, values JSON:
-//!
-//! | database  | key                       | value                              |
-//! |-----------|---------------------------|------------------------------------|
-//! | `bans`    | `<jail>\0<address>`       | [`BanRecord`]                      |
-//! | `history` | `<jail>\0<address>`, and `*\0<address>` across jails | [`HistoryRecord`] |
-//! | `logpos`  | `<jail>\0<path>`          | [`LogPosition`]                    |
-//! | `cursors` | `<jail>\0journal:<directory or system>` | journal cursor (a JSON string) |
-//! | `meta`    | `schema`                  | `"1"`                              |
-//!
-//! `cursors` came after version 1 was first written; it is created when
-//! missing, which older readers ignore, so the version stays 1.
+//! [`Store`]: the LMDB environment (heed) and its tables, opened at the
+//! current schema (older ones are migrated, `migrate.rs`); the ban
+//! records and histories. Plain code, no actix; every time is passed in by
+//! the caller. The key layout and its version are in [`super`]'s doc.
 //!
 //! A ban record stays after its ban expired (restoring skips it) until
 //! [`Store::purge`] removes records that ended longer ago than the
@@ -23,52 +11,18 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use heed::types::{SerdeJson, Str};
-use heed::{Database, Env, EnvOpenOptions};
+use heed::{Database, Env, EnvOpenOptions, RwTxn};
 use serde::{Deserialize, Serialize};
 
-use crate::source::LogPosition;
+pub use super::records::{BanRecord, HistoryRecord, StoredBan};
+use crate::time::UnixMs;
 
-pub const SCHEMA_VERSION: &str = "1";
+/// The version of the key layout this portcullis writes.
+pub const SCHEMA_VERSION: &str = "2";
 /// The key prefix of history counted across jails.
 const ALL_JAILS: &str = "*";
 
-/// One ban as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BanRecord {
-    pub start_ms: u64,
-    /// None: permanent.
-    pub duration_ms: Option<u64>,
-    /// How many times this address was banned (this one included).
-    pub count: u32,
-}
-
-impl BanRecord {
-    /// Time left at `now_ms`: `Some(None)` for permanent, `None` if expired.
-    pub fn remaining_ms(&self, now_ms: u64) -> Option<Option<u64>> {
-        match self.duration_ms {
-            None => Some(None),
-            Some(d) => (self.start_ms + d)
-                .checked_sub(now_ms)
-                .filter(|l| *l > 0)
-                .map(Some),
-        }
-    }
-}
-
-/// How often an address was banned, and when last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct HistoryRecord {
-    pub count: u32,
-    pub last_ms: u64,
-}
-
-/// A stored ban, with its key fields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredBan {
-    pub jail: String,
-    pub addr: IpAddr,
-    pub record: BanRecord,
-}
+pub use crate::source::LogPosition;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -87,6 +41,13 @@ pub enum DbError {
     },
     #[error("database {} has schema version {found}, this portcullis knows {SCHEMA_VERSION}: move it away to start afresh", path.display())]
     Schema { path: PathBuf, found: String },
+    #[error("database {}: cannot migrate the ban record {key:?} from schema 1: move the database away to start afresh", path.display())]
+    Migrate {
+        path: PathBuf,
+        key: String,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 type Json<T> = SerdeJson<T>;
@@ -96,16 +57,32 @@ pub struct Store {
     pub(super) env: Env,
     bans: Database<Str, Json<BanRecord>>,
     history: Database<Str, Json<HistoryRecord>>,
-    logpos: Database<Str, Json<LogPosition>>,
-    cursors: Database<Str, Json<String>>,
+    pub(super) logpos: Database<Str, Json<LogPosition>>,
+    pub(super) cursors: Database<Str, Json<String>>,
 }
 
-fn key(a: &str, b: &str) -> String {
+/// The key of `b` under `a`: `<a>\0<b>`.
+pub(super) fn key(a: &str, b: &str) -> String {
     format!("{a}\0{b}")
 }
 
+/// Opens table `name`, creating it if needed.
+fn create<T: 'static>(
+    env: &Env,
+    wtxn: &mut RwTxn,
+    name: &str,
+    path: &Path,
+) -> Result<Database<Str, Json<T>>, DbError> {
+    (env.create_database(wtxn, Some(name))).map_err(|source| DbError::Lmdb {
+        path: path.to_path_buf(),
+        op: "create a table",
+        source,
+    })
+}
+
 impl Store {
-    /// Opens (creating if needed) the environment in directory `path`.
+    /// Opens (creating if needed) the environment in directory `path`,
+    /// migrating an older schema.
     pub fn open(path: &Path) -> Result<Store, DbError> {
         std::fs::create_dir_all(path).map_err(|source| DbError::CreateDir {
             path: path.to_path_buf(),
@@ -115,7 +92,7 @@ impl Store {
             let path = path.to_path_buf();
             move |source| DbError::Lmdb { path, op, source }
         };
-        // SAFETY: one process opens this environment (the daemon); the
+        // SAFETY: one process writes this environment (the daemon); the
         // file is not modified while mapped except through LMDB.
         let env = unsafe {
             EnvOpenOptions::new()
@@ -125,33 +102,11 @@ impl Store {
         }
         .map_err(lmdb("open"))?;
         let mut wtxn = env.write_txn().map_err(lmdb("begin"))?;
-        let bans = env
-            .create_database(&mut wtxn, Some("bans"))
-            .map_err(lmdb("create bans"))?;
-        let history = env
-            .create_database(&mut wtxn, Some("history"))
-            .map_err(lmdb("create history"))?;
-        let logpos = env
-            .create_database(&mut wtxn, Some("logpos"))
-            .map_err(lmdb("create logpos"))?;
-        let cursors = env
-            .create_database(&mut wtxn, Some("cursors"))
-            .map_err(lmdb("create cursors"))?;
-        let meta: Database<Str, Str> = env
-            .create_database(&mut wtxn, Some("meta"))
-            .map_err(lmdb("create meta"))?;
-        match meta.get(&wtxn, "schema").map_err(lmdb("read meta"))? {
-            None => meta
-                .put(&mut wtxn, "schema", SCHEMA_VERSION)
-                .map_err(lmdb("write meta"))?,
-            Some(SCHEMA_VERSION) => {}
-            Some(found) => {
-                return Err(DbError::Schema {
-                    path: path.to_path_buf(),
-                    found: found.to_string(),
-                });
-            }
-        }
+        let bans = create(&env, &mut wtxn, "bans", path)?;
+        let history = create(&env, &mut wtxn, "history", path)?;
+        let logpos = create(&env, &mut wtxn, "logpos", path)?;
+        let cursors = create(&env, &mut wtxn, "cursors", path)?;
+        super::migrate::to_current(&env, &mut wtxn, path)?;
         wtxn.commit().map_err(lmdb("commit"))?;
         Ok(Store {
             path: path.to_path_buf(),
@@ -168,17 +123,12 @@ impl Store {
         &self.path
     }
 
-    fn err(&self, op: &'static str) -> impl FnOnce(heed::Error) -> DbError + '_ {
+    pub(super) fn err(&self, op: &'static str) -> impl FnOnce(heed::Error) -> DbError + '_ {
         move |source| DbError::Lmdb {
             path: self.path.clone(),
             op,
             source,
         }
-    }
-
-    /// Flushes committed transactions to disk (fsync).
-    pub fn sync(&self) -> Result<(), DbError> {
-        self.env.force_sync().map_err(self.err("sync"))
     }
 
     /// Earlier bans of `addr`, in `jail` or (`None`) across jails.
@@ -213,7 +163,7 @@ impl Store {
                     .map_err(self.err("read history"))?
                     .unwrap_or_default();
                 h.count += 1;
-                h.last_ms = ban.record.start_ms;
+                h.last = ban.record.start;
                 self.history
                     .put(&mut wtxn, &k, &h)
                     .map_err(self.err("write history"))?;
@@ -237,8 +187,8 @@ impl Store {
         wtxn.commit().map_err(self.err("commit"))
     }
 
-    /// Every ban still running at `now_ms`.
-    pub fn active_bans(&self, now_ms: u64) -> Result<Vec<StoredBan>, DbError> {
+    /// Every ban still running at `now`.
+    pub fn active_bans(&self, now: UnixMs) -> Result<Vec<StoredBan>, DbError> {
         let rtxn = self.env.read_txn().map_err(self.err("begin"))?;
         let mut out = Vec::new();
         for item in self.bans.iter(&rtxn).map_err(self.err("read bans"))? {
@@ -247,7 +197,7 @@ impl Store {
                 continue;
             };
             let Ok(addr) = addr.parse() else { continue };
-            if record.remaining_ms(now_ms).is_some() {
+            if record.remaining(now).is_some() {
                 out.push(StoredBan {
                     jail: jail.to_string(),
                     addr,
@@ -258,58 +208,8 @@ impl Store {
         Ok(out)
     }
 
-    pub fn log_position(&self, jail: &str, path: &Path) -> Result<Option<LogPosition>, DbError> {
-        let rtxn = self.env.read_txn().map_err(self.err("begin"))?;
-        self.logpos
-            .get(&rtxn, &key(jail, &path.to_string_lossy()))
-            .map_err(self.err("read logpos"))
-    }
-
-    /// Every saved position of a jail, by path.
-    pub fn log_positions(
-        &self,
-        jail: &str,
-    ) -> Result<std::collections::HashMap<PathBuf, LogPosition>, DbError> {
-        let entries = self.of_jail(&self.logpos, jail, "read logpos")?;
-        Ok(entries
-            .into_iter()
-            .map(|(path, pos)| (PathBuf::from(path), pos))
-            .collect())
-    }
-
-    pub fn save_log_positions(
-        &self,
-        jail: &str,
-        positions: &[(PathBuf, LogPosition)],
-    ) -> Result<(), DbError> {
-        self.growing(|| self.save_log_positions_once(jail, positions))
-    }
-
-    fn save_log_positions_once(
-        &self,
-        jail: &str,
-        positions: &[(PathBuf, LogPosition)],
-    ) -> Result<(), DbError> {
-        let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
-        for (path, pos) in positions {
-            self.logpos
-                .put(&mut wtxn, &key(jail, &path.to_string_lossy()), pos)
-                .map_err(self.err("write logpos"))?;
-        }
-        wtxn.commit().map_err(self.err("commit"))
-    }
-
-    /// Every saved journal cursor of a jail, by source key.
-    pub fn journal_cursors(
-        &self,
-        jail: &str,
-    ) -> Result<std::collections::HashMap<String, String>, DbError> {
-        let entries = self.of_jail(&self.cursors, jail, "read cursors")?;
-        Ok(entries.into_iter().collect())
-    }
-
-    /// The entries of `db` keyed `jail/...`, with the part after the jail.
-    fn of_jail<T>(
+    /// The entries of `db` keyed `<jail>\0...`, with the part after the jail.
+    pub(super) fn of_jail<T>(
         &self,
         db: &Database<Str, Json<T>>,
         jail: &str,
@@ -328,57 +228,35 @@ impl Store {
         Ok(out)
     }
 
-    pub fn save_journal_cursor(
-        &self,
-        jail: &str,
-        source: &str,
-        cursor: &str,
-    ) -> Result<(), DbError> {
-        self.growing(|| self.save_journal_cursor_once(jail, source, cursor))
-    }
-
-    fn save_journal_cursor_once(
-        &self,
-        jail: &str,
-        source: &str,
-        cursor: &str,
-    ) -> Result<(), DbError> {
-        let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
-        self.cursors
-            .put(&mut wtxn, &key(jail, source), &cursor.to_string())
-            .map_err(self.err("write cursor"))?;
-        wtxn.commit().map_err(self.err("commit"))
-    }
-
-    /// Removes ban records that ended before `before_ms`, and histories whose
+    /// Removes ban records that ended before `before`, and histories whose
     /// last ban is older. Returns how many records went.
-    pub fn purge(&self, before_ms: u64) -> Result<usize, DbError> {
-        self.growing(|| self.purge_once(before_ms))
+    pub fn purge(&self, before: UnixMs) -> Result<usize, DbError> {
+        self.growing(|| self.purge_once(before))
     }
 
-    fn purge_once(&self, before_ms: u64) -> Result<usize, DbError> {
+    fn purge_once(&self, before: UnixMs) -> Result<usize, DbError> {
         let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
         let mut old = Vec::new();
         for item in self.bans.iter(&wtxn).map_err(self.err("read bans"))? {
             let (k, r) = item.map_err(self.err("read bans"))?;
-            if r.duration_ms.is_some_and(|d| r.start_ms + d < before_ms) {
+            if r.ended_before(before) {
                 old.push(k.to_string());
             }
         }
         let mut old_history = Vec::new();
         for item in self.history.iter(&wtxn).map_err(self.err("read history"))? {
             let (k, h) = item.map_err(self.err("read history"))?;
-            if h.last_ms < before_ms {
+            if h.last < before {
                 old_history.push(k.to_string());
             }
         }
         for k in &old {
-            self.bans
+            (self.bans)
                 .delete(&mut wtxn, k)
                 .map_err(self.err("purge bans"))?;
         }
         for k in &old_history {
-            self.history
+            (self.history)
                 .delete(&mut wtxn, k)
                 .map_err(self.err("purge history"))?;
         }
@@ -390,15 +268,15 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn ban(jail: &str, addr: &str, start: u64, dur: Option<u64>) -> StoredBan {
         StoredBan {
             jail: jail.into(),
             addr: addr.parse().unwrap(),
             record: BanRecord {
-                start_ms: start,
-                duration_ms: dur,
-                count: 1,
+                start: UnixMs(start),
+                duration: dur.map(Duration::from_millis),
             },
         }
     }
@@ -420,20 +298,22 @@ mod tests {
             store.history(None, a).unwrap(),
             HistoryRecord {
                 count: 2,
-                last_ms: 2000
+                last: UnixMs(2000)
             }
         );
-        let mut active = store.active_bans(5000).unwrap();
+        let now = UnixMs(5000);
+        let mut active = store.active_bans(now).unwrap();
         active.sort_by(|x, y| x.jail.cmp(&y.jail));
         assert_eq!(active.len(), 2);
-        assert_eq!(active[0].record.remaining_ms(5000), Some(Some(596_000)));
-        assert_eq!(active[1].record.remaining_ms(5000), Some(None));
+        let left = Duration::from_millis(596_000);
+        assert_eq!(active[0].record.remaining(now), Some(Some(left)));
+        assert_eq!(active[1].record.remaining(now), Some(None));
         store.remove_bans(&[("web".into(), a)]).unwrap();
-        assert_eq!(store.active_bans(5000).unwrap().len(), 1);
+        assert_eq!(store.active_bans(now).unwrap().len(), 1);
         drop(store);
         // Reopening finds the same data and the schema version.
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.active_bans(5000).unwrap().len(), 1);
+        assert_eq!(store.active_bans(now).unwrap().len(), 1);
     }
 
     #[test]
@@ -447,74 +327,8 @@ mod tests {
             ])
             .unwrap();
         // 192.0.2.1: ban record and two histories.
-        assert_eq!(store.purge(50_000).unwrap(), 3);
-        assert_eq!(
-            store
-                .history(None, "192.0.2.2".parse().unwrap())
-                .unwrap()
-                .count,
-            1
-        );
-    }
-
-    #[test]
-    fn log_positions_round_trip() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let pos = LogPosition {
-            inode: 7,
-            offset: 42,
-            first_line_hash: 9,
-        };
-        store
-            .save_log_positions("sshd", &[(PathBuf::from("/var/log/auth.log"), pos.clone())])
-            .unwrap();
-        assert_eq!(
-            store
-                .log_position("sshd", Path::new("/var/log/auth.log"))
-                .unwrap(),
-            Some(pos)
-        );
-        assert_eq!(
-            store
-                .log_position("web", Path::new("/var/log/auth.log"))
-                .unwrap(),
-            None
-        );
-    }
-
-    #[test]
-    fn journal_cursors_round_trip() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        store
-            .save_journal_cursor("sshd", "journal:system", "s=1;i=2")
-            .unwrap();
-        store
-            .save_journal_cursor("sshd", "journal:system", "s=1;i=3")
-            .unwrap();
-        store
-            .save_journal_cursor("sshd2", "journal:/d", "s=9")
-            .unwrap();
-        drop(store);
-        let store = Store::open(dir.path()).unwrap();
-        let found = store.journal_cursors("sshd").unwrap();
-        assert_eq!(found.len(), 1);
-        assert_eq!(found["journal:system"], "s=1;i=3");
-        assert_eq!(store.journal_cursors("sshd2").unwrap()["journal:/d"], "s=9");
-    }
-
-    #[test]
-    fn a_newer_schema_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(Store::open(dir.path()).unwrap());
-        let env = unsafe { EnvOpenOptions::new().max_dbs(8).open(dir.path()) }.unwrap();
-        let mut w = env.write_txn().unwrap();
-        let meta: Database<Str, Str> = env.create_database(&mut w, Some("meta")).unwrap();
-        meta.put(&mut w, "schema", "99").unwrap();
-        w.commit().unwrap();
-        drop(env);
-        let err = Store::open(dir.path()).err().unwrap();
-        assert!(err.to_string().contains("schema version 99"), "{err}");
+        assert_eq!(store.purge(UnixMs(50_000)).unwrap(), 3);
+        let kept = store.history(None, "192.0.2.2".parse().unwrap());
+        assert_eq!(kept.unwrap().count, 1);
     }
 }

@@ -11,7 +11,7 @@
 //! - Series are never removed: a jail or a source that goes away keeps its
 //!   counters (a counter that vanished would read as a reset); a jail's
 //!   `active_bans` drops to 0 with its sets.
-//! - Metric names are stable (README, "Metrics").
+//! - Metric names are stable (docs/metrics.md).
 
 pub mod http;
 pub mod render;

@@ -39,7 +39,7 @@ pub async fn start(
     let table = config.table.clone();
     let metrics = Arc::new(Metrics::default());
     let own_port = nft.port_id();
-    let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
+    let db = DbActor::start_on_own_thread(store);
     // Its own thread: spawning and reaping never takes time from a ban.
     let notifications = config.notifications();
     let notify = NotifyActor::start_in_arbiter(&Arbiter::new().handle(), move |_| {

@@ -6,9 +6,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 use std::time::Instant;
 
-use super::ActionsActor;
+use super::{ActionsActor, now_ms};
 use crate::actions::ledger::Ledger;
-use crate::db::actor::now_ms;
 use crate::nft::{self, NftError};
 
 impl ActionsActor {
