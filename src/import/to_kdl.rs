@@ -7,8 +7,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::jail::ImportedJail;
-use crate::config::{BanTime, Growth, format_duration};
+use crate::config::Growth;
 use crate::nft::Ports;
+use crate::time::{BanTime, format_duration};
 
 /// The whole configuration.
 pub fn configuration(jails: &[ImportedJail], dir: &Path) -> String {
@@ -198,7 +199,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::fail2ban::jail::Note;
+    use crate::import::jail::Note;
 
     fn jail(name: &str, maxretry: u32) -> ImportedJail {
         let mut j = ImportedJail::empty(name);

@@ -16,12 +16,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::action::{self, Actions};
-use super::filter_def::journalmatch_groups;
 use super::values::{Services, Spec, parse_bool, parse_spec};
-use super::{Config, Fail2banError, Warning};
-use crate::config::{BanTime, Increment};
-use crate::filter::compile::FilterOptions;
+use crate::config::Increment;
+use crate::fail2ban::filter_def::{filter_journalmatch, journalmatch_groups};
+use crate::fail2ban::{Config, Fail2banError, Warning};
 use crate::nft::Ports;
+use crate::time::BanTime;
 
 /// How to import.
 #[derive(Debug, Clone)]
@@ -222,7 +222,7 @@ impl JailReader<'_> {
             .iter()
             .map(|ext| filter_d.join(format!("{}.{ext}", spec.name)))
             .find(|p| p.is_file());
-        let bundled = crate::filter::bundled::get(&spec.name).is_some();
+        let bundled = crate::config::filters::is_bundled(&spec.name);
         if self.options.prefer_bundled && bundled {
             jail.filter = spec.name.clone();
             jail.filter_options = spec
@@ -325,21 +325,6 @@ impl JailReader<'_> {
 
 pub(super) fn absolute(dir: &Path) -> PathBuf {
     std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
-}
-
-/// The `journalmatch` of a fail2ban filter file with the jail's filter
-/// options, resolved as the filter itself is (`[Init]` overrides
-/// `[Definition]`, as in Debian's postfix.conf), for the journal log type.
-fn filter_journalmatch(path: &Path, options: &[(String, String)]) -> Result<String, Fail2banError> {
-    let options = FilterOptions {
-        set: options.to_vec(),
-        ..FilterOptions::default()
-    };
-    let resolved = super::filter::resolve(path, &options, true, &mut Vec::new())?;
-    Ok(resolved
-        .setting("journalmatch")
-        .map(|s| s.text.clone())
-        .unwrap_or_default())
 }
 
 #[cfg(test)]
