@@ -54,7 +54,7 @@ pub struct ImportedJail {
     pub filter: String,
     pub filter_options: Vec<(String, String)>,
     pub sources: Vec<String>,
-    /// OR of AND groups of journal matches.
+    /// OR of AND groups of journal matches; an empty group is every entry.
     pub journals: Vec<Vec<String>>,
     pub maxretry: Option<u32>,
     pub findtime: Option<Duration>,
@@ -280,8 +280,11 @@ impl JailReader<'_> {
             };
             jail.journals = journalmatch_groups(&matches);
             if jail.journals.is_empty() {
-                self.note(jail, "backend = systemd, but neither the jail nor its filter has a journalmatch: reading the whole journal is not imported; the jail is left disabled".into());
-                jail.runnable = false;
+                // fail2ban then runs the filter on the whole journal.
+                jail.journals.push(Vec::new());
+                jail.comments.push(
+                    "backend = systemd and no journalmatch: the filter reads every journal entry, as fail2ban's does".into(),
+                );
             }
             return Ok(());
         }

@@ -53,7 +53,6 @@ fn bad_journal_matches_point_at_the_entry() {
             "jail \"a\" {\n",
             " journal \"sshd\" \"=x\" \"_systemd_unit=sshd.service\" \"1X=y\"\n",
             " journal directory=\"rel\" unit=\"x\" \"A=b\"\n",
-            " journal\n",
             " journal 3\n",
             "}\n"
         )),
@@ -64,8 +63,7 @@ fn bad_journal_matches_point_at_the_entry() {
             "2:51 \"1X\" is not a journal field name: upper-case letters, digits and `_` (e.g. _SYSTEMD_UNIT)",
             "3:10 `directory` takes an absolute path, not \"rel\"",
             "3:26 `journal` takes no property unit",
-            "4:2 `journal` needs at least one match FIELD=value",
-            "5:10 `journal` takes a string",
+            "4:10 `journal` takes a string",
             "1:1 jail a has no source",
         ]
     );
@@ -75,4 +73,30 @@ fn bad_journal_matches_point_at_the_entry() {
 fn a_journal_is_a_source() {
     let config = parse("jail \"a\" { journal \"_SYSTEMD_UNIT=a.service\"; }\n").unwrap();
     assert_eq!(config.jails[0].journals.len(), 1);
+}
+
+/// A `journal` node without matches reads every entry of its journal (as
+/// fail2ban's systemd backend without `journalmatch`), also beside others.
+#[test]
+fn a_journal_without_matches_is_every_entry() {
+    let config = parse(concat!(
+        "jail \"a\" {\n",
+        " journal\n",
+        " journal \"_COMM=x\"\n",
+        " journal directory=\"/var/log/journal/remote\"\n",
+        "}\n"
+    ))
+    .unwrap();
+    let nodes = &config.jails[0].journals;
+    assert_eq!(nodes.len(), 3);
+    assert!(nodes[0].matches.is_empty());
+    let specs = journal_sources(nodes);
+    assert_eq!(specs.len(), 2);
+    assert!(specs[0].reads_every_entry());
+    assert_eq!(specs[0].matches.len(), 2, "one group per node");
+    assert!(specs[1].reads_every_entry());
+    assert_eq!(
+        specs[1].describe(),
+        "journal, every entry (directory /var/log/journal/remote)"
+    );
 }
