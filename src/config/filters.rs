@@ -80,3 +80,69 @@ fn log_warnings(filter: &str, warnings: &[Warning]) {
         tracing::warn!("filter {filter}: {warning}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> String {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    #[test]
+    fn a_bundled_name_loads_for_files_and_for_the_journal() {
+        let options = FilterOptions::default();
+        assert!(is_bundled("sshd"));
+        assert!(!is_bundled("sshd.conf"));
+        assert_eq!(load("sshd", &options).unwrap().logtype, LogType::File);
+        let journal = load_for_journal("sshd", &options).unwrap();
+        assert_eq!(journal.logtype, LogType::Journal);
+        let err = load("nosuch", &options).unwrap_err().to_string();
+        assert!(
+            err.starts_with("no filter named \"nosuch\": not bundled"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_fail2ban_file_loads_with_its_warnings_and_its_errors_at_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = write(
+            dir.path(),
+            "good.conf",
+            "[INCLUDES]\nbefore = gone.conf\n[Definition]\nfailregex = ^x <HOST>$\n",
+        );
+        let mut warnings = Vec::new();
+        let filter = load_with(&good, &FilterOptions::default(), true, &mut warnings).unwrap();
+        assert_eq!(filter.logtype, LogType::Journal);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0]
+                .message
+                .ends_with("include gone.conf not found, skipped (as fail2ban does)")
+        );
+        let bad = write(
+            dir.path(),
+            "bad.conf",
+            "[Definition]\nfailregex = ^x <HOST>$\n  %(nope)s\n",
+        );
+        let report = load_with(&bad, &FilterOptions::default(), false, &mut warnings).unwrap_err();
+        let problem = report.related().unwrap().next().unwrap().to_string();
+        assert_eq!(
+            problem,
+            format!(
+                "{bad}:2: `failregex` in [Definition] uses %(nope)s, which is not defined there, in [DEFAULT] or in the options"
+            )
+        );
+        let missing = dir.path().join("none.conf").display().to_string();
+        let err = load_with(&missing, &FilterOptions::default(), false, &mut warnings).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "fail2ban filter file: cannot read {missing}: No such file or directory (os error 2)"
+            )
+        );
+    }
+}
