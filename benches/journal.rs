@@ -103,7 +103,8 @@ fn report(what: &str, run: impl Fn() -> (usize, u64)) {
 fn read(spec: &JournalSpec, filter: bool) -> (usize, u64) {
     let mut reader = JournalReader::open(spec, Start::Head).unwrap();
     let mut matcher = filter.then(|| {
-        let f = portcullis::filter::load_for_journal("sshd", &FilterOptions::default()).unwrap();
+        let f = portcullis::config::filters::load_for_journal("sshd", &FilterOptions::default())
+            .unwrap();
         let mut m = Matcher::new(Arc::new(f), TimeZone::UTC, Timestamp::now());
         m.report_captures(false);
         m.lines_cut_at(MAX_LINE);

@@ -269,3 +269,36 @@ fn a_when_missing_file_that_appears_takes_over_from_the_journal() {
     });
     assert!(settled.is_none(), "{} {}", d.stats("sshd"), d.log());
 }
+
+/// A `journal` node without matches reads every entry of its journal (as
+/// fail2ban's systemd backend does for a filter without `journalmatch`):
+/// the filter alone picks the lines, whichever unit wrote them.
+#[test]
+fn a_journal_without_matches_reads_every_entry() {
+    if !have_journal_remote("journal-every-entry") {
+        return;
+    }
+    let jail =
+        "jail \"sshd\" {\n    journal directory=\"$DIR/journal\"\n    maxretry 3\n    port 22\n}\n";
+    let Some(mut d) = Daemon::prepare("journal-every-entry", jail) else {
+        return;
+    };
+    std::fs::create_dir(d.path("journal")).unwrap();
+    let file = journal_file(&d, "remote.journal");
+    start(&mut d, 1);
+    assert!(
+        d.log().contains("reading journal, every entry"),
+        "{}",
+        d.log()
+    );
+    // Debian's unit name, which no match names; and another unit's line
+    // that is no sshd failure.
+    let message = b"Failed password for root from 198.51.100.80 port 51234 ssh2".as_slice();
+    write(
+        &file,
+        &[("cron.service", b"(root) CMD (true)".as_slice(), now_us())],
+    );
+    write(&file, &[("ssh.service", message, now_us()); 3]);
+    d.wait_banned("sshd-v4", "198.51.100.80");
+    d.wait_failures("sshd", 3);
+}

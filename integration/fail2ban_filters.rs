@@ -282,8 +282,9 @@ fn journal_sources_read_fail2ban_filters_with_the_journal_log_type() {
     assert_eq!(auto, prefix(&journal, false));
     assert_ne!(auto, prefix(&FilterOptions::default(), false));
     let name = sshd.to_str().unwrap();
-    let compiled = portcullis::filter::load_for_journal(name, &FilterOptions::default()).unwrap();
+    let compiled =
+        portcullis::config::filters::load_for_journal(name, &FilterOptions::default()).unwrap();
     assert_eq!(compiled.logtype, portcullis::filter::LogType::Journal);
-    let compiled = portcullis::filter::load(name, &FilterOptions::default()).unwrap();
+    let compiled = portcullis::config::filters::load(name, &FilterOptions::default()).unwrap();
     assert_eq!(compiled.logtype, portcullis::filter::LogType::File);
 }

@@ -288,6 +288,28 @@ fn systemd_backend_reads_the_journal_matches_of_fail2bans_filter() {
     assert_eq!(groups, [["_SYSTEMD_UNIT=sshd.service"], ["_COMM=sshd"]]);
 }
 
+/// dropbear.conf has no `journalmatch`: fail2ban's systemd backend runs it
+/// on the whole journal, and so does the imported jail, enabled.
+#[test]
+fn systemd_backend_without_journalmatch_reads_the_whole_journal() {
+    let local = "[dropbear]\nenabled = true\nbackend = systemd\n";
+    let Some((_tmp, dir)) = fail2ban_dir("import_systemd_all", local) else {
+        return;
+    };
+    let (kdl, stderr) = import(&dir, &[]);
+    assert!(!stderr.contains("dropbear"), "{stderr}");
+    assert!(kdl.contains("\n    journal\n"), "{kdl}");
+    let path = dir.join("portcullis.kdl");
+    std::fs::write(&path, &kdl).unwrap();
+    check_config(&path);
+    let config = portcullis::config::load(&path).unwrap();
+    let dropbear = config.jail("dropbear").expect("dropbear enabled");
+    assert!(dropbear.sources.is_empty(), "{kdl}");
+    let journals = portcullis::config::journal_sources(&dropbear.journals);
+    assert_eq!(journals.len(), 1);
+    assert!(journals[0].reads_every_entry(), "{kdl}");
+}
+
 #[test]
 fn a_missing_directory_and_a_syntax_error_are_named() {
     let tmp = tempfile::tempdir().unwrap();

@@ -27,8 +27,10 @@
 //!
 //! - [`config`]: the daemon's KDL configuration; [`diagnostic`] renders
 //!   its errors (and the filters') at file:line:column.
-//! - [`fail2ban`]: fail2ban's own files, read as fail2ban reads them
-//!   (filter.d as filters, jail.conf for `import-fail2ban`).
+//! - [`fail2ban`]: fail2ban's own file formats, read as fail2ban reads
+//!   them (its INI dialect, filter.d files as filters).
+//! - [`import`]: a fail2ban installation's jail.conf/jail.local as one
+//!   portcullis configuration, for `import-fail2ban`.
 //! - [`nft`]: portcullis's own nftables table over netlink; [`hostaddr`]
 //!   the host's addresses over rtnetlink; `sys` the raw socket calls both
 //!   share.
@@ -47,6 +49,7 @@ pub mod diagnostic;
 pub mod fail2ban;
 pub mod filter;
 pub mod hostaddr;
+pub mod import;
 pub mod jail;
 pub mod logging;
 pub mod metrics;

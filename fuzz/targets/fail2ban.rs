@@ -73,8 +73,12 @@ fn whole_filter(data: &[u8], log: &[u8]) -> Option<usize> {
     std::fs::write(&path, data).expect("writing the scratch filter file");
     let mut warnings = Vec::new();
     let name = path.to_str().expect("a UTF-8 temporary path");
-    let loaded =
-        portcullis::filter::load_with(name, &FilterOptions::default(), false, &mut warnings);
+    let loaded = portcullis::config::filters::load_with(
+        name,
+        &FilterOptions::default(),
+        false,
+        &mut warnings,
+    );
     let _ = std::fs::remove_file(&path);
     match loaded {
         Ok(compiled) => Some(run_filter(&Arc::new(compiled), log)),

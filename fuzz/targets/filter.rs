@@ -30,7 +30,7 @@ pub fn filters() -> &'static [(String, Arc<CompiledFilter>)] {
     FILTERS.get_or_init(|| {
         bundled::names()
             .map(|name| {
-                let filter = portcullis::filter::load(name, &FilterOptions::default())
+                let filter = portcullis::config::filters::load(name, &FilterOptions::default())
                     .unwrap_or_else(|e| panic!("bundled filter {name}: {e}"));
                 (name.to_string(), Arc::new(filter))
             })

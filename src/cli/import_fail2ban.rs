@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use miette::miette;
 
-use crate::fail2ban::jail::{ImportOptions, import};
-use crate::fail2ban::to_kdl::configuration;
-use crate::fail2ban::values::Services;
+use crate::import::jail::{ImportOptions, import};
+use crate::import::to_kdl::configuration;
+use crate::import::values::Services;
 
 /// Arguments of `portcullis import-fail2ban`.
 #[derive(Debug, clap::Args)]

@@ -15,6 +15,7 @@ use jiff::tz::TimeZone;
 use miette::{Context, IntoDiagnostic};
 
 use super::OutputResult;
+use crate::config;
 use crate::filter::{self, Failure, FailureId, FilterOptions, Matcher, Outcome};
 use crate::source::MAX_LINE;
 use crate::source::lines::LineReader;
@@ -68,7 +69,7 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
         set: args.set.clone(),
     };
     let mut warnings = Vec::new();
-    let loaded = filter::load_with(&args.filter, &options, false, &mut warnings);
+    let loaded = config::filters::load_with(&args.filter, &options, false, &mut warnings);
     for warning in &warnings {
         eprintln!("warning: filter {}: {warning}", args.filter);
     }

@@ -5,11 +5,14 @@
 //! journal "_SYSTEMD_UNIT=ssh.service" "_COMM=sshd"     // both must hold
 //! journal "SYSLOG_IDENTIFIER=sshd" directory="/var/log/journal/remote"
 //! journal "_SYSTEMD_UNIT=sshd.service" when-missing="/var/log/auth.log"
+//! journal                                              // every entry
 //! ```
 //!
 //! The arguments of one node are ANDed, several nodes are ORed (as
 //! `journalctl A B + C` does; two values of one field in a node match
-//! either, as in journalctl). Nodes with the same `directory` (or none:
+//! either, as in journalctl). A node without matches takes every entry of
+//! its journal, as fail2ban's systemd backend does for a filter without
+//! `journalmatch` (the filter alone picks the lines). Nodes with the same `directory` (or none:
 //! the system journal) make one source. `when-missing` keeps the node only
 //! when that path does not exist when the jail starts; the server restarts
 //! a jail whose path appears later (server/sources.rs).
@@ -25,7 +28,7 @@ use crate::source::journal::JournalSpec;
 /// One `journal` node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalNode {
-    /// `FIELD=value` matches, all of which must hold.
+    /// `FIELD=value` matches, all of which must hold; none: every entry.
     pub matches: Vec<String>,
     pub directory: Option<PathBuf>,
     /// Used only while this path does not exist.
@@ -98,15 +101,6 @@ pub(super) fn read_journal(
             Ok(text) => journal.matches.push(text.to_string()),
             Err(p) => problems.push(p),
         }
-    }
-    if journal.matches.is_empty() && problems.len() == before {
-        problems.push(
-            file.error(
-                node.span(),
-                "`journal` needs at least one match FIELD=value",
-            )
-            .with_help("for sshd: journal \"_SYSTEMD_UNIT=sshd.service\""),
-        );
     }
     (problems.len() == before).then_some(journal)
 }

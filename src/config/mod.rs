@@ -34,6 +34,7 @@
 //! wins. Unknown nodes and bad values are reported all at once, each with
 //! file:line:column and the offending text underlined.
 
+pub mod filters;
 mod journal;
 mod metrics;
 mod notify;

@@ -349,7 +349,7 @@ fn check_filter(
     let options = jail.filter_options();
     let mut said = Vec::new();
     let mut load =
-        |journal: bool| crate::filter::load_with(&jail.filter, &options, journal, &mut said);
+        |journal: bool| super::filters::load_with(&jail.filter, &options, journal, &mut said);
     let files = (!jail.sources.is_empty()).then(|| load(false));
     let journal = (!jail.journals.is_empty()).then(|| load(true));
     said.dedup();

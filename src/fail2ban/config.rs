@@ -7,7 +7,10 @@
 //!   include is looked up beside the including file, then in the config
 //!   root (the parent of `filter.d`, `action.d`, `jail.d`). A missing
 //!   include is skipped, an include of a file already being included (a
-//!   loop) is not followed; both with a [`Warning`].
+//!   loop) is not followed; both with a [`Warning`], but for a missing
+//!   `.local` include: that is an optional override (`after =
+//!   common.local`, and Debian ships no `.local`), skipped silently as
+//!   fail2ban skips it.
 //! - Later files override earlier ones key by key. The value a key had
 //!   before a file overrode it stays reachable as `known/KEY`.
 //! - `[NAME?COND]` (a conditional section) adds its keys to `[NAME]` as
@@ -229,6 +232,9 @@ fn collect(
         }
         for (name, line) in list {
             let Some(target) = resolve(path, &name) else {
+                if name.ends_with(".local") {
+                    continue;
+                }
                 warnings.push(Warning {
                     message: format!(
                         "{}:{line}: include {name} not found, skipped (as fail2ban does)",

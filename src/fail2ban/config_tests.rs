@@ -110,7 +110,7 @@ fn missing_include_and_include_loop_are_warnings() {
     let tree = Tree::new(&[
         (
             "filter.d/a.conf",
-            "[INCLUDES]\nbefore = b.conf\nafter = gone.local\n[Definition]\nx = a\n",
+            "[INCLUDES]\nbefore = b.conf\nafter = gone.conf\n[Definition]\nx = a\n",
         ),
         (
             "filter.d/b.conf",
@@ -123,11 +123,35 @@ fn missing_include_and_include_loop_are_warnings() {
         warnings,
         [
             "ROOT/filter.d/b.conf:3: include ROOT/filter.d/a.conf is already being included (an include loop), not read again",
-            "ROOT/filter.d/a.conf:3: include gone.local not found, skipped (as fail2ban does)",
+            "ROOT/filter.d/a.conf:3: include gone.conf not found, skipped (as fail2ban does)",
         ]
     );
     assert_eq!(get(&config, "Definition", "x"), "a");
     assert_eq!(get(&config, "Definition", "y"), "b");
+}
+
+/// A `.local` include is an optional override: fail2ban skips a missing
+/// one silently (Debian's common.conf has `after = common.local` and ships
+/// none), so warning of it would warn on every stock filter.
+#[test]
+fn a_missing_local_include_is_skipped_silently() {
+    let tree = Tree::new(&[
+        (
+            "filter.d/common.conf",
+            "[INCLUDES]\nafter = common.local\n[DEFAULT]\n_daemon = \\S*\n",
+        ),
+        (
+            "filter.d/f.conf",
+            "[INCLUDES]\nbefore = common.conf\nafter = f-extra.local\n  /abs/gone.local\n[Definition]\nx = %(_daemon)s\n",
+        ),
+    ]);
+    let (config, warnings) = tree.read("filter.d/f.conf");
+    assert_eq!(warnings, Vec::<String>::new());
+    assert_eq!(get(&config, "Definition", "x"), "\\S*");
+    assert_eq!(
+        names(&config, tree.0.path()),
+        ["filter.d/common.conf", "filter.d/f.conf"]
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use miette::SourceSpan;
 use super::filter::{Resolved, resolve};
 use super::tags::Tagged;
 use super::{Fail2banError, Warning};
-use crate::diagnostic::SourceFile;
+use crate::diagnostic::{KdlProblems, SourceFile};
 use crate::filter::FilterOptions;
 use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind, LOGTYPE, Param};
 
@@ -80,6 +80,42 @@ impl Fail2banFilter {
     }
 }
 
+/// Why a fail2ban filter file cannot be used, as an operator is shown it.
+#[derive(Debug, miette::Diagnostic, thiserror::Error)]
+pub enum FilterFileError {
+    /// An error at a line of a file, shown with that line underlined.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    AtLine(KdlProblems),
+    #[error("fail2ban filter file: {}", crate::error_chain(.0))]
+    Other(Fail2banError),
+}
+
+impl Fail2banFilter {
+    /// [`Fail2banFilter::load`], its error made a diagnostic: one with a
+    /// file and line is shown with that line underlined.
+    pub fn load_shown(
+        path: &Path,
+        options: &FilterOptions,
+        journal: bool,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Fail2banFilter, FilterFileError> {
+        Fail2banFilter::load(path, options, journal, warnings).map_err(|error| {
+            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("?");
+            let Some(origin) = error.origin().filter(|o| o.line > 0) else {
+                return FilterFileError::Other(error);
+            };
+            let text = std::fs::read(&origin.file)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let file = SourceFile::new(origin.file.display().to_string(), text);
+            let span = line_span(&file.text, origin.line);
+            let problem = file.error(span, crate::error_chain(&error));
+            FilterFileError::AtLine(KdlProblems::new(&format!("filter {name}"), vec![problem]))
+        })
+    }
+}
+
 fn maxlines(resolved: &Resolved) -> Result<usize, Fail2banError> {
     let Some(setting) = resolved.setting("maxlines") else {
         return Ok(1);
@@ -103,6 +139,25 @@ fn journalmatch(resolved: &Resolved) -> Vec<Vec<String>> {
         .setting("journalmatch")
         .map(|s| journalmatch_groups(&s.text))
         .unwrap_or_default()
+}
+
+/// The `journalmatch` of the filter file at `path` with a jail's filter
+/// options (`name=value`), resolved as the filter itself is (`[Init]`
+/// overrides `[Definition]`, as in Debian's postfix.conf), for the journal
+/// log type; empty when it has none.
+pub fn filter_journalmatch(
+    path: &Path,
+    options: &[(String, String)],
+) -> Result<String, Fail2banError> {
+    let options = FilterOptions {
+        set: options.to_vec(),
+        ..FilterOptions::default()
+    };
+    let resolved = resolve(path, &options, true, &mut Vec::new())?;
+    Ok(resolved
+        .setting("journalmatch")
+        .map(|s| s.text.clone())
+        .unwrap_or_default())
 }
 
 /// fail2ban's `journalmatch` text as groups of `FIELD=value` matches: each

@@ -1,24 +1,20 @@
-//! fail2ban's configuration files, read as fail2ban reads them: its INI
-//! dialect ([`ini`]), includes and `.local` overrides ([`config`]),
-//! `%(name)s` interpolation ([`interpolate`]), `<name>` substitution
-//! ([`tags`]) and filter files ([`filter`]). No actix in here: the CLI,
-//! the configuration loader and the importer all use it directly.
+//! fail2ban's file formats, read as fail2ban reads them: its INI dialect
+//! ([`ini`]), includes and `.local` overrides ([`config`]), `%(name)s`
+//! interpolation ([`interpolate`]), `<name>` substitution ([`tags`]) and
+//! filter files ([`filter`]) as the matcher's filter definitions
+//! ([`filter_def`]). No actix in here, and nothing of portcullis's own
+//! configuration: the configuration's filter loader and the jail.conf
+//! importer build on it.
 //!
 //! Every value remembers the file and line it was written on, so that an
 //! error names them.
 
-pub mod action;
 pub mod config;
 pub mod filter;
 pub mod filter_def;
 pub mod ini;
 pub mod interpolate;
-pub mod jail;
-mod jail_settings;
-pub mod recidive;
 pub mod tags;
-pub mod to_kdl;
-pub mod values;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -27,8 +27,6 @@ use kdl::{KdlDocument, KdlNode, KdlValue};
 use miette::SourceSpan;
 
 use crate::diagnostic::{KdlProblem, KdlProblems, SourceFile};
-use crate::fail2ban::Fail2banError;
-
 use crate::filter::bundled;
 
 /// The parameter every filter has: how its log lines are framed.
@@ -114,8 +112,6 @@ pub enum LoadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Problems(#[from] KdlProblems),
-    #[error("fail2ban filter file: {}", crate::error_chain(.0))]
-    Fail2ban(Fail2banError),
 }
 
 /// Loads a filter by bundled name or by path to a `.kdl` file.

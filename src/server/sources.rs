@@ -27,9 +27,9 @@ pub(super) fn jail_input(config: &JailConfig) -> Option<JailInput> {
     }
     let load = |journal: bool| {
         let loaded = if journal {
-            crate::filter::load_for_journal(&config.filter, &options)
+            config::filters::load_for_journal(&config.filter, &options)
         } else {
-            crate::filter::load(&config.filter, &options)
+            config::filters::load(&config.filter, &options)
         };
         loaded.map(Arc::new).map_err(|e| {
             tracing::error!(

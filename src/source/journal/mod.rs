@@ -37,7 +37,8 @@ pub struct JournalSpec {
     /// A directory of journal files; `None`: the system journal.
     pub directory: Option<PathBuf>,
     /// `FIELD=value` matches: those of one group must all hold, any group
-    /// will do.
+    /// will do. A group without matches takes every entry (a `journal`
+    /// node with none: fail2ban's systemd backend without `journalmatch`).
     pub matches: Vec<Vec<String>>,
 }
 
@@ -51,10 +52,20 @@ impl JournalSpec {
         }
     }
 
-    /// `journal _SYSTEMD_UNIT=a OR _SYSTEMD_UNIT=b (directory /d)`, for logs.
+    /// Whether every entry is read: some group has no matches, and an OR
+    /// with everything is everything.
+    pub fn reads_every_entry(&self) -> bool {
+        self.matches.iter().any(Vec::is_empty)
+    }
+
+    /// `journal _SYSTEMD_UNIT=a OR _SYSTEMD_UNIT=b (directory /d)`, or
+    /// `journal, every entry`, for logs.
     pub fn describe(&self) -> String {
         let groups: Vec<String> = self.matches.iter().map(|g| g.join(" ")).collect();
-        let mut text = format!("journal {}", groups.join(" OR "));
+        let mut text = match self.reads_every_entry() {
+            true => "journal, every entry".to_string(),
+            false => format!("journal {}", groups.join(" OR ")),
+        };
         if let Some(dir) = &self.directory {
             text.push_str(&format!(" (directory {})", dir.display()));
         }
@@ -146,6 +157,11 @@ impl JournalReader {
     }
 
     fn add_matches(&mut self, spec: &JournalSpec) -> Result<(), JournalError> {
+        // libsystemd drops an empty group (a disjunction after nothing),
+        // which would narrow "A OR everything" to A.
+        if spec.reads_every_entry() {
+            return Ok(());
+        }
         for (i, group) in spec.matches.iter().enumerate() {
             if i > 0 {
                 let or = self.journal.match_or().map(drop);

@@ -130,6 +130,24 @@ fn matches_and_within_a_group_or_between_groups() {
         2
     );
     assert_eq!(count(&[&["_SYSTEMD_UNIT=nosuch.service"]]), 0);
+    // A group without matches is every entry, also ORed with another.
+    assert_eq!(count(&[&[]]), 2);
+    assert_eq!(count(&[&["_SYSTEMD_UNIT=cron.service"], &[]]), 2);
+    assert_eq!(count(&[&[], &["_SYSTEMD_UNIT=cron.service"]]), 2);
+}
+
+#[test]
+fn a_group_without_matches_reads_every_entry() {
+    let dir = Path::new("/d");
+    let every = spec(dir, &[&["_SYSTEMD_UNIT=a.service"], &[]]);
+    assert!(every.reads_every_entry());
+    assert_eq!(every.describe(), "journal, every entry (directory /d)");
+    let some = spec(dir, &[&["_SYSTEMD_UNIT=a.service"], &["_COMM=b"]]);
+    assert!(!some.reads_every_entry());
+    assert_eq!(
+        some.describe(),
+        "journal _SYSTEMD_UNIT=a.service OR _COMM=b (directory /d)"
+    );
 }
 
 #[test]

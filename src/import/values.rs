@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::config::BanTime;
 use crate::nft::PortRange;
+use crate::time::BanTime;
 
 /// Seconds per fail2ban time unit; a month and a year are a twelfth of and
 /// a whole average Gregorian-calendar year of 365.25 days, as fail2ban has them.

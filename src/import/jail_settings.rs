@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use super::Fail2banError;
 use super::jail::{ImportedJail, JailReader};
 use super::values::parse_time;
-use crate::config::{BanTime, Growth, Increment};
+use crate::config::{Growth, Increment};
+use crate::fail2ban::Fail2banError;
+use crate::time::BanTime;
 
 impl JailReader<'_> {
     pub(super) fn read_times(&self, jail: &mut ImportedJail) -> Result<(), Fail2banError> {

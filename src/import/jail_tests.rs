@@ -68,13 +68,40 @@ fn a_jail_without_its_filter_file_is_written_disabled_with_a_note() {
     let notes: Vec<&str> = b.notes.iter().map(|n| n.text.as_str()).collect();
     assert_eq!(
         notes,
+        [format!(
+            "filter b: no {}/filter.d/b.conf; the jail is left disabled",
+            dir.display()
+        )
+        .as_str(),]
+    );
+}
+
+/// fail2ban's systemd backend runs a filter without `journalmatch` on the
+/// whole journal: the jail is imported enabled, reading every entry.
+#[test]
+fn systemd_backend_without_journalmatch_reads_every_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(
+        dir,
+        "filter.d/a.conf",
+        "[Definition]\nfailregex = x <HOST>\n",
+    );
+    write(dir, "jail.conf", JAIL_CONF);
+    write(
+        dir,
+        "jail.local",
+        "[a]\nenabled = true\nbackend = systemd\n",
+    );
+    let a = &jails(dir)[0];
+    assert!(a.runnable, "{:?}", a.notes);
+    assert!(a.notes.is_empty(), "{:?}", a.notes);
+    assert!(a.sources.is_empty());
+    assert_eq!(a.journals, [Vec::<String>::new()]);
+    assert_eq!(
+        a.comments,
         [
-            format!(
-                "filter b: no {}/filter.d/b.conf; the jail is left disabled",
-                dir.display()
-            )
-            .as_str(),
-            "backend = systemd, but neither the jail nor its filter has a journalmatch: reading the whole journal is not imported; the jail is left disabled",
+            "backend = systemd and no journalmatch: the filter reads every journal entry, as fail2ban's does"
         ]
     );
 }

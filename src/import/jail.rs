@@ -16,12 +16,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::action::{self, Actions};
-use super::filter_def::journalmatch_groups;
 use super::values::{Services, Spec, parse_bool, parse_spec};
-use super::{Config, Fail2banError, Warning};
-use crate::config::{BanTime, Increment};
-use crate::filter::compile::FilterOptions;
+use crate::config::Increment;
+use crate::fail2ban::filter_def::{filter_journalmatch, journalmatch_groups};
+use crate::fail2ban::{Config, Fail2banError, Warning};
 use crate::nft::Ports;
+use crate::time::BanTime;
 
 /// How to import.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ pub struct ImportedJail {
     pub filter: String,
     pub filter_options: Vec<(String, String)>,
     pub sources: Vec<String>,
-    /// OR of AND groups of journal matches.
+    /// OR of AND groups of journal matches; an empty group is every entry.
     pub journals: Vec<Vec<String>>,
     pub maxretry: Option<u32>,
     pub findtime: Option<Duration>,
@@ -222,7 +222,7 @@ impl JailReader<'_> {
             .iter()
             .map(|ext| filter_d.join(format!("{}.{ext}", spec.name)))
             .find(|p| p.is_file());
-        let bundled = crate::filter::bundled::get(&spec.name).is_some();
+        let bundled = crate::config::filters::is_bundled(&spec.name);
         if self.options.prefer_bundled && bundled {
             jail.filter = spec.name.clone();
             jail.filter_options = spec
@@ -280,8 +280,11 @@ impl JailReader<'_> {
             };
             jail.journals = journalmatch_groups(&matches);
             if jail.journals.is_empty() {
-                self.note(jail, "backend = systemd, but neither the jail nor its filter has a journalmatch: reading the whole journal is not imported; the jail is left disabled".into());
-                jail.runnable = false;
+                // fail2ban then runs the filter on the whole journal.
+                jail.journals.push(Vec::new());
+                jail.comments.push(
+                    "backend = systemd and no journalmatch: the filter reads every journal entry, as fail2ban's does".into(),
+                );
             }
             return Ok(());
         }
@@ -325,21 +328,6 @@ impl JailReader<'_> {
 
 pub(super) fn absolute(dir: &Path) -> PathBuf {
     std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
-}
-
-/// The `journalmatch` of a fail2ban filter file with the jail's filter
-/// options, resolved as the filter itself is (`[Init]` overrides
-/// `[Definition]`, as in Debian's postfix.conf), for the journal log type.
-fn filter_journalmatch(path: &Path, options: &[(String, String)]) -> Result<String, Fail2banError> {
-    let options = FilterOptions {
-        set: options.to_vec(),
-        ..FilterOptions::default()
-    };
-    let resolved = super::filter::resolve(path, &options, true, &mut Vec::new())?;
-    Ok(resolved
-        .setting("journalmatch")
-        .map(|s| s.text.clone())
-        .unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::jail::ImportedJail;
-use crate::config::{BanTime, Growth, format_duration};
+use crate::config::Growth;
 use crate::nft::Ports;
+use crate::time::{BanTime, format_duration};
 
 /// The whole configuration.
 pub fn configuration(jails: &[ImportedJail], dir: &Path) -> String {
@@ -101,8 +102,8 @@ fn write_jail(out: &mut String, jail: &ImportedJail, settings: &[Setting]) {
         line(out, format!("source {}", list.join(" ")));
     }
     for group in &jail.journals {
-        let list: Vec<String> = group.iter().map(|s| q(s)).collect();
-        line(out, format!("journal {}", list.join(" ")));
+        let list: Vec<String> = group.iter().map(|s| format!(" {}", q(s))).collect();
+        line(out, format!("journal{}", list.concat()));
     }
     write_settings(out, settings);
     for s in &jail.notify_sketches {
@@ -198,7 +199,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::fail2ban::jail::Note;
+    use crate::import::jail::Note;
 
     fn jail(name: &str, maxretry: u32) -> ImportedJail {
         let mut j = ImportedJail::empty(name);
@@ -228,6 +229,18 @@ mod tests {
              defaults {\n    findtime \"1h30m\"\n    bantime \"permanent\"\n    port 22\n    protocol \"tcp\"\n}\n\n\
              jail \"a\" {\n    filter \"/etc/fail2ban/filter.d/a.conf\" mode=\"aggressive\"\n    source \"/var/log/a \\\"b\\\".log\"\n    maxretry 5\n}\n\n\
              jail \"b\" {\n    // not mapped: usedns = yes: x\n    enabled #false\n    filter \"/etc/fail2ban/filter.d/b.conf\" mode=\"aggressive\"\n    source \"/var/log/a \\\"b\\\".log\"\n    maxretry 3\n}\n"
+        );
+    }
+
+    #[test]
+    fn journal_groups_become_nodes_an_empty_one_bare() {
+        let mut a = jail("a", 5);
+        a.sources.clear();
+        a.journals = vec![vec!["_COMM=a".into(), "_PID=1".into()], Vec::new()];
+        let text = configuration(&[a], Path::new("/etc/fail2ban"));
+        assert!(
+            text.contains("    journal \"_COMM=a\" \"_PID=1\"\n    journal\n"),
+            "{text}"
         );
     }
 
