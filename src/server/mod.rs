@@ -10,10 +10,6 @@ pub mod protocol;
 mod sources;
 pub mod start;
 
-use std::collections::HashSet;
-use std::net::IpAddr;
-use std::sync::Arc;
-
 use actix::Message;
 
 pub use actor::ServerActor;
@@ -34,14 +30,3 @@ pub struct Control {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<String, String>")]
 pub struct Reload;
-
-/// The host's own addresses changed: `own` is the whole new set, `added`
-/// and `removed` what changed. Sent by the address watcher thread
-/// ([`crate::observer::hostwatch`]); no reply.
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
-pub struct HostAddresses {
-    pub own: Arc<HashSet<IpAddr>>,
-    pub added: Vec<IpAddr>,
-    pub removed: Vec<IpAddr>,
-}

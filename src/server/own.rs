@@ -8,9 +8,9 @@ use std::net::IpAddr;
 
 use actix::prelude::*;
 
-use super::HostAddresses;
 use super::actor::{ServerActor, flatten};
 use crate::actions::Unban;
+use crate::hostaddr::HostAddresses;
 use crate::jail::SetOwnAddresses;
 
 impl Handler<HostAddresses> for ServerActor {
