@@ -4,7 +4,7 @@
 //!
 //! Hostile clients: a request is read up to [`MAX_REQUEST`] bytes and no
 //! further (a longer one is refused unread, so memory per connection stays
-//! bounded), within [`REQUEST_TIMEOUT`]; anything that is not one JSON
+//! bounded), within `REQUEST_TIMEOUT`; anything that is not one JSON
 //! request line gets an error reply. When accepting fails (out of file
 //! descriptors), the loop pauses instead of spinning, and says so once.
 

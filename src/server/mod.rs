@@ -4,7 +4,7 @@
 //! actors together at start-up.
 
 pub mod actor;
-mod answer;
+pub mod answer;
 pub mod control;
 pub mod jails;
 pub mod launch;
