@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use actix::MailboxError;
 use actix::prelude::*;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
@@ -26,6 +27,40 @@ use crate::observer::actor::ObserverActor;
 use crate::observer::hostwatch::{self, OwnAddresses};
 use crate::observer::watch;
 
+/// Why the daemon could not start; nothing listens yet.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not hand back the stored bans (its message).
+    #[error("cannot read the stored bans: {0}")]
+    StoredBans(String),
+    /// The kernel refused the table with the stored bans (its message).
+    #[error("cannot restore the stored bans: {0}")]
+    Restore(String),
+    /// An actor stopped before start-up was done.
+    #[error("internal error")]
+    Gone(#[from] MailboxError),
+    #[error("cannot start the {what}")]
+    Thread {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot listen on control socket {}", .socket.display())]
+    Control {
+        socket: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot listen for metrics on {addr}")]
+    Metrics {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot install signal handlers")]
+    Signals(#[source] std::io::Error),
+}
+
 /// The actors every jail shares, started before the jails.
 struct Core {
     db: Addr<DbActor>,
@@ -43,16 +78,14 @@ pub async fn start(
     store: Arc<Store>,
     nft: Nft,
     process_start: Instant,
-) -> Result<(), String> {
+) -> Result<(), StartError> {
     let own_port = nft.port_id();
     let core = start_core(&config, store, nft);
     restore(&core, process_start).await?;
     let observer = start_observer(&config, &core, own_port)?;
-    let listener = control::bind(&config.socket).map_err(|e| {
-        format!(
-            "cannot listen on control socket {}: {e}",
-            config.socket.display()
-        )
+    let listener = control::bind(&config.socket).map_err(|source| StartError::Control {
+        socket: config.socket.clone(),
+        source,
     })?;
     // Bound before the server starts (and tells systemd it is ready).
     let metrics_listener = match &config.metrics {
@@ -75,7 +108,7 @@ pub async fn start(
     if let Some(listener) = metrics_listener {
         http::serve(listener, core.metrics.clone());
     }
-    signals(server, core.db).map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    signals(server, core.db).map_err(StartError::Signals)?;
     Ok(())
 }
 
@@ -106,13 +139,9 @@ fn start_core(config: &Config, store: Arc<Store>, nft: Nft) -> Core {
 }
 
 /// The stored bans back in the kernel (the restore builds the table).
-async fn restore(core: &Core, process_start: Instant) -> Result<(), String> {
+async fn restore(core: &Core, process_start: Instant) -> Result<(), StartError> {
     let started = Instant::now();
-    let stored = core
-        .db
-        .send(ActiveBans)
-        .await
-        .map_err(|e| e.to_string())??;
+    let stored = (core.db.send(ActiveBans).await?).map_err(StartError::StoredBans)?;
     tracing::info!(
         "restoring {} ban(s) from the database (read in {} ms, {} ms after start)",
         stored.len(),
@@ -120,7 +149,7 @@ async fn restore(core: &Core, process_start: Instant) -> Result<(), String> {
         process_start.elapsed().as_millis()
     );
     let sending = Instant::now();
-    let restored = (core.actions.send(Restore(stored)).await).map_err(|e| e.to_string())??;
+    let restored = (core.actions.send(Restore(stored)).await?).map_err(StartError::Restore)?;
     tracing::info!(
         "restored {restored} ban(s) into the kernel in {} ms, {} ms after start",
         sending.elapsed().as_millis(),
@@ -136,7 +165,7 @@ fn start_observer(
     config: &Config,
     core: &Core,
     own_port: u32,
-) -> Result<Addr<ObserverActor>, String> {
+) -> Result<Addr<ObserverActor>, StartError> {
     let table = config.table.clone();
     let monitor = subscribe(&table, own_port);
     if let Some(membership) = monitor.as_ref().and_then(|m| m.membership().ok()) {
@@ -156,7 +185,10 @@ fn start_observer(
         std::thread::Builder::new()
             .name("nft-watch".into())
             .spawn(move || watch::watch(monitor, recipient, metrics))
-            .map_err(|e| format!("cannot start the nftables watcher: {e}"))?;
+            .map_err(|source| StartError::Thread {
+                what: "nftables watcher",
+                source,
+            })?;
     }
     Ok(observer)
 }
@@ -167,12 +199,15 @@ fn follow_addresses(
     own: OwnAddresses,
     server: &Addr<ServerActor>,
     metrics: &Arc<Metrics>,
-) -> Result<(), String> {
+) -> Result<(), StartError> {
     let (server, metrics) = (server.clone().recipient(), metrics.clone());
     std::thread::Builder::new()
         .name("addr-watch".into())
         .spawn(move || hostwatch::follow(watch, own, server, metrics))
-        .map_err(|e| format!("cannot start the address watcher: {e}"))?;
+        .map_err(|source| StartError::Thread {
+            what: "address watcher",
+            source,
+        })?;
     Ok(())
 }
 
@@ -214,10 +249,10 @@ fn host_addresses() -> (Option<AddressWatch>, OwnAddresses) {
 }
 
 /// The metrics listener, its address logged (port 0 picks one).
-async fn bind_metrics(addr: SocketAddr) -> Result<TcpListener, String> {
+async fn bind_metrics(addr: SocketAddr) -> Result<TcpListener, StartError> {
     let listener = http::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+        .map_err(|source| StartError::Metrics { addr, source })?;
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!("metrics on http://{bound}/metrics");
     Ok(listener)
