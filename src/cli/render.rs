@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use crate::config::format_duration;
-use crate::server::protocol::{BanEntry, Request};
-use crate::server::reply::{JailStatus, Reply};
+use crate::server::protocol::Request;
+use crate::server::reply::{BanEntry, JailStatus, Reply};
 
 /// The text for `reply`, the answer to `request`; empty prints nothing.
 pub fn human(request: &Request, reply: &Reply) -> String {

@@ -10,11 +10,11 @@ use actix::prelude::*;
 
 use super::jails::{JailSet, Running};
 use super::launch::{JailHandle, Links};
-use super::protocol::{BanEntry, Request};
-use super::reply::{BanDone, ControlError, JailStatus, Reply};
+use super::protocol::Request;
+use super::reply::{BanDone, BanEntry, ControlError, JailStatus, Reply};
 use super::{Reload, ServerActor};
 use crate::actions::{ActionsActor, BanTicket, ListBans, Unban};
-use crate::config::parse_bantime;
+use crate::config::{JailConfig, parse_bantime};
 use crate::jail::{Forget, GetSetting, GetStats, SetSetting};
 
 type Answered = Result<Reply, ControlError>;
@@ -90,23 +90,34 @@ fn ban(
     bantime: Option<String>,
     actions: &Addr<ActionsActor>,
 ) -> Answered {
-    let bantime = match bantime {
-        Some(text) => parse_bantime(&text).map_err(ControlError::BadBantime)?,
-        None => jail.config.settings.bantime,
+    let ticket = ban_ticket(&jail.config, addr, bantime.as_deref())?;
+    let done = BanDone {
+        jail: ticket.jail.clone(),
+        addr,
+        bantime: ticket.bantime.to_string(),
     };
-    let name = jail.config.name.clone();
-    actions.do_send(BanTicket {
-        jail: name.clone(),
+    actions.do_send(ticket);
+    Ok(Reply::Banned(done))
+}
+
+/// The ticket of a ban by hand in `jail`: for `bantime` when given, else
+/// for the jail's bantime.
+pub fn ban_ticket(
+    jail: &JailConfig,
+    addr: IpAddr,
+    bantime: Option<&str>,
+) -> Result<BanTicket, ControlError> {
+    let bantime = match bantime {
+        Some(text) => parse_bantime(text).map_err(ControlError::BadBantime)?,
+        None => jail.settings.bantime,
+    };
+    Ok(BanTicket {
+        jail: jail.name.clone(),
         addr,
         bantime,
         failures: 0,
         read_at: None,
-    });
-    Ok(Reply::Banned(BanDone {
-        jail: name,
-        addr,
-        bantime: bantime.to_string(),
-    }))
+    })
 }
 
 fn lift(actions: Addr<ActionsActor>, unban: Unban) -> Answer {
@@ -154,17 +165,43 @@ fn status(
         .collect();
     Box::pin(async move {
         let bans = bans(&actions, only.clone()).await?;
-        let mut out = Vec::new();
-        for (mut status, addr) in rows {
-            status.stats = addr.send(GetStats).await.unwrap_or_default().into();
-            let mine: Vec<BanEntry> = (bans.iter())
-                .filter(|b| b.jail == status.jail)
-                .cloned()
-                .collect();
-            status.banned = mine.len();
-            status.addresses = only.is_some().then_some(mine);
-            out.push(status);
+        let mut jails = Vec::new();
+        for (status, addr) in rows {
+            jails.push((status, addr.send(GetStats).await.unwrap_or_default()));
         }
-        Ok(Reply::Status(out))
+        let with_addresses = only.is_some();
+        Ok(Reply::Status(JailStatus::assemble(
+            jails,
+            &bans,
+            with_addresses,
+        )))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::config::BanTime;
+
+    #[test]
+    fn a_ban_by_hand_lasts_what_was_asked_or_the_jails_bantime() {
+        let text = r#"jail "sshd" { source "/var/log/auth.log"; bantime "2h" }"#;
+        let config = crate::config::parse(Path::new("/c.kdl"), text.into()).unwrap();
+        let sshd = config.jail("sshd").unwrap();
+        let addr: IpAddr = "203.0.113.7".parse().unwrap();
+        let ticket = ban_ticket(sshd, addr, None).unwrap();
+        assert_eq!((ticket.jail.as_str(), ticket.addr), ("sshd", addr));
+        assert_eq!(ticket.bantime.to_string(), "2h");
+        let ticket = ban_ticket(sshd, addr, Some("permanent")).unwrap();
+        assert_eq!(ticket.bantime, BanTime::Permanent);
+        assert_eq!(ticket.failures, 0);
+        let refused = ban_ticket(sshd, addr, Some("soon")).unwrap_err();
+        assert!(matches!(refused, ControlError::BadBantime(_)));
+        assert_eq!(
+            refused.to_string(),
+            "invalid ban time: \"soon\" is not a duration (examples: 30s, 10m, 1h30m, 2d, 1w) or \"permanent\""
+        );
+    }
 }

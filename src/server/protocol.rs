@@ -16,7 +16,6 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use super::reply::{ControlError, Reply};
-use crate::nft::{Element, Network};
 
 /// Longest request line accepted, in bytes.
 pub const MAX_REQUEST: usize = 64 * 1024;
@@ -148,33 +147,6 @@ pub fn render(response: &Response) -> Vec<u8> {
     let mut bytes = serde_json::to_vec(response).unwrap_or_default();
     bytes.push(b'\n');
     bytes
-}
-
-/// One banned address in replies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BanEntry {
-    pub jail: String,
-    pub address: String,
-    /// Milliseconds left; none for a permanent ban.
-    pub expires_ms: Option<u64>,
-}
-
-impl BanEntry {
-    /// The kernel's elements as reply entries, sorted by jail and address;
-    /// with `addr`, only the bans that hold it.
-    pub fn from_elements(elements: Vec<Element>, addr: Option<IpAddr>) -> Vec<BanEntry> {
-        let mut out: Vec<BanEntry> = elements
-            .into_iter()
-            .filter(|e| addr.is_none_or(|a| Network::new(a, e.network.prefix_len) == e.network))
-            .map(|e| BanEntry {
-                jail: e.jail,
-                address: e.network.to_string(),
-                expires_ms: e.expires.map(|d| d.as_millis() as u64),
-            })
-            .collect();
-        out.sort_by(|a, b| (&a.jail, &a.address).cmp(&(&b.jail, &b.address)));
-        out
-    }
 }
 
 #[cfg(test)]

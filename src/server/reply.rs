@@ -11,8 +11,9 @@ use actix::MailboxError;
 use serde::{Deserialize, Serialize};
 
 use super::jails::{NoSuchJail, ReloadSummary};
-use super::protocol::{BanEntry, Request};
+use super::protocol::Request;
 use crate::jail::JailStats;
+use crate::nft::{Element, Network};
 
 /// The answer to a request, one variant per kind of request.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,6 +71,57 @@ impl From<JailStats> for Stats {
     }
 }
 
+impl JailStatus {
+    /// The status of each jail of `jails` (name, filter, sources and
+    /// counters) with its share of `bans`; its bans listed too when
+    /// `with_addresses` (`status JAIL`).
+    pub fn assemble(
+        jails: Vec<(JailStatus, JailStats)>,
+        bans: &[BanEntry],
+        with_addresses: bool,
+    ) -> Vec<JailStatus> {
+        (jails.into_iter())
+            .map(|(mut status, stats)| {
+                let mine: Vec<BanEntry> = (bans.iter())
+                    .filter(|b| b.jail == status.jail)
+                    .cloned()
+                    .collect();
+                status.stats = stats.into();
+                status.banned = mine.len();
+                status.addresses = with_addresses.then_some(mine);
+                status
+            })
+            .collect()
+    }
+}
+
+/// One banned address in replies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BanEntry {
+    pub jail: String,
+    pub address: String,
+    /// Milliseconds left; none for a permanent ban.
+    pub expires_ms: Option<u64>,
+}
+
+impl BanEntry {
+    /// The kernel's elements as reply entries, sorted by jail and address;
+    /// with `addr`, only the bans that hold it.
+    pub fn from_elements(elements: Vec<Element>, addr: Option<IpAddr>) -> Vec<BanEntry> {
+        let mut out: Vec<BanEntry> = elements
+            .into_iter()
+            .filter(|e| addr.is_none_or(|a| Network::new(a, e.network.prefix_len) == e.network))
+            .map(|e| BanEntry {
+                jail: e.jail,
+                address: e.network.to_string(),
+                expires_ms: e.expires.map(|d| d.as_millis() as u64),
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.jail, &a.address).cmp(&(&b.jail, &b.address)));
+        out
+    }
+}
+
 /// A ban made by hand.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BanDone {
@@ -101,8 +153,8 @@ pub enum ControlError {
     PermissionDenied { uid: u32 },
     #[error(transparent)]
     NoSuchJail(#[from] NoSuchJail),
-    /// The bantime of a ban by hand, as the configuration reader says it.
-    #[error("{0}")]
+    /// The bantime of a ban by hand (what the duration reader says).
+    #[error("invalid ban time: {0} or \"permanent\"")]
     BadBantime(String),
     /// A jail refused to read or change a setting (its message).
     #[error("{0}")]
@@ -217,5 +269,45 @@ mod tests {
             key: "maxretry".into(),
         };
         assert!(Reply::decode(&request, serde_json::json!(3)).is_err());
+    }
+
+    #[test]
+    fn each_jail_gets_its_own_bans_and_lists_them_only_when_asked() {
+        let row = |jail: &str| {
+            let status = JailStatus {
+                jail: jail.into(),
+                filter: jail.into(),
+                sources: vec![],
+                banned: 0,
+                stats: Stats::default(),
+                addresses: None,
+            };
+            let stats = JailStats {
+                tracked: 4,
+                ..JailStats::default()
+            };
+            (status, stats)
+        };
+        let ban = |jail: &str, address: &str| BanEntry {
+            jail: jail.into(),
+            address: address.into(),
+            expires_ms: None,
+        };
+        let bans = [
+            ban("sshd", "192.0.2.1"),
+            ban("web", "192.0.2.2"),
+            ban("sshd", "192.0.2.3"),
+        ];
+        let all = JailStatus::assemble(vec![row("sshd"), row("web")], &bans, false);
+        let counts: Vec<(&str, usize, usize)> = (all.iter())
+            .map(|s| (s.jail.as_str(), s.banned, s.stats.tracked))
+            .collect();
+        assert_eq!(counts, vec![("sshd", 2, 4), ("web", 1, 4)]);
+        assert!(all.iter().all(|s| s.addresses.is_none()));
+        let one = JailStatus::assemble(vec![row("sshd")], &bans, true);
+        let listed: Vec<&str> = (one[0].addresses.iter().flatten())
+            .map(|b| b.address.as_str())
+            .collect();
+        assert_eq!(listed, vec!["192.0.2.1", "192.0.2.3"]);
     }
 }
