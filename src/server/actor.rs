@@ -12,7 +12,7 @@ use std::sync::Arc;
 use actix::prelude::*;
 
 use super::answer::answer;
-use super::jails::{JailSet, ReloadSummary, restart_only_changes};
+use super::jails::{JailSet, Plan, ReloadSummary, restart_only_changes};
 use super::launch::{JailHandle, Links, start_jail, stop_jail};
 use super::own::lift_own_bans;
 use super::reply::{ControlError, ReloadError, Reply, authorize};
@@ -53,18 +53,10 @@ impl ServerActor {
     fn apply(&mut self, new: Config) -> ReloadSummary {
         (self.links.notify).do_send(SetNotifications(new.notifications()));
         let plan = self.jails.plan(&new);
-        for name in &plan.stop {
-            if let Some(jail) = self.jails.remove(name) {
-                stop_jail(jail);
-            }
-        }
-        for config in &plan.start {
-            if let Some(running) = start_jail(config, &self.links, &self.own) {
-                self.jails.insert(running);
-            }
-        }
+        let (links, own) = (&self.links, &self.own);
+        let summary = (self.jails).carry_out(&plan, |c| start_jail(c, links, own), stop_jail);
         self.config = new;
-        self.jails.summary(&plan)
+        summary
     }
 
     /// Restarts each jail whose `when-missing` path has appeared since it
@@ -78,12 +70,9 @@ impl ServerActor {
                 config.name,
                 appeared.paths.join(", ")
             );
-            if let Some(jail) = self.jails.remove(&config.name) {
-                stop_jail(jail);
-            }
-            if let Some(running) = start_jail(&config, &self.links, &self.own) {
-                self.jails.insert(running);
-            }
+            let plan = Plan::restart(config);
+            let (links, own) = (&self.links, &self.own);
+            (self.jails).carry_out(&plan, |c| start_jail(c, links, own), stop_jail);
         }
     }
 

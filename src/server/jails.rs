@@ -37,6 +37,17 @@ pub struct Plan {
     pub keep: Vec<String>,
 }
 
+impl Plan {
+    /// Stop the jail and start it again with `config`.
+    pub fn restart(config: JailConfig) -> Plan {
+        Plan {
+            stop: vec![config.name.clone()],
+            start: vec![config],
+            keep: vec![],
+        }
+    }
+}
+
 /// What a reload did, as `portcullis reload` prints it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReloadSummary {
@@ -135,6 +146,27 @@ impl<H> JailSet<H> {
             .cloned()
             .collect();
         plan
+    }
+
+    /// Carries `plan` out: stops its jails first, then starts its jails
+    /// with `start` (`None`: could not start, left out of the set).
+    pub fn carry_out(
+        &mut self,
+        plan: &Plan,
+        mut start: impl FnMut(&JailConfig) -> Option<Running<H>>,
+        mut stop: impl FnMut(Running<H>),
+    ) -> ReloadSummary {
+        for name in &plan.stop {
+            if let Some(jail) = self.running.remove(name) {
+                stop(jail);
+            }
+        }
+        for config in &plan.start {
+            if let Some(jail) = start(config) {
+                self.insert(jail);
+            }
+        }
+        self.summary(plan)
     }
 
     /// What carrying out `plan` did, once it is carried out.

@@ -72,18 +72,17 @@ jail "web" { enabled #false; filter "nginx-http-auth"; source "/var/log/nginx/er
 "#,
     );
     let plan = set.plan(&new);
-    for name in &plan.stop {
-        set.remove(name);
-    }
-    for j in &plan.start {
-        set.insert(Running {
-            config: j.clone(),
+    let mut stopped = Vec::new();
+    let start = |c: &JailConfig| {
+        Some(Running {
+            config: c.clone(),
             sources: vec![],
             journal_matches: 0,
             handle: (),
-        });
-    }
-    let summary = set.summary(&plan);
+        })
+    };
+    let summary = set.carry_out(&plan, start, |j| stopped.push(j.config.name));
+    assert_eq!(stopped, vec!["sshd".to_string(), "web".to_string()]);
     assert_eq!(
         summary,
         ReloadSummary {
@@ -186,5 +185,22 @@ fn table_database_socket_and_metrics_changes_wait_for_a_restart() {
     assert_eq!(
         restart_only_changes(&old, &new),
         vec!["table", "socket", "metrics"]
+    );
+}
+
+#[test]
+fn a_jail_that_cannot_start_is_left_out_but_reported_as_started() {
+    let mut set = running(TWO);
+    let new = config(&format!(
+        "{TWO}jail \"mail\" {{ filter \"no-such-filter\"; source \"/var/log/mail.log\" }}\n"
+    ));
+    let plan = set.plan(&new);
+    assert_eq!(plan.keep, vec!["sshd".to_string(), "web".to_string()]);
+    let summary = set.carry_out(&plan, |_| None, |_| panic!("nothing stops"));
+    assert!(set.get("mail").is_err());
+    // As before this change: the summary says which jails were started.
+    assert_eq!(
+        summary.to_string(),
+        "2 jail(s) running; (re)started: mail; stopped: none"
     );
 }
