@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use portcullis::server::protocol::{MAX_REQUEST, Request, parse_request};
+use portcullis::server::protocol::{MAX_REQUEST, Request, Response, parse_request};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 
@@ -66,7 +66,7 @@ proptest! {
         let mut line = serde_json::to_vec(&request).unwrap();
         line.push(b'\n');
         control::run(&line);
-        prop_assert_eq!(parse_request(&line), Ok(request));
+        prop_assert_eq!(parse_request(&line).map_err(|e| e.to_string()), Ok(request));
     }
 
     /// A request cut anywhere before its end is refused with an error (an
@@ -76,7 +76,7 @@ proptest! {
         let line = serde_json::to_vec(&request).unwrap();
         let cut = &line[..cut.index(line.len())];
         control::run(cut);
-        let error = parse_request(cut).unwrap_err().error.unwrap();
+        let error = Response::from(parse_request(cut).unwrap_err()).error.unwrap();
         prop_assert!(
             error.starts_with("invalid request: ") || (cut.is_empty() && error.starts_with("no request: ")),
             "{}", error
@@ -105,7 +105,9 @@ proptest! {
 fn an_oversized_request_is_refused_as_such() {
     let mut line = br#"{"command":"status","jail":""#.to_vec();
     line.resize(MAX_REQUEST, b'a');
-    let error = parse_request(&line).unwrap_err().error.unwrap();
+    let error = Response::from(parse_request(&line).unwrap_err())
+        .error
+        .unwrap();
     assert_eq!(
         error,
         "request refused: longer than 65536 bytes (send one JSON line)"

@@ -1,4 +1,5 @@
-//! The host's own addresses over rtnetlink (no actix inside): [`dump`]
+//! The host's own addresses over rtnetlink (no actix inside but the
+//! [`HostAddresses`] message their changes travel in): [`dump`]
 //! reads them once (one RTM_GETADDR dump, the equivalent of
 //! `ip -o addr show`), [`AddressWatch`] follows their changes (the
 //! RTNLGRP_IPV4_IFADDR and RTNLGRP_IPV6_IFADDR multicast groups, what
@@ -13,6 +14,7 @@ use std::collections::{HashSet, VecDeque};
 use std::io;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::time::Duration;
 
 use netlink_packet_core::{
@@ -31,6 +33,19 @@ pub const RTNLGRP_IPV6_IFADDR: u32 = 9;
 
 /// An address and the index of the interface it is configured on.
 pub type IfAddr = (u32, IpAddr);
+
+/// The host's own addresses changed: `own` is the whole new set, `added`
+/// and `removed` what changed. Sent by the address watcher thread (the
+/// observer's `hostwatch`) to whoever hands the set to the jails (the
+/// server); no reply. Declared here, below both, so that the sender never
+/// names its receiver.
+#[derive(Debug, actix::Message)]
+#[rtype(result = "()")]
+pub struct HostAddresses {
+    pub own: Arc<HashSet<IpAddr>>,
+    pub added: Vec<IpAddr>,
+    pub removed: Vec<IpAddr>,
+}
 
 /// Every address configured on any interface of this network namespace.
 pub fn own_addresses() -> io::Result<HashSet<IpAddr>> {

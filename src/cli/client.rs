@@ -1,16 +1,16 @@
 //! The commands that talk to a running daemon over its control socket:
 //! `status`, `ban`, `unban`, `banned`, `reload`, `get`, `set`. Each sends
-//! one JSON request and prints the reply (as is with `--json`).
+//! one JSON request and prints the typed reply ([`super::render`]), or the
+//! response line as is with `--json`.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::IpAddr;
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use serde_json::Value;
-
 use crate::server::protocol::{Request, Response};
+use crate::server::reply::Reply;
 
 /// The daemon's default control socket.
 pub const DEFAULT_SOCKET: &str = "/run/portcullis/portcullis.sock";
@@ -91,96 +91,113 @@ pub struct SetArgs {
     pub common: Common,
 }
 
-/// Sends `request` and returns the reply, or a plain message when the
-/// daemon cannot be reached.
-pub fn call(socket: &std::path::Path, request: &Request) -> Result<Response, String> {
-    let mut stream = UnixStream::connect(socket).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => format!(
-            "portcullis is not running (nothing answers on {}); start it with `portcullis daemon` or `systemctl start portcullis`",
-            socket.display()
-        ),
-        io::ErrorKind::PermissionDenied => format!(
-            "permission denied on {}: the control socket is root's; run this as root",
-            socket.display()
-        ),
-        _ => format!("cannot connect to {}: {e}", socket.display()),
+/// Why the daemon could not be asked (exit code 3).
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "portcullis is not running (nothing answers on {}); start it with `portcullis daemon` or `systemctl start portcullis`",
+        .socket.display()
+    )]
+    NotRunning { socket: PathBuf },
+    #[error("permission denied on {}: the control socket is root's; run this as root", .socket.display())]
+    PermissionDenied { socket: PathBuf },
+    #[error("cannot connect to {}", .socket.display())]
+    Connect {
+        socket: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot send the request to {}", .socket.display())]
+    Send {
+        socket: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot read the reply from {}", .socket.display())]
+    Read {
+        socket: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the daemon's reply is not valid")]
+    InvalidReply(#[source] serde_json::Error),
+}
+
+/// Sends `request` and returns the daemon's response line.
+pub fn call(socket: &Path, request: &Request) -> Result<Response, ClientError> {
+    let path = || socket.to_path_buf();
+    let mut stream = UnixStream::connect(socket).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
+            ClientError::NotRunning { socket: path() }
+        }
+        io::ErrorKind::PermissionDenied => ClientError::PermissionDenied { socket: path() },
+        _ => ClientError::Connect {
+            socket: path(),
+            source,
+        },
     })?;
     let mut line = serde_json::to_vec(request).expect("requests serialize");
     line.push(b'\n');
-    stream
-        .write_all(&line)
-        .map_err(|e| format!("cannot send the request to {}: {e}", socket.display()))?;
+    (stream.write_all(&line)).map_err(|source| ClientError::Send {
+        socket: path(),
+        source,
+    })?;
     let mut reply = String::new();
-    BufReader::new(stream)
-        .read_line(&mut reply)
-        .map_err(|e| format!("cannot read the reply from {}: {e}", socket.display()))?;
-    serde_json::from_str(&reply).map_err(|e| format!("the daemon's reply is not valid: {e}"))
+    (BufReader::new(stream).read_line(&mut reply)).map_err(|source| ClientError::Read {
+        socket: path(),
+        source,
+    })?;
+    serde_json::from_str(&reply).map_err(ClientError::InvalidReply)
 }
 
-/// Sends, prints the reply (`--json`: as is; else through `human`), maps to an exit code.
-fn run(common: &Common, request: Request, human: fn(&Value) -> String) -> miette::Result<ExitCode> {
-    let response = match call(&common.socket, &request) {
-        Ok(r) => r,
-        Err(message) => {
-            eprintln!("{message}");
-            return Ok(ExitCode::from(3));
-        }
+/// Sends `request` and reads its reply: the answer, or the daemon's error
+/// text.
+pub fn ask(socket: &Path, request: &Request) -> Result<Result<Reply, String>, ClientError> {
+    let response = call(socket, request)?;
+    match response.error {
+        Some(error) => Ok(Err(error)),
+        None => Reply::decode(request, response.data)
+            .map(Ok)
+            .map_err(ClientError::InvalidReply),
+    }
+}
+
+/// Sends, prints the reply (`--json`: the response line as is; else
+/// rendered), maps to an exit code: 0 answered, 1 refused, 3 no answer.
+fn run(common: &Common, request: Request) -> miette::Result<ExitCode> {
+    let unreachable = |e: ClientError| {
+        eprintln!("{}", crate::error_chain(&e));
+        Ok(ExitCode::from(3))
     };
     if common.json {
+        let response = match call(&common.socket, &request) {
+            Ok(r) => r,
+            Err(e) => return unreachable(e),
+        };
         super::print_line(&serde_json::to_string_pretty(&response).expect("JSON"))?;
-    } else if let Some(error) = &response.error {
-        eprintln!("{error}");
-    } else {
-        let text = human(&response.data);
-        if !text.is_empty() {
-            super::print_line(&text)?;
+        return Ok(match response.ok {
+            true => ExitCode::SUCCESS,
+            false => ExitCode::FAILURE,
+        });
+    }
+    match ask(&common.socket, &request) {
+        Err(e) => unreachable(e),
+        Ok(Err(error)) => {
+            eprintln!("{error}");
+            Ok(ExitCode::FAILURE)
+        }
+        Ok(Ok(reply)) => {
+            let text = super::render::human(&request, &reply);
+            if !text.is_empty() {
+                super::print_line(&text)?;
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
-    Ok(if response.ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
 }
 
 pub fn status(a: StatusArgs) -> miette::Result<ExitCode> {
-    run(&a.common, Request::Status { jail: a.jail }, |data| {
-        let mut out = Vec::new();
-        for j in data.as_array().into_iter().flatten() {
-            let s = &j["stats"];
-            out.push(format!(
-                "{}: {} banned, {} tracked; {} failures, {} bans since start (filter {}, sources {})",
-                j["jail"].as_str().unwrap_or("?"),
-                j["banned"],
-                s["tracked"],
-                s["failures_total"],
-                s["ban_requests_total"],
-                j["filter"].as_str().unwrap_or("?"),
-                j["sources"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
-            ));
-            for b in j["addresses"].as_array().into_iter().flatten() {
-                out.push(format!(
-                    "  {:<40} {}",
-                    b["address"].as_str().unwrap_or("?"),
-                    left(&b["expires_ms"])
-                ));
-            }
-        }
-        if out.is_empty() {
-            out.push("no jails running".into());
-        }
-        out.join("\n")
-    })
-}
-
-fn left(expires_ms: &Value) -> String {
-    match expires_ms.as_u64() {
-        Some(ms) => format!(
-            "{} left",
-            crate::config::format_duration(std::time::Duration::from_secs(ms.div_ceil(1000)))
-        ),
-        None => "permanent".into(),
-    }
+    run(&a.common, Request::Status { jail: a.jail })
 }
 
 pub fn ban(a: BanArgs) -> miette::Result<ExitCode> {
@@ -189,14 +206,7 @@ pub fn ban(a: BanArgs) -> miette::Result<ExitCode> {
         addr: a.addr,
         bantime: a.bantime,
     };
-    run(&a.common, request, |d| {
-        format!(
-            "banned {} in jail {} for {}",
-            d["addr"].as_str().unwrap_or("?"),
-            d["jail"].as_str().unwrap_or("?"),
-            d["bantime"].as_str().unwrap_or("?")
-        )
-    })
+    run(&a.common, request)
 }
 
 pub fn unban(a: UnbanArgs) -> miette::Result<ExitCode> {
@@ -208,70 +218,23 @@ pub fn unban(a: UnbanArgs) -> miette::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    run(&a.common, request, |d| format!("{d} ban(s) lifted"))
+    run(&a.common, request)
 }
 
 pub fn banned(a: BannedArgs) -> miette::Result<ExitCode> {
-    let one = a.addr.is_some();
-    let human: fn(&Value) -> String = if one {
-        |d| {
-            let jails: Vec<&str> = d
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|b| b["jail"].as_str())
-                .collect();
-            if jails.is_empty() {
-                "not banned".into()
-            } else {
-                format!("banned in: {}", jails.join(", "))
-            }
-        }
-    } else {
-        |d| {
-            d.as_array()
-                .into_iter()
-                .flatten()
-                .map(|b| {
-                    format!(
-                        "{:<16} {:<40} {}",
-                        b["jail"].as_str().unwrap_or("?"),
-                        b["address"].as_str().unwrap_or("?"),
-                        left(&b["expires_ms"])
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        }
-    };
-    run(&a.common, Request::Banned { addr: a.addr }, human)
+    run(&a.common, Request::Banned { addr: a.addr })
 }
 
 pub fn reload(a: ReloadArgs) -> miette::Result<ExitCode> {
-    run(&a.common, Request::Reload, |d| {
-        d.as_str().unwrap_or_default().to_string()
-    })
+    run(&a.common, Request::Reload)
 }
 
 pub fn get(a: GetArgs) -> miette::Result<ExitCode> {
-    run(
-        &a.common,
-        Request::Get {
-            jail: a.jail,
-            key: a.key,
-        },
-        |d| d.as_str().unwrap_or_default().to_string(),
-    )
+    let (jail, key) = (a.jail, a.key);
+    run(&a.common, Request::Get { jail, key })
 }
 
 pub fn set(a: SetArgs) -> miette::Result<ExitCode> {
-    run(
-        &a.common,
-        Request::Set {
-            jail: a.jail,
-            key: a.key,
-            value: a.value,
-        },
-        |d| d.as_str().unwrap_or_default().to_string(),
-    )
+    let (jail, key, value) = (a.jail, a.key, a.value);
+    run(&a.common, Request::Set { jail, key, value })
 }

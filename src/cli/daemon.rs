@@ -58,7 +58,7 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
             nft,
             process_start,
         ))
-        .map_err(|e| miette::miette!("{e}"))?;
+        .map_err(|e| miette::miette!("{}", crate::error_chain(&e)))?;
     let result = system.run();
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let _ = std::fs::remove_file(&socket);

@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod docs;
 pub mod import_fail2ban;
 pub mod list;
+pub mod render;
 pub mod test_filter;
 
 use std::io::{self, Write};

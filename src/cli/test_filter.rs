@@ -16,7 +16,7 @@ use miette::{Context, IntoDiagnostic};
 
 use super::OutputResult;
 use crate::config;
-use crate::filter::{self, Failure, FailureId, FilterOptions, Matcher, Outcome};
+use crate::filter::{Failure, FailureId, FilterOptions, Matcher, Outcome};
 use crate::source::MAX_LINE;
 use crate::source::lines::LineReader;
 

@@ -95,7 +95,7 @@ pub struct History {
 pub struct ActiveBans;
 
 /// A jail's saved log positions. Sent by the ServerActor before starting a
-/// FilterActor; replies them by path (empty on error).
+/// ReaderActor; replies them by path (empty on error).
 #[derive(Debug, Message)]
 #[rtype(result = "HashMap<PathBuf, LogPosition>")]
 pub struct LogPositions {
@@ -103,7 +103,7 @@ pub struct LogPositions {
 }
 
 /// Where a jail stopped reading: written with the next save (every
-/// [`SAVE_INTERVAL`]). Sent by the FilterActor after each read; no reply.
+/// [`SAVE_INTERVAL`]). Sent by the ReaderActor after each read; no reply.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct SavePositions {
@@ -111,7 +111,7 @@ pub struct SavePositions {
     pub positions: Vec<(PathBuf, LogPosition)>,
 }
 
-/// A jail's saved journal cursors. Sent by the FilterActor before it
+/// A jail's saved journal cursors. Sent by the ReaderActor before it
 /// starts reading its journal sources; replies them by source key
 /// ([`crate::source::journal::JournalSpec::cursor_key`]), empty on error.
 #[derive(Debug, Message)]
@@ -121,7 +121,7 @@ pub struct JournalCursors {
 }
 
 /// Where a jail stopped reading a journal source: written with the next
-/// save. Sent by the FilterActor after each batch of entries; no reply.
+/// save. Sent by the ReaderActor after each batch of entries; no reply.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct SaveCursor {

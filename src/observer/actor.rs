@@ -1,4 +1,4 @@
-//! The ObserverActor: a shell around [`bantime::ban_time`], the purge timer
+//! The ObserverActor: a shell around [`super::bantime::ban_time`], the purge timer
 //! and the repair of our table when another process damaged it.
 
 use std::time::{Duration, Instant};

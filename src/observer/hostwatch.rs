@@ -1,7 +1,8 @@
 //! Following the host's own addresses: an [`AddressWatch`] read on a thread
 //! of its own, the changes folded into [`OwnAddresses`] and each change of
-//! the set sent to the ServerActor as [`HostAddresses`], which hands the
-//! new set to every jail and lifts bans of addresses that became ours.
+//! the set sent as [`HostAddresses`] to the receiver given to [`follow`],
+//! which hands the new set to every jail and lifts bans of addresses that
+//! became ours.
 //!
 //! Invariants:
 //! - An address stays ours while any interface has it.
@@ -14,9 +15,8 @@ use std::sync::Arc;
 
 use actix::Recipient;
 
-use crate::hostaddr::{AddressEvent, AddressWatch, IfAddr, dump};
+use crate::hostaddr::{AddressEvent, AddressWatch, HostAddresses, IfAddr, dump};
 use crate::metrics::Metrics;
-use crate::server::HostAddresses;
 
 /// The host's addresses, with how many interfaces carry each.
 #[derive(Debug, Default, Clone)]
@@ -99,12 +99,12 @@ impl OwnAddresses {
     }
 }
 
-/// Reads `watch` until the ServerActor is gone; runs on its own thread.
+/// Reads `watch` until `receiver` is gone; runs on its own thread.
 /// `own` is the set read right after subscribing.
 pub fn follow(
     mut watch: AddressWatch,
     mut own: OwnAddresses,
-    server: Recipient<HostAddresses>,
+    receiver: Recipient<HostAddresses>,
     metrics: Arc<Metrics>,
 ) {
     loop {
@@ -136,10 +136,10 @@ pub fn follow(
         if delta.is_empty() {
             continue;
         }
-        if !server.connected() {
+        if !receiver.connected() {
             return;
         }
-        server.do_send(HostAddresses {
+        receiver.do_send(HostAddresses {
             own: Arc::new(own.addresses()),
             added: delta.added,
             removed: delta.removed,

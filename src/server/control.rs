@@ -4,7 +4,7 @@
 //!
 //! Hostile clients: a request is read up to [`MAX_REQUEST`] bytes and no
 //! further (a longer one is refused unread, so memory per connection stays
-//! bounded), within [`REQUEST_TIMEOUT`]; anything that is not one JSON
+//! bounded), within `REQUEST_TIMEOUT`; anything that is not one JSON
 //! request line gets an error reply. When accepting fails (out of file
 //! descriptors), the loop pauses instead of spinning, and says so once.
 
@@ -16,7 +16,7 @@ use actix::prelude::*;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use super::protocol::{MAX_REQUEST, Response, parse_request, render};
+use super::protocol::{MAX_REQUEST, RequestError, Response, parse_request, render};
 use super::{Control, ServerActor};
 
 /// A client that has not sent its request line by then is answered with an
@@ -78,18 +78,18 @@ async fn connection(stream: UnixStream, server: Addr<ServerActor>) {
     let mut line = Vec::new();
     let mut reader = BufReader::new(read).take(MAX_REQUEST as u64);
     let read = tokio::time::timeout(REQUEST_TIMEOUT, reader.read_until(b'\n', &mut line));
-    let response = match read.await {
-        Err(_) => Response::error(format!(
-            "no request within {} s: send one JSON line",
-            REQUEST_TIMEOUT.as_secs()
-        )),
-        Ok(Err(e)) => Response::error(format!("cannot read the request: {e}")),
-        Ok(Ok(_)) => match parse_request(&line) {
-            Err(response) => response,
-            Ok(request) => server
-                .send(Control { request, uid })
-                .await
-                .unwrap_or_else(|e| Response::error(format!("internal error: {e}"))),
+    let request = match read.await {
+        Err(_) => Err(RequestError::Timeout {
+            seconds: REQUEST_TIMEOUT.as_secs(),
+        }),
+        Ok(Err(e)) => Err(RequestError::Read(e)),
+        Ok(Ok(_)) => parse_request(&line),
+    };
+    let response = match request {
+        Err(refused) => Response::from(refused),
+        Ok(request) => match server.send(Control { request, uid }).await {
+            Ok(answer) => Response::of(&answer),
+            Err(gone) => Response::of(&Err(gone.into())),
         },
     };
     let _ = write.write_all(&render(&response)).await;

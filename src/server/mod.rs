@@ -4,25 +4,28 @@
 //! actors together at start-up.
 
 pub mod actor;
+pub mod answer;
 pub mod control;
+pub mod jails;
+pub mod launch;
 mod own;
 pub mod protocol;
+pub mod reply;
 mod sources;
 pub mod start;
-
-use std::collections::HashSet;
-use std::net::IpAddr;
-use std::sync::Arc;
 
 use actix::Message;
 
 pub use actor::ServerActor;
-use protocol::{Request, Response};
+use jails::ReloadSummary;
+use protocol::Request;
+use reply::{ControlError, ReloadError, Reply};
 
 /// A control request from a client whose user id the socket checked.
-/// Sent by a control connection; replies the response to send back.
+/// Sent by a control connection; replies the answer, or why the request
+/// was refused or failed.
 #[derive(Debug, Message)]
-#[rtype(result = "Response")]
+#[rtype(result = "Result<Reply, ControlError>")]
 pub struct Control {
     pub request: Request,
     pub uid: u32,
@@ -32,16 +35,5 @@ pub struct Control {
 /// signal task and by [`Control`]; replies a summary, or the errors of the
 /// new configuration (the running one stays).
 #[derive(Debug, Message)]
-#[rtype(result = "Result<String, String>")]
+#[rtype(result = "Result<ReloadSummary, ReloadError>")]
 pub struct Reload;
-
-/// The host's own addresses changed: `own` is the whole new set, `added`
-/// and `removed` what changed. Sent by the address watcher thread
-/// ([`crate::observer::hostwatch`]); no reply.
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
-pub struct HostAddresses {
-    pub own: Arc<HashSet<IpAddr>>,
-    pub added: Vec<IpAddr>,
-    pub removed: Vec<IpAddr>,
-}

@@ -6,12 +6,16 @@
 //! {"ok":true,"data":{"jail":"sshd","addr":"203.0.113.7","bantime":"1h"}}
 //! {"ok":false,"error":"no jail named \"ssh\" (jails: sshd)"}
 //! ```
+//!
+//! `data` is a [`super::reply::Reply`] as JSON, `error` the text of a
+//! [`super::reply::ControlError`] or [`RequestError`] with its causes.
 
+use std::io;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::nft::{Element, Network};
+use super::reply::{ControlError, Reply};
 
 /// Longest request line accepted, in bytes.
 pub const MAX_REQUEST: usize = 64 * 1024;
@@ -82,31 +86,58 @@ impl Response {
         }
     }
 
-    pub fn error(message: impl Into<String>) -> Response {
+    /// An error response: `error`'s text with its causes.
+    pub fn refusal(error: &dyn std::error::Error) -> Response {
         Response {
             ok: false,
-            error: Some(message.into()),
+            error: Some(crate::error_chain(error)),
             data: serde_json::Value::Null,
         }
+    }
+
+    /// The response line of the server's answer.
+    pub fn of(answer: &Result<Reply, ControlError>) -> Response {
+        match answer {
+            // A reply is strings, numbers and lists of them: serializing
+            // it cannot fail.
+            Ok(reply) => Response::ok(serde_json::to_value(reply).unwrap_or_default()),
+            Err(e) => Response::refusal(e),
+        }
+    }
+}
+
+/// Why a request line is not a request; answered as an error response.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("request refused: longer than {MAX_REQUEST} bytes (send one JSON line)")]
+    TooLong,
+    #[error("no request: the connection closed before a JSON line came")]
+    Empty,
+    #[error("invalid request")]
+    Invalid(#[source] serde_json::Error),
+    #[error("no request within {seconds} s: send one JSON line")]
+    Timeout { seconds: u64 },
+    #[error("cannot read the request")]
+    Read(#[source] io::Error),
+}
+
+impl From<RequestError> for Response {
+    fn from(error: RequestError) -> Response {
+        Response::refusal(&error)
     }
 }
 
 /// Reads one request line, newline or not. A line that is no request
 /// (none at all, not JSON, an unknown command, a missing field, cut at
-/// [`MAX_REQUEST`])
-/// becomes the error response to send back.
-pub fn parse_request(line: &[u8]) -> Result<Request, Response> {
+/// [`MAX_REQUEST`]) is refused, saying why.
+pub fn parse_request(line: &[u8]) -> Result<Request, RequestError> {
     if line.len() >= MAX_REQUEST && line.last() != Some(&b'\n') {
-        return Err(Response::error(format!(
-            "request refused: longer than {MAX_REQUEST} bytes (send one JSON line)"
-        )));
+        return Err(RequestError::TooLong);
     }
     if line.is_empty() {
-        return Err(Response::error(
-            "no request: the connection closed before a JSON line came",
-        ));
+        return Err(RequestError::Empty);
     }
-    serde_json::from_slice(line).map_err(|e| Response::error(format!("invalid request: {e}")))
+    serde_json::from_slice(line).map_err(RequestError::Invalid)
 }
 
 /// A response as it is sent: one line of JSON and its newline.
@@ -118,40 +149,17 @@ pub fn render(response: &Response) -> Vec<u8> {
     bytes
 }
 
-/// One banned address in replies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BanEntry {
-    pub jail: String,
-    pub address: String,
-    /// Milliseconds left; none for a permanent ban.
-    pub expires_ms: Option<u64>,
-}
-
-impl BanEntry {
-    /// The kernel's elements as reply entries, sorted by jail and address;
-    /// with `addr`, only the bans that hold it.
-    pub fn from_elements(elements: Vec<Element>, addr: Option<IpAddr>) -> Vec<BanEntry> {
-        let mut out: Vec<BanEntry> = elements
-            .into_iter()
-            .filter(|e| addr.is_none_or(|a| Network::new(a, e.network.prefix_len) == e.network))
-            .map(|e| BanEntry {
-                jail: e.jail,
-                address: e.network.to_string(),
-                expires_ms: e.expires.map(|d| d.as_millis() as u64),
-            })
-            .collect();
-        out.sort_by(|a, b| (&a.jail, &a.address).cmp(&(&b.jail, &b.address)));
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn requests_too_long_empty_or_not_json_are_refused_with_a_reason() {
-        let error = |line: &[u8]| parse_request(line).unwrap_err().error.unwrap();
+        let error = |line: &[u8]| {
+            Response::from(parse_request(line).unwrap_err())
+                .error
+                .unwrap()
+        };
         let long = vec![b' '; MAX_REQUEST];
         assert_eq!(
             error(&long),
@@ -196,9 +204,10 @@ mod tests {
             serde_json::to_string(&Request::UnbanAll { jail: None }).unwrap(),
             r#"{"command":"unban-all","jail":null}"#
         );
+        let refused = Response::from(RequestError::Timeout { seconds: 5 });
         assert_eq!(
-            serde_json::to_string(&Response::error("x")).unwrap(),
-            r#"{"ok":false,"error":"x"}"#
+            serde_json::to_string(&refused).unwrap(),
+            r#"{"ok":false,"error":"no request within 5 s: send one JSON line"}"#
         );
     }
 }

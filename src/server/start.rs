@@ -8,10 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use actix::MailboxError;
 use actix::prelude::*;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
+use super::launch::Links;
 use super::{Reload, ServerActor, control};
 use crate::actions::{ActionsActor, Restore, Watched};
 use crate::config::Config;
@@ -25,6 +27,48 @@ use crate::observer::actor::ObserverActor;
 use crate::observer::hostwatch::{self, OwnAddresses};
 use crate::observer::watch;
 
+/// Why the daemon could not start; nothing listens yet.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not hand back the stored bans (its message).
+    #[error("cannot read the stored bans: {0}")]
+    StoredBans(String),
+    /// The kernel refused the table with the stored bans (its message).
+    #[error("cannot restore the stored bans: {0}")]
+    Restore(String),
+    /// An actor stopped before start-up was done.
+    #[error("internal error")]
+    Gone(#[from] MailboxError),
+    #[error("cannot start the {what}")]
+    Thread {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot listen on control socket {}", .socket.display())]
+    Control {
+        socket: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot listen for metrics on {addr}")]
+    Metrics {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot install signal handlers")]
+    Signals(#[source] std::io::Error),
+}
+
+/// The actors every jail shares, started before the jails.
+struct Core {
+    db: Addr<DbActor>,
+    notify: Addr<NotifyActor>,
+    actions: Addr<ActionsActor>,
+    metrics: Arc<Metrics>,
+}
+
 /// Runs inside the actix system; `nft` is attached to the configuration
 /// (the restore builds the table); `process_start` is when the daemon began, for the
 /// progress lines.
@@ -34,11 +78,43 @@ pub async fn start(
     store: Arc<Store>,
     nft: Nft,
     process_start: Instant,
-) -> Result<(), String> {
-    let started = Instant::now();
-    let table = config.table.clone();
-    let metrics = Arc::new(Metrics::default());
+) -> Result<(), StartError> {
     let own_port = nft.port_id();
+    let core = start_core(&config, store, nft);
+    restore(&core, process_start).await?;
+    let observer = start_observer(&config, &core, own_port)?;
+    let listener = control::bind(&config.socket).map_err(|source| StartError::Control {
+        socket: config.socket.clone(),
+        source,
+    })?;
+    // Bound before the server starts (and tells systemd it is ready).
+    let metrics_listener = match &config.metrics {
+        Some(m) => Some(bind_metrics(m.listen).await?),
+        None => None,
+    };
+    let (watch, own) = host_addresses();
+    let links = Links {
+        actions: core.actions.clone(),
+        observer,
+        db: core.db.clone(),
+        notify: core.notify.clone().recipient(),
+        metrics: core.metrics.clone(),
+    };
+    let server = ServerActor::new(config_path, config, links, own.addresses()).start();
+    if let Some(watch) = watch {
+        follow_addresses(watch, own, &server, &core.metrics)?;
+    }
+    control::serve(listener, server.clone());
+    if let Some(listener) = metrics_listener {
+        http::serve(listener, core.metrics.clone());
+    }
+    signals(server, core.db).map_err(StartError::Signals)?;
+    Ok(())
+}
+
+/// The database, notification and actions actors.
+fn start_core(config: &Config, store: Arc<Store>, nft: Nft) -> Core {
+    let metrics = Arc::new(Metrics::default());
     let db = DbActor::start_on_own_thread(store);
     // Its own thread: spawning and reaping never takes time from a ban.
     let notifications = config.notifications();
@@ -54,7 +130,18 @@ pub async fn start(
         metrics.clone(),
     )
     .start();
-    let stored = db.send(ActiveBans).await.map_err(|e| e.to_string())??;
+    Core {
+        db,
+        notify,
+        actions,
+        metrics,
+    }
+}
+
+/// The stored bans back in the kernel (the restore builds the table).
+async fn restore(core: &Core, process_start: Instant) -> Result<(), StartError> {
+    let started = Instant::now();
+    let stored = (core.db.send(ActiveBans).await?).map_err(StartError::StoredBans)?;
     tracing::info!(
         "restoring {} ban(s) from the database (read in {} ms, {} ms after start)",
         stored.len(),
@@ -62,73 +149,65 @@ pub async fn start(
         process_start.elapsed().as_millis()
     );
     let sending = Instant::now();
-    let restored = actions
-        .send(Restore(stored))
-        .await
-        .map_err(|e| e.to_string())??;
+    let restored = (core.actions.send(Restore(stored)).await?).map_err(StartError::Restore)?;
     tracing::info!(
         "restored {restored} ban(s) into the kernel in {} ms, {} ms after start",
         sending.elapsed().as_millis(),
         process_start.elapsed().as_millis()
     );
-    // Subscribed only now: with a listener the kernel builds one
-    // notification per restored element, which slowed a big restore.
+    Ok(())
+}
+
+/// The observer, and the nftables watcher thread that reports tampering to
+/// it. Subscribed only now: with a listener the kernel builds one
+/// notification per restored element, which slowed a big restore.
+fn start_observer(
+    config: &Config,
+    core: &Core,
+    own_port: u32,
+) -> Result<Addr<ObserverActor>, StartError> {
+    let table = config.table.clone();
     let monitor = subscribe(&table, own_port);
     if let Some(membership) = monitor.as_ref().and_then(|m| m.membership().ok()) {
-        actions.do_send(Watched(membership));
+        core.actions.do_send(Watched(membership));
     }
     let observer = ObserverActor::new(
-        db.clone(),
-        actions.clone().recipient(),
-        actions.clone().recipient(),
+        core.db.clone(),
+        core.actions.clone().recipient(),
+        core.actions.clone().recipient(),
         table,
         config.purge_after,
     )
     .start();
     if let Some(monitor) = monitor {
-        let observer = observer.clone().recipient();
-        let metrics_for_watch = metrics.clone();
+        let recipient = observer.clone().recipient();
+        let metrics = core.metrics.clone();
         std::thread::Builder::new()
             .name("nft-watch".into())
-            .spawn(move || watch::watch(monitor, observer, metrics_for_watch))
-            .map_err(|e| format!("cannot start the nftables watcher: {e}"))?;
+            .spawn(move || watch::watch(monitor, recipient, metrics))
+            .map_err(|source| StartError::Thread {
+                what: "nftables watcher",
+                source,
+            })?;
     }
-    let listener = control::bind(&config.socket).map_err(|e| {
-        format!(
-            "cannot listen on control socket {}: {e}",
-            config.socket.display()
-        )
-    })?;
-    // Bound before the server starts (and tells systemd it is ready).
-    let metrics_listener = match &config.metrics {
-        Some(m) => Some(bind_metrics(m.listen).await?),
-        None => None,
-    };
-    let (watch, own) = host_addresses();
-    let server = ServerActor::new(
-        config_path,
-        config,
-        actions,
-        observer,
-        db.clone(),
-        notify.recipient(),
-        own.addresses(),
-    )
-    .with_metrics(metrics.clone())
-    .start();
-    if let Some(watch) = watch {
-        let server = server.clone().recipient();
-        let metrics_for_watch = metrics.clone();
-        std::thread::Builder::new()
-            .name("addr-watch".into())
-            .spawn(move || hostwatch::follow(watch, own, server, metrics_for_watch))
-            .map_err(|e| format!("cannot start the address watcher: {e}"))?;
-    }
-    control::serve(listener, server.clone());
-    if let Some(listener) = metrics_listener {
-        http::serve(listener, metrics);
-    }
-    signals(server, db).map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    Ok(observer)
+}
+
+/// The address watcher thread, reporting to the server.
+fn follow_addresses(
+    watch: AddressWatch,
+    own: OwnAddresses,
+    server: &Addr<ServerActor>,
+    metrics: &Arc<Metrics>,
+) -> Result<(), StartError> {
+    let (server, metrics) = (server.clone().recipient(), metrics.clone());
+    std::thread::Builder::new()
+        .name("addr-watch".into())
+        .spawn(move || hostwatch::follow(watch, own, server, metrics))
+        .map_err(|source| StartError::Thread {
+            what: "address watcher",
+            source,
+        })?;
     Ok(())
 }
 
@@ -170,10 +249,10 @@ fn host_addresses() -> (Option<AddressWatch>, OwnAddresses) {
 }
 
 /// The metrics listener, its address logged (port 0 picks one).
-async fn bind_metrics(addr: SocketAddr) -> Result<TcpListener, String> {
+async fn bind_metrics(addr: SocketAddr) -> Result<TcpListener, StartError> {
     let listener = http::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+        .map_err(|source| StartError::Metrics { addr, source })?;
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!("metrics on http://{bound}/metrics");
     Ok(listener)
