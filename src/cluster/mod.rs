@@ -25,6 +25,7 @@ pub mod limiter;
 pub mod link;
 pub mod outbox;
 pub mod settings;
+mod setup;
 pub mod subject;
 
 pub use decision::{Applied, Decision, Expiry, Kind, Provenance};

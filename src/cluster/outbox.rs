@@ -77,11 +77,11 @@ impl Outbox {
     pub fn push(&mut self, subject: String, decision: Decision) {
         if let Some(old) = self.by_subject.remove(&subject) {
             self.queue.remove(&old);
-        } else if self.queue.len() >= self.capacity {
-            if let Some((_, (old_subject, _))) = self.queue.pop_first() {
-                self.by_subject.remove(&old_subject);
-                self.evicted += 1;
-            }
+        } else if self.queue.len() >= self.capacity
+            && let Some((_, (old_subject, _))) = self.queue.pop_first()
+        {
+            self.by_subject.remove(&old_subject);
+            self.evicted += 1;
         }
         let seq = self.next;
         self.next += 1;
