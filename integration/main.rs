@@ -3,6 +3,7 @@
 
 mod actions_repair;
 mod cli_pipe;
+mod cluster_nats;
 mod common;
 mod daemon;
 mod daemon_cli;
@@ -29,6 +30,7 @@ mod injection_daemon;
 mod injection_nginx;
 mod injection_slots;
 mod injection_tables;
+mod nats_cluster;
 mod nft;
 mod nft_cli;
 mod nft_dump;

@@ -296,6 +296,11 @@ impl ClusterClient {
             .unwrap_or(Link::Disconnected)
     }
 
+    /// The JetStream context (for tests and status).
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
     /// The underlying client (for tests and status).
     pub fn nats(&self) -> &async_nats::Client {
         &self.client
