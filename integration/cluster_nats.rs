@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use portcullis::cluster::client::ClusterClient;
 use portcullis::cluster::decision::outgoing;
 use portcullis::cluster::limiter::Rate;
-use portcullis::cluster::{Applied, Decision, Expiry, Intake, Kind, Provenance, Reject, Remote};
+use portcullis::cluster::link::Link;
+use portcullis::cluster::{
+    Applied, Decision, Expiry, Intake, Kind, Outbox, Provenance, Reject, Remote,
+};
 use portcullis::nft::Network;
 use portcullis::time::{BanTime, UnixMs};
 
@@ -49,7 +52,16 @@ async fn receive(
         } else {
             Duration::from_millis(500)
         };
-        let batch = client.next_batch(500, wait).await.expect("next batch");
+        // An error (JetStream still electing after a restart) is retried
+        // with a renewed pull, as the daemon does.
+        let batch = match client.next_batch(500, wait).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                eprintln!("next batch: {}", portcullis::error_chain(&e));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
         if batch.is_empty() && accepted.len() >= want {
             break;
         }
@@ -222,4 +234,67 @@ fn cluster_garbage_under_the_prefix_is_counted_and_dropped() {
         assert!(metrics.contains("portcullis_cluster_dropped_total{reason=\"bad_subject\"} 2\n"));
     });
     stop(cluster);
+}
+
+#[test]
+fn cluster_decisions_made_while_nats_is_down_are_published_when_it_is_back() {
+    let Some(mut cluster) = NatsCluster::start("outage") else {
+        return;
+    };
+    runtime().block_on(async {
+        let a = ready_client(&cluster, "a").await;
+        let mut b = ready_client(&cluster, "b").await;
+        cluster.kill_all();
+        let down = wait_link(&a, |l| *l == Link::Disconnected).await;
+        assert!(down, "a never saw NATS go away: {:?}", a.link());
+        // Decisions made meanwhile go to the outbox; publishing fails.
+        let now = UnixMs::now();
+        let mut outbox = Outbox::new(1000);
+        for i in 0..100 {
+            let d = decision("a", &nth(i), Kind::Ban, now);
+            outbox.push(d.subject("portcullis").unwrap(), d);
+        }
+        let batch: Vec<Decision> = outbox.pending(100).map(|(_, d)| d.clone()).collect();
+        assert!(a.publish(&batch).await.iter().all(Result::is_err));
+        assert_eq!(outbox.len(), 100);
+        cluster.restart_all();
+        let up = wait_link(&a, |l| matches!(l, Link::Connected { .. })).await;
+        assert!(up, "a did not reconnect: {:?}", a.link());
+        // Flush until JetStream (a new leader after a full restart) answers.
+        let end = Instant::now() + Duration::from_secs(60);
+        while !outbox.is_empty() && Instant::now() < end {
+            let batch: Vec<Decision> = outbox.pending(100).map(|(_, d)| d.clone()).collect();
+            for (d, result) in batch.iter().zip(a.publish(&batch).await) {
+                if result.is_ok() {
+                    outbox.confirm(&d.subject("portcullis").unwrap(), &d.id);
+                }
+            }
+        }
+        assert!(
+            outbox.is_empty(),
+            "{} left:\n{}",
+            outbox.len(),
+            cluster.logs()
+        );
+        let mut intake = intake(&cluster, "b");
+        // b, connected since before the outage, reads on.
+        let got = receive(&mut b, &mut intake, 100, Duration::from_secs(30)).await;
+        let want: Vec<String> = (0..100).map(nth).collect();
+        let mut targets: Vec<String> = got.iter().map(|r| r.network.to_string()).collect();
+        targets.sort_by_key(|t| t.parse::<IpAddr>().unwrap());
+        assert_eq!(targets, want, "each decision once");
+    });
+    stop(cluster);
+}
+
+/// Polls `client`'s link state until `want` holds (deadline 30 s).
+async fn wait_link(client: &ClusterClient, want: impl Fn(&Link) -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < end {
+        if want(&client.link()) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
 }

@@ -73,21 +73,48 @@ impl NatsCluster {
             let name = format!("n{}", i + 1);
             let store = cluster.dir.path().join(&name);
             let text = config(&name, client_ports[i], route_ports[i], route_ports, &store);
-            let file = cluster.dir.path().join(format!("{name}.conf"));
-            std::fs::write(&file, text).unwrap();
-            let log =
-                std::fs::File::create(cluster.dir.path().join(format!("{name}.log"))).unwrap();
-            let child = Command::new(NATS_SERVER)
-                .arg("-c")
-                .arg(&file)
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .expect("start nats-server");
+            std::fs::write(cluster.dir.path().join(format!("{name}.conf")), text).unwrap();
+            let child = cluster.spawn(i);
             cluster.children.push(child);
         }
+        cluster.wait_listening();
+        Some(cluster)
+    }
+
+    /// Starts server `i` (0-based) from its configuration file.
+    fn spawn(&self, i: usize) -> Child {
+        let name = format!("n{}", i + 1);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join(format!("{name}.log")))
+            .unwrap();
+        Command::new(NATS_SERVER)
+            .arg("-c")
+            .arg(self.dir.path().join(format!("{name}.conf")))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start nats-server")
+    }
+
+    /// Kills every server (SIGKILL) and reaps it: NATS entirely down.
+    pub fn kill_all(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts every server again on the same ports and storage.
+    pub fn restart_all(&mut self) {
+        self.children = (0..3).map(|i| self.spawn(i)).collect();
+        self.wait_listening();
+    }
+
+    fn wait_listening(&self) {
         let listening = crate::common::poll_until(Duration::from_secs(20), || {
-            let all = cluster
+            let all = self
                 .client_ports
                 .iter()
                 .all(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok());
@@ -96,9 +123,8 @@ impl NatsCluster {
         assert!(
             listening.is_some(),
             "nats-server did not listen:\n{}",
-            cluster.logs()
+            self.logs()
         );
-        Some(cluster)
     }
 
     pub fn urls(&self) -> Vec<String> {

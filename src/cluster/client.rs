@@ -35,6 +35,12 @@ use super::setup::{
 
 /// JetStream forgets a message id after this; a retry within it is dropped.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+/// A pull request lasts this long before the client renews it: a request
+/// lost while JetStream elected its leaders costs at most this much.
+pub const PULL_EXPIRES: Duration = Duration::from_secs(5);
+/// Idle heartbeat of a pull request; two missed ones end the stream of
+/// messages with an error ([`ClusterClient::next_batch`] then renews it).
+pub const PULL_HEARTBEAT: Duration = Duration::from_secs(2);
 /// An unacknowledged message is delivered again after this.
 pub const ACK_WAIT: Duration = Duration::from_secs(30);
 
@@ -174,27 +180,25 @@ impl ClusterClient {
         Ok(())
     }
 
-    /// Publishes `decisions` in order and waits for JetStream's answers;
-    /// one result per decision (an error leaves it for the outbox).
+    /// Publishes `decisions` in order and waits for JetStream's answers
+    /// (all at once, each within the context's 5 s timeout); one result
+    /// per decision (an error leaves it for the outbox).
     pub async fn publish(&self, decisions: &[Decision]) -> Vec<Result<Published, ClientError>> {
-        let mut pending = Vec::with_capacity(decisions.len());
+        let mut sent = Vec::with_capacity(decisions.len());
         for decision in decisions {
-            pending.push(self.send(decision).await);
+            sent.push(self.send(decision).await);
         }
-        let mut results = Vec::with_capacity(decisions.len());
-        for sent in pending {
-            results.push(match sent {
-                Ok((subject, ack)) => ack
-                    .await
-                    .map(|ack| Published {
-                        sequence: ack.sequence,
-                        duplicate: ack.duplicate,
-                    })
-                    .map_err(|source| ClientError::Publish { subject, source }),
-                Err(e) => Err(e),
-            });
-        }
-        results
+        let answers = sent.into_iter().map(|sent| async move {
+            let (subject, ack) = sent?;
+            let ack = ack
+                .await
+                .map_err(|source| ClientError::Publish { subject, source })?;
+            Ok(Published {
+                sequence: ack.sequence,
+                duplicate: ack.duplicate,
+            })
+        });
+        futures_util::future::join_all(answers).await
     }
 
     async fn send(
@@ -231,6 +235,8 @@ impl ClusterClient {
             let stream = consumer
                 .stream()
                 .max_messages_per_batch(max.clamp(1, 10_000))
+                .expires(PULL_EXPIRES)
+                .heartbeat(PULL_HEARTBEAT)
                 .messages()
                 .await
                 .map_err(|e| self.fetch_error(e.into()))?;
