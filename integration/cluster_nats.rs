@@ -160,14 +160,23 @@ fn cluster_node_that_was_away_catches_up_on_1000_decisions() {
         let decisions: Vec<Decision> = (0..1000)
             .map(|i| decision("a", &nth(i), Kind::Ban, now))
             .collect();
+        let started = Instant::now();
         for chunk in decisions.chunks(250) {
             for result in a.publish(chunk).await {
                 result.expect("publish");
             }
         }
+        let published = started.elapsed();
         let mut c = ready_client(&cluster, "c").await;
         let mut intake = intake(&cluster, "c");
+        let started = Instant::now();
         let got = receive(&mut c, &mut intake, 1000, Duration::from_secs(30)).await;
+        // A figure, not a bar (debug build, shared machine): see the load.
+        eprintln!(
+            "1,000 decisions: published in {published:?}, caught up in {:?} (incl. 300 ms quiet); load {}",
+            started.elapsed(),
+            std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+        );
         let want: Vec<String> = (0..1000).map(nth).collect();
         let targets: Vec<String> = got.iter().map(|r| r.network.to_string()).collect();
         assert_eq!(targets, want, "all 1,000, once each, in order");

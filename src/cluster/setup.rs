@@ -98,8 +98,11 @@ pub(super) fn event_logger(
             async_nats::Event::Closed => Some(Link::Disconnected),
             _ => None,
         };
-        if let Some(line) = state.and_then(|s| link.lock().ok()?.update(s)) {
-            tracing::warn!("{line}");
+        let up = matches!(state, Some(Link::Connected { .. }));
+        match state.and_then(|s| link.lock().ok()?.update(s)) {
+            Some(line) if up => tracing::info!("{line}"),
+            Some(line) => tracing::warn!("{line}"),
+            None => {}
         }
         std::future::ready(())
     }
