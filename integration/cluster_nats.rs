@@ -103,7 +103,8 @@ fn cluster_decisions_reach_the_other_nodes_once_and_only_the_latest_stays() {
         let ban1 = decision("a", "203.0.113.7", Kind::Ban, now);
         let ban2 = decision("a", "2001:db8::7", Kind::Ban, now);
         // The same decision published twice: JetStream keeps one.
-        let results = a.publish(&[ban1.clone(), ban1.clone(), ban2]).await;
+        let publisher = a.publisher();
+        let results = publisher.publish(&[ban1.clone(), ban1.clone(), ban2]).await;
         let published: Vec<_> = results.into_iter().map(|r| r.unwrap()).collect();
         assert!(!published[0].duplicate && published[1].duplicate && !published[2].duplicate);
         assert_eq!(published[1].sequence, published[0].sequence);

@@ -21,13 +21,13 @@
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use async_nats::HeaderMap;
 use async_nats::jetstream::{self, consumer::pull};
 use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
 
 use super::decision::Decision;
 use super::link::{Link, LinkLog, backoff};
+pub use super::publisher::Publisher;
 use super::settings::ClusterSettings;
 use super::setup::{
     auth_options, consumer_config, event_logger, jitter, server_addrs, stream_config,
@@ -180,46 +180,17 @@ impl ClusterClient {
         Ok(())
     }
 
-    /// Publishes `decisions` in order and waits for JetStream's answers
-    /// (all at once, each within the context's 5 s timeout); one result
-    /// per decision (an error leaves it for the outbox).
+    /// Publishes `decisions`: see [`Publisher::publish`].
     pub async fn publish(&self, decisions: &[Decision]) -> Vec<Result<Published, ClientError>> {
-        let mut sent = Vec::with_capacity(decisions.len());
-        for decision in decisions {
-            sent.push(self.send(decision).await);
-        }
-        let answers = sent.into_iter().map(|sent| async move {
-            let (subject, ack) = sent?;
-            let ack = ack
-                .await
-                .map_err(|source| ClientError::Publish { subject, source })?;
-            Ok(Published {
-                sequence: ack.sequence,
-                duplicate: ack.duplicate,
-            })
-        });
-        futures_util::future::join_all(answers).await
+        self.publisher().publish(decisions).await
     }
 
-    async fn send(
-        &self,
-        decision: &Decision,
-    ) -> Result<(String, jetstream::context::PublishAckFuture), ClientError> {
-        let subject = decision
-            .subject(&self.settings.subject_prefix)
-            .ok_or_else(|| ClientError::BadDecision {
-                id: decision.id.clone(),
-            })?;
-        let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", decision.id.as_str());
-        let body = Bytes::from(decision.to_json());
-        match self
-            .js
-            .publish_with_headers(subject.clone(), headers, body)
-            .await
-        {
-            Ok(ack) => Ok((subject, ack)),
-            Err(source) => Err(ClientError::Publish { subject, source }),
+    /// A cheap clone of the publishing side, for a task that publishes
+    /// while another reads through `&mut self`.
+    pub fn publisher(&self) -> Publisher {
+        Publisher {
+            js: self.js.clone(),
+            prefix: self.settings.subject_prefix.clone(),
         }
     }
 

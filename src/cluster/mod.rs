@@ -9,8 +9,8 @@
 //! token buckets), [`outbox`] (decisions waiting for NATS) and [`link`]
 //! (reconnect backoff, one log line per state change). Around it,
 //! [`client`]: the async-nats side (connect, stream and durable consumer,
-//! publish with `Nats-Msg-Id`, fetch and ack), no actix inside either; the
-//! daemon's actor drives both.
+//! publish with `Nats-Msg-Id` through a cloneable `Publisher`, fetch and
+//! ack), no actix inside either; the daemon's actor drives both.
 //!
 //! Trust: a message is applied only if its subject's origin (which NATS
 //! permissions tie to the publisher's credentials) is the origin its body
@@ -24,6 +24,7 @@ pub mod intake;
 pub mod limiter;
 pub mod link;
 pub mod outbox;
+mod publisher;
 pub mod settings;
 mod setup;
 pub mod subject;
