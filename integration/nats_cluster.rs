@@ -50,6 +50,12 @@ impl NatsCluster {
     /// `None` (after saying why) if nats-server is not installed; under
     /// CI that fails instead.
     pub fn start(test: &str) -> Option<NatsCluster> {
+        Self::start_with(test, "")
+    }
+
+    /// Like [`Self::start`], with `extra` appended to every server's
+    /// configuration (an `accounts { }` block, say).
+    pub fn start_with(test: &str, extra: &str) -> Option<NatsCluster> {
         if !Path::new(NATS_SERVER).exists() {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -72,7 +78,7 @@ impl NatsCluster {
         for i in 0..3 {
             let name = format!("n{}", i + 1);
             let store = cluster.dir.path().join(&name);
-            let text = config(&name, client_ports[i], route_ports[i], route_ports, &store);
+            let text = config(&name, client_ports[i], route_ports[i], route_ports, &store) + extra;
             std::fs::write(cluster.dir.path().join(format!("{name}.conf")), text).unwrap();
             let child = cluster.spawn(i);
             cluster.children.push(child);
@@ -153,6 +159,14 @@ impl NatsCluster {
             }
         }
         text
+    }
+
+    /// Everything the servers logged.
+    pub fn full_logs(&self) -> String {
+        (1..=3)
+            .map(|i| std::fs::read_to_string(self.dir.path().join(format!("n{i}.log"))))
+            .filter_map(Result::ok)
+            .collect()
     }
 
     pub fn pids(&self) -> Vec<u32> {
