@@ -202,41 +202,48 @@ impl ClusterClient {
         wait: Duration,
     ) -> Result<Vec<Incoming>, ClientError> {
         if self.messages.is_none() {
-            let consumer = self.consumer.as_ref().ok_or(ClientError::NotReady)?;
-            let stream = consumer
-                .stream()
-                .max_messages_per_batch(max.clamp(1, 10_000))
-                .expires(PULL_EXPIRES)
-                .heartbeat(PULL_HEARTBEAT)
-                .messages()
-                .await
-                .map_err(|e| self.fetch_error(e.into()))?;
-            self.messages = Some(stream);
+            self.messages = Some(self.open_messages(max).await?);
         }
         let messages = self.messages.as_mut().ok_or(ClientError::NotReady)?;
         let mut batch = Vec::new();
-        let Ok(first) = tokio::time::timeout(wait, messages.next()).await else {
+        let Ok(mut next) = tokio::time::timeout(wait, messages.next()).await else {
             return Ok(batch);
         };
-        let mut next = first;
-        while let Some(item) = next {
-            match item {
-                Ok(message) => batch.push(incoming(message)),
-                Err(e) if batch.is_empty() => {
+        loop {
+            match next {
+                Some(Ok(message)) => batch.push(incoming(message)),
+                // Ended or failed: the next call renews the pull; an error
+                // is reported only when there is nothing to hand over.
+                Some(Err(e)) if batch.is_empty() => {
                     self.messages = None;
                     return Err(self.fetch_error(e.into()));
                 }
-                Err(_) => break,
+                Some(Err(_)) | None => {
+                    self.messages = None;
+                    break;
+                }
             }
             if batch.len() >= max {
                 break;
             }
-            next = match messages.next().now_or_never() {
-                Some(item) => item,
-                None => break,
+            let Some(item) = messages.next().now_or_never() else {
+                break;
             };
+            next = item;
         }
         Ok(batch)
+    }
+
+    async fn open_messages(&self, max: usize) -> Result<pull::Stream, ClientError> {
+        let consumer = self.consumer.as_ref().ok_or(ClientError::NotReady)?;
+        consumer
+            .stream()
+            .max_messages_per_batch(max.clamp(1, 10_000))
+            .expires(PULL_EXPIRES)
+            .heartbeat(PULL_HEARTBEAT)
+            .messages()
+            .await
+            .map_err(|e| self.fetch_error(e.into()))
     }
 
     fn fetch_error(&self, source: Box<dyn std::error::Error + Send + Sync>) -> ClientError {
