@@ -3,6 +3,8 @@
 
 mod actions_repair;
 mod cli_pipe;
+mod cluster_nats;
+mod cluster_nats_auth;
 mod common;
 mod daemon;
 mod daemon_cli;
@@ -33,6 +35,7 @@ mod injection_daemon;
 mod injection_nginx;
 mod injection_slots;
 mod injection_tables;
+mod nats_cluster;
 mod nft;
 mod nft_bans;
 mod nft_cli;

@@ -34,6 +34,7 @@
 //! - [`nft`]: portcullis's own nftables table over netlink; [`hostaddr`]
 //!   the host's addresses over rtnetlink; `sys` the raw socket calls both
 //!   share.
+//! - [`cluster`]: bans shared with a fleet over NATS JetStream.
 //! - [`metrics`]: Prometheus counters and their HTTP responder.
 //! - [`logging`]: the daemon's log lines.
 //! - [`time`]: the one wall-clock type ([`time::UnixMs`]), ban times and
@@ -43,6 +44,7 @@
 
 pub mod actions;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod diagnostic;
