@@ -16,7 +16,7 @@ use regex_automata::util::captures::Captures;
 
 use crate::filter::Failure;
 use crate::filter::address;
-use crate::filter::compile::{CompiledFilter, LogType, SplitCache, has_bit};
+use crate::filter::compile::{CompiledFilter, CopiesCache, LogType, SplitCache, has_bit};
 use crate::filter::date::DateParser;
 use crate::filter::lines::MAX_LINE;
 
@@ -84,9 +84,8 @@ struct Scratch {
     fail_locs: Vec<CaptureLocations>,
     /// Backtracker state per fail regex (see `CompiledRegex::backtrack`).
     fail_bt: Vec<Option<(backtrack::Cache, Captures)>>,
-    /// Backtracker state per fail regex and set of its copies (see
-    /// `compile::Copies`), made when first needed.
-    copy_bt: Vec<Vec<Option<(backtrack::Cache, Captures)>>>,
+    /// State of each fail regex's `Copies`.
+    copies: Vec<Option<CopiesCache>>,
     /// State of each fail regex's `RunSplit`.
     fail_split: Vec<Option<SplitCache>>,
     spans: Spans,
@@ -122,13 +121,10 @@ impl Matcher {
                         .map(|bt| (bt.create_cache(), bt.create_captures()))
                 })
                 .collect(),
-            copy_bt: filter
+            copies: filter
                 .fails
                 .iter()
-                .map(|f| {
-                    let masks = f.copies.as_ref().map_or(0, |c| c.masks());
-                    (0..masks).map(|_| None).collect()
-                })
+                .map(|f| f.copies.as_ref().map(|c| c.create_cache()))
                 .collect(),
             fail_split: filter
                 .fails

@@ -8,7 +8,7 @@ use regex::bytes::CaptureLocations;
 use regex_automata::{Anchored, Input};
 
 use super::{Scratch, Spans};
-use crate::filter::compile::{Backtracking, CompiledRegex, Copies, Prefix};
+use crate::filter::compile::{Backtracking, CompiledRegex, Prefix};
 use crate::filter::tags::{Names, Role};
 
 /// Matches the prefix; returns the content's range and records the
@@ -107,12 +107,12 @@ pub(super) fn capture_fail(
     if re.one_line && memchr::memchr(b'\n', body).is_some() {
         return capture_with_regex(re, scratch, i, body, offset);
     }
-    if let Some(copies) = &re.copies {
-        let mask = copies.mask(body);
-        if mask == 0 {
-            return false;
-        }
-        if let Some(found) = capture_copies(copies, mask, scratch, re, i, body, offset) {
+    if let (Some(copies), Some(cache)) = (&re.copies, &mut scratch.copies[i]) {
+        let spans = &mut scratch.spans;
+        let found = copies.captures(cache, body, |group| {
+            push_group_spans(spans, re, group, offset);
+        });
+        if let Some(found) = found {
             return found;
         }
     }
@@ -149,40 +149,6 @@ pub(super) fn capture_fail(
         }
     }
     capture_with_regex(re, scratch, i, body, offset)
-}
-
-/// The backtracker of the copies of `mask` on `body`; `None` when it
-/// cannot tell (the line is too long for it).
-fn capture_copies(
-    copies: &Copies,
-    mask: usize,
-    scratch: &mut Scratch,
-    re: &CompiledRegex,
-    i: usize,
-    body: &[u8],
-    offset: usize,
-) -> Option<bool> {
-    let bt = copies.variant(mask)?;
-    let slot = scratch.copy_bt.get_mut(i)?.get_mut(mask)?;
-    let (cache, caps) = slot.get_or_insert_with(|| (bt.create_cache(), bt.create_captures()));
-    let anchored = match bt.get_nfa().is_always_start_anchored() {
-        true => Anchored::Yes,
-        false => Anchored::No,
-    };
-    let input = Input::new(body).anchored(anchored);
-    if body.len() > bt.max_haystack_len() || bt.try_search(cache, &input, caps).is_err() {
-        return None;
-    }
-    if !caps.is_match() {
-        return Some(false);
-    }
-    push_group_spans(
-        &mut scratch.spans,
-        re,
-        &|g| caps.get_group(g).map(|s| (s.start, s.end)),
-        offset,
-    );
-    Some(true)
 }
 
 fn capture_with_regex(
