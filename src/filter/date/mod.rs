@@ -201,9 +201,18 @@ impl DateParser {
             }
             Matcher::Epoch => self.find_template(b, Template::Epoch),
             Matcher::Tai64n => self.find_template(b, Template::Tai64n),
-            Matcher::Fail2ban(templates) => {
-                let templates = std::sync::Arc::clone(templates);
-                templates.iter().find_map(|t| self.find_f2b(b, t))
+            Matcher::Fail2ban(_) => {
+                // Taken out while its templates borrow the parser: moving
+                // the Arc costs nothing, cloning it two atomic operations
+                // a line.
+                let Matcher::Fail2ban(templates) =
+                    std::mem::replace(&mut self.matcher, Matcher::Nothing)
+                else {
+                    return None;
+                };
+                let found = templates.iter().find_map(|t| self.find_f2b(b, t));
+                self.matcher = Matcher::Fail2ban(templates);
+                found
             }
             Matcher::Nothing => None,
         }
