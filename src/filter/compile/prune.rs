@@ -83,7 +83,6 @@ fn is_dead(items: &[Hir]) -> bool {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use regex_automata::nfa::thompson::NFA;
@@ -114,7 +113,10 @@ mod tests {
         let hir = parse(r"^(?:(?P<a>a)(?:\b\B(?P<b>b)x|\b\B(?P<c>c)y)|(?P<d>d))$");
         let pruned = prune(&hir);
         assert_eq!(states(&pruned), states(&parse(r"^(?P<d>d)$")), "{pruned}");
-        assert_eq!(captures(&pruned, "d"), Some(vec![None, None, None, Some((0, 1))]));
+        assert_eq!(
+            captures(&pruned, "d"),
+            Some(vec![None, None, None, Some((0, 1))])
+        );
         assert_eq!(captures(&pruned, "d"), captures(&hir, "d"));
     }
 

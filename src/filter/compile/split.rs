@@ -135,7 +135,11 @@ impl RunSplit {
         mut rest_matches: impl FnMut(usize) -> bool,
     ) -> Option<usize> {
         let first = start.checked_add(self.run.min)?;
-        let last = start + hay[start..].iter().take_while(|&&b| self.run.takes(b)).count();
+        let last = start
+            + hay[start..]
+                .iter()
+                .take_while(|&&b| self.run.takes(b))
+                .count();
         if first > last {
             return None;
         }
@@ -271,7 +275,10 @@ mod tests {
                 r"^x(?P<r>\S*?)yy(?P<b>y*)z$",
                 &["xyyyz", "xayyyz", "xa yyz", "xyz", "xayy yyz"],
             ),
-            (r"^a(?P<r>[ab]+)ab(?P<c>c*)$", &["aabc", "aab", "abab", "aaabcc", "aabab"]),
+            (
+                r"^a(?P<r>[ab]+)ab(?P<c>c*)$",
+                &["aabc", "aab", "abab", "aaabcc", "aabab"],
+            ),
         ];
         for (pattern, lines) in cases {
             let hir = parse(pattern);
