@@ -3,8 +3,8 @@
 //! only what comes before the content.
 
 use super::compiled::{CompiledRegex, compile_item, compile_text};
-use super::fail2ban::item_text;
 use super::defines::Defines;
+use super::fail2ban::item_text;
 use crate::diagnostic::KdlProblem;
 use crate::filter::definition::{FilterDef, Item};
 use crate::filter::tags::{NameId, Names};

@@ -229,7 +229,8 @@ fn a_large_regex_trusted_after_matches_still_misses_what_it_does_not_match() {
 prefix #"^\s*h x: <F-CONTENT>.+</F-CONTENT>$"#
 fail #"^(?:Connection closed|Disconnected) by (?:user \S+ )?<HOST>(?: port \d+)?(?: via (?:[0-9a-f]{1,4}:){1,7}[0-9a-f]{1,4})?(?: on (?:[0-9a-f]{1,4}:){1,7}[0-9a-f]{1,4})?(?: \[preauth\])?$"#
 "##;
-    let line = |i: usize, tail: &str| format!("Aug 14 09:00:{i:02} h x: Connection closed by{tail}");
+    let line =
+        |i: usize, tail: &str| format!("Aug 14 09:00:{i:02} h x: Connection closed by{tail}");
     let mut lines: Vec<String> = (0..6)
         .map(|i| line(i, &format!(" 192.0.2.{i} port 22 [preauth]")))
         .collect();
@@ -254,6 +255,15 @@ fail #"^(?:Connection closed|Disconnected) by (?:user \S+ )?<HOST>(?: port \d+)?
         let def = definition::load(path.to_str().unwrap()).unwrap();
         CompiledFilter::new(&def, &FilterOptions::default()).unwrap()
     };
-    let states = filter.fails[0].backtrack.as_ref().unwrap().get_nfa().states().len();
-    assert!(states > 256, "{states} states: the test needs a prescreened regex");
+    let states = filter.fails[0]
+        .backtrack
+        .as_ref()
+        .unwrap()
+        .get_nfa()
+        .states()
+        .len();
+    assert!(
+        states > 256,
+        "{states} states: the test needs a prescreened regex"
+    );
 }
