@@ -2,7 +2,9 @@
 //! full form and, where its shape allows, in a faster form that matches
 //! only what comes before the content.
 
-use super::compiled::{CompiledRegex, compile_item, compile_text};
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
+
+use super::compiled::{CompiledRegex, compile_item, compile_text, parse_bytes};
 use super::defines::Defines;
 use super::fail2ban::item_text;
 use crate::diagnostic::KdlProblem;
@@ -29,6 +31,11 @@ pub struct Prefix {
     /// id and the content, when that has no capture (fail2ban's sshd:
     /// `(?:(?:error|fatal): (?:PAM: )?)?`), matched after the id's end.
     pub after_mlfid: Option<CompiledRegex>,
+    /// When `after_mlfid` is optional as a whole (sshd's is): the bytes a
+    /// non-empty match of it can start with. On any other byte its match
+    /// is the empty one, without running it (it was a regex search on
+    /// every line of a log, most of which start otherwise).
+    pub after_starts: Option<Box<[bool; 256]>>,
     /// The name `mlfid`, for the span the fast form records.
     pub mlfid: NameId,
 }
@@ -54,6 +61,7 @@ pub(super) fn compile_prefix(
             head: None,
             head_is_mlfid: false,
             after_mlfid: None,
+            after_starts: None,
             mlfid,
         });
     };
@@ -81,14 +89,113 @@ pub(super) fn compile_prefix(
             head: None,
             head_is_mlfid: false,
             after_mlfid: None,
+            after_starts: None,
             mlfid,
         });
     }
+    let after_starts = after_mlfid
+        .as_ref()
+        .and_then(|a| parse_bytes(a.regex.as_str()))
+        .and_then(|hir| optional_starts(&hir));
     Ok(Prefix {
         full,
         head: Some(head),
         head_is_mlfid,
         after_mlfid,
+        after_starts,
         mlfid,
     })
+}
+
+/// For `^X?` (or `^X*`, any repetition that may be empty): the bytes a
+/// non-empty match of X can start with, a superset where look-arounds
+/// make it hard to tell. `None` for any other shape.
+fn optional_starts(hir: &Hir) -> Option<Box<[bool; 256]>> {
+    let items = match hir.kind() {
+        HirKind::Concat(items) => items.as_slice(),
+        _ => std::slice::from_ref(hir),
+    };
+    let [start, optional] = items else {
+        return None;
+    };
+    let (HirKind::Look(Look::Start), HirKind::Repetition(r)) = (start.kind(), optional.kind())
+    else {
+        return None;
+    };
+    if r.min != 0 {
+        return None;
+    }
+    let mut starts = Box::new([false; 256]);
+    first_bytes(&r.sub, &mut starts)?;
+    Some(starts)
+}
+
+/// Adds the bytes a non-empty match of `hir` can start with to `starts`;
+/// returns whether `hir` can match empty (`None`: a shape not handled).
+fn first_bytes(hir: &Hir, starts: &mut [bool; 256]) -> Option<bool> {
+    Some(match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(lit) => {
+            starts[usize::from(*lit.0.first()?)] = true;
+            false
+        }
+        HirKind::Class(Class::Bytes(class)) => {
+            for range in class.ranges() {
+                (range.start()..=range.end()).for_each(|b| starts[usize::from(b)] = true);
+            }
+            false
+        }
+        HirKind::Class(Class::Unicode(_)) => return None,
+        HirKind::Capture(c) => first_bytes(&c.sub, starts)?,
+        HirKind::Repetition(r) => first_bytes(&r.sub, starts)? || r.min == 0,
+        HirKind::Concat(items) => {
+            for item in items {
+                if !first_bytes(item, starts)? {
+                    return Some(false);
+                }
+            }
+            true
+        }
+        HirKind::Alternation(items) => {
+            let mut empty = false;
+            for item in items {
+                empty |= first_bytes(item, starts)?;
+            }
+            empty
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::hir_check::parse;
+    use super::*;
+
+    fn starts(pattern: &str) -> Option<String> {
+        let set = optional_starts(&parse(pattern))?;
+        Some(
+            (0..=255u8)
+                .filter(|&b| set[usize::from(b)])
+                .map(char::from)
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn the_bytes_an_optional_part_can_start_with() {
+        // sshd's level and PAM glue before the content.
+        assert_eq!(
+            starts(r"^(?:(?:error|fatal): (?:PAM: )?)?").as_deref(),
+            Some("ef")
+        );
+        assert_eq!(starts(r"^(?:(?:a|)?b?c)*").as_deref(), Some("abc"));
+        assert_eq!(starts(r"^(?:\b[x-z]+)?").as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn a_part_that_must_match_or_is_not_alone_gives_none() {
+        for pattern in [r"^(?:error: )", r"^x?y", r"(?:error: )?", r"^(?:ab){1,2}"] {
+            assert_eq!(starts(pattern), None, "{pattern}");
+        }
+    }
 }

@@ -90,8 +90,11 @@ pub(super) fn match_prefix(
             let m = head.regex.find(hay)?;
             // The first choice of the id, then of what follows it, is the
             // whole regex's when content remains (see `Prefix`).
+            let skip =
+                |starts: &[bool; 256]| hay.get(m.end()).is_some_and(|&b| !starts[b as usize]);
             let start = match &prefix.after_mlfid {
                 None => Some(m.end()),
+                Some(_) if prefix.after_starts.as_deref().is_some_and(skip) => Some(m.end()),
                 Some(after) => after.regex.find(&hay[m.end()..]).map(|a| m.end() + a.end()),
             };
             if let Some(start) = start.filter(|&s| s < hay.len()) {
