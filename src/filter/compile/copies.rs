@@ -15,24 +15,72 @@
 //! ([`prune`]): the backtracker clears a visited set of (NFA states) x
 //! (line length) bits on every search, and with sshd's `<HOST>` in each
 //! copy the dead copies made most of the states, so clearing that set cost
-//! more than the search itself.
+//! more than the search itself. What is left of a variant with one copy
+//! is a plain concatenation; where it has the shape [`RunSplit`] takes
+//! (sshd's `[^:]+ from <HOST>...` copy), that split runs before the
+//! backtracker and finds the user's end with a substring search instead of
+//! walking the run byte by byte.
+
+use std::sync::OnceLock;
 
 use regex::bytes::{RegexSet, RegexSetBuilder};
-use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
-use regex_syntax::hir::{Capture, Hir, HirKind, Look, Repetition};
+use regex_automata::nfa::thompson::backtrack::{self, BoundedBacktracker};
+use regex_automata::util::captures::Captures;
+use regex_automata::{Anchored, Input};
 
-use super::{REGEX_SIZE_LIMIT, backtracker, parse_bytes};
+use super::prune::prune;
+use super::{REGEX_SIZE_LIMIT, RunSplit, SplitCache, backtracker, parse_bytes};
 
-/// The per-copy DFAs and a backtracker per set of copies.
+/// The per-copy DFAs and the captures engines per set of copies.
+///
+/// A variant's engines are built the first time a line needs them: of
+/// sshd's 15 sets of copies, a log uses a few, and building them all took
+/// more instructions than the filter's other regexes together (1M-line
+/// runs of test-filter spent about 3% of their time there).
 #[derive(Debug, Clone)]
 pub struct Copies {
     set: RegexSet,
-    /// Indexed by the bit mask of the copies left; 0 unused.
-    variants: Vec<Option<BoundedBacktracker>>,
+    single_line: bool,
+    /// Indexed by the bit mask of the copies left; 0 unused: the pattern
+    /// and, once built, its engines (`None`: they do not build).
+    variants: Vec<(String, OnceLock<Option<Variant>>)>,
+}
+
+/// The captures engines of the pattern with only some copies left.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub backtrack: BoundedBacktracker,
+    pub split: Option<RunSplit>,
+}
+
+impl Variant {
+    fn new(pattern: &str, single_line: bool) -> Option<Variant> {
+        let pruned = parse_bytes(pattern).map(|hir| prune(&hir));
+        let split = pruned
+            .as_ref()
+            .filter(|_| single_line)
+            .and_then(|hir| RunSplit::new(hir, REGEX_SIZE_LIMIT));
+        Some(Variant {
+            backtrack: backtracker(&pruned, single_line)?,
+            split,
+        })
+    }
+}
+
+/// Scratch space of one [`Copies`]: per mask, made when first needed.
+#[derive(Debug, Clone, Default)]
+pub struct CopiesCache {
+    variants: Vec<Option<VariantCache>>,
+}
+
+#[derive(Debug, Clone)]
+struct VariantCache {
+    backtrack: (backtrack::Cache, Captures),
+    split: Option<SplitCache>,
 }
 
 impl Copies {
-    /// From `Translation::variants`; `None` if any part does not build.
+    /// From `Translation::variants`; `None` if the DFAs do not build.
     pub fn new(variants: &[String], single_line: bool) -> Option<Copies> {
         if variants.len() < 4 || !variants.len().is_power_of_two() {
             return None;
@@ -43,14 +91,13 @@ impl Copies {
             .size_limit(REGEX_SIZE_LIMIT * 4)
             .build()
             .ok()?;
-        let mut built = vec![None];
-        for variant in &variants[1..] {
-            let pruned = parse_bytes(variant).map(|hir| prune(&hir));
-            built.push(Some(backtracker(&pruned, single_line)?));
-        }
         Some(Copies {
             set,
-            variants: built,
+            single_line,
+            variants: variants
+                .iter()
+                .map(|v| (v.clone(), OnceLock::new()))
+                .collect(),
         })
     }
 
@@ -59,75 +106,83 @@ impl Copies {
         self.set.matches(hay).iter().fold(0, |m, k| m | 1 << k)
     }
 
-    /// The backtracker for the copies of `mask`.
-    pub fn variant(&self, mask: usize) -> Option<&BoundedBacktracker> {
-        self.variants.get(mask)?.as_ref()
+    /// The engines for the copies of `mask`, built if need be; `None` if
+    /// they do not build.
+    pub fn variant(&self, mask: usize) -> Option<&Variant> {
+        let (pattern, built) = self.variants.get(mask).filter(|_| mask != 0)?;
+        built
+            .get_or_init(|| Variant::new(pattern, self.single_line))
+            .as_ref()
     }
 
     /// How many masks there are.
     pub fn masks(&self) -> usize {
         self.variants.len()
     }
-}
 
-/// `hir` with each concatenation that starts with `\b\B` (a copy a
-/// variant leaves out: it can never match) cut to `\b\B` and an empty
-/// group for each group it held, so that group indices stay those of the
-/// whole regex and the captures are unchanged.
-fn prune(hir: &Hir) -> Hir {
-    match hir.kind() {
-        HirKind::Concat(items) if is_dead(items) => {
-            let mut out = items[..2].to_vec();
-            empty_groups(hir, &mut out);
-            Hir::concat(out)
+    pub fn create_cache(&self) -> CopiesCache {
+        CopiesCache {
+            variants: vec![None; self.variants.len()],
         }
-        HirKind::Concat(items) => Hir::concat(items.iter().map(prune).collect()),
-        HirKind::Alternation(items) => Hir::alternation(items.iter().map(prune).collect()),
-        HirKind::Capture(c) => Hir::capture(Capture {
-            index: c.index,
-            name: c.name.clone(),
-            sub: Box::new(prune(&c.sub)),
-        }),
-        HirKind::Repetition(r) => Hir::repetition(Repetition {
-            sub: Box::new(prune(&r.sub)),
-            ..r.clone()
-        }),
-        _ => hir.clone(),
     }
-}
 
-/// Whether a concatenation starts with `\b\B`.
-fn is_dead(items: &[Hir]) -> bool {
-    let look = |i: usize| match items.get(i).map(Hir::kind) {
-        Some(HirKind::Look(look)) => Some(*look),
-        _ => None,
-    };
-    look(0) == Some(Look::WordAscii) && look(1) == Some(Look::WordAsciiNegate)
-}
-
-/// An empty group for each group in `hir`, in order.
-fn empty_groups(hir: &Hir, out: &mut Vec<Hir>) {
-    match hir.kind() {
-        HirKind::Capture(c) => {
-            out.push(Hir::capture(Capture {
-                index: c.index,
-                name: c.name.clone(),
-                sub: Box::new(Hir::empty()),
-            }));
-            empty_groups(&c.sub, out);
+    /// Takes the captures on `hay`, a line without a newline, and calls
+    /// `found` with a lookup of each group's span: `Some(true)`. No copy
+    /// can match: `Some(false)`. `None` when these engines cannot tell
+    /// (a line too long for the backtracker): the caller then runs the
+    /// whole regex.
+    pub fn captures(
+        &self,
+        cache: &mut CopiesCache,
+        hay: &[u8],
+        found: impl FnOnce(&dyn Fn(usize) -> Option<(usize, usize)>),
+    ) -> Option<bool> {
+        let mask = self.mask(hay);
+        if mask == 0 {
+            return Some(false);
         }
-        HirKind::Concat(items) | HirKind::Alternation(items) => {
-            items.iter().for_each(|h| empty_groups(h, out))
+        let variant = self.variant(mask)?;
+        let slot = cache.variants.get_mut(mask)?;
+        let cache = slot.get_or_insert_with(|| VariantCache {
+            backtrack: (
+                variant.backtrack.create_cache(),
+                variant.backtrack.create_captures(),
+            ),
+            split: variant.split.as_ref().map(RunSplit::create_cache),
+        });
+        let mut found = Some(found);
+        if let (Some(split), Some(split_cache)) = (&variant.split, &mut cache.split) {
+            let taken = split.captures(split_cache, hay, |group| {
+                if let Some(f) = found.take() {
+                    f(group)
+                }
+            });
+            if taken.is_some() {
+                return Some(true);
+            }
         }
-        HirKind::Repetition(r) => empty_groups(&r.sub, out),
-        _ => {}
+        let bt = &variant.backtrack;
+        let anchored = match bt.get_nfa().is_always_start_anchored() {
+            true => Anchored::Yes,
+            false => Anchored::No,
+        };
+        let input = Input::new(hay).anchored(anchored);
+        let (bt_cache, caps) = &mut cache.backtrack;
+        if hay.len() > bt.max_haystack_len() || bt.try_search(bt_cache, &input, caps).is_err() {
+            return None;
+        }
+        if !caps.is_match() {
+            return Some(false);
+        }
+        if let Some(f) = found {
+            f(&|g| caps.get_group(g).map(|s| (s.start, s.end)));
+        }
+        Some(true)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use regex_automata::{Anchored, Input};
-
     use super::super::hir_check::{Groups, captures, parse};
     use super::super::python::translate;
     use super::*;
@@ -135,26 +190,22 @@ mod tests {
     /// sshd's conditional shape: four copies.
     const PATTERN: &str = r"^F (?P<inv>x )?(?P<user>(?P<w>\S+)|(?(inv)(?:(?! from ).)*?|[^:]+)) from (?P<ip>[\d.]+)(?: port \d+)?(?(w): |(?:(?! from ).)*$)";
 
-    fn by_copies(copies: &Copies, line: &str) -> Option<Groups> {
-        let mask = copies.mask(line.as_bytes());
-        if mask == 0 {
-            return None;
-        }
-        let bt = copies.variant(mask).expect("every mask built");
-        let (mut cache, mut caps) = (bt.create_cache(), bt.create_captures());
-        let input = Input::new(line).anchored(Anchored::Yes);
-        bt.try_search(&mut cache, &input, &mut caps).unwrap();
-        caps.is_match().then(|| {
-            (1..caps.group_len())
-                .map(|g| caps.get_group(g).map(|s| (s.start, s.end)))
-                .collect()
-        })
+    /// The captures of groups 1..`groups` as the matcher takes them.
+    fn by_copies(copies: &Copies, groups: usize, line: &str) -> Option<Groups> {
+        let mut out = None;
+        let mut cache = copies.create_cache();
+        let matched = copies.captures(&mut cache, line.as_bytes(), |get| {
+            out = Some((1..groups).map(get).collect());
+        });
+        assert_eq!(matched, Some(out.is_some()), "{line:?}");
+        out
     }
 
     #[test]
     fn pruned_variants_take_the_captures_of_the_whole_regex() {
         let t = translate(PATTERN).unwrap();
         let whole = parse(&t.linear);
+        let groups = whole.properties().explicit_captures_len() + 1;
         let copies = Copies::new(&t.variants, true).expect("four copies");
         let lines = [
             "F a from 1.2.3.4 port 22 ssh2",
@@ -164,6 +215,8 @@ mod tests {
             "F x  from 1.2.3.4 from 5.6.7.8",
             "F x a from 1.2.3.4 from 5.6.7.8 port 1",
             "F a b c from 1.2.3.4 port 22 from x",
+            "F a b from 1.2.3.4 from 5.6.7.8 port 1",
+            "F a b from 1.2.3.4 port 1 from 5.6.7.8",
             "F x from x from 1.2.3.4",
             "F a to 1.2.3.4",
             "F ",
@@ -172,29 +225,52 @@ mod tests {
         for line in lines {
             let expected = captures(&whole, line);
             matched += usize::from(expected.is_some());
-            assert_eq!(by_copies(&copies, line), expected, "{line:?}");
+            assert_eq!(by_copies(&copies, groups, line), expected, "{line:?}");
         }
-        assert!(matched >= 6, "the sample lines exercise matches");
+        assert!(matched >= 7, "the sample lines exercise matches");
     }
 
     #[test]
-    fn a_variant_with_one_copy_has_fewer_states() {
+    fn a_one_copy_variant_loses_the_other_copies() {
         let t = translate(PATTERN).unwrap();
         let copies = Copies::new(&t.variants, true).unwrap();
-        let states = |mask: usize| copies.variant(mask).unwrap().get_nfa().states().len();
+        let states = |mask: usize| {
+            let variant = copies.variant(mask).unwrap();
+            variant.backtrack.get_nfa().states().len()
+        };
         let all = states(0b1111);
         for one in [0b0001, 0b0010, 0b0100, 0b1000] {
-            assert!(states(one) < all, "mask {one:b}: {} of {all}", states(one));
+            assert!(
+                2 * states(one) < all,
+                "mask {one:b}: {} of {all}",
+                states(one)
+            );
         }
     }
 
     #[test]
-    fn pruning_keeps_every_group_index() {
-        let hir = parse(r"^(?:\b\B(?P<a>x(?P<b>y)+)|(?P<c>z))$");
-        let pruned = prune(&hir);
-        assert_eq!(pruned.properties().explicit_captures_len(), 3);
-        assert_eq!(captures(&pruned, "z"), Some(vec![None, None, Some((0, 1))]));
-        assert_eq!(captures(&pruned, "xy"), None);
-        assert_eq!(captures(&hir, "z"), captures(&pruned, "z"));
+    fn a_variant_is_built_when_a_line_first_needs_it() {
+        let t = translate(PATTERN).unwrap();
+        let copies = Copies::new(&t.variants, true).unwrap();
+        let built = |copies: &Copies| {
+            (1..copies.masks())
+                .filter(|&m| copies.variants[m].1.get().is_some())
+                .collect::<Vec<_>>()
+        };
+        assert!(built(&copies).is_empty());
+        let mut cache = copies.create_cache();
+        let line = b"F a b from 1.2.3.4 port 22";
+        assert_eq!(copies.captures(&mut cache, line, |_| {}), Some(true));
+        assert_eq!(built(&copies), vec![0b1000]);
+    }
+
+    #[test]
+    fn the_user_run_of_a_one_copy_variant_is_split_at_from() {
+        let t = translate(PATTERN).unwrap();
+        let copies = Copies::new(&t.variants, true).unwrap();
+        // The copy of a valid user whose name runs to ` from ` (`[^:]+`).
+        assert!(copies.variant(0b1000).unwrap().split.is_some());
+        // Two copies left: an alternation, which the split does not take.
+        assert!(copies.variant(0b1010).unwrap().split.is_none());
     }
 }

@@ -6,29 +6,15 @@
 //! ASCII, `.` is any byte but newline. Lines are matched as bytes, so invalid
 //! UTF-8 costs nothing and cannot fail a match it should not.
 
-use std::collections::HashMap;
-
-use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
-use regex_automata::nfa::thompson::NFA;
-use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
-use regex_syntax::ParserBuilder;
-use regex_syntax::hir::Hir;
+use regex::bytes::RegexSet;
 
 use crate::diagnostic::{KdlProblem, KdlProblems};
 use crate::filter::date::DatePattern;
 use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind, LOGTYPE};
-use crate::filter::tags::{self, GroupMap, NameId, Names};
+use crate::filter::tags::Names;
 
 /// Compiled automata may use this much memory each (the default is 10 MiB).
 const REGEX_SIZE_LIMIT: usize = 32 << 20;
-
-/// How a jail uses a filter: `--mode`, `--logtype` and `--set KEY=VALUE`.
-#[derive(Debug, Clone, Default)]
-pub struct FilterOptions {
-    pub mode: Option<String>,
-    pub logtype: Option<String>,
-    pub set: Vec<(String, String)>,
-}
 
 /// How log lines are framed; chooses the shared prefixes and where the
 /// time comes from.
@@ -42,60 +28,6 @@ pub enum LogType {
     /// RFC 5424 syslog.
     Rfc5424,
 }
-
-/// A regex ready to match, with its capture names folded.
-#[derive(Debug, Clone)]
-pub struct CompiledRegex {
-    pub regex: Regex,
-    /// The same regex as a bounded backtracker: for an anchored regex it
-    /// takes the captures in one pass, without the searches the `Regex`
-    /// runs first.
-    pub backtrack: Option<BoundedBacktracker>,
-    /// For a single-line regex around a `(?P<name>.*)`, a quicker way to
-    /// the same captures (see [`RunSplit`]).
-    pub split: Option<RunSplit>,
-    /// `backtrack` and `split` assume a haystack without a newline (the
-    /// filter matches one line at a time); for one with a newline, only
-    /// the `Regex` gives the right captures.
-    pub one_line: bool,
-    pub groups: GroupMap,
-    /// For a fail2ban regex the linear engine cannot run: the backtracking
-    /// engine that decides, `regex` being then only its prefilter (see
-    /// [`python`]).
-    pub fallback: Option<Backtracking>,
-    /// For a regex distributed into copies: the captures engine per set of
-    /// copies that can match ([`Copies`]).
-    pub copies: Option<Copies>,
-    /// The regex as written in the filter, for reports.
-    pub source: String,
-}
-
-/// The prefix (fail2ban's prefregex) in two forms.
-///
-/// Most prefixes end in `<F-CONTENT>.+</F-CONTENT>$`: the content is simply
-/// the rest of the line. Matching only the part before it (the head) and
-/// taking the rest as content gives the same result (leftmost-first
-/// semantics: the head chooses as it would inside the full regex, unless it
-/// would swallow the whole line, and then the full regex decides) and is
-/// several times cheaper, as the captures engine then walks only the
-/// prefix, not the whole line.
-#[derive(Debug, Clone)]
-pub struct Prefix {
-    pub full: CompiledRegex,
-    pub head: Option<CompiledRegex>,
-    /// The head is `^<F-MLFID>...</F-MLFID>` with no other capture: its
-    /// match is the connection id, and no captures need to be taken.
-    pub head_is_mlfid: bool,
-    /// With `head_is_mlfid`: what the prefix writes between the connection
-    /// id and the content, when that has no capture (fail2ban's sshd:
-    /// `(?:(?:error|fatal): (?:PAM: )?)?`), matched after the id's end.
-    pub after_mlfid: Option<CompiledRegex>,
-    /// The name `mlfid`, for the span the fast form records.
-    pub mlfid: NameId,
-}
-
-/// The suffix that lets a prefix use the fast form.
-const CONTENT_TAIL: &str = "<F-CONTENT>.+</F-CONTENT>$";
 
 /// A filter ready to run.
 #[derive(Debug, Clone)]
@@ -214,217 +146,6 @@ impl CompiledFilter {
     }
 }
 
-/// Each parameter's value: its default unless the options set it.
-fn param_values(
-    def: &FilterDef,
-    options: &FilterOptions,
-) -> Result<HashMap<String, String>, CompileError> {
-    let mut values: HashMap<String, String> = def
-        .params
-        .iter()
-        .map(|p| (p.name.clone(), p.choices[0].clone()))
-        .collect();
-    let chosen = options
-        .mode
-        .iter()
-        .map(|m| ("mode", m.as_str()))
-        .chain(options.logtype.iter().map(|l| (LOGTYPE, l.as_str())))
-        .chain(options.set.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    for (param, value) in chosen {
-        let Some(p) = def.params.iter().find(|p| p.name == param) else {
-            let known = def
-                .params
-                .iter()
-                .map(|p| p.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            return Err(CompileError::UnknownParam {
-                filter: def.name.clone(),
-                param: param.to_string(),
-                known,
-            });
-        };
-        if !p.choices.iter().any(|c| c == value) {
-            return Err(CompileError::BadValue {
-                filter: def.name.clone(),
-                param: param.to_string(),
-                value: value.to_string(),
-                choices: p.choices.join(", "),
-            });
-        }
-        values.insert(param.to_string(), value.to_string());
-    }
-    Ok(values)
-}
-
-fn is_active(item: &Item, values: &HashMap<String, String>) -> bool {
-    item.when
-        .iter()
-        .all(|c| values.get(&c.param).is_some_and(|v| c.values.contains(v)))
-}
-
-fn compile_prefix(
-    def: &FilterDef,
-    item: &Item,
-    defines: &Defines,
-    names: &mut Names,
-) -> Result<Prefix, KdlProblem> {
-    let full = compile_item(def, item, defines, names)?;
-    let mlfid = names.intern("mlfid");
-    let text = item_text(def, defines, item).unwrap_or_default();
-    let Some(head_text) = text
-        .strip_suffix(CONTENT_TAIL)
-        .filter(|_| def.maxlines == 1 && full.fallback.is_none())
-    else {
-        return Ok(Prefix {
-            full,
-            head: None,
-            head_is_mlfid: false,
-            after_mlfid: None,
-            mlfid,
-        });
-    };
-    let mlfid_parts = head_text
-        .strip_prefix("^<F-MLFID>")
-        .and_then(|t| t.split_once("</F-MLFID>"))
-        .filter(|(inner, after)| {
-            !inner.contains("<F-") && !after.contains("<F-") && !after.contains("\\b")
-        });
-    let (head_text, head_is_mlfid) = match mlfid_parts {
-        Some((inner, _)) => (format!("^(?:{inner})"), true),
-        None => (head_text.to_string(), false),
-    };
-    let head = compile_text(def, item, &head_text, names)?;
-    let after_mlfid = match mlfid_parts {
-        Some((_, after)) if !after.is_empty() => {
-            Some(compile_text(def, item, &format!("^(?:{after})"), names)?)
-        }
-        _ => None,
-    };
-    let plain = |re: &CompiledRegex| re.fallback.is_none() && re.regex.captures_len() == 1;
-    if head.fallback.is_some() || after_mlfid.as_ref().is_some_and(|a| !plain(a)) {
-        return Ok(Prefix {
-            full,
-            head: None,
-            head_is_mlfid: false,
-            after_mlfid: None,
-            mlfid,
-        });
-    }
-    Ok(Prefix {
-        full,
-        head: Some(head),
-        head_is_mlfid,
-        after_mlfid,
-        mlfid,
-    })
-}
-
-fn compile_item(
-    def: &FilterDef,
-    item: &Item,
-    defines: &Defines,
-    names: &mut Names,
-) -> Result<CompiledRegex, KdlProblem> {
-    let text = item_text(def, defines, item).map_err(|reason| problem(def, item, reason))?;
-    compile_text(def, item, &text, names)
-}
-
-fn problem(def: &FilterDef, item: &Item, reason: String) -> KdlProblem {
-    let what = match item.kind {
-        ItemKind::Prefix => "prefix",
-        ItemKind::Ignore => "ignore regex",
-        _ => "fail regex",
-    };
-    let message = format!(
-        "filter {}: {what} {:?} does not compile: {reason}",
-        def.name, item.text
-    );
-    item.file.error(item.span, message)
-}
-
-/// Expands tags in `text` (definitions already substituted) and compiles it.
-fn compile_text(
-    def: &FilterDef,
-    item: &Item,
-    text: &str,
-    names: &mut Names,
-) -> Result<CompiledRegex, KdlProblem> {
-    let problem = |reason: String| problem(def, item, reason);
-    let expanded = tags::expand_in(text, def.dialect).map_err(|e| problem(e.to_string()))?;
-    let (expanded, fallback, variants) = match def.dialect {
-        Dialect::Kdl => (expanded, None, Vec::new()),
-        Dialect::Fail2ban => python_regex(&expanded, def.maxlines > 1).map_err(problem)?,
-    };
-    let regex = RegexBuilder::new(&expanded)
-        .unicode(false)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| problem(e.to_string()))?;
-    let single_line = def.maxlines == 1;
-    if let Some(fallback) = fallback {
-        let groups = GroupMap::new(fallback.capture_names(), names);
-        return Ok(CompiledRegex {
-            regex,
-            backtrack: None,
-            split: None,
-            one_line: single_line,
-            groups,
-            fallback: Some(fallback),
-            copies: None,
-            source: item.text.clone(),
-        });
-    }
-    let groups = GroupMap::new(regex.capture_names(), names);
-    let hir = parse_bytes(&expanded);
-    Ok(CompiledRegex {
-        fallback: None,
-        copies: Copies::new(&variants, single_line),
-        regex,
-        backtrack: backtracker(&hir, single_line),
-        split: hir
-            .as_ref()
-            .filter(|_| single_line)
-            .and_then(|hir| RunSplit::new(hir, REGEX_SIZE_LIMIT)),
-        one_line: single_line,
-        groups,
-        source: item.text.clone(),
-    })
-}
-
-/// The backtracker for `hir`, the regex parsed as the `Regex` parses it
-/// (bytes, no Unicode), so that group indices agree; for single lines
-/// without a trailing `.*$` ([`tail`]). `None` if it cannot be built; the `Regex`
-/// then takes the captures.
-fn backtracker(hir: &Option<Hir>, single_line: bool) -> Option<BoundedBacktracker> {
-    let hir = hir.as_ref()?;
-    let stripped = single_line.then(|| tail::strip_any_tail(hir)).flatten();
-    let hir = stripped.as_ref().unwrap_or(hir);
-    let nfa = NFA::compiler()
-        .configure(NFA::config().nfa_size_limit(Some(REGEX_SIZE_LIMIT)))
-        .build_from_hir(hir)
-        .ok()?;
-    BoundedBacktracker::new_from_nfa(nfa).ok()
-}
-
-/// `pattern` parsed as the `Regex` parses it: bytes, no Unicode.
-fn parse_bytes(pattern: &str) -> Option<Hir> {
-    ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()
-}
-
-fn regex_set<'a>(patterns: impl Iterator<Item = &'a str>) -> RegexSet {
-    RegexSetBuilder::new(patterns)
-        .unicode(false)
-        .size_limit(REGEX_SIZE_LIMIT * 4)
-        .build()
-        .expect("each pattern compiled alone")
-}
-
 fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem>) -> DatePattern {
     if def.dialect == Dialect::Fail2ban {
         return fail2ban_dates(def, active, problems);
@@ -444,18 +165,28 @@ fn date_pattern(def: &FilterDef, active: &[&Item], problems: &mut Vec<KdlProblem
     }
 }
 
+mod compiled;
 mod copies;
 mod defines;
 mod fail2ban;
 mod fallback;
+mod options;
+mod prefix;
+mod prune;
 pub mod python;
 mod split;
 mod start;
 mod tail;
-pub use copies::Copies;
+pub use compiled::CompiledRegex;
+use compiled::{backtracker, compile_item, parse_bytes, regex_set};
+pub use copies::{Copies, CopiesCache};
 use defines::Defines;
-use fail2ban::{fail2ban_dates, item_text, python_regex};
+use fail2ban::fail2ban_dates;
 pub use fallback::Backtracking;
+pub use options::FilterOptions;
+use options::{is_active, param_values};
+pub use prefix::Prefix;
+use prefix::compile_prefix;
 pub use split::{RunSplit, SplitCache};
 pub use start::{StartIndex, has as has_bit};
 

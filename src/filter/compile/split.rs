@@ -1,17 +1,20 @@
-//! Captures of a fail regex shaped `^A(?P<user>.*)LITERAL B` (`.*` or
-//! `.*?`), such as `^Invalid user <F-USER>.*</F-USER> from <HOST>...$`,
-//! without walking the `.*` byte by byte.
+//! Captures of a fail regex shaped `^A(?P<user>R)LITERAL B`, where R is a
+//! run of one byte class (`.*`, `.*?`, `[^:]+`, `\S*`), such as
+//! `^Invalid user <F-USER>.*</F-USER> from <HOST>...$`, without walking the
+//! run byte by byte.
 //!
-//! The bounded backtracker takes `.*` to the end of the line and then
-//! steps back one byte at a time, trying `LITERAL B` at each: four NFA
+//! The bounded backtracker takes the run as far as its class allows and
+//! then steps back one byte at a time, trying `LITERAL B` at each: four NFA
 //! steps a byte, most of a line's cost. It explores in this order:
 //! A's choices in priority order, and for the first A that completes, the
-//! ends of the run from the last to the first (`.*?`: first to last), and
+//! ends of the run from the last to the first (lazy: first to last), and
 //! at each, B's choices. So the same captures come from: the backtracker
 //! of `^A` (its first completion), then for each place the literal occurs
-//! after it, from the last (`.*?`: the first), the backtracker of `B` just
-//! after the literal; the first B that matches decides. If none does, the
-//! next choice of A could still match, and the caller runs the whole regex.
+//! where the run can end (no further than the first byte outside its
+//! class, no nearer than its minimum length), from the last (lazy: the
+//! first), the backtracker of `B` just after the literal; the first B that
+//! matches decides. If none does, the next choice of A could still match,
+//! and the caller runs the whole regex.
 //!
 //! Only for haystacks without a newline (`.` does not match one).
 
@@ -22,7 +25,7 @@ use regex_automata::util::captures::Captures;
 use regex_automata::{Anchored, Input};
 use regex_syntax::hir::{Hir, HirKind, Repetition};
 
-use super::tail::is_any_run;
+use regex_syntax::hir::Class;
 
 /// Places where the literal occurs that are tried before the whole regex
 /// takes over; real lines have one or two.
@@ -35,7 +38,7 @@ pub struct RunSplit {
     rest: BoundedBacktracker,
     /// The run's capture group.
     group: usize,
-    greedy: bool,
+    run: Run,
     literal: Finder<'static>,
     literal_rev: FinderRev<'static>,
 }
@@ -54,7 +57,7 @@ impl RunSplit {
             return None;
         };
         let at = items.iter().position(|item| run_group(item).is_some())?;
-        let (group, greedy) = run_group(&items[at])?;
+        let (group, run) = run_group(&items[at])?;
         let HirKind::Literal(literal) = items.get(at + 1)?.kind() else {
             return None;
         };
@@ -69,7 +72,7 @@ impl RunSplit {
             head: build(&items[..at])?,
             rest: build(&items[at + 2..])?,
             group,
-            greedy,
+            run,
             literal: Finder::new(&literal.0).into_owned(),
             literal_rev: FinderRev::new(&literal.0).into_owned(),
         })
@@ -120,21 +123,32 @@ impl RunSplit {
         Some(())
     }
 
-    /// Where the run ends: the last place after `start` (`.*?`: the first)
-    /// where the literal occurs and `rest_matches` after it. `None` after
-    /// [`MAX_TRIES`] places: each try may scan the rest of the line, so a
-    /// crafted line with the literal everywhere would cost time quadratic
-    /// in its length; the whole regex, linear, decides instead.
+    /// Where the run ends: the last place (lazy: the first) the run can
+    /// end at where the literal occurs and `rest_matches` after it. `None`
+    /// after [`MAX_TRIES`] places: each try may scan the rest of the line,
+    /// so a crafted line with the literal everywhere would cost time
+    /// quadratic in its length; the whole regex, linear, decides instead.
     fn run_end(
         &self,
         hay: &[u8],
         start: usize,
         mut rest_matches: impl FnMut(usize) -> bool,
     ) -> Option<usize> {
-        if self.greedy {
-            let mut end = hay.len();
+        let first = start.checked_add(self.run.min)?;
+        let last = start
+            + hay[start..]
+                .iter()
+                .take_while(|&&b| self.run.takes(b))
+                .count();
+        if first > last {
+            return None;
+        }
+        // The literal may start anywhere the run can end.
+        let window_end = (last + self.literal.needle().len()).min(hay.len());
+        if self.run.greedy {
+            let mut end = window_end;
             for _ in 0..MAX_TRIES {
-                let at = start + self.literal_rev.rfind(&hay[start..end])?;
+                let at = first + self.literal_rev.rfind(hay.get(first..end)?)?;
                 if rest_matches(at) {
                     return Some(at);
                 }
@@ -142,9 +156,9 @@ impl RunSplit {
             }
             return None;
         }
-        let mut from = start;
+        let mut from = first;
         for _ in 0..MAX_TRIES {
-            let at = from + self.literal.find(&hay[from..])?;
+            let at = from + self.literal.find(hay.get(from..window_end)?)?;
             if rest_matches(at) {
                 return Some(at);
             }
@@ -154,15 +168,54 @@ impl RunSplit {
     }
 }
 
-/// `(?P<name>.*)` or `(?P<name>.*?)`: its group index and greediness.
-fn run_group(hir: &Hir) -> Option<(usize, bool)> {
+/// A run of one byte class: the bytes it takes, its least length and its
+/// greediness.
+#[derive(Debug, Clone)]
+struct Run {
+    takes: Box<[bool; 256]>,
+    min: usize,
+    greedy: bool,
+}
+
+impl Run {
+    fn takes(&self, byte: u8) -> bool {
+        self.takes[usize::from(byte)]
+    }
+}
+
+/// `(?P<name>C*)` or `(?P<name>C+)` for a byte class C, greedy or lazy:
+/// its group index and run.
+fn run_group(hir: &Hir) -> Option<(usize, Run)> {
     let HirKind::Capture(capture) = hir.kind() else {
         return None;
     };
-    let HirKind::Repetition(Repetition { greedy, .. }) = capture.sub.kind() else {
+    let HirKind::Repetition(Repetition {
+        min,
+        max: None,
+        greedy,
+        sub,
+    }) = capture.sub.kind()
+    else {
         return None;
     };
-    is_any_run(&capture.sub).then_some((capture.index as usize, *greedy))
+    let HirKind::Class(Class::Bytes(class)) = sub.kind() else {
+        return None;
+    };
+    if *min > 1 {
+        return None;
+    }
+    let mut takes = Box::new([false; 256]);
+    for range in class.ranges() {
+        for byte in range.start()..=range.end() {
+            takes[usize::from(byte)] = true;
+        }
+    }
+    let run = Run {
+        takes,
+        min: *min as usize,
+        greedy: *greedy,
+    };
+    Some((capture.index as usize, run))
 }
 
 #[cfg(test)]
@@ -180,7 +233,7 @@ mod tests {
 
     #[test]
     fn the_captures_are_those_of_the_whole_regex() {
-        let cases: [(&str, &[&str]); 4] = [
+        let cases: [(&str, &[&str]); 7] = [
             (
                 r"^(?:error: )?[iI]nvalid user (?P<user>.*) from (?P<ip>[\d.]+)(?: port \d+)?$",
                 &[
@@ -204,6 +257,28 @@ mod tests {
                 &["aaaa", "aaa", "aaaaa", "aa", "a"],
             ),
             (r"^x(?P<r>.*?)yy(?P<b>y*)z$", &["xyyyz", "xyyyyz", "xyz"]),
+            // sshd's valid user, up to the last ` from ` before any `:`.
+            (
+                r"^F (?:(?P<k>key)|\S+) for (?P<u>[^:]+) from (?P<ip>[\d.]+)(?: port \d+)?(?: ssh\d*)?$",
+                &[
+                    "F password for root from 1.2.3.4 port 22 ssh2",
+                    "F key for a b from 1.2.3.4 from 5.6.7.8 port 22",
+                    "F password for a from 1.2.3.4 port 22 from 5.6.7.8",
+                    "F password for a:b from 1.2.3.4",
+                    "F password for a from 1:2 from 1.2.3.4",
+                    "F password for  from 1.2.3.4",
+                    "F password for from 1.2.3.4",
+                    "F password for a from 1.2.3.4:",
+                ],
+            ),
+            (
+                r"^x(?P<r>\S*?)yy(?P<b>y*)z$",
+                &["xyyyz", "xayyyz", "xa yyz", "xyz", "xayy yyz"],
+            ),
+            (
+                r"^a(?P<r>[ab]+)ab(?P<c>c*)$",
+                &["aabc", "aab", "abab", "aaabcc", "aabab"],
+            ),
         ];
         for (pattern, lines) in cases {
             let hir = parse(pattern);
@@ -244,7 +319,8 @@ mod tests {
     #[test]
     fn other_shapes_are_not_split() {
         for pattern in [
-            r"^a(?P<r>.+) b$",
+            r"^a(?P<r>.{2,}) b$",
+            r"^a(?P<r>(?:ab)*) b$",
             r"^a(?P<r>.*)\s$",
             r"^a(?:x(?P<r>.*) b)?$",
         ] {

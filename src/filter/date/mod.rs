@@ -56,6 +56,7 @@ mod fail2ban;
 mod fail2ban_search;
 mod format;
 mod instant;
+mod pattern;
 mod scan;
 mod zone;
 
@@ -72,94 +73,7 @@ use self::civil::{Civil, civil_from_days};
 use self::fail2ban::F2bTemplate;
 use self::format::Format;
 use self::zone::ZoneConverter;
-
-/// How a filter says where its dates are and how they are written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatePattern {
-    /// Try every known format (the default).
-    Auto,
-    /// A strftime-like pattern (`%Y-%m-%d %H:%M:%S`), optionally anchored at
-    /// the line's start with a leading `^`.
-    Format(String),
-    /// Seconds since the epoch, with an optional fraction.
-    Epoch,
-    /// A TAI64N label, `@4000000043d9c7ba2ed8ce4c`.
-    Tai64n,
-    /// A fail2ban filter's `datepattern`, one template per line (see
-    /// [`fail2ban`]).
-    Fail2ban(Vec<String>),
-}
-
-/// A filter's date pattern that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DatePatternError {
-    #[error(
-        "date pattern is empty: write a strftime-like pattern such as \"%Y-%m-%d %H:%M:%S\", \
-         or one of \"auto\", \"epoch\", \"tai64n\""
-    )]
-    Empty,
-    #[error(
-        "date pattern {pattern:?}: unknown conversion %{conversion} at byte {at}: use one of \
-         %Y %y %m %d %e %j %b %B %a %A %H %I %M %S %f %p %z %Z %T %F, or %% for a percent sign"
-    )]
-    UnknownConversion {
-        pattern: String,
-        conversion: char,
-        at: usize,
-    },
-    #[error(
-        "date pattern {pattern:?}: {found:?} at byte {at} is regular-expression syntax, which \
-         date patterns do not take: write the date's literal text and %-conversions only"
-    )]
-    RegexSyntax {
-        pattern: String,
-        found: char,
-        at: usize,
-    },
-    #[error("date pattern {pattern:?} ends with a lone %: write %% for a percent sign")]
-    TrailingPercent { pattern: String },
-    #[error("datepattern {pattern:?}: {reason}")]
-    Fail2ban { pattern: String, reason: String },
-    #[error("date pattern {pattern:?} has no {missing}")]
-    Incomplete {
-        pattern: String,
-        missing: &'static str,
-    },
-}
-
-impl DatePattern {
-    /// Reads a filter file's date pattern: `auto` or `default`, `epoch`,
-    /// `tai64n` (any case, fail2ban's `{^LN-BEG}` prefix allowed on the last
-    /// two), or else a format, checked here so that a bad one is reported
-    /// when the filter is loaded.
-    pub fn parse(text: &str) -> Result<DatePattern, DatePatternError> {
-        let text = text.trim();
-        let name = text.strip_prefix("{^LN-BEG}").unwrap_or(text);
-        if name.is_empty() {
-            return Err(DatePatternError::Empty);
-        }
-        for (word, pattern) in [
-            ("auto", DatePattern::Auto),
-            ("default", DatePattern::Auto),
-            ("epoch", DatePattern::Epoch),
-            ("tai64n", DatePattern::Tai64n),
-        ] {
-            if name.eq_ignore_ascii_case(word) {
-                return Ok(pattern);
-            }
-        }
-        Format::compile(text)?;
-        Ok(DatePattern::Format(text.to_owned()))
-    }
-}
-
-impl std::str::FromStr for DatePattern {
-    type Err = DatePatternError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        DatePattern::parse(text)
-    }
-}
+pub use pattern::{DatePattern, DatePatternError};
 
 /// What the parser looks for, compiled.
 #[derive(Debug)]
@@ -287,9 +201,18 @@ impl DateParser {
             }
             Matcher::Epoch => self.find_template(b, Template::Epoch),
             Matcher::Tai64n => self.find_template(b, Template::Tai64n),
-            Matcher::Fail2ban(templates) => {
-                let templates = std::sync::Arc::clone(templates);
-                templates.iter().find_map(|t| self.find_f2b(b, t))
+            Matcher::Fail2ban(_) => {
+                // Taken out while its templates borrow the parser: moving
+                // the Arc costs nothing, cloning it two atomic operations
+                // a line.
+                let Matcher::Fail2ban(templates) =
+                    std::mem::replace(&mut self.matcher, Matcher::Nothing)
+                else {
+                    return None;
+                };
+                let found = templates.iter().find_map(|t| self.find_f2b(b, t));
+                self.matcher = Matcher::Fail2ban(templates);
+                found
             }
             Matcher::Nothing => None,
         }

@@ -10,13 +10,10 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use regex::bytes::CaptureLocations;
-use regex_automata::nfa::thompson::backtrack;
-use regex_automata::util::captures::Captures;
 
 use crate::filter::Failure;
 use crate::filter::address;
-use crate::filter::compile::{CompiledFilter, LogType, SplitCache, has_bit};
+use crate::filter::compile::{CompiledFilter, LogType, has_bit};
 use crate::filter::date::DateParser;
 
 mod outcome;
@@ -24,7 +21,7 @@ mod spans;
 use crate::filter::multiline::{LineMatch, MultiLine, Span, text};
 use crate::filter::tags::{Names, Role};
 pub use outcome::{MatchStats, Outcome};
-use spans::{capture_fail, ignores, match_prefix, resolve_alternates};
+use spans::{Scratch, capture_fail, ignores, match_prefix, resolve_alternates};
 
 /// Spans of captured groups in the haystack, by name.
 type Spans = Vec<Span>;
@@ -51,68 +48,11 @@ pub struct Matcher {
     cut_at: usize,
 }
 
-/// Buffers reused from line to line.
-#[derive(Debug)]
-struct Scratch {
-    prefix_locs: Option<CaptureLocations>,
-    head_locs: Option<CaptureLocations>,
-    fail_locs: Vec<CaptureLocations>,
-    /// Backtracker state per fail regex (see `CompiledRegex::backtrack`).
-    fail_bt: Vec<Option<(backtrack::Cache, Captures)>>,
-    /// Backtracker state per fail regex and set of its copies (see
-    /// `compile::Copies`), made when first needed.
-    copy_bt: Vec<Vec<Option<(backtrack::Cache, Captures)>>>,
-    /// State of each fail regex's `RunSplit`.
-    fail_split: Vec<Option<SplitCache>>,
-    spans: Spans,
-    /// The fail regexes the line's start allows, a bit each.
-    candidates: Vec<u64>,
-}
-
 impl Matcher {
     /// `zone` reads dates that carry no zone; `now` anchors year inference
     /// and is the time of journal lines.
     pub fn new(filter: Arc<CompiledFilter>, zone: TimeZone, now: Timestamp) -> Matcher {
-        let scratch = Scratch {
-            prefix_locs: filter
-                .prefix
-                .as_ref()
-                .map(|p| p.full.regex.capture_locations()),
-            head_locs: filter
-                .prefix
-                .as_ref()
-                .and_then(|p| p.head.as_ref())
-                .map(|h| h.regex.capture_locations()),
-            fail_locs: filter
-                .fails
-                .iter()
-                .map(|f| f.regex.capture_locations())
-                .collect(),
-            fail_bt: filter
-                .fails
-                .iter()
-                .map(|f| {
-                    f.backtrack
-                        .as_ref()
-                        .map(|bt| (bt.create_cache(), bt.create_captures()))
-                })
-                .collect(),
-            copy_bt: filter
-                .fails
-                .iter()
-                .map(|f| {
-                    let masks = f.copies.as_ref().map_or(0, |c| c.masks());
-                    (0..masks).map(|_| None).collect()
-                })
-                .collect(),
-            fail_split: filter
-                .fails
-                .iter()
-                .map(|f| f.split.as_ref().map(|s| s.create_cache()))
-                .collect(),
-            spans: Spans::new(),
-            candidates: Vec::new(),
-        };
+        let scratch = Scratch::new(&filter);
         Matcher {
             dates: DateParser::new(zone, now, filter.date.clone()),
             stats: MatchStats {

@@ -5,11 +5,78 @@
 use std::ops::Range;
 
 use regex::bytes::CaptureLocations;
+use regex_automata::nfa::thompson::backtrack;
+use regex_automata::util::captures::Captures;
 use regex_automata::{Anchored, Input};
 
-use super::{Scratch, Spans};
-use crate::filter::compile::{Backtracking, CompiledRegex, Copies, Prefix};
+use super::Spans;
+use crate::filter::compile::{
+    Backtracking, CompiledFilter, CompiledRegex, CopiesCache, Prefix, SplitCache,
+};
 use crate::filter::tags::{Names, Role};
+
+/// Buffers reused from line to line.
+#[derive(Debug)]
+pub(super) struct Scratch {
+    prefix_locs: Option<CaptureLocations>,
+    head_locs: Option<CaptureLocations>,
+    fail_locs: Vec<CaptureLocations>,
+    /// Backtracker state per fail regex (see `CompiledRegex::backtrack`).
+    fail_bt: Vec<Option<(backtrack::Cache, Captures)>>,
+    /// State of each fail regex's `Copies`.
+    copies: Vec<Option<CopiesCache>>,
+    /// State of each fail regex's `RunSplit`.
+    fail_split: Vec<Option<SplitCache>>,
+    pub(super) spans: Spans,
+    /// The fail regexes the line's start allows, a bit each.
+    pub(super) candidates: Vec<u64>,
+    /// Per fail regex: on how many of the last lines it was tried on it
+    /// matched, without a miss in between (see [`PRESCREEN_STATES`]).
+    matched_lately: Vec<u8>,
+}
+
+impl Scratch {
+    pub(super) fn new(filter: &CompiledFilter) -> Scratch {
+        Scratch {
+            prefix_locs: filter
+                .prefix
+                .as_ref()
+                .map(|p| p.full.regex.capture_locations()),
+            head_locs: filter
+                .prefix
+                .as_ref()
+                .and_then(|p| p.head.as_ref())
+                .map(|h| h.regex.capture_locations()),
+            fail_locs: filter
+                .fails
+                .iter()
+                .map(|f| f.regex.capture_locations())
+                .collect(),
+            fail_bt: filter
+                .fails
+                .iter()
+                .map(|f| {
+                    f.backtrack
+                        .as_ref()
+                        .map(|bt| (bt.create_cache(), bt.create_captures()))
+                })
+                .collect(),
+            copies: filter
+                .fails
+                .iter()
+                .map(|f| f.copies.as_ref().map(|c| c.create_cache()))
+                .collect(),
+            fail_split: filter
+                .fails
+                .iter()
+                .map(|f| f.split.as_ref().map(|s| s.create_cache()))
+                .collect(),
+            spans: Spans::new(),
+            candidates: Vec::new(),
+            matched_lately: vec![0; filter.fails.len()],
+        }
+    }
+}
 
 /// Matches the prefix; returns the content's range and records the
 /// prefix's captures.
@@ -23,8 +90,11 @@ pub(super) fn match_prefix(
             let m = head.regex.find(hay)?;
             // The first choice of the id, then of what follows it, is the
             // whole regex's when content remains (see `Prefix`).
+            let skip =
+                |starts: &[bool; 256]| hay.get(m.end()).is_some_and(|&b| !starts[b as usize]);
             let start = match &prefix.after_mlfid {
                 None => Some(m.end()),
+                Some(_) if prefix.after_starts.as_deref().is_some_and(skip) => Some(m.end()),
                 Some(after) => after.regex.find(&hay[m.end()..]).map(|a| m.end() + a.end()),
             };
             if let Some(start) = start.filter(|&s| s < hay.len()) {
@@ -86,7 +156,16 @@ pub(super) fn ignores(re: &CompiledRegex, body: &[u8]) -> bool {
 /// (states) x (line length) bits, which for a large NFA (fail2ban's
 /// `<HOST>`, IPv6 included) costs more than the DFA's one pass, and most
 /// lines a fail regex's first words let through do not match it.
+///
+/// Where they do (fail2ban sshd's "Connection closed" regex, on every line
+/// that starts so), the DFA's pass is spent for nothing: a regex that
+/// matched each of the last [`TRUSTED_AFTER`] lines it was tried on goes
+/// straight to the backtracker, until it misses one. Either way the
+/// backtracker decides, so this changes only the cost.
 const PRESCREEN_STATES: usize = 256;
+
+/// See [`PRESCREEN_STATES`].
+const TRUSTED_AFTER: u8 = 4;
 
 /// Takes the captures of fail regex `i` on `body` into `scratch.spans`.
 pub(super) fn capture_fail(
@@ -107,12 +186,12 @@ pub(super) fn capture_fail(
     if re.one_line && memchr::memchr(b'\n', body).is_some() {
         return capture_with_regex(re, scratch, i, body, offset);
     }
-    if let Some(copies) = &re.copies {
-        let mask = copies.mask(body);
-        if mask == 0 {
-            return false;
-        }
-        if let Some(found) = capture_copies(copies, mask, scratch, re, i, body, offset) {
+    if let (Some(copies), Some(cache)) = (&re.copies, &mut scratch.copies[i]) {
+        let spans = &mut scratch.spans;
+        let found = copies.captures(cache, body, |group| {
+            push_group_spans(spans, re, group, offset);
+        });
+        if let Some(found) = found {
             return found;
         }
     }
@@ -126,7 +205,10 @@ pub(super) fn capture_fail(
         }
     }
     if let (Some(bt), Some((cache, caps))) = (&re.backtrack, &mut scratch.fail_bt[i]) {
-        if bt.get_nfa().states().len() > PRESCREEN_STATES && !re.regex.is_match(body) {
+        let large = bt.get_nfa().states().len() > PRESCREEN_STATES;
+        let lately = &mut scratch.matched_lately[i];
+        if large && *lately < TRUSTED_AFTER && !re.regex.is_match(body) {
+            *lately = 0;
             return false;
         }
         let anchored = if bt.get_nfa().is_always_start_anchored() {
@@ -136,6 +218,10 @@ pub(super) fn capture_fail(
         };
         let input = Input::new(body).anchored(anchored);
         if body.len() <= bt.max_haystack_len() && bt.try_search(cache, &input, caps).is_ok() {
+            *lately = match caps.is_match() {
+                true => lately.saturating_add(1),
+                false => 0,
+            };
             if !caps.is_match() {
                 return false;
             }
@@ -149,40 +235,6 @@ pub(super) fn capture_fail(
         }
     }
     capture_with_regex(re, scratch, i, body, offset)
-}
-
-/// The backtracker of the copies of `mask` on `body`; `None` when it
-/// cannot tell (the line is too long for it).
-fn capture_copies(
-    copies: &Copies,
-    mask: usize,
-    scratch: &mut Scratch,
-    re: &CompiledRegex,
-    i: usize,
-    body: &[u8],
-    offset: usize,
-) -> Option<bool> {
-    let bt = copies.variant(mask)?;
-    let slot = scratch.copy_bt.get_mut(i)?.get_mut(mask)?;
-    let (cache, caps) = slot.get_or_insert_with(|| (bt.create_cache(), bt.create_captures()));
-    let anchored = match bt.get_nfa().is_always_start_anchored() {
-        true => Anchored::Yes,
-        false => Anchored::No,
-    };
-    let input = Input::new(body).anchored(anchored);
-    if body.len() > bt.max_haystack_len() || bt.try_search(cache, &input, caps).is_err() {
-        return None;
-    }
-    if !caps.is_match() {
-        return Some(false);
-    }
-    push_group_spans(
-        &mut scratch.spans,
-        re,
-        &|g| caps.get_group(g).map(|s| (s.start, s.end)),
-        offset,
-    );
-    Some(true)
 }
 
 fn capture_with_regex(

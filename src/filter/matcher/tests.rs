@@ -225,3 +225,50 @@ fn a_line_cut_at_the_length_limit_is_not_matched() {
     let hosts: Vec<(u64, &str)> = found.iter().map(|f| (f.0, f.1.as_str())).collect();
     assert_eq!(hosts, [(2, "192.0.2.1")]);
 }
+
+#[test]
+fn a_large_regex_trusted_after_matches_still_misses_what_it_does_not_match() {
+    // Over 256 NFA states (the <HOST>s): prescreened by its DFA until it
+    // has matched a few lines in a row, then run on the backtracker alone.
+    let kdl = r##"
+prefix #"^\s*h x: <F-CONTENT>.+</F-CONTENT>$"#
+fail #"^(?:Connection closed|Disconnected) by (?:user \S+ )?<HOST>(?: port \d+)?(?: via (?:[0-9a-f]{1,4}:){1,7}[0-9a-f]{1,4})?(?: on (?:[0-9a-f]{1,4}:){1,7}[0-9a-f]{1,4})?(?: \[preauth\])?$"#
+"##;
+    let line =
+        |i: usize, tail: &str| format!("Aug 14 09:00:{i:02} h x: Connection closed by{tail}");
+    let mut lines: Vec<String> = (0..6)
+        .map(|i| line(i, &format!(" 192.0.2.{i} port 22 [preauth]")))
+        .collect();
+    lines.push(line(6, " 192.0.2.6 port x"));
+    lines.push(line(7, " user a 192.0.2.7"));
+    lines.push(line(8, " nobody!"));
+    lines.push(line(9, " 192.0.2.9 via fe80:0:0:1"));
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let hosts: Vec<(u64, String)> = run(kdl, FilterOptions::default(), &lines)
+        .into_iter()
+        .map(|(n, host, _, _)| (n, host))
+        .collect();
+    let expected: Vec<(u64, String)> = [1, 2, 3, 4, 5, 6, 8, 10]
+        .into_iter()
+        .map(|n| (n, format!("192.0.2.{}", n - 1)))
+        .collect();
+    assert_eq!(hosts, expected);
+    let filter = {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.kdl");
+        std::fs::write(&path, kdl).unwrap();
+        let def = definition::load(path.to_str().unwrap()).unwrap();
+        CompiledFilter::new(&def, &FilterOptions::default()).unwrap()
+    };
+    let states = filter.fails[0]
+        .backtrack
+        .as_ref()
+        .unwrap()
+        .get_nfa()
+        .states()
+        .len();
+    assert!(
+        states > 256,
+        "{states} states: the test needs a prescreened regex"
+    );
+}
