@@ -26,6 +26,7 @@ pub mod decode;
 pub mod encode;
 pub mod frame;
 mod opcodes;
+mod parse;
 pub mod reply;
 pub mod state;
 pub mod value;
