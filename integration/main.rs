@@ -19,6 +19,8 @@ mod daemon_notify;
 mod daemon_recidive;
 mod daemon_restart;
 mod docs_links;
+mod f2bproto;
+mod f2bproto_server;
 mod fail2ban_filters;
 mod filters;
 mod filters_forms;

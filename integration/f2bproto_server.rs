@@ -1,0 +1,205 @@
+//! A test-only fail2ban-protocol server: a Unix socket, one thread per
+//! connection, portcullis's `f2bproto` codec, and a fixed plain
+//! `ServerView` that the commands which act change in place. The daemon's
+//! real fail2ban socket will do the same with its jails; here nothing bans
+//! anything, the point is the wire and the reply shapes.
+
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use jiff::tz::TimeZone;
+use portcullis::f2bproto::{
+    BanView, Command, Conversation, Incoming, JailSource, JailView, Limits, PyError, Reply,
+    ServerView, SetKey, Value, answer, frame, reply_bytes,
+};
+use portcullis::time::UnixMs;
+
+/// 2026-12-05 10:00:00 UTC, when the fixed bans began.
+pub const T0: u64 = 1_796_464_800_000;
+
+/// The fixed state: one jail, sshd, with one ban.
+pub fn fixed_view() -> ServerView {
+    let sshd = JailView {
+        name: "sshd".into(),
+        currently_failed: 2,
+        total_failed: 9,
+        total_banned: 3,
+        source: JailSource::Files(vec!["/var/log/auth.log".into()]),
+        bans: vec![BanView {
+            addr: "192.0.2.1".into(),
+            start: UnixMs(T0),
+            end: Some(UnixMs(T0 + 600_000)),
+        }],
+        max_retry: 5,
+        find_time_secs: 600,
+        ban_time_secs: 600,
+        ignore_ip: vec!["127.0.0.1/8".into()],
+        fail_regex: vec!["^fail from <HOST>$".into()],
+        max_lines: 1,
+        actions: vec!["nftables".into()],
+        ..JailView::default()
+    };
+    ServerView {
+        version: "portcullis-test".into(),
+        log_level: "INFO".into(),
+        jails: vec![sshd],
+    }
+}
+
+/// A running test server; its socket lives in its own temporary directory.
+pub struct TestServer {
+    pub socket: PathBuf,
+    pub view: Arc<Mutex<ServerView>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub fn start(limits: Limits) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("fail2ban.sock");
+        let listener = UnixListener::bind(&socket).unwrap();
+        let view = Arc::new(Mutex::new(fixed_view()));
+        let shared = view.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let view = shared.clone();
+                std::thread::spawn(move || serve(stream, &view, limits));
+            }
+        });
+        TestServer {
+            socket,
+            view,
+            _dir: dir,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.socket
+    }
+}
+
+/// One connection: bounded reads, each request answered in order.
+fn serve(mut stream: UnixStream, view: &Mutex<ServerView>, limits: Limits) {
+    let mut conversation = Conversation::new(limits);
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let incoming = match conversation.feed(&buf[..n]) {
+            Ok(incoming) => incoming,
+            Err(error) => {
+                let _ = stream.write_all(&frame::protocol_error(&error));
+                return;
+            }
+        };
+        for item in incoming {
+            let bytes = match item {
+                Incoming::Close => return,
+                Incoming::Malformed(error) => frame::protocol_error(&error),
+                Incoming::Command(command) => reply_bytes(&respond(&command, view)),
+            };
+            if stream.write_all(&bytes).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// What the server would do: read-only commands from [`answer`], the rest
+/// applied to the view.
+fn respond(command: &Command, view: &Mutex<ServerView>) -> Reply {
+    let mut view = view.lock().unwrap();
+    if let Some(reply) = answer(command, &view, &TimeZone::UTC) {
+        return reply;
+    }
+    let now = UnixMs(T0 + 60_000);
+    match command {
+        Command::BanIp { jail, addrs } => {
+            let j = jail_mut(&mut view, jail);
+            let mut added = 0;
+            for addr in addrs {
+                if !j.is_banned(addr) {
+                    let end = Some(UnixMs(now.0 + 600_000));
+                    j.bans.push(BanView {
+                        addr: addr.clone(),
+                        start: now,
+                        end,
+                    });
+                    added += 1;
+                }
+            }
+            Reply::count(added)
+        }
+        Command::UnbanIp {
+            jail,
+            addrs,
+            report_absent,
+        } => {
+            let j = jail_mut(&mut view, jail);
+            let missed: Vec<&String> = addrs.iter().filter(|a| !j.is_banned(a)).collect();
+            if *report_absent && !missed.is_empty() {
+                return PyError::not_banned(&missed).into();
+            }
+            let before = j.bans.len();
+            j.bans.retain(|b| !addrs.contains(&b.addr));
+            Reply::count(before - j.bans.len())
+        }
+        Command::UnbanAll | Command::Unban { .. } => {
+            let addrs = match command {
+                Command::Unban { addrs } => Some(addrs),
+                _ => None,
+            };
+            let mut removed = 0;
+            for j in &mut view.jails {
+                let before = j.bans.len();
+                j.bans
+                    .retain(|b| addrs.is_some_and(|a| !a.contains(&b.addr)));
+                removed += before - j.bans.len();
+            }
+            Reply::count(removed)
+        }
+        Command::Set { jail, key } => {
+            let j = jail_mut(&mut view, jail);
+            match key {
+                SetKey::MaxRetry(n) => j.max_retry = *n,
+                SetKey::AddIgnoreIp(addrs) => j.ignore_ip.extend(addrs.iter().cloned()),
+                SetKey::DelIgnoreIp(addr) => j.ignore_ip.retain(|a| a != addr),
+                SetKey::FindTime(t) | SetKey::BanTime(t) => {
+                    let secs = portcullis::time::parse_duration(t).map(|d| d.as_secs() as i64);
+                    let Ok(secs) = secs else {
+                        return PyError::failed(format!("bad duration {t:?}")).into();
+                    };
+                    match key {
+                        SetKey::FindTime(_) => j.find_time_secs = secs,
+                        _ => j.ban_time_secs = secs,
+                    }
+                }
+            }
+            let read_back = Command::Get {
+                jail: jail.clone(),
+                key: key.read_back(),
+            };
+            answer(&read_back, &view, &TimeZone::UTC).unwrap()
+        }
+        Command::SetLogLevel(level) => {
+            view.log_level = level.to_uppercase();
+            Reply::Ok(Value::str(&view.log_level))
+        }
+        Command::FlushLogs => Reply::flushed(false),
+        Command::Reload { .. } => Reply::reloaded(),
+        _ => Reply::none(),
+    }
+}
+
+/// A jail [`answer`] has already found to exist.
+fn jail_mut<'a>(view: &'a mut ServerView, name: &str) -> &'a mut JailView {
+    view.jails
+        .iter_mut()
+        .find(|j| j.name == name)
+        .expect("answer checked the jail")
+}
