@@ -24,7 +24,7 @@ fn python_path(root: &Path) -> std::path::PathBuf {
 }
 
 /// `fail2ban-client -s SOCKET ARGS...`, fail2ban's own, from the package.
-fn client(root: &Path, socket: &Path, args: &[&str]) -> Output {
+pub(crate) fn client(root: &Path, socket: &Path, args: &[&str]) -> Output {
     Command::new("python3")
         .arg(root.join("usr/bin/fail2ban-client"))
         .arg("-c")

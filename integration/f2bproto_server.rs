@@ -7,6 +7,7 @@
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use jiff::tz::TimeZone;
@@ -56,17 +57,25 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// Serves [`fixed_view`].
     pub fn start(limits: Limits) -> TestServer {
+        TestServer::with_view(limits, fixed_view())
+    }
+
+    pub fn with_view(limits: Limits, view: ServerView) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("fail2ban.sock");
         let listener = UnixListener::bind(&socket).unwrap();
-        let view = Arc::new(Mutex::new(fixed_view()));
+        let view = Arc::new(Mutex::new(view));
         let shared = view.clone();
+        // Seconds after T0 of the next ban: a minute in, one second apart,
+        // so ban order is end order.
+        let clock = Arc::new(AtomicU64::new(60));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { return };
-                let view = shared.clone();
-                std::thread::spawn(move || serve(stream, &view, limits));
+                let (view, clock) = (shared.clone(), clock.clone());
+                std::thread::spawn(move || serve(stream, &view, &clock, limits));
             }
         });
         TestServer {
@@ -82,7 +91,7 @@ impl TestServer {
 }
 
 /// One connection: bounded reads, each request answered in order.
-fn serve(mut stream: UnixStream, view: &Mutex<ServerView>, limits: Limits) {
+fn serve(mut stream: UnixStream, view: &Mutex<ServerView>, clock: &AtomicU64, limits: Limits) {
     let mut conversation = Conversation::new(limits);
     let mut buf = [0u8; 4096];
     loop {
@@ -101,7 +110,7 @@ fn serve(mut stream: UnixStream, view: &Mutex<ServerView>, limits: Limits) {
             let bytes = match item {
                 Incoming::Close => return,
                 Incoming::Malformed(error) => frame::protocol_error(&error),
-                Incoming::Command(command) => reply_bytes(&respond(&command, view)),
+                Incoming::Command(command) => reply_bytes(&respond(&command, view, clock)),
             };
             if stream.write_all(&bytes).is_err() {
                 return;
@@ -112,27 +121,33 @@ fn serve(mut stream: UnixStream, view: &Mutex<ServerView>, limits: Limits) {
 
 /// What the server would do: read-only commands from [`answer`], the rest
 /// applied to the view.
-fn respond(command: &Command, view: &Mutex<ServerView>) -> Reply {
+fn respond(command: &Command, view: &Mutex<ServerView>, clock: &AtomicU64) -> Reply {
     let mut view = view.lock().unwrap();
     if let Some(reply) = answer(command, &view, &TimeZone::UTC) {
         return reply;
     }
-    let now = UnixMs(T0 + 60_000);
     match command {
         Command::BanIp { jail, addrs } => {
             let j = jail_mut(&mut view, jail);
             let mut added = 0;
             for addr in addrs {
-                if !j.is_banned(addr) {
-                    let end = Some(UnixMs(now.0 + 600_000));
-                    j.bans.push(BanView {
-                        addr: addr.clone(),
-                        start: now,
-                        end,
-                    });
-                    added += 1;
+                let now = UnixMs(T0 + 1000 * clock.fetch_add(1, Ordering::Relaxed));
+                let end = Some(UnixMs(now.0 + 600_000));
+                match j.bans.iter_mut().find(|b| &b.addr == addr) {
+                    // fail2ban's prolong: a second ban restarts the first.
+                    Some(ban) => (ban.start, ban.end) = (now, end),
+                    None => {
+                        let addr = addr.clone();
+                        j.bans.push(BanView {
+                            addr,
+                            start: now,
+                            end,
+                        });
+                        added += 1;
+                    }
                 }
             }
+            j.total_banned += added as u64;
             Reply::count(added)
         }
         Command::UnbanIp {

@@ -20,6 +20,7 @@ mod daemon_recidive;
 mod daemon_restart;
 mod docs_links;
 mod f2bproto;
+mod f2bproto_oracle;
 mod f2bproto_server;
 mod fail2ban_filters;
 mod filters;
