@@ -123,6 +123,9 @@ fn fail2ban_client_prints_our_settings_as_fail2bans() {
     );
     assert_eq!(ok(&root, s, &["flushlogs"]), "logs: flushed\n");
     assert_eq!(ok(&root, s, &["stop", "sshd"]), "Jail stopped\n");
+    assert_eq!(ok(&root, s, &["start", "sshd"]), "Jail started\n");
+    assert_eq!(ok(&root, s, &["echo", "a", "b"]), "a b\n");
+    assert_eq!(ok(&root, s, &["stop"]), "Shutdown successful\n");
 }
 
 #[test]
@@ -228,17 +231,21 @@ fn python_reads_what_our_encoder_writes() {
     );
 }
 
-/// Sends raw bytes, reads until the server closes or `replies` end markers came.
-fn exchange(socket: &Path, bytes: &[u8], replies: usize) -> Vec<Value> {
+/// Sends raw bytes and the client's close marker, reads the replies until
+/// the server closes the connection.
+fn exchange(socket: &Path, bytes: &[u8]) -> Vec<Value> {
     let mut stream = UnixStream::connect(socket).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     stream.write_all(bytes).unwrap();
+    stream
+        .write_all(&[frame::CLOSE, frame::END].concat())
+        .unwrap();
     let mut raw = frame::FrameReader::new(1 << 20);
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
-    while out.len() < replies {
+    loop {
         let n = stream.read(&mut buf).unwrap();
         if n == 0 {
             break;
@@ -280,7 +287,7 @@ fn hostile_requests_get_an_error_and_the_connection_goes_on() {
     let truncated = [&b"\x80\x04\x8c\x10abc"[..], frame::END].concat();
     let deep = [&b"\x80\x04"[..], &b"](".repeat(1000), b".", frame::END].concat();
     let stream = [global, truncated, deep, request(&["ping"])].concat();
-    let replies = exchange(server.path(), &stream, 4);
+    let replies = exchange(server.path(), &stream);
     let error = |text: &str| Value::str(format!("ERROR: {text}"));
     assert_eq!(
         replies,
@@ -327,12 +334,14 @@ fn many_requests_on_one_connection_are_answered_in_order() {
         request(&["status"]),
     ]
     .concat();
-    let replies = exchange(
-        server.path(),
-        &[stream, request(&["<F2B_CLOSE_COMMAND>"])].concat(),
-        3,
-    );
+    // Requests then the close marker in one write: three replies, then the
+    // server closes (exchange reads to the end).
+    let replies = exchange(server.path(), &stream);
     assert_eq!(replies.len(), 3);
+    assert_eq!(
+        replies[0],
+        Value::Tuple(vec![Value::Int(0), Value::str("pong")])
+    );
     assert_eq!(replies[1], Value::Tuple(vec![Value::Int(0), Value::Int(5)]));
 }
 

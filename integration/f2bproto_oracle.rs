@@ -87,13 +87,18 @@ impl Fail2banServer {
     }
 
     fn client(&self, args: &[&str]) -> Output {
+        self.client_at(&self.socket(), args)
+    }
+
+    /// fail2ban-client with this server's configuration, talking to `socket`.
+    fn client_at(&self, socket: &Path, args: &[&str]) -> Output {
         let d = self.dir.path();
         Command::new("python3")
             .arg(self.root.join("usr/bin/fail2ban-client"))
             .arg("-c")
             .arg(d.join("conf"))
             .arg("-s")
-            .arg(self.socket())
+            .arg(socket)
             .arg("-p")
             .arg(d.join("fail2ban.pid"))
             .args(args)
@@ -235,7 +240,7 @@ fn fail2ban_client_prints_the_same_from_both_servers() {
     let fail2ban = Fail2banServer::start(&root);
     let ours = TestServer::with_view(Limits::default(), equivalent_view(fail2ban.log()));
     let run = |socket: &Path, line: &str| {
-        let out = crate::f2bproto::client(&root, socket, &words(line));
+        let out = fail2ban.client_at(socket, &words(line));
         let printed = without_times(&String::from_utf8_lossy(&out.stdout));
         (out.status.code(), printed)
     };

@@ -127,73 +127,17 @@ fn respond(command: &Command, view: &Mutex<ServerView>, clock: &AtomicU64) -> Re
         return reply;
     }
     match command {
-        Command::BanIp { jail, addrs } => {
-            let j = jail_mut(&mut view, jail);
-            let mut added = 0;
-            for addr in addrs {
-                let now = UnixMs(T0 + 1000 * clock.fetch_add(1, Ordering::Relaxed));
-                let end = Some(UnixMs(now.0 + 600_000));
-                match j.bans.iter_mut().find(|b| &b.addr == addr) {
-                    // fail2ban's prolong: a second ban restarts the first.
-                    Some(ban) => (ban.start, ban.end) = (now, end),
-                    None => {
-                        let addr = addr.clone();
-                        j.bans.push(BanView {
-                            addr,
-                            start: now,
-                            end,
-                        });
-                        added += 1;
-                    }
-                }
-            }
-            j.total_banned += added as u64;
-            Reply::count(added)
-        }
+        Command::BanIp { jail, addrs } => ban(jail_mut(&mut view, jail), addrs, clock),
         Command::UnbanIp {
             jail,
             addrs,
             report_absent,
-        } => {
-            let j = jail_mut(&mut view, jail);
-            let missed: Vec<&String> = addrs.iter().filter(|a| !j.is_banned(a)).collect();
-            if *report_absent && !missed.is_empty() {
-                return PyError::not_banned(&missed).into();
-            }
-            let before = j.bans.len();
-            j.bans.retain(|b| !addrs.contains(&b.addr));
-            Reply::count(before - j.bans.len())
-        }
-        Command::UnbanAll | Command::Unban { .. } => {
-            let addrs = match command {
-                Command::Unban { addrs } => Some(addrs),
-                _ => None,
-            };
-            let mut removed = 0;
-            for j in &mut view.jails {
-                let before = j.bans.len();
-                j.bans
-                    .retain(|b| addrs.is_some_and(|a| !a.contains(&b.addr)));
-                removed += before - j.bans.len();
-            }
-            Reply::count(removed)
-        }
+        } => unban_in(jail_mut(&mut view, jail), addrs, *report_absent),
+        Command::UnbanAll => unban_everywhere(&mut view, None),
+        Command::Unban { addrs } => unban_everywhere(&mut view, Some(addrs)),
         Command::Set { jail, key } => {
-            let j = jail_mut(&mut view, jail);
-            match key {
-                SetKey::MaxRetry(n) => j.max_retry = *n,
-                SetKey::AddIgnoreIp(addrs) => j.ignore_ip.extend(addrs.iter().cloned()),
-                SetKey::DelIgnoreIp(addr) => j.ignore_ip.retain(|a| a != addr),
-                SetKey::FindTime(t) | SetKey::BanTime(t) => {
-                    let secs = portcullis::time::parse_duration(t).map(|d| d.as_secs() as i64);
-                    let Ok(secs) = secs else {
-                        return PyError::failed(format!("bad duration {t:?}")).into();
-                    };
-                    match key {
-                        SetKey::FindTime(_) => j.find_time_secs = secs,
-                        _ => j.ban_time_secs = secs,
-                    }
-                }
+            if let Err(error) = set(jail_mut(&mut view, jail), key) {
+                return error.into();
             }
             let read_back = Command::Get {
                 jail: jail.clone(),
@@ -209,6 +153,67 @@ fn respond(command: &Command, view: &Mutex<ServerView>, clock: &AtomicU64) -> Re
         Command::Reload { .. } => Reply::reloaded(),
         _ => Reply::none(),
     }
+}
+
+/// `set JAIL banip`: new bans a second apart (a minute after T0 at first);
+/// a second ban of an address restarts it (fail2ban's prolong).
+fn ban(j: &mut JailView, addrs: &[String], clock: &AtomicU64) -> Reply {
+    let mut added = 0;
+    for addr in addrs {
+        let now = UnixMs(T0 + 1000 * clock.fetch_add(1, Ordering::Relaxed));
+        let end = Some(UnixMs(now.0 + 600_000));
+        match j.bans.iter_mut().find(|b| &b.addr == addr) {
+            Some(ban) => (ban.start, ban.end) = (now, end),
+            None => {
+                let addr = addr.clone();
+                j.bans.push(BanView {
+                    addr,
+                    start: now,
+                    end,
+                });
+                added += 1;
+            }
+        }
+    }
+    j.total_banned += added as u64;
+    Reply::count(added)
+}
+
+fn unban_in(j: &mut JailView, addrs: &[String], report_absent: bool) -> Reply {
+    let missed: Vec<&String> = addrs.iter().filter(|a| !j.is_banned(a)).collect();
+    if report_absent && !missed.is_empty() {
+        return PyError::not_banned(&missed).into();
+    }
+    let before = j.bans.len();
+    j.bans.retain(|b| !addrs.contains(&b.addr));
+    Reply::count(before - j.bans.len())
+}
+
+/// `unban IP...` in every jail, or `unban --all` (`None`).
+fn unban_everywhere(view: &mut ServerView, addrs: Option<&Vec<String>>) -> Reply {
+    let mut removed = 0;
+    for j in &mut view.jails {
+        let before = j.bans.len();
+        j.bans
+            .retain(|b| addrs.is_some_and(|a| !a.contains(&b.addr)));
+        removed += before - j.bans.len();
+    }
+    Reply::count(removed)
+}
+
+fn set(j: &mut JailView, key: &SetKey) -> Result<(), PyError> {
+    let secs = |t: &str| {
+        let d = portcullis::time::parse_duration(t);
+        d.map(|d| d.as_secs() as i64).map_err(PyError::failed)
+    };
+    match key {
+        SetKey::MaxRetry(n) => j.max_retry = *n,
+        SetKey::AddIgnoreIp(addrs) => j.ignore_ip.extend(addrs.iter().cloned()),
+        SetKey::DelIgnoreIp(addr) => j.ignore_ip.retain(|a| a != addr),
+        SetKey::FindTime(t) => j.find_time_secs = secs(t)?,
+        SetKey::BanTime(t) => j.ban_time_secs = secs(t)?,
+    }
+    Ok(())
 }
 
 /// A jail [`answer`] has already found to exist.
