@@ -19,6 +19,20 @@
 //! - [`encode_reply`] and [`frame::framed`]: the reply's bytes.
 //!
 //! [`Conversation`] chains the first three for one connection.
+//!
+//! Serving a connection (what the daemon's fail2ban socket does; the test
+//! server in `integration/f2bproto_server.rs` does the same):
+//! 1. read at most a bounded chunk (4-64 KiB) and [`Conversation::feed`] it;
+//!    on [`FrameError`] write [`frame::protocol_error`] and close;
+//! 2. for each [`Incoming::Command`]: [`answer()`] it from a fresh
+//!    [`ServerView`]; if that gives `None`, carry the command out (ban,
+//!    unban, set, start, stop, reload, loglevel, flushlogs) and reply with
+//!    [`Reply`]'s builders ([`Reply::count`], [`Reply::none`],
+//!    [`Reply::reloaded`], [`Reply::flushed`], [`PyError`]'s errors), after
+//!    a `set` with [`answer()`] of `Get { key: key.read_back() }`;
+//! 3. write [`reply_bytes`] of each reply, in order;
+//!    [`Incoming::Malformed`] gets [`frame::protocol_error`] and the
+//!    connection goes on; [`Incoming::Close`] ends it.
 
 pub mod answer;
 pub mod command;

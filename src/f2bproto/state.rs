@@ -1,6 +1,6 @@
 //! What the fail2ban protocol can show of a running server, as plain data:
 //! the server fills a [`ServerView`] from its jails, and
-//! [`super::answer`] turns it into fail2ban's reply shapes.
+//! [`super::answer()`] turns it into fail2ban's reply shapes.
 
 use crate::time::UnixMs;
 
