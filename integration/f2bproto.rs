@@ -2,7 +2,7 @@
 //! fail2ban-client of Debian's fail2ban package (unpacked, never installed)
 //! and Python's own `pickle.loads`: the test server of `f2bproto_server`
 //! speaks our codec, the client prints what it understood. Hostile input
-//! over the socket, and a property test that the decoder never panics.
+//! over the socket. Property tests: `props_f2bproto.rs`.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -10,11 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use portcullis::f2bproto::{
-    Conversation, Limits, PyError, Reply, Value, decode, encode_reply, frame,
-};
-use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed};
+use portcullis::f2bproto::{Limits, PyError, Reply, Value, decode, encode_reply, frame};
 
 use crate::common::fail2ban_root;
 use crate::f2bproto_server::TestServer;
@@ -343,46 +339,4 @@ fn many_requests_on_one_connection_are_answered_in_order() {
         Value::Tuple(vec![Value::Int(0), Value::str("pong")])
     );
     assert_eq!(replies[1], Value::Tuple(vec![Value::Int(0), Value::Int(5)]));
-}
-
-proptest! {
-    #![proptest_config(Config {
-        cases: 2000,
-        rng_seed: RngSeed::Fixed(0x6632_6270),
-        failure_persistence: None,
-        ..Config::default()
-    })]
-
-    /// Arbitrary bytes never panic the decoder, alone or after a protocol
-    /// header, nor the whole conversation fed in arbitrary chunks.
-    #[test]
-    fn the_decoder_never_panics_on_arbitrary_bytes(
-        bytes in proptest::collection::vec(any::<u8>(), 0..512),
-        cut in 0usize..512,
-    ) {
-        let _ = decode(&bytes, &Limits::default());
-        let _ = decode(&[&b"\x80\x04"[..], &bytes].concat(), &Limits::default());
-        let mut conversation = Conversation::new(Limits { max_frame: 256, ..Limits::default() });
-        let cut = cut.min(bytes.len());
-        for part in [&bytes[..cut], &bytes[cut..], frame::END] {
-            if conversation.feed(part).is_err() {
-                break;
-            }
-        }
-        prop_assert!(conversation.pending() < 256 + frame::END.len());
-    }
-
-    /// Valid pickles with a few bytes changed: still no panic.
-    #[test]
-    fn mutated_requests_never_panic(
-        words in proptest::collection::vec("[a-z0-9.:-]{0,12}", 1..6),
-        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4),
-    ) {
-        let mut pickle = portcullis::f2bproto::encode_value(&Value::str_list(&words));
-        for (at, byte) in flips {
-            let len = pickle.len();
-            pickle[at % len] = byte;
-        }
-        let _ = decode(&pickle, &Limits::default());
-    }
 }

@@ -48,6 +48,7 @@ mod nft_ports;
 mod nft_traffic;
 mod props_config;
 mod props_control;
+mod props_f2bproto;
 mod props_fail2ban;
 mod props_filter;
 mod structure;
