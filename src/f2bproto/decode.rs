@@ -212,13 +212,14 @@ impl<'a> Machine<'a> {
     }
 
     /// Turns the arena graph under `slot` into a tree, within the budget.
+    /// Recursion is bounded by `max_depth`, which a reference cycle reaches.
     fn build(&self, slot: Slot, depth: usize, budget: &mut Budget) -> Result<Value, DecodeError> {
-        if budget.items == 0 {
-            return Err(DecodeError::TooManyItems {
+        budget.items = budget
+            .items
+            .checked_sub(1)
+            .ok_or(DecodeError::TooManyItems {
                 limit: self.limits.max_items,
-            });
-        }
-        budget.items -= 1;
+            })?;
         let id = match slot {
             Slot::None => return Ok(Value::None),
             Slot::Bool(b) => return Ok(Value::Bool(b)),
@@ -226,44 +227,45 @@ impl<'a> Machine<'a> {
             Slot::Float(f) => return Ok(Value::Float(f)),
             Slot::Node(id) => id,
         };
-        let node = &self.arena[id];
-        if let Node::Str(_) | Node::Bytes(_) = node {
-            let len = match node {
-                Node::Str(s) => s.len(),
-                Node::Bytes(b) => b.len(),
-                _ => 0,
-            };
-            budget.text = budget
-                .text
-                .checked_sub(len)
-                .ok_or(DecodeError::TooMuchText {
-                    limit: self.limits.max_frame,
-                })?;
-        } else if depth >= self.limits.max_depth {
-            return Err(DecodeError::TooDeep {
-                limit: self.limits.max_depth,
-            });
-        }
         let mut all = |slots: &[Slot]| -> Result<Vec<Value>, DecodeError> {
             slots
                 .iter()
                 .map(|&s| self.build(s, depth + 1, budget))
                 .collect()
         };
-        Ok(match node {
-            Node::Str(s) => Value::Str(s.clone()),
-            Node::Bytes(b) => Value::Bytes(b.clone()),
-            Node::List(items) => Value::List(all(items)?),
-            Node::Tuple(items) => Value::Tuple(all(items)?),
+        match &self.arena[id] {
+            Node::Str(s) => self
+                .spend_text(budget, s.len())
+                .map(|()| Value::Str(s.clone())),
+            Node::Bytes(b) => self
+                .spend_text(budget, b.len())
+                .map(|()| Value::Bytes(b.clone())),
+            _ if depth >= self.limits.max_depth => Err(DecodeError::TooDeep {
+                limit: self.limits.max_depth,
+            }),
+            Node::List(items) => Ok(Value::List(all(items)?)),
+            Node::Tuple(items) => Ok(Value::Tuple(all(items)?)),
             Node::Dict(pairs) => {
                 let mut out = Vec::with_capacity(pairs.len());
                 for &(k, v) in pairs {
-                    let key = self.build(k, depth + 1, budget)?;
-                    out.push((key, self.build(v, depth + 1, budget)?));
+                    out.push((
+                        self.build(k, depth + 1, budget)?,
+                        self.build(v, depth + 1, budget)?,
+                    ));
                 }
-                Value::Dict(out)
+                Ok(Value::Dict(out))
             }
-        })
+        }
+    }
+
+    fn spend_text(&self, budget: &mut Budget, len: usize) -> Result<(), DecodeError> {
+        budget.text = budget
+            .text
+            .checked_sub(len)
+            .ok_or(DecodeError::TooMuchText {
+                limit: self.limits.max_frame,
+            })?;
+        Ok(())
     }
 }
 

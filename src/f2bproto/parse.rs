@@ -7,15 +7,20 @@ use super::command::{Command, Flavor, GetKey, Rejection, SetKey};
 use super::reply::{ErrorClass, PyError, py_repr};
 use super::value::Value;
 
-/// fail2ban commands and keys portcullis does not serve (fail2ban does):
-/// they get an error naming them rather than fail2ban's generic one.
-const NOT_SERVED: &[&str] = &[
+/// fail2ban commands portcullis does not serve (fail2ban does): they get
+/// an error naming them rather than fail2ban's generic one.
+const COMMANDS_NOT_SERVED: &[&str] = &[
     "add",
     "multi-set",
     "server-stream",
     "sleep",
     "config-error",
     "restart",
+];
+
+/// fail2ban's server settings (`get NAME`, `set NAME VALUE`) that we do not
+/// serve; fail2ban reads these before taking the word as a jail name.
+const SERVER_KEYS_NOT_SERVED: &[&str] = &[
     "logtarget",
     "syslogsocket",
     "allowipv6",
@@ -23,6 +28,11 @@ const NOT_SERVED: &[&str] = &[
     "dbfile",
     "dbmaxmatches",
     "dbpurgeage",
+];
+
+/// fail2ban's jail settings (`get JAIL KEY`, `set JAIL KEY ...`) that we do
+/// not serve.
+const JAIL_KEYS_NOT_SERVED: &[&str] = &[
     "idle",
     "ignoreself",
     "ignorecommand",
@@ -48,6 +58,11 @@ const NOT_SERVED: &[&str] = &[
     "actionproperties",
     "actionmethods",
 ];
+
+/// Whether a jail key is one of fail2ban's we do not serve.
+fn jail_key_not_served(key: &str) -> bool {
+    JAIL_KEYS_NOT_SERVED.contains(&key) || key.starts_with("bantime.")
+}
 
 /// The words of a request, read one at a time as fail2ban indexes them.
 struct Words<'a>(&'a [String]);
@@ -111,7 +126,7 @@ fn parse_words(w: &Words) -> Result<Command, PyError> {
         "status" => parse_status(w)?,
         "get" => parse_get(w)?,
         "set" => parse_set(w)?,
-        other if NOT_SERVED.contains(&other) => return Err(not_served(other)),
+        other if COMMANDS_NOT_SERVED.contains(&other) => return Err(not_served(other)),
         _ => return Err(invalid()),
     })
 }
@@ -135,7 +150,7 @@ fn parse_get(w: &Words) -> Result<Command, PyError> {
     if name == "loglevel" {
         return Ok(Command::GetLogLevel);
     }
-    if NOT_SERVED.contains(&name) {
+    if SERVER_KEYS_NOT_SERVED.contains(&name) {
         return Err(not_served(name));
     }
     let key = match w.at(2)? {
@@ -153,7 +168,7 @@ fn parse_get(w: &Words) -> Result<Command, PyError> {
         "ignoreregex" => GetKey::IgnoreRegex,
         "maxlines" => GetKey::MaxLines,
         "actions" => GetKey::Actions,
-        other if NOT_SERVED.contains(&other) || other.starts_with("bantime.") => {
+        other if jail_key_not_served(other) => {
             return Err(not_served(other));
         }
         _ => {
@@ -173,7 +188,7 @@ fn parse_set(w: &Words) -> Result<Command, PyError> {
     if name == "loglevel" {
         return Ok(Command::SetLogLevel(w.at(2)?.to_owned()));
     }
-    if NOT_SERVED.contains(&name) {
+    if SERVER_KEYS_NOT_SERVED.contains(&name) {
         return Err(not_served(name));
     }
     let jail = name.to_owned();
@@ -198,11 +213,7 @@ fn parse_set(w: &Words) -> Result<Command, PyError> {
         "bantime" => SetKey::BanTime(w.at(3)?.to_owned()),
         "addignoreip" => SetKey::AddIgnoreIp(w.from(3)),
         "delignoreip" => SetKey::DelIgnoreIp(w.at(3)?.to_owned()),
-        other
-            if NOT_SERVED.contains(&other)
-                || other.starts_with("bantime.")
-                || other == "maxlines" =>
-        {
+        other if jail_key_not_served(other) || other == "maxlines" => {
             return Err(not_served(other));
         }
         other => {
