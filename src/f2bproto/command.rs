@@ -60,7 +60,8 @@ pub enum Command {
     Stop,
     /// `get loglevel`.
     GetLogLevel,
-    /// `set loglevel LEVEL`.
+    /// `set loglevel LEVEL`: a level name (upper case) or a number, as
+    /// fail2ban accepts them.
     SetLogLevel(String),
     /// `flushlogs`.
     FlushLogs,

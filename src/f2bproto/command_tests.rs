@@ -41,6 +41,15 @@ fn server_commands() {
         parse("set loglevel DEBUG"),
         Command::SetLogLevel(s("DEBUG"))
     );
+    assert_eq!(
+        parse("set loglevel heavydebug"),
+        Command::SetLogLevel(s("HEAVYDEBUG"))
+    );
+    assert_eq!(parse("set loglevel 10"), Command::SetLogLevel(s("10")));
+    assert_eq!(
+        rejected("set loglevel loud"),
+        (ErrorClass::ValueError, s("Invalid log level 'LOUD'"))
+    );
 }
 
 #[test]

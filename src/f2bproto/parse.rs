@@ -186,7 +186,7 @@ fn parse_get(w: &Words) -> Result<Command, PyError> {
 fn parse_set(w: &Words) -> Result<Command, PyError> {
     let name = w.at(1)?;
     if name == "loglevel" {
-        return Ok(Command::SetLogLevel(w.at(2)?.to_owned()));
+        return log_level(w.at(2)?).map(Command::SetLogLevel);
     }
     if SERVER_KEYS_NOT_SERVED.contains(&name) {
         return Err(not_served(name));
@@ -263,6 +263,33 @@ fn word(value: &Value) -> Option<String> {
 /// A request item for the log, whatever it is.
 fn describe(value: &Value) -> String {
     word(value).unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// Python's logging levels and fail2ban's own, by name.
+const LOG_LEVELS: &[&str] = &[
+    "CRITICAL",
+    "FATAL",
+    "ERROR",
+    "WARN",
+    "WARNING",
+    "NOTICE",
+    "INFO",
+    "DEBUG",
+    "TRACEDEBUG",
+    "HEAVYDEBUG",
+    "NOTSET",
+];
+
+/// `set loglevel LEVEL` as fail2ban takes it: a level name in any case, or
+/// a number; kept in upper case, as `get loglevel` then says it.
+fn log_level(text: &str) -> Result<String, PyError> {
+    let level = text.to_uppercase();
+    let numeric = !level.is_empty() && level.bytes().all(|b| b.is_ascii_digit());
+    if numeric || LOG_LEVELS.contains(&level.as_str()) {
+        return Ok(level);
+    }
+    let message = format!("Invalid log level {}", py_repr(&level));
+    Err(PyError::new(ErrorClass::ValueError, message))
 }
 
 /// Python's `int(text)`: surrounding blanks and a sign allowed.
