@@ -220,6 +220,14 @@ fn python_reads_what_our_encoder_writes() {
         python_repr(&root, &error),
         "(1, UnknownJailException('nosuch'))"
     );
+    // A request as Go's og-rek writes it (Python 2 strings, no PROTO):
+    // Python reads it as we do.
+    let go = b"](U\x06statusT\x04\x00\x00\x00sshde.";
+    assert_eq!(python_repr(&root, go), "['status', 'sshd']");
+    assert_eq!(
+        decode(go, &Limits::default()),
+        Ok(Value::str_list(["status", "sshd"]))
+    );
     let index = encode_reply(&Reply::Err(PyError::missing_argument()));
     assert_eq!(
         python_repr(&root, &index),
@@ -282,7 +290,9 @@ fn hostile_requests_get_an_error_and_the_connection_goes_on() {
     .concat();
     let truncated = [&b"\x80\x04\x8c\x10abc"[..], frame::END].concat();
     let deep = [&b"\x80\x04"[..], &b"](".repeat(1000), b".", frame::END].concat();
-    let stream = [global, truncated, deep, request(&["ping"])].concat();
+    // The ping as a Go client writes it (og-rek: no PROTO, SHORT_BINSTRING).
+    let go_ping = [&b"](U\x04pinge."[..], frame::END].concat();
+    let stream = [global, truncated, deep, go_ping].concat();
     let replies = exchange(server.path(), &stream);
     let error = |text: &str| Value::str(format!("ERROR: {text}"));
     assert_eq!(

@@ -1,6 +1,7 @@
 //! A pickle decoder for untrusted requests: the opcodes Python (protocols 2
 //! to 5) uses for a list of strings and the plain values around it, and
-//! nothing else. An opcode that names a Python class or calls code
+//! the binary Python 2 strings other languages' pickle libraries write
+//! (Go's og-rek, as fail2ban exporters use it), and nothing else. An opcode that names a Python class or calls code
 //! (GLOBAL, STACK_GLOBAL, REDUCE, BUILD, INST, OBJ, NEWOBJ, EXT, PERSID...)
 //! is refused: nothing is ever looked up or evaluated.
 //!
@@ -72,6 +73,8 @@ pub enum DecodeError {
         #[source]
         source: std::str::Utf8Error,
     },
+    #[error("Python 2 string at byte {offset} is not ASCII")]
+    NotAscii { offset: usize },
     #[error("integer of {len} bytes at byte {offset} does not fit in 64 bits")]
     IntTooLarge { len: u64, offset: usize },
     #[error("pickle holds more than {limit} values")]

@@ -331,3 +331,19 @@ fn malformed_structure_is_refused() {
         "integer of 9 bytes at byte 2 does not fit in 64 bits"
     );
 }
+
+#[test]
+fn python_2_strings_as_go_clients_write_them_are_read_as_ascii() {
+    // ["status", "sshd"] as og-rek writes it: no PROTO, SHORT_BINSTRING and
+    // BINSTRING.
+    let go = b"](U\x06statusT\x04\x00\x00\x00sshde.";
+    assert_eq!(ok(go), strs(&["status", "sshd"]));
+    assert_eq!(
+        err(b"](U\x02\xc3\xa9e."),
+        DecodeError::NotAscii { offset: 2 }
+    );
+    assert_eq!(
+        err(b"U\x01\x80.").to_string(),
+        "Python 2 string at byte 0 is not ASCII"
+    );
+}

@@ -23,6 +23,19 @@ const FORBIDDEN: &[(u8, &str)] = &[
     (b'Q', "BINPERSID"),
 ];
 
+/// What a string opcode's bytes are.
+#[derive(Clone, Copy)]
+enum Text {
+    /// A `str` (BINUNICODE and its kin).
+    Utf8,
+    /// A Python 2 `str` (SHORT_BINSTRING, BINSTRING), as Go and other
+    /// non-Python clients write strings: read as Python 3 reads them by
+    /// default, ASCII only.
+    Ascii,
+    /// A `bytes` value.
+    Bytes,
+}
+
 impl Machine<'_> {
     /// Runs the opcodes up to STOP; the value STOP pops.
     pub(super) fn run(&mut self) -> Result<Slot, DecodeError> {
@@ -56,12 +69,14 @@ impl Machine<'_> {
                 let f = f64::from_be_bytes(bits.try_into().expect("8 bytes"));
                 self.push(Slot::Float(f))
             }
-            0x8c => self.string(1, true, offset),
-            b'X' => self.string(4, true, offset),
-            0x8d => self.string(8, true, offset),
-            b'C' => self.string(1, false, offset),
-            b'B' => self.string(4, false, offset),
-            0x8e => self.string(8, false, offset),
+            0x8c => self.string(1, Text::Utf8, offset),
+            b'X' => self.string(4, Text::Utf8, offset),
+            0x8d => self.string(8, Text::Utf8, offset),
+            b'U' => self.string(1, Text::Ascii, offset),
+            b'T' => self.string(4, Text::Ascii, offset),
+            b'C' => self.string(1, Text::Bytes, offset),
+            b'B' => self.string(4, Text::Bytes, offset),
+            0x8e => self.string(8, Text::Bytes, offset),
             b']' => self.push_node(Node::List(Vec::new())),
             b'}' => self.push_node(Node::Dict(Vec::new())),
             b')' => self.push_node(Node::Tuple(Vec::new())),
@@ -134,7 +149,7 @@ impl Machine<'_> {
         self.push(Slot::Int(i64::from_le_bytes(raw)))
     }
 
-    fn string(&mut self, width: usize, unicode: bool, offset: usize) -> Result<(), DecodeError> {
+    fn string(&mut self, width: usize, text: Text, offset: usize) -> Result<(), DecodeError> {
         let len = self.uint(width)?;
         if len > self.limits.max_string as u64 {
             return Err(DecodeError::StringTooLong {
@@ -144,12 +159,17 @@ impl Machine<'_> {
             });
         }
         let bytes = self.take(len)?;
-        let node = if unicode {
-            let text = std::str::from_utf8(bytes)
-                .map_err(|source| DecodeError::BadUtf8 { offset, source })?;
-            Node::Str(text.to_owned())
-        } else {
-            Node::Bytes(bytes.to_vec())
+        let node = match text {
+            Text::Utf8 => {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|source| DecodeError::BadUtf8 { offset, source })?;
+                Node::Str(text.to_owned())
+            }
+            Text::Ascii if bytes.is_ascii() => {
+                Node::Str(String::from_utf8_lossy(bytes).into_owned())
+            }
+            Text::Ascii => return Err(DecodeError::NotAscii { offset }),
+            Text::Bytes => Node::Bytes(bytes.to_vec()),
         };
         self.push_node(node)
     }
