@@ -12,6 +12,8 @@ pub mod config;
 pub mod control;
 #[path = "../fuzz/targets/dump.rs"]
 pub mod dump;
+#[path = "../fuzz/targets/f2bproto.rs"]
+pub mod f2bproto;
 #[path = "../fuzz/targets/fail2ban.rs"]
 pub mod fail2ban;
 #[path = "../fuzz/targets/filter.rs"]
@@ -70,6 +72,11 @@ fn fuzz_replay_control() {
 #[test]
 fn fuzz_replay_dump() {
     replay("dump", dump::run);
+}
+
+#[test]
+fn fuzz_replay_f2bproto() {
+    replay("f2bproto", f2bproto::run);
 }
 
 #[test]

@@ -36,6 +36,7 @@
 //!   share.
 //! - [`cluster`]: bans shared with a fleet over NATS JetStream.
 //! - [`metrics`]: Prometheus counters and their HTTP responder.
+//! - [`f2bproto`]: fail2ban's control protocol as plain code, no sockets.
 //! - [`logging`]: the daemon's log lines.
 //! - [`time`]: the one wall-clock type ([`time::UnixMs`]), ban times and
 //!   durations as the configuration writes them.
@@ -48,6 +49,7 @@ pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod diagnostic;
+pub mod f2bproto;
 pub mod fail2ban;
 pub mod filter;
 pub mod hostaddr;
