@@ -34,9 +34,13 @@
 //! - [`nft`]: portcullis's own nftables table over netlink; [`hostaddr`]
 //!   the host's addresses over rtnetlink; `sys` the raw socket calls both
 //!   share.
-//! - [`cluster`]: bans shared with a fleet over NATS JetStream.
+//! - [`cluster`]: bans shared with a fleet over NATS JetStream: the plain
+//!   core (decisions, subjects, intake checks, outbox) and the NATS client;
+//!   not yet wired into the daemon (issue 13).
 //! - [`metrics`]: Prometheus counters and their HTTP responder.
-//! - [`f2bproto`]: fail2ban's control protocol as plain code, no sockets.
+//! - [`f2bproto`]: fail2ban's control protocol as plain code, no sockets
+//!   (pickle framing, commands, fail2ban's reply shapes); not yet served by
+//!   the daemon (issue 15).
 //! - [`logging`]: the daemon's log lines.
 //! - [`time`]: the one wall-clock type ([`time::UnixMs`]), ban times and
 //!   durations as the configuration writes them.
