@@ -7,7 +7,9 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use super::state::Decision;
-use super::{Failures, Forget, GetSetting, GetStats, Jail, SetOwnAddresses, SetSetting};
+use super::{
+    Failures, Forget, GetSetting, GetStats, Jail, SetOwnAddresses, SetSetting, SettingError,
+};
 use crate::metrics::JailCounters;
 use crate::observer::BanRequest;
 
@@ -72,7 +74,7 @@ impl Handler<GetStats> for JailActor {
 }
 
 impl Handler<GetSetting> for JailActor {
-    type Result = Result<String, String>;
+    type Result = Result<String, SettingError>;
 
     fn handle(&mut self, msg: GetSetting, _: &mut Context<Self>) -> Self::Result {
         self.jail.get(&msg.key)
@@ -80,7 +82,7 @@ impl Handler<GetSetting> for JailActor {
 }
 
 impl Handler<SetSetting> for JailActor {
-    type Result = Result<String, String>;
+    type Result = Result<String, SettingError>;
 
     fn handle(&mut self, msg: SetSetting, _: &mut Context<Self>) -> Self::Result {
         let result = self.jail.set(&msg.key, &msg.value);

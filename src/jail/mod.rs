@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use actix::Message;
 
-pub use state::{Jail, JailStats};
+pub use state::{Jail, JailStats, SettingError};
 
 use crate::time::UnixMs;
 
@@ -44,7 +44,7 @@ pub struct GetStats;
 /// Reads a runtime setting (`maxretry`, `findtime`, `bantime`, `ignore`).
 /// Sent by the ServerActor; replies its value or an error message.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<String, String>")]
+#[rtype(result = "Result<String, SettingError>")]
 pub struct GetSetting {
     pub key: String,
 }
@@ -52,7 +52,7 @@ pub struct GetSetting {
 /// Changes a runtime setting until the next reload. Sent by the
 /// ServerActor; replies the new value or an error message.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<String, String>")]
+#[rtype(result = "Result<String, SettingError>")]
 pub struct SetSetting {
     pub key: String,
     pub value: String,

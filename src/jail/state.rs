@@ -109,7 +109,7 @@ impl Jail {
         }
     }
 
-    pub fn get(&self, key: &str) -> Result<String, String> {
+    pub fn get(&self, key: &str) -> Result<String, SettingError> {
         let s = &self.config.settings;
         Ok(match key {
             "maxretry" => s.maxretry.to_string(),
@@ -122,13 +122,13 @@ impl Jail {
                 .map(|n| n.to_string())
                 .collect::<Vec<_>>()
                 .join(" "),
-            _ => return Err(unknown_key(key)),
+            _ => return Err(SettingError::UnknownKey(key.to_string())),
         })
     }
 
     /// `ignore` takes space-separated addresses and networks; a leading
     /// `+` adds them, `-` removes them, otherwise they replace the list.
-    pub fn set(&mut self, key: &str, value: &str) -> Result<String, String> {
+    pub fn set(&mut self, key: &str, value: &str) -> Result<String, SettingError> {
         let s = &mut self.config.settings;
         match key {
             "maxretry" => {
@@ -136,27 +136,24 @@ impl Jail {
                     .parse()
                     .ok()
                     .filter(|n| (1..=1_000_000).contains(n))
-                    .ok_or_else(|| {
-                        format!("maxretry {value:?}: give an integer from 1 to 1000000")
-                    })?;
+                    .ok_or_else(|| SettingError::MaxRetry(value.to_string()))?;
             }
             "findtime" => {
-                s.findtime = parse_duration(value).and_then(|d| {
-                    if d.is_zero() {
-                        Err("findtime must be longer than 0s".into())
-                    } else {
-                        Ok(d)
-                    }
-                })?;
+                let findtime = parse_duration(value).map_err(SettingError::Value)?;
+                if findtime.is_zero() {
+                    return Err(SettingError::Zero("findtime"));
+                }
+                s.findtime = findtime;
             }
             "bantime" => {
-                s.bantime = parse_bantime(value)?;
-                if s.bantime == BanTime::For(Duration::ZERO) {
-                    return Err("bantime must be longer than 0s".into());
+                let bantime = parse_bantime(value).map_err(SettingError::Value)?;
+                if bantime == BanTime::For(Duration::ZERO) {
+                    return Err(SettingError::Zero("bantime"));
                 }
+                s.bantime = bantime;
             }
             "ignore" => self.set_ignore(value)?,
-            _ => return Err(unknown_key(key)),
+            _ => return Err(SettingError::UnknownKey(key.to_string())),
         }
         let s = &self.config.settings;
         self.window
@@ -164,7 +161,7 @@ impl Jail {
         self.get(key)
     }
 
-    fn set_ignore(&mut self, value: &str) -> Result<(), String> {
+    fn set_ignore(&mut self, value: &str) -> Result<(), SettingError> {
         let (mode, list) = match value.chars().next() {
             Some(c @ ('+' | '-')) => (c, &value[1..]),
             _ => ('=', value),
@@ -172,7 +169,8 @@ impl Jail {
         let nets = list
             .split_whitespace()
             .map(parse_network)
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(SettingError::Value)?;
         let mut current = self.ignore.networks().to_vec();
         match mode {
             '+' => current.extend(nets),
@@ -185,8 +183,19 @@ impl Jail {
     }
 }
 
-fn unknown_key(key: &str) -> String {
-    format!("unknown setting {key:?}: use maxretry, findtime, bantime or ignore")
+/// Why `get` or `set` of a runtime setting was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("unknown setting {0:?}: use maxretry, findtime, bantime or ignore")]
+    UnknownKey(String),
+    #[error("maxretry {0:?}: give an integer from 1 to 1000000")]
+    MaxRetry(String),
+    #[error("{0} must be longer than 0s")]
+    Zero(&'static str),
+    /// A duration, ban time or network that does not parse (the parser's
+    /// own text).
+    #[error("{0}")]
+    Value(String),
 }
 
 #[cfg(test)]
@@ -256,8 +265,16 @@ mod tests {
         ));
         assert_eq!(j.set("bantime", "1h30m"), Ok("1h30m".into()));
         assert_eq!(
-            j.set("findtime", "0"),
+            j.set("findtime", "0").map_err(|e| e.to_string()),
             Err("findtime must be longer than 0s".into())
+        );
+        assert_eq!(
+            j.set("maxretry", "0").map_err(|e| e.to_string()),
+            Err("maxretry \"0\": give an integer from 1 to 1000000".into())
+        );
+        assert_eq!(
+            j.set("bantime", "soon").map_err(|e| e.to_string()),
+            Err(crate::time::parse_bantime("soon").unwrap_err())
         );
         assert_eq!(
             j.set("ignore", "+203.0.113.0/24"),
@@ -272,7 +289,7 @@ mod tests {
             Ok("203.0.113.0/24".into())
         );
         assert_eq!(
-            j.get("colour"),
+            j.get("colour").map_err(|e| e.to_string()),
             Err("unknown setting \"colour\": use maxretry, findtime, bantime or ignore".into())
         );
     }

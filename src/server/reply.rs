@@ -156,9 +156,9 @@ pub enum ControlError {
     /// The bantime of a ban by hand (what the duration reader says).
     #[error("invalid ban time: {0} or \"permanent\"")]
     BadBantime(String),
-    /// A jail refused to read or change a setting (its message).
-    #[error("{0}")]
-    Setting(String),
+    /// A jail refused to read or change a setting.
+    #[error(transparent)]
+    Setting(#[from] crate::jail::SettingError),
     /// The actions actor could not list or lift bans (its message).
     #[error("{0}")]
     Bans(String),
