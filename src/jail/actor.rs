@@ -47,10 +47,10 @@ impl Handler<Failures> for JailActor {
         (self.metrics.failures).fetch_add(msg.0.len() as u64, Ordering::Relaxed);
         for f in msg.0 {
             match self.jail.on_failure(f.addr, f.time, f.attempts, now) {
-                Decision::Ban(request) => self.bans.do_send(BanRequest {
-                    read_at: Some(f.read_at),
-                    ..request
-                }),
+                Decision::Ban(mut request) => {
+                    request.ticket.read_at = Some(f.read_at);
+                    self.bans.do_send(request)
+                }
                 Decision::Evicted(total) => tracing::warn!(
                     "jail {}: failure table full ({} addresses): evicted the oldest ({total} so far); raise max-tracked if this is not an attack",
                     self.jail.config.name,

@@ -116,10 +116,7 @@ pub(crate) fn group<'a>(
             prefixes.push(prefix);
             groups.len() - 1
         });
-        let network = match prefixes[i] {
-            Some(len) => Network::new(addr, len),
-            None => Network::host(addr),
-        };
+        let network = Network::of(addr, prefixes[i]);
         groups[i].items.push(Item {
             network,
             timeout,

@@ -75,10 +75,10 @@ mod golden;
 mod tests;
 
 pub use dump::{SetInfo, decode_elements, decode_sets};
-pub use error::{NftError, Operation};
+pub use error::{Missing, NftError, Operation};
 pub use monitor::{Change, Membership, Monitor, MonitorError, ObjectEvent};
 pub use ports::{PortRange, Ports, Protocol};
-pub use types::{Ban, BanVerdict, Element, Hook, JailSpec, Network, NftConfig, Unban};
+pub use types::{Ban, BanKey, BanVerdict, Element, Hook, JailSpec, Network, NftConfig, Unban};
 
 use std::collections::HashMap;
 
