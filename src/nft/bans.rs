@@ -4,7 +4,8 @@
 use super::Nft;
 use std::collections::HashMap;
 
-use super::elements::{Command, Item, RemovalMode, SetChange, Verb, blame, group, push_change};
+use super::blame::blame;
+use super::elements::{Command, Item, RemovalMode, SetChange, Verb, group, push_change};
 use super::error::NftError;
 use super::types::{Ban, JailSpec, NftConfig, Unban};
 use super::wire::Batch;

@@ -24,11 +24,10 @@ use super::encode::{
 use super::error::{Missing, NftError, Operation};
 use super::socket::DumpError;
 use super::types::{Element, Network};
-use super::wire::{NFNL_SUBSYS_NFTABLES, replies};
+use super::wire::{NFNL_SUBSYS_NFTABLES, NFT_MSG_NEWSET, attributes, replies};
 
-/// include/uapi/linux/netfilter/nf_tables.h: a set, as a GETSET dump
-/// replies it, and the attributes read from it.
-const NFT_MSG_NEWSET: u16 = 9;
+/// include/uapi/linux/netfilter/nf_tables.h: the attributes read from a
+/// set as a GETSET dump replies it (NFT_MSG_NEWSET).
 const NFTA_SET_NAME: u16 = 2;
 const NFTA_SET_FLAGS: u16 = 3;
 const NFT_SET_INTERVAL: u32 = 4;
@@ -209,7 +208,7 @@ impl Nft {
 /// the elements: the model's set and element parsers panic on malformed
 /// nested attributes (fuzz/regressions/dump/).
 pub fn decode_sets<'a>(datagrams: impl IntoIterator<Item = &'a [u8]>) -> Vec<SetInfo> {
-    const NEWSET: u16 = (NFNL_SUBSYS_NFTABLES as u16) << 8 | NFT_MSG_NEWSET;
+    const NEWSET: u16 = (NFNL_SUBSYS_NFTABLES as u16) << 8 | NFT_MSG_NEWSET as u16;
     datagrams
         .into_iter()
         .flat_map(replies)
@@ -309,17 +308,8 @@ fn raw_element(element: &[u8]) -> Option<Raw> {
 }
 
 /// (type, value) of each attribute in `buf`; stops at a malformed one.
-fn nlas(mut buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    std::iter::from_fn(move || {
-        let len = u16::from_ne_bytes([*buf.first()?, *buf.get(1)?]) as usize;
-        let kind = u16::from_ne_bytes([*buf.get(2)?, *buf.get(3)?]) & 0x3fff;
-        if len < 4 || len > buf.len() {
-            return None;
-        }
-        let value = &buf[4..len];
-        buf = &buf[((len + 3) & !3).min(buf.len())..];
-        Some((kind, value))
-    })
+fn nlas(buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    attributes(buf, 0).map(|a| (a.kind, a.value))
 }
 
 fn bytes_addr(v: &[u8]) -> Option<IpAddr> {

@@ -54,6 +54,7 @@
 //!   model's, as the golden tests check.
 
 mod bans;
+mod blame;
 mod dump;
 mod elements;
 mod encode;
