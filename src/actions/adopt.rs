@@ -29,7 +29,9 @@ pub fn adopt(
     config: &NftConfig,
     now: UnixMs,
 ) -> Result<usize, AdoptError> {
-    let Some(elements) = nft.list(&config.table, None).map_err(AdoptError::Kernel)? else {
+    // Kept for the restore's rebuild, which then does not read it again.
+    let listed = nft.list_to_carry(&config.table);
+    let Some(elements) = listed.map_err(AdoptError::Kernel)? else {
         return Ok(0);
     };
     let stored = store

@@ -172,9 +172,11 @@ impl Banner {
         bans
     }
 
-    /// A rebuild committed; at `generation` when known exactly.
+    /// A rebuild committed, at `generation` when known exactly: the active
+    /// gauge follows the kernel from now on.
     pub fn rebuilt(&mut self, generation: Option<u32>) {
         self.rebuilt = generation;
+        self.counters.active(&self.ledger, &self.config);
     }
 
     /// Whether damage committed at generation `damage` was undone already
@@ -201,7 +203,8 @@ impl Banner {
     }
 
     /// Loads the stored bans still running at `now` of jails we have into
-    /// the ledger, for the rebuild that puts them back.
+    /// the ledger, for the rebuild that puts them back (the active gauge
+    /// counts them once it did, [`Banner::rebuilt`]).
     pub fn restore(&mut self, stored: &[StoredBan], now: UnixMs) {
         for b in stored {
             let Some(left) = b.record.remaining_ms(now.as_millis()) else {
@@ -213,7 +216,6 @@ impl Banner {
             let expires = left.map(|ms| UnixMs(now.as_millis() + ms));
             self.ledger.ban(&b.jail, b.addr, expires);
         }
-        self.counters.active(&self.ledger, &self.config);
     }
 
     /// A reload's new layout: the bans of removed jails are forgotten

@@ -321,7 +321,10 @@ fn the_restore_loads_running_bans_of_configured_jails_only() {
             nft_ban("web", "192.0.2.4", None),
         ]
     );
-    assert_eq!(metrics.jail("sshd").active.load(Ordering::Relaxed), 1);
+    let active = || metrics.jail("sshd").active.load(Ordering::Relaxed);
+    assert_eq!(active(), 0, "not in the kernel yet");
+    b.rebuilt(None);
+    assert_eq!(active(), 1);
 }
 
 #[test]

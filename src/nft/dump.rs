@@ -66,12 +66,13 @@ impl Nft {
         };
         let mut out = Vec::new();
         for set in sets.iter().filter(|s| jail.is_none_or(|j| j == s.jail)) {
-            out.extend(self.consistent_elements(table, set)?);
+            out.extend(self.set_elements(table, set)?);
         }
         Ok(Some(out))
     }
 
-    /// A set's elements from one dump that saw each once. A dump longer
+    /// A set's elements (`nft list set inet T S`) from one dump that saw
+    /// each once; every reader of elements goes through it. A dump longer
     /// than one netlink message is walked again from the start for each
     /// message, skipping what was sent; when the kernel's hash table is
     /// rehashed in between (it grows in the background after many
@@ -80,14 +81,14 @@ impl Nft {
     /// A set holds a network once, so a repeated network means such a dump:
     /// it is read again, and after [`DUMP_ATTEMPTS`] the last one is kept
     /// with its repeats dropped.
-    fn consistent_elements(
+    pub(crate) fn set_elements(
         &mut self,
         table: &str,
         set: &SetInfo,
     ) -> Result<Vec<Element>, NftError> {
         let mut elements = Vec::new();
         for _ in 0..DUMP_ATTEMPTS {
-            elements = self.set_elements(table, set)?;
+            elements = self.dump_set(table, set)?;
             let mut seen = HashSet::with_capacity(elements.len());
             if elements.iter().all(|e| seen.insert(e.network)) {
                 return Ok(elements);
@@ -127,8 +128,9 @@ impl Nft {
         Ok(decode_sets(messages.iter().map(Vec::as_slice)))
     }
 
-    /// `nft list set inet T S`, as elements of `set.jail`.
-    pub(crate) fn set_elements(
+    /// `nft list set inet T S`, as elements of `set.jail`: one dump, as
+    /// the kernel handed it out (see [`Nft::set_elements`]).
+    fn dump_set(
         &mut self,
         table: &str,
         set: &SetInfo,
@@ -150,7 +152,8 @@ impl Nft {
         Ok(decode_elements(&set.jail, datagrams, set.interval))
     }
 
-    /// The networks of `set` present in the kernel.
+    /// The networks of `set` present in the kernel (a consistent read, as
+    /// [`Nft::list`]'s).
     pub(crate) fn present(
         &mut self,
         table: &str,

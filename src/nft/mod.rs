@@ -93,6 +93,15 @@ pub struct Nft {
     /// The v6 prefix length per jail, from [`Nft::setup`] or [`Nft::attach`].
     v6_prefix: HashMap<String, Option<u8>>,
     removal: RemovalMode,
+    /// What [`Nft::list_to_carry`] read, for the next setup to carry
+    /// instead of reading the table again; any other change drops it.
+    kept: Option<Kept>,
+}
+
+/// A table's elements as read just before the setup that carries them.
+struct Kept {
+    table: String,
+    elements: Option<Vec<Element>>,
 }
 
 impl Nft {
@@ -104,6 +113,7 @@ impl Nft {
             table: "portcullis".to_string(),
             v6_prefix: HashMap::new(),
             removal: RemovalMode::for_running_kernel(),
+            kept: None,
         })
     }
 
@@ -181,8 +191,22 @@ impl Nft {
         Ok(())
     }
 
+    /// [`Nft::list`] of the whole table, also kept for the next
+    /// [`Nft::setup_with`] on this handle, which then carries these
+    /// elements without reading the table a second time (the start: the
+    /// adoption reads the table, the restore's rebuild carries it).
+    pub fn list_to_carry(&mut self, table: &str) -> Result<Option<Vec<Element>>, NftError> {
+        let elements = self.list(table, None)?;
+        self.kept = Some(Kept {
+            table: table.to_string(),
+            elements: elements.clone(),
+        });
+        Ok(elements)
+    }
+
     /// Deletes our table, if it exists (`nft destroy table inet T`).
     pub fn teardown(&mut self) -> Result<(), NftError> {
+        self.kept = None;
         let batch = ruleset::teardown_batch(&self.table, self.sock.next_seq());
         self.sock.transact(&batch).map_err(|e| {
             e.into_nft_error(|_| Operation::Teardown {

@@ -38,6 +38,11 @@ pub async fn start(
     let started = Instant::now();
     let table = config.table.clone();
     let metrics = Arc::new(Metrics::default());
+    // Served before the restore, so that the metrics follow the kernel
+    // from the first ban put back (and before systemd hears we are ready).
+    if let Some(m) = &config.metrics {
+        http::serve(bind_metrics(m.listen).await?, metrics.clone());
+    }
     let own_port = nft.port_id();
     let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
     // Its own thread: spawning and reaping never takes time from a ban.
@@ -99,11 +104,6 @@ pub async fn start(
             config.socket.display()
         )
     })?;
-    // Bound before the server starts (and tells systemd it is ready).
-    let metrics_listener = match &config.metrics {
-        Some(m) => Some(bind_metrics(m.listen).await?),
-        None => None,
-    };
     let (watch, own) = host_addresses();
     let server = ServerActor::new(
         config_path,
@@ -125,9 +125,6 @@ pub async fn start(
             .map_err(|e| format!("cannot start the address watcher: {e}"))?;
     }
     control::serve(listener, server.clone());
-    if let Some(listener) = metrics_listener {
-        http::serve(listener, metrics);
-    }
     signals(server, db).map_err(|e| format!("cannot install signal handlers: {e}"))?;
     Ok(())
 }
