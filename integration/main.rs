@@ -32,6 +32,7 @@ mod injection_tables;
 mod nft;
 mod nft_cli;
 mod nft_dump;
+mod nft_errors;
 mod nft_monitor;
 mod nft_ports;
 mod nft_traffic;

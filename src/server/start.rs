@@ -39,9 +39,10 @@ pub async fn start(
     let table = config.table.clone();
     let metrics = Arc::new(Metrics::default());
     // Served before the restore, so that the metrics follow the kernel
-    // from the first ban put back (and before systemd hears we are ready).
+    // from the first ban put back (and before systemd hears we are ready),
+    // on a thread of its own, so that a scrape never waits behind a burst.
     if let Some(m) = &config.metrics {
-        http::serve(bind_metrics(m.listen).await?, metrics.clone());
+        serve_metrics(bind_metrics(m.listen)?, metrics.clone());
     }
     let own_port = nft.port_id();
     let db = SyncArbiter::start(1, move || DbActor::new(store.clone()));
@@ -167,13 +168,23 @@ fn host_addresses() -> (Option<AddressWatch>, OwnAddresses) {
 }
 
 /// The metrics listener, its address logged (port 0 picks one).
-async fn bind_metrics(addr: SocketAddr) -> Result<TcpListener, String> {
-    let listener = http::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+fn bind_metrics(addr: SocketAddr) -> Result<std::net::TcpListener, String> {
+    let failed = |e: std::io::Error| format!("cannot listen for metrics on {addr}: {e}");
+    let listener = std::net::TcpListener::bind(addr).map_err(failed)?;
+    listener.set_nonblocking(true).map_err(failed)?;
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!("metrics on http://{bound}/metrics");
     Ok(listener)
+}
+
+/// Answers scrapes on an arbiter (thread) of its own.
+fn serve_metrics(listener: std::net::TcpListener, metrics: Arc<Metrics>) {
+    Arbiter::new().spawn(async move {
+        match TcpListener::from_std(listener) {
+            Ok(listener) => http::serve(listener, metrics),
+            Err(e) => tracing::error!("cannot serve metrics: {e}"),
+        }
+    });
 }
 
 fn signals(server: Addr<ServerActor>, db: Addr<DbActor>) -> std::io::Result<()> {
