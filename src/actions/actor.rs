@@ -87,7 +87,7 @@ impl ActionsActor {
             Flushed::Nothing => return,
             Flushed::Banned { batch, notices } => {
                 // The log follows the kernel first; the rest after.
-                crate::logging::notices(&notices);
+                notices.write();
                 let effects = self.banner.banned(batch, UnixMs::now());
                 self.hand_out(effects);
             }

@@ -17,7 +17,7 @@
 //! [`super::kernel::Kernel`] executes these plans over netlink; the
 //! actor hands the [`Effects`] to its recipients.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,6 +26,7 @@ use super::BanTicket;
 use super::counting::ActionCounters;
 use super::ledger::Ledger;
 use crate::db::store::{BanRecord, StoredBan};
+use crate::logging::Notices;
 use crate::metrics::Metrics;
 use crate::nft::{self, BanKey, Element, NftConfig};
 use crate::notify::{Event, Notify};
@@ -107,15 +108,27 @@ impl Banner {
         Some(Batch { tickets, bans })
     }
 
-    /// The kernel holds `batch` since `acked`: its NOTICE lines and the
-    /// ban counters and latencies, done before anything else so that the
-    /// log and the metrics follow the kernel closely.
-    pub fn acknowledged(&mut self, batch: &Batch, acked: Instant) -> Vec<String> {
-        let mut notices = Vec::with_capacity(batch.tickets.len());
+    /// The kernel holds `batch` since `acked`: its NOTICE lines (stamped
+    /// now), the ban counters and latencies, and the active gauge, done
+    /// before anything else so that the log and the metrics follow the
+    /// kernel closely ([`Banner::banned`] books the rest).
+    pub fn acknowledged(&mut self, batch: &Batch, acked: Instant) -> Notices {
+        let mut notices = Notices::new(batch.tickets.len());
+        // Per jail: the bans, and those the ledger lacks (the gauge grows).
+        let mut per_jail: HashMap<&str, (u64, u64)> = HashMap::new();
         for t in &batch.tickets {
-            notices.push(notice_line(&t.jail, "Ban", t.addr));
-            let latency = t.read_at.map(|r| acked.saturating_duration_since(r));
-            self.counters.ban(&t.jail, latency);
+            notices.push(&t.jail, "Ban", t.addr);
+            if let Some(read) = t.read_at {
+                self.counters.latency(acked.saturating_duration_since(read));
+            }
+            let counts = per_jail.entry(t.jail.as_str()).or_default();
+            counts.0 += 1;
+            counts.1 += u64::from(!self.ledger.holds(&t.jail, t.addr));
+        }
+        for (jail, (bans, new)) in per_jail {
+            self.counters.bans(jail, bans);
+            let active = self.ledger.count(jail) as u64 + new;
+            self.counters.set_active(jail, active);
         }
         notices
     }

@@ -14,6 +14,7 @@ use std::time::Instant;
 use super::Unban;
 use super::banner::{Banner, Batch, Effects};
 use super::quiet::Quiet;
+use crate::logging::Notices;
 use crate::nft::{self, Element, Membership, Nft, NftError};
 use crate::time::UnixMs;
 
@@ -29,11 +30,11 @@ pub struct Kernel {
 pub enum Flushed {
     /// Nothing new to ban.
     Nothing,
-    /// In the kernel since `acked`: log and count `notices` now, then call
+    /// In the kernel: write `notices` now (counted already), then call
     /// [`Banner::banned`] with the batch.
     Banned {
         batch: Batch,
-        notices: Vec<String>,
+        notices: Notices,
     },
     Failed(NftError),
 }

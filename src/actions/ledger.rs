@@ -1,10 +1,12 @@
 //! [`Ledger`]: which addresses we banned in which jail, until when, so that
 //! expiries are logged and recorded when the kernel drops the element.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+use foldhash::HashMap;
 
 use crate::nft::Network;
 use crate::time::UnixMs;
@@ -25,7 +27,7 @@ impl Ledger {
             Some((name, _)) => name.clone(),
             None => {
                 let name: Arc<str> = Arc::from(jail);
-                self.jails.insert(name.clone(), HashMap::new());
+                self.jails.insert(name.clone(), HashMap::default());
                 name
             }
         }
@@ -119,6 +121,13 @@ impl Ledger {
             .collect();
         out.sort();
         out
+    }
+
+    /// Whether the ledger has a ban of `addr` in `jail`, run out or not.
+    pub fn holds(&self, jail: &str, addr: IpAddr) -> bool {
+        self.jails
+            .get(jail)
+            .is_some_and(|bans| bans.contains_key(&addr))
     }
 
     /// Whether `addr` is banned in `jail` at `now`.
