@@ -17,7 +17,7 @@
 //! [`super::kernel::Kernel`] executes these plans over netlink; the
 //! actor hands the [`Effects`] to its recipients.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -114,21 +114,30 @@ impl Banner {
     /// kernel closely ([`Banner::banned`] books the rest).
     pub fn acknowledged(&mut self, batch: &Batch, acked: Instant) -> Notices {
         let mut notices = Notices::new(batch.tickets.len());
-        // Per jail: the bans, and those the ledger lacks (the gauge grows).
-        let mut per_jail: HashMap<&str, (u64, u64)> = HashMap::new();
+        // Per jail (a batch has few): the bans, and those the ledger lacks
+        // (the gauge grows by them). Counted before the lines are written.
+        let mut per_jail: Vec<(&str, u64, u64)> = Vec::new();
         for t in &batch.tickets {
-            notices.push(&t.jail, "Ban", t.addr);
             if let Some(read) = t.read_at {
                 self.counters.latency(acked.saturating_duration_since(read));
             }
-            let counts = per_jail.entry(t.jail.as_str()).or_default();
-            counts.0 += 1;
-            counts.1 += u64::from(!self.ledger.holds(&t.jail, t.addr));
+            let i = match per_jail.iter().rposition(|(jail, ..)| *jail == t.jail) {
+                Some(i) => i,
+                None => {
+                    per_jail.push((&t.jail, 0, 0));
+                    per_jail.len() - 1
+                }
+            };
+            per_jail[i].1 += 1;
+            per_jail[i].2 += u64::from(!self.ledger.holds(&t.jail, t.addr));
         }
-        for (jail, (bans, new)) in per_jail {
+        for (jail, bans, new) in per_jail {
             self.counters.bans(jail, bans);
             let active = self.ledger.count(jail) as u64 + new;
             self.counters.set_active(jail, active);
+        }
+        for t in &batch.tickets {
+            notices.push(&t.jail, "Ban", t.addr);
         }
         notices
     }

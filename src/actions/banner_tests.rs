@@ -353,3 +353,35 @@ fn a_reload_forgets_the_bans_of_removed_jails() {
     );
     assert_eq!(metrics.jail("web").active.load(Ordering::Relaxed), 0);
 }
+
+#[test]
+fn the_ack_counts_each_jail_of_a_mixed_batch_and_re_bans_once_in_the_gauge() {
+    let (mut b, metrics) = banner();
+    ban(
+        &mut b,
+        vec![manual("sshd", "192.0.2.1", BanTime::For(HOUR))],
+        T0,
+    );
+    let batch = b
+        .plan(
+            vec![
+                manual("sshd", "192.0.2.1", BanTime::For(MIN)),
+                manual("web", "192.0.2.1", BanTime::For(MIN)),
+                manual("sshd", "192.0.2.2", BanTime::For(MIN)),
+            ],
+            T0,
+        )
+        .unwrap();
+    b.acknowledged(&batch, Instant::now());
+    let (sshd, web) = (metrics.jail("sshd"), metrics.jail("web"));
+    assert_eq!(sshd.bans.load(Ordering::Relaxed), 3);
+    assert_eq!(
+        sshd.active.load(Ordering::Relaxed),
+        2,
+        "192.0.2.1 was banned"
+    );
+    assert_eq!(web.bans.load(Ordering::Relaxed), 1);
+    assert_eq!(web.active.load(Ordering::Relaxed), 1);
+    b.banned(batch, T0);
+    assert_eq!(sshd.active.load(Ordering::Relaxed), 2);
+}
