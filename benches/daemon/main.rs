@@ -71,6 +71,16 @@ struct Daemon {
     dir: PathBuf,
 }
 
+/// kill -9 and reaped when dropped, also when a run panics: a leaked
+/// daemon's nftables listener would slow every later big transaction on
+/// the host.
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn one_run(figures: &mut Figures, scale: u32, first: bool) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_path_buf();
@@ -87,7 +97,7 @@ fn one_run(figures: &mut Figures, scale: u32, first: bool) {
     .unwrap();
     std::fs::write(d.join("auth.log"), "").unwrap();
     let mut probe = Probe::new();
-    let (mut daemon, _) = start(&d);
+    let (daemon, _) = start(&d);
     std::thread::sleep(Duration::from_millis(300));
     let idle = rss_kib(daemon.child.id()) as f64 / 1024.0;
     latency(figures, &mut probe, &d, 2000 / scale);
@@ -99,12 +109,10 @@ fn one_run(figures: &mut Figures, scale: u32, first: bool) {
         tracked_memory(&daemon, 1_000_000 / scale);
     }
     wait_recorded(&mut probe, &d);
-    daemon.child.kill().unwrap();
-    daemon.child.wait().unwrap();
-    let mut daemon = restart(figures, &mut probe, &d, burst);
+    drop(daemon);
+    let daemon = restart(figures, &mut probe, &d, burst);
     flush_during(figures, &mut probe, &d, burst);
-    daemon.child.kill().unwrap();
-    daemon.child.wait().unwrap();
+    drop(daemon);
     for line in read_log(&d).lines().filter(|l| l.contains(" ERROR ")) {
         println!("  daemon: {line}");
     }
