@@ -130,11 +130,7 @@ impl Nft {
 
     /// `nft list set inet T S`, as elements of `set.jail`: one dump, as
     /// the kernel handed it out (see [`Nft::set_elements`]).
-    fn dump_set(
-        &mut self,
-        table: &str,
-        set: &SetInfo,
-    ) -> Result<Vec<Element>, NftError> {
+    fn dump_set(&mut self, table: &str, set: &SetInfo) -> Result<Vec<Element>, NftError> {
         let op = || Operation::List {
             table: table.into(),
             set: Some(set.name.clone()),
