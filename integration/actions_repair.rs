@@ -46,43 +46,13 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let config = NftConfig {
-        jails: vec![JailSpec::tcp("sshd", &[22])],
-        ..NftConfig::default()
-    };
-    let both = vec!["192.0.2.1".to_string(), "192.0.2.2".to_string()];
     ns.run(|| {
         System::new().block_on(async {
-            let store = Arc::new(Store::open(dir.path()).unwrap());
-            let db = DbActor::start_on_own_thread(store.clone());
-            let notify = NotifyActor::new(HashMap::new()).start();
-            let mut nft = Nft::open().unwrap();
-            nft.setup(&config).unwrap();
-            let actions = ActionsActor::new(
-                nft,
-                config.clone(),
-                db.clone().recipient(),
-                db.recipient(),
-                notify.recipient(),
-                Arc::default(),
-            )
-            .start();
-            for addr in &both {
-                actions.do_send(BanTicket {
-                    jail: "sshd".into(),
-                    addr: addr.parse().unwrap(),
-                    bantime: BanTime::For(Duration::from_secs(3600)),
-                    failures: 3,
-                    read_at: None,
-                });
-            }
+            let actions = actions(&sshd(), dir.path());
+            actions.do_send(ticket("192.0.2.1"));
+            actions.do_send(ticket("192.0.2.2"));
             // The tickets go out as one batch once the mailbox is drained.
-            let mut tries = 0;
-            while banned(&actions).await != both {
-                tries += 1;
-                assert!(tries < 500, "never banned: {:?}", banned(&actions).await);
-                actix_rt::time::sleep(Duration::from_millis(10)).await;
-            }
+            wait_banned(&actions, &["192.0.2.1", "192.0.2.2"]).await;
 
             assert_eq!(
                 actions.send(lost()).await.unwrap(),
@@ -115,17 +85,23 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
 
             ns.sh(&["nft", "delete", "table", "inet", "portcullis"]);
             assert_eq!(actions.send(lost()).await.unwrap(), Ok(Some(2)));
-            assert_eq!(banned(&actions).await, both);
+            assert_eq!(banned(&actions).await, ["192.0.2.1", "192.0.2.2"]);
         })
     });
     // The independent oracle: both back, with about an hour left.
-    let listed = ns.sh(&["nft", "-j", "list", "set", "inet", "portcullis", "sshd-v4"]);
-    let v: serde_json::Value = serde_json::from_str(&listed).unwrap();
-    let elements = v["nftables"][1]["set"]["elem"].as_array().unwrap();
-    assert_eq!(elements.len(), 2, "{listed}");
+    let elements = oracle(&ns);
+    assert_eq!(elements.len(), 2, "{elements:?}");
     for e in elements {
         let expires = e["elem"]["expires"].as_u64().unwrap();
-        assert!((3590..=3600).contains(&expires), "{listed}");
+        assert!((3590..=3600).contains(&expires), "{e}");
+    }
+}
+
+/// One jail, sshd on port 22.
+fn sshd() -> NftConfig {
+    NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[22])],
+        ..NftConfig::default()
     }
 }
 
@@ -170,17 +146,21 @@ async fn wait_banned(actions: &Addr<ActionsActor>, want: &[&str]) {
     }
 }
 
-/// The addresses of sshd-v4, from `nft -j list set` (the independent oracle).
-fn listed(ns: &NetNs) -> Vec<String> {
+/// The elements of sshd-v4, from `nft -j list set` (the independent oracle).
+fn oracle(ns: &NetNs) -> Vec<serde_json::Value> {
     let text = ns.sh(&["nft", "-j", "list", "set", "inet", "portcullis", "sshd-v4"]);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let mut out: Vec<String> = (v["nftables"][1]["set"]["elem"].as_array())
-        .map(|a| {
-            a.iter()
-                .map(|e| e["elem"]["val"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default();
+    v["nftables"][1]["set"]["elem"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The addresses of sshd-v4, from the oracle.
+fn listed(ns: &NetNs) -> Vec<String> {
+    let mut out: Vec<String> = (oracle(ns).iter())
+        .map(|e| e["elem"]["val"].as_str().unwrap().to_string())
+        .collect();
     out.sort();
     out
 }
@@ -191,10 +171,7 @@ fn a_ban_that_finds_the_table_gone_puts_every_active_ban_back() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let config = NftConfig {
-        jails: vec![JailSpec::tcp("sshd", &[22])],
-        ..NftConfig::default()
-    };
+    let config = sshd();
     ns.run(|| {
         System::new().block_on(async {
             let actions = actions(&config, dir.path());
@@ -217,10 +194,7 @@ fn a_reload_keeps_every_ban_also_when_the_table_is_gone() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let config = NftConfig {
-        jails: vec![JailSpec::tcp("sshd", &[22])],
-        ..NftConfig::default()
-    };
+    let config = sshd();
     ns.run(|| {
         System::new().block_on(async {
             let actions = actions(&config, dir.path());

@@ -1,13 +1,12 @@
 //! The nft module against the real kernel, each test in its own network
-//! namespace, with `nft -j` as the independent oracle: the table's setup,
-//! change and teardown, and its errors (bans and unbans: `nft_bans`), and
-//! the helpers the other nft tests share.
+//! namespace, with `nft -j` as the independent oracle.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
-use portcullis::nft::{Ban, BanVerdict, Hook, JailSpec, Nft, NftConfig, Ports};
+use portcullis::nft::{Ban, BanVerdict, Hook, JailSpec, Nft, NftConfig, Ports, RemovalMode, Unban};
 
-use crate::common::NetNs;
+use crate::common::{NetNs, poll_until};
 
 fn config() -> NftConfig {
     let mut dns = JailSpec::tcp("dns", &[]);
@@ -78,6 +77,7 @@ pub(crate) fn ban(jail: &str, addr: &str, secs: Option<u64>) -> Ban {
         timeout: secs.map(Duration::from_secs),
     }
 }
+
 #[test]
 fn setup_yields_exactly_the_ruleset_nft_builds_from_the_script() {
     let (Some(ours), Some(oracle)) = (NetNs::new("setup"), NetNs::new("setup")) else {
@@ -145,30 +145,174 @@ fn changing_the_jails_replaces_our_table_and_keeps_the_bans_of_remaining_jails()
 }
 
 #[test]
-fn errors_name_the_address_the_set_and_the_cause() {
-    let Some(ns) = NetNs::new("errors") else {
+fn bans_appear_with_timeouts_and_vanish_at_expiry() {
+    let Some(ns) = NetNs::new("expiry") else {
         return;
     };
     ns.run(|| {
-        let mut nft = Nft::open().unwrap();
-        nft.attach(&sshd_only());
-        let err = nft.ban(&[ban("sshd", "203.0.113.7", Some(60))]).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "cannot add 203.0.113.7 to set sshd-v4 in table inet portcullis: no such table (was the ruleset flushed?)"
-        );
-        nft.setup(&sshd_only()).unwrap();
-        let err = nft
-            .ban(&[ban("sshd", "203.0.113.8", Some(60)), ban("ghost", "203.0.113.7", Some(60))])
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "cannot add 203.0.113.7 to set ghost-v4 in table inet portcullis: no such set (was the ruleset flushed?)"
-        );
-        // The transaction is atomic: the valid ban did not go in either.
-        assert!(nft.list("portcullis", None).unwrap().unwrap().is_empty());
-        assert_eq!(nft.list("absent", None).unwrap(), None);
+        let mut nft = open_with(&sshd_only());
+        let bans = [
+            Ban {
+                jail: "sshd".into(),
+                addr: "192.0.2.10".parse().unwrap(),
+                timeout: Some(Duration::from_millis(1500)),
+            },
+            Ban {
+                jail: "sshd".into(),
+                addr: "2001:db8::10".parse().unwrap(),
+                timeout: Some(Duration::from_millis(1500)),
+            },
+            ban("sshd", "192.0.2.11", None),
+        ];
+        nft.ban(&bans).expect("ban");
+        let listed = nft.list("portcullis", None).unwrap().unwrap();
+        assert_eq!(listed.len(), 3, "{listed:?}");
+        for e in &listed {
+            if e.network.addr == "192.0.2.11".parse::<IpAddr>().unwrap() {
+                assert_eq!((e.timeout, e.expires), (None, None));
+            } else {
+                assert_eq!(e.timeout, Some(Duration::from_millis(1500)), "{e:?}");
+                assert!(e.expires.unwrap() <= Duration::from_millis(1500), "{e:?}");
+            }
+        }
+        let left = poll_until(Duration::from_secs(15), || {
+            let now = nft.list("portcullis", None).unwrap().unwrap();
+            (now.len() == 1).then_some(now)
+        })
+        .expect("the timed bans expire");
+        assert_eq!(left[0].network.to_string(), "192.0.2.11");
     });
+}
+
+#[test]
+fn unban_removes_and_absent_addresses_are_fine() {
+    let Some(ns) = NetNs::new("unban") else {
+        return;
+    };
+    ns.run(|| {
+        let mut nft = open_with(&sshd_only());
+        nft.ban(&[
+            ban("sshd", "192.0.2.20", Some(600)),
+            ban("sshd", "192.0.2.21", Some(600)),
+            ban("sshd", "2001:db8::21", None),
+        ])
+        .unwrap();
+        let unban = |a: &str| Unban {
+            jail: "sshd".into(),
+            addr: a.parse().unwrap(),
+        };
+        nft.unban(&[
+            unban("192.0.2.20"),
+            unban("192.0.2.99"),
+            unban("2001:db8::21"),
+            unban("2001:db8::99"),
+        ])
+        .expect("unban with absent addresses");
+        let left: Vec<String> = nft
+            .list("portcullis", None)
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(|e| e.network.to_string())
+            .collect();
+        assert_eq!(left, ["192.0.2.21"]);
+    });
+}
+
+fn reban_resets_expiry(mode: Option<RemovalMode>) {
+    let Some(ns) = NetNs::new("reban") else {
+        return;
+    };
+    ns.run(|| {
+        let mut nft = open_with(&sshd_only());
+        if let Some(mode) = mode {
+            nft.set_removal_mode(mode);
+        }
+        nft.ban(&[
+            ban("sshd", "192.0.2.30", Some(5)),
+            ban("sshd", "2001:db8::30", Some(5)),
+        ])
+        .unwrap();
+        nft.ban(&[
+            ban("sshd", "192.0.2.30", Some(3600)),
+            ban("sshd", "2001:db8::30", Some(3600)),
+        ])
+        .unwrap();
+        let listed = nft.list("portcullis", None).unwrap().unwrap();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        for e in listed {
+            assert_eq!(e.timeout, Some(Duration::from_secs(3600)), "{e:?}");
+            assert!(e.expires.unwrap() > Duration::from_secs(3590), "{e:?}");
+        }
+        // Unban of absent and present elements works in this mode too.
+        let unban = Unban {
+            jail: "sshd".into(),
+            addr: "192.0.2.30".parse().unwrap(),
+        };
+        nft.unban(&[
+            unban.clone(),
+            Unban {
+                addr: "192.0.2.31".parse().unwrap(),
+                ..unban
+            },
+        ])
+        .unwrap();
+        assert_eq!(nft.list("portcullis", None).unwrap().unwrap().len(), 1);
+    });
+}
+
+#[test]
+fn reban_resets_expiry_on_this_kernel() {
+    reban_resets_expiry(None);
+}
+
+#[test]
+fn reban_resets_expiry_with_destroy_then_add() {
+    reban_resets_expiry(Some(RemovalMode::Destroy));
+}
+
+#[test]
+fn reban_resets_expiry_with_delete_of_present_elements() {
+    reban_resets_expiry(Some(RemovalMode::DeletePresent));
+}
+
+#[test]
+fn ipv6_prefix_bans_use_the_interval_set() {
+    let Some(ns) = NetNs::new("prefix") else {
+        return;
+    };
+    ns.run(|| {
+        let mut jail = JailSpec::tcp("sshd", &[22]);
+        jail.v6_prefix = Some(64);
+        let mut nft = open_with(&NftConfig {
+            jails: vec![jail],
+            ..NftConfig::default()
+        });
+        nft.ban(&[
+            ban("sshd", "2001:db8:1:2::77", Some(600)),
+            ban("sshd", "192.0.2.40", Some(600)),
+        ])
+        .unwrap();
+        nft.ban(&[ban("sshd", "2001:db8:1:2::78", Some(1200))])
+            .expect("re-ban of the same /64");
+        let mut listed: Vec<String> = nft
+            .list("portcullis", None)
+            .unwrap()
+            .unwrap()
+            .iter()
+            .map(|e| e.network.to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, ["192.0.2.40", "2001:db8:1:2::/64"]);
+        nft.unban(&[Unban {
+            jail: "sshd".into(),
+            addr: "2001:db8:1:2::1".parse().unwrap(),
+        }])
+        .unwrap();
+        assert_eq!(nft.list("portcullis", None).unwrap().unwrap().len(), 1);
+    });
+    let text = ns.sh(&["nft", "list", "set", "inet", "portcullis", "sshd-v6"]);
+    assert!(text.contains("flags interval,timeout"), "{text}");
 }
 
 #[test]
@@ -185,65 +329,4 @@ fn teardown_removes_only_our_table_and_is_idempotent() {
     });
     let text = ns.sh(&["nft", "list", "tables"]);
     assert_eq!(text.trim(), "table inet other");
-}
-
-/// Drops CAP_NET_ADMIN from this thread's effective set (capabilities are
-/// per thread; the thread ends with the test).
-fn drop_cap_net_admin() {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-    const CAP_NET_ADMIN: u32 = 12;
-    let mut header = Header {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [Data::default(); 2];
-    // SAFETY: capget/capset with a v3 header and two data structs.
-    unsafe {
-        assert_eq!(
-            libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()),
-            0
-        );
-        data[0].effective &= !(1 << CAP_NET_ADMIN);
-        assert_eq!(
-            libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()),
-            0
-        );
-    }
-}
-
-#[test]
-fn without_cap_net_admin_errors_say_it_is_needed() {
-    let Some(ns) = NetNs::new("no-cap") else {
-        return;
-    };
-    ns.run(|| {
-        drop_cap_net_admin();
-        let mut nft = Nft::open().expect("opening the socket needs no privilege");
-        let err = nft.setup(&sshd_only()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "cannot set up table inet portcullis: operation not permitted (CAP_NET_ADMIN is needed)"
-        );
-        let err = nft
-            .ban(&[ban("sshd", "203.0.113.7", Some(60))])
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "cannot add 203.0.113.7 to set sshd-v4 in table inet portcullis: \
-             operation not permitted (CAP_NET_ADMIN is needed)"
-        );
-        assert!(err.is_permission());
-    });
 }

@@ -42,6 +42,21 @@ impl ActionCounters {
         }
     }
 
+    /// The kernel acknowledged `n` bans of `jail` at once.
+    pub fn bans(&mut self, jail: &str, n: u64) {
+        self.jail(jail).bans.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// A ban's latency since its log line was read.
+    pub fn latency(&self, d: Duration) {
+        self.metrics.ban_latency.observe(d);
+    }
+
+    /// Sets the active bans gauge of `jail`.
+    pub fn set_active(&mut self, jail: &str, n: u64) {
+        self.jail(jail).active.store(n, Ordering::Relaxed);
+    }
+
     /// A ban was lifted or expired.
     pub fn unban(&mut self, jail: &str) {
         self.jail(jail).unbans.fetch_add(1, Ordering::Relaxed);

@@ -1,20 +1,24 @@
 //! [`Ledger`]: which addresses we banned in which jail, until when, so that
 //! expiries are logged and recorded when the kernel drops the element.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
+
+use foldhash::HashMap;
 
 use crate::nft::Network;
+use crate::time::UnixMs;
 
-/// Expiry (unix ms; none: permanent) and ban count.
-type State = (Option<u64>, u32);
+/// Expiry (none: permanent).
+type State = Option<UnixMs>;
 
 #[derive(Debug, Default)]
 pub struct Ledger {
     /// Per jail (the name shared, not copied per ban), per address.
     jails: HashMap<Arc<str>, HashMap<IpAddr, State>>,
-    by_expiry: BTreeSet<(u64, Arc<str>, IpAddr)>,
+    by_expiry: BTreeSet<(UnixMs, Arc<str>, IpAddr)>,
 }
 
 impl Ledger {
@@ -23,31 +27,22 @@ impl Ledger {
             Some((name, _)) => name.clone(),
             None => {
                 let name: Arc<str> = Arc::from(jail);
-                self.jails.insert(name.clone(), HashMap::new());
+                self.jails.insert(name.clone(), HashMap::default());
                 name
             }
         }
     }
 
-    /// Records a ban; returns the times this address was banned by us in this
-    /// jail since start, this one included.
-    pub fn ban(&mut self, jail: &str, addr: IpAddr, expires_ms: Option<u64>) -> u32 {
+    /// Records a ban (a re-ban replaces the expiry).
+    pub fn ban(&mut self, jail: &str, addr: IpAddr, expires: Option<UnixMs>) {
         let name = self.name(jail);
         let bans = self.jails.get_mut(jail).expect("just named");
-        let count = match bans.insert(addr, (expires_ms, 1)) {
-            Some((old, count)) => {
-                if let Some(t) = old {
-                    self.by_expiry.remove(&(t, name.clone(), addr));
-                }
-                bans.insert(addr, (expires_ms, count + 1));
-                count + 1
-            }
-            None => 1,
-        };
-        if let Some(t) = expires_ms {
+        if let Some(Some(old)) = bans.insert(addr, expires) {
+            self.by_expiry.remove(&(old, name.clone(), addr));
+        }
+        if let Some(t) = expires {
             self.by_expiry.insert((t, name, addr));
         }
-        count
     }
 
     /// Forgets a ban; whether it was there.
@@ -55,18 +50,18 @@ impl Ledger {
         let Some(removed) = self.jails.get_mut(jail).and_then(|b| b.remove(&addr)) else {
             return false;
         };
-        if let Some(t) = removed.0 {
+        if let Some(t) = removed {
             let name = self.name(jail);
             self.by_expiry.remove(&(t, name, addr));
         }
         true
     }
 
-    /// Removes and returns the bans that expired by `now_ms`.
-    pub fn expired(&mut self, now_ms: u64) -> Vec<(String, IpAddr)> {
+    /// Removes and returns the bans that expired by `now`.
+    pub fn expired(&mut self, now: UnixMs) -> Vec<(String, IpAddr)> {
         let mut out = Vec::new();
         while let Some(first) = self.by_expiry.first() {
-            if first.0 > now_ms {
+            if first.0 > now {
                 break;
             }
             let (_, jail, addr) = self.by_expiry.pop_first().expect("just seen");
@@ -87,15 +82,15 @@ impl Ledger {
             .collect()
     }
 
-    /// The bans still running at `now_ms`: jail, address and the time left
-    /// in milliseconds (none: permanent).
-    pub fn active(&self, now_ms: u64) -> Vec<(String, IpAddr, Option<u64>)> {
+    /// The bans still running at `now`: jail, address and the time left
+    /// (none: permanent).
+    pub fn active(&self, now: UnixMs) -> Vec<(String, IpAddr, Option<Duration>)> {
         let mut out = Vec::new();
         for (jail, bans) in &self.jails {
-            for (addr, (expires, _)) in bans {
+            for (addr, expires) in bans {
                 match expires {
                     None => out.push((jail.to_string(), *addr, None)),
-                    Some(t) if *t > now_ms => out.push((jail.to_string(), *addr, Some(t - now_ms))),
+                    Some(t) if *t > now => out.push((jail.to_string(), *addr, Some(t.since(now)))),
                     Some(_) => {}
                 }
             }
@@ -106,10 +101,7 @@ impl Ledger {
     /// The banned addresses of `jail` that are one of `own`, or in a jail
     /// with `v6_prefix` in the same IPv6 network as one.
     pub fn holding(&self, jail: &str, v6_prefix: Option<u8>, own: &[IpAddr]) -> Vec<IpAddr> {
-        let network = |a: IpAddr| match (a, v6_prefix) {
-            (IpAddr::V6(_), Some(len)) => Network::new(a, len),
-            _ => Network::host(a),
-        };
+        let network = |a: IpAddr| Network::of(a, v6_prefix);
         let own: Vec<Network> = own.iter().map(|a| network(*a)).collect();
         let Some(bans) = self.jails.get(jail) else {
             return Vec::new();
@@ -122,10 +114,17 @@ impl Ledger {
         out
     }
 
-    /// Whether `addr` is banned in `jail` at `now_ms`.
-    pub fn is_banned(&self, jail: &str, addr: IpAddr, now_ms: u64) -> bool {
+    /// Whether the ledger has a ban of `addr` in `jail`, run out or not.
+    pub fn holds(&self, jail: &str, addr: IpAddr) -> bool {
+        self.jails
+            .get(jail)
+            .is_some_and(|bans| bans.contains_key(&addr))
+    }
+
+    /// Whether `addr` is banned in `jail` at `now`.
+    pub fn is_banned(&self, jail: &str, addr: IpAddr, now: UnixMs) -> bool {
         let state = self.jails.get(jail).and_then(|bans| bans.get(&addr));
-        state.is_some_and(|(expires, _)| expires.is_none_or(|t| t > now_ms))
+        state.is_some_and(|expires| expires.is_none_or(|t| t > now))
     }
 
     pub fn count(&self, jail: &str) -> usize {
@@ -148,31 +147,42 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn at(ms: u64) -> Option<UnixMs> {
+        Some(UnixMs(ms))
+    }
+
     #[test]
     fn expiry_order_rebans_and_unbans() {
         let mut l = Ledger::default();
-        l.ban("sshd", ip("192.0.2.1"), Some(1000));
-        l.ban("sshd", ip("192.0.2.2"), Some(500));
+        l.ban("sshd", ip("192.0.2.1"), at(1000));
+        l.ban("sshd", ip("192.0.2.2"), at(500));
         l.ban("web", ip("192.0.2.1"), None);
-        assert_eq!(l.ban("sshd", ip("192.0.2.1"), Some(3000)), 2);
-        assert_eq!(l.expired(1000), vec![("sshd".to_string(), ip("192.0.2.2"))]);
+        l.ban("sshd", ip("192.0.2.1"), at(3000));
+        assert_eq!(
+            l.expired(UnixMs(1000)),
+            vec![("sshd".to_string(), ip("192.0.2.2"))]
+        );
         assert_eq!(l.count("sshd"), 1);
         assert!(l.unban("sshd", ip("192.0.2.1")));
         assert!(!l.unban("sshd", ip("192.0.2.1")));
-        assert!(l.expired(u64::MAX).is_empty());
+        assert!(l.expired(UnixMs(u64::MAX)).is_empty());
         assert_eq!(l.bans(None), vec![("web".to_string(), ip("192.0.2.1"))]);
-        assert!(l.is_banned("web", ip("192.0.2.1"), u64::MAX));
-        assert!(!l.is_banned("sshd", ip("192.0.2.2"), 0));
-        l.ban("sshd", ip("192.0.2.3"), Some(2000));
-        assert!(l.is_banned("sshd", ip("192.0.2.3"), 1999));
-        assert!(!l.is_banned("sshd", ip("192.0.2.3"), 2000));
-        l.ban("sshd", ip("192.0.2.4"), Some(900));
-        let mut active = l.active(1000);
+        assert!(l.is_banned("web", ip("192.0.2.1"), UnixMs(u64::MAX)));
+        assert!(!l.is_banned("sshd", ip("192.0.2.2"), UnixMs(0)));
+        l.ban("sshd", ip("192.0.2.3"), at(2000));
+        assert!(l.is_banned("sshd", ip("192.0.2.3"), UnixMs(1999)));
+        assert!(!l.is_banned("sshd", ip("192.0.2.3"), UnixMs(2000)));
+        l.ban("sshd", ip("192.0.2.4"), at(900));
+        let mut active = l.active(UnixMs(1000));
         active.sort();
         assert_eq!(
             active,
             vec![
-                ("sshd".to_string(), ip("192.0.2.3"), Some(1000)),
+                (
+                    "sshd".to_string(),
+                    ip("192.0.2.3"),
+                    Some(Duration::from_secs(1))
+                ),
                 ("web".to_string(), ip("192.0.2.1"), None),
             ]
         );

@@ -3,13 +3,22 @@
 //! each as `NOTICE [<jail>] Ban <addr>` / `NOTICE [<jail>] Unban <addr>`
 //! (a stable format the recidive filter matches) and records them through
 //! the DbActor, and hands each to the NotifyActor ([`crate::notify`]) once
-//! the kernel holds it. [`ledger::Ledger`] tracks what is banned until when.
-//! It counts bans, unbans, active bans, ban latency and failed netlink
-//! requests into [`crate::metrics`].
+//! the kernel holds it. It counts bans, unbans, active bans, ban latency
+//! and failed netlink requests into [`crate::metrics`].
+//!
+//! Who does what: [`banner::Banner`] decides (which bans go into a
+//! transaction, what follows it, what a rebuild puts back), at a given
+//! time and without a kernel; [`kernel::Kernel`] executes its plans over
+//! netlink, each in one transaction, with the one rebuild path for a batch
+//! that found the table gone, a repair, the restore and a reload;
+//! [`actor::ActionsActor`] is the shell (mailbox, timers, recipients).
+//! [`ledger::Ledger`] tracks what is banned until when.
 
 pub mod actor;
 pub mod adopt;
+pub mod banner;
 pub mod counting;
+pub mod kernel;
 pub mod ledger;
 pub mod quiet;
 
@@ -20,18 +29,19 @@ use actix::Message;
 
 pub use actor::ActionsActor;
 
-use crate::config::BanTime;
 use crate::db::store::StoredBan;
 use crate::nft::{Element, Membership, NftConfig};
+use crate::time::BanTime;
 
 /// Ban records go to the database at most this long after the kernel took
 /// the ban, all of that time in one commit: the bans a reboot may lose (see
 /// [`crate::db`]'s durability rule).
 pub const GROUP_COMMIT: Duration = Duration::from_millis(100);
 
-/// Ban an address. Sent by the ObserverActor (after the increment) and the
-/// ServerActor (`portcullis ban`); no reply: the ban goes out with the
-/// next batch.
+/// Ban an address: the one description of a ban on its way to the kernel.
+/// Sent by the ObserverActor (after the increment; a jail's request wraps
+/// it, see `observer::BanRequest`) and the ServerActor (`portcullis ban`);
+/// no reply: the ban goes out with the next batch.
 #[derive(Debug, Clone, PartialEq, Message)]
 #[rtype(result = "()")]
 pub struct BanTicket {

@@ -41,7 +41,7 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
         .wrap_err_with(|| format!("cannot set up table inet {}", config.table))?;
     // The table itself is built by the restore, in one transaction with
     // every ban, these included.
-    let now = crate::time::UnixMs::now().as_millis();
+    let now = crate::time::UnixMs::now();
     match crate::actions::adopt::adopt(&mut nft, &store, &nft_config, now) {
         Ok(0) => {}
         Ok(n) => tracing::info!("adopted {n} ban(s) the kernel held and the database lacked"),

@@ -48,12 +48,11 @@ impl Handler<Failures> for JailActor {
         let now = now();
         (self.metrics.failures).fetch_add(msg.0.len() as u64, Ordering::Relaxed);
         for f in msg.0 {
-            let time = f.time.as_secs();
-            match self.jail.on_failure(f.addr, time, f.attempts, now) {
-                Decision::Ban(request) => self.bans.do_send(BanRequest {
-                    read_at: Some(f.read_at),
-                    ..request
-                }),
+            match self.jail.on_failure(f.addr, f.time.as_secs(), f.attempts, now) {
+                Decision::Ban(mut request) => {
+                    request.ticket.read_at = Some(f.read_at);
+                    self.bans.do_send(request)
+                }
                 Decision::Evicted(total) => tracing::warn!(
                     "jail {}: failure table full ({} addresses): evicted the oldest ({total} so far); raise max-tracked if this is not an attack",
                     self.jail.config.name,

@@ -68,14 +68,13 @@ impl Jail {
         match self.window.record(addr, time, attempts, now) {
             Verdict::Ban(failures) => {
                 self.stats.ban_requests_total += 1;
-                Decision::Ban(BanRequest {
-                    jail: self.config.name.clone(),
+                Decision::Ban(BanRequest::new(
+                    self.config.name.clone(),
                     addr,
                     failures,
-                    bantime: self.config.settings.bantime,
-                    increment: self.config.settings.increment.clone(),
-                    read_at: None,
-                })
+                    self.config.settings.bantime,
+                    self.config.settings.increment.clone(),
+                ))
             }
             _ if self.window.evicted > evicted_before
                 && self.last_eviction_log.is_none_or(|t| now - t >= 60) =>
@@ -240,8 +239,8 @@ mod tests {
         let Decision::Ban(req) = j.on_failure(ip("::ffff:203.0.113.7"), 101, 1, 101) else {
             panic!("no ban");
         };
-        assert_eq!(req.addr, ip("203.0.113.7"));
-        assert_eq!(req.failures, 2);
+        assert_eq!(req.ticket.addr, ip("203.0.113.7"));
+        assert_eq!(req.ticket.failures, 2);
         for ignored in ["192.0.2.9", "127.0.0.1", "198.51.100.1"] {
             for t in 0..5 {
                 assert_eq!(

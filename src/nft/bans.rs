@@ -4,7 +4,8 @@
 use super::Nft;
 use std::collections::HashMap;
 
-use super::elements::{Command, Item, RemovalMode, SetChange, Verb, blame, group, push_change};
+use super::blame::blame;
+use super::elements::{Command, Item, RemovalMode, SetChange, Verb, group, push_change};
 use super::error::NftError;
 use super::types::{Ban, JailSpec, NftConfig, Unban};
 use super::wire::Batch;
@@ -32,6 +33,7 @@ impl Nft {
     }
 
     fn apply(&mut self, changes: &[SetChange], add: bool) -> Result<(), NftError> {
+        self.kept = None;
         let present = match self.removal {
             RemovalMode::DeletePresent => self.present_items(changes, add)?,
             _ => Vec::new(),
@@ -104,9 +106,15 @@ impl Nft {
     /// The bans in our table now that the layout of `config` can hold: same
     /// jail and family, and networks only where the new v6 set is an
     /// interval set. Without privilege there is nothing to carry: the setup
-    /// itself then reports the missing CAP_NET_ADMIN.
+    /// itself then reports the missing CAP_NET_ADMIN. What
+    /// [`Nft::list_to_carry`] kept is used instead of a second read.
     pub(crate) fn carried_bans(&mut self, config: &NftConfig) -> Result<Vec<SetChange>, NftError> {
-        let elements = match self.list(&config.table, None) {
+        let kept = self.kept.take().filter(|k| k.table == config.table);
+        let listed = match kept {
+            Some(kept) => Ok(kept.elements),
+            None => self.list(&config.table, None),
+        };
+        let elements = match listed {
             Ok(Some(elements)) => elements,
             Ok(None) => return Ok(Vec::new()),
             Err(e) if e.is_permission() => return Ok(Vec::new()),

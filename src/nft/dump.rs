@@ -24,11 +24,10 @@ use super::encode::{
 use super::error::{Missing, NftError, Operation};
 use super::socket::DumpError;
 use super::types::{Element, Network};
-use super::wire::{NFNL_SUBSYS_NFTABLES, replies};
+use super::wire::{NFNL_SUBSYS_NFTABLES, NFT_MSG_NEWSET, attributes, replies};
 
-/// include/uapi/linux/netfilter/nf_tables.h: a set, as a GETSET dump
-/// replies it, and the attributes read from it.
-const NFT_MSG_NEWSET: u16 = 9;
+/// include/uapi/linux/netfilter/nf_tables.h: the attributes read from a
+/// set as a GETSET dump replies it (NFT_MSG_NEWSET).
 const NFTA_SET_NAME: u16 = 2;
 const NFTA_SET_FLAGS: u16 = 3;
 const NFT_SET_INTERVAL: u32 = 4;
@@ -67,12 +66,13 @@ impl Nft {
         };
         let mut out = Vec::new();
         for set in sets.iter().filter(|s| jail.is_none_or(|j| j == s.jail)) {
-            out.extend(self.consistent_elements(table, set)?);
+            out.extend(self.set_elements(table, set)?);
         }
         Ok(Some(out))
     }
 
-    /// A set's elements from one dump that saw each once. A dump longer
+    /// A set's elements (`nft list set inet T S`) from one dump that saw
+    /// each once; every reader of elements goes through it. A dump longer
     /// than one netlink message is walked again from the start for each
     /// message, skipping what was sent; when the kernel's hash table is
     /// rehashed in between (it grows in the background after many
@@ -81,14 +81,14 @@ impl Nft {
     /// A set holds a network once, so a repeated network means such a dump:
     /// it is read again, and after [`DUMP_ATTEMPTS`] the last one is kept
     /// with its repeats dropped.
-    fn consistent_elements(
+    pub(crate) fn set_elements(
         &mut self,
         table: &str,
         set: &SetInfo,
     ) -> Result<Vec<Element>, NftError> {
         let mut elements = Vec::new();
         for _ in 0..DUMP_ATTEMPTS {
-            elements = self.set_elements(table, set)?;
+            elements = self.dump_set(table, set)?;
             let mut seen = HashSet::with_capacity(elements.len());
             if elements.iter().all(|e| seen.insert(e.network)) {
                 return Ok(elements);
@@ -128,12 +128,9 @@ impl Nft {
         Ok(decode_sets(messages.iter().map(Vec::as_slice)))
     }
 
-    /// `nft list set inet T S`, as elements of `set.jail`.
-    pub(crate) fn set_elements(
-        &mut self,
-        table: &str,
-        set: &SetInfo,
-    ) -> Result<Vec<Element>, NftError> {
+    /// `nft list set inet T S`, as elements of `set.jail`: one dump, as
+    /// the kernel handed it out (see [`Nft::set_elements`]).
+    fn dump_set(&mut self, table: &str, set: &SetInfo) -> Result<Vec<Element>, NftError> {
         let op = || Operation::List {
             table: table.into(),
             set: Some(set.name.clone()),
@@ -151,7 +148,8 @@ impl Nft {
         Ok(decode_elements(&set.jail, datagrams, set.interval))
     }
 
-    /// The networks of `set` present in the kernel.
+    /// The networks of `set` present in the kernel (a consistent read, as
+    /// [`Nft::list`]'s).
     pub(crate) fn present(
         &mut self,
         table: &str,
@@ -209,7 +207,7 @@ impl Nft {
 /// the elements: the model's set and element parsers panic on malformed
 /// nested attributes (fuzz/regressions/dump/).
 pub fn decode_sets<'a>(datagrams: impl IntoIterator<Item = &'a [u8]>) -> Vec<SetInfo> {
-    const NEWSET: u16 = (NFNL_SUBSYS_NFTABLES as u16) << 8 | NFT_MSG_NEWSET;
+    const NEWSET: u16 = (NFNL_SUBSYS_NFTABLES as u16) << 8 | NFT_MSG_NEWSET as u16;
     datagrams
         .into_iter()
         .flat_map(replies)
@@ -309,17 +307,8 @@ fn raw_element(element: &[u8]) -> Option<Raw> {
 }
 
 /// (type, value) of each attribute in `buf`; stops at a malformed one.
-fn nlas(mut buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    std::iter::from_fn(move || {
-        let len = u16::from_ne_bytes([*buf.first()?, *buf.get(1)?]) as usize;
-        let kind = u16::from_ne_bytes([*buf.get(2)?, *buf.get(3)?]) & 0x3fff;
-        if len < 4 || len > buf.len() {
-            return None;
-        }
-        let value = &buf[4..len];
-        buf = &buf[((len + 3) & !3).min(buf.len())..];
-        Some((kind, value))
-    })
+fn nlas(buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    attributes(buf, 0).map(|a| (a.kind, a.value))
 }
 
 fn bytes_addr(v: &[u8]) -> Option<IpAddr> {

@@ -13,11 +13,9 @@ use std::time::Duration;
 use netlink_packet_core::NLM_F_CREATE;
 use netlink_packet_netfilter::nftables::{NfTablesMessage, SetElementList, SetElementMessage};
 
-use super::encode::{ElementList, NFTA_SET_ELEM_LIST_ELEMENTS};
-use super::error::Operation;
-use super::socket::Failure;
+use super::encode::ElementList;
 use super::types::Network;
-use super::wire::{Batch, NFT_MSG_DESTROYSETELEM, NLMSG_HDRLEN};
+use super::wire::{Batch, NFT_MSG_DESTROYSETELEM};
 
 /// Payload budget of one NFTA_SET_ELEM_LIST_ELEMENTS nest (limit 65535
 /// including its 4-byte header).
@@ -116,10 +114,7 @@ pub(crate) fn group<'a>(
             prefixes.push(prefix);
             groups.len() - 1
         });
-        let network = match prefixes[i] {
-            Some(len) => Network::new(addr, len),
-            None => Network::host(addr),
-        };
+        let network = Network::of(addr, prefixes[i]);
         groups[i].items.push(Item {
             network,
             timeout,
@@ -314,91 +309,4 @@ pub(crate) fn element_message(
         Verb::Delete => NfTablesMessage::DeleteSetElement(msg),
         Verb::Add | Verb::Destroy => NfTablesMessage::NewSetElement(msg),
     }
-}
-
-/// The operation to blame for `failure`, named as precisely as the kernel's
-/// extended ack allows.
-pub(crate) fn blame(table: &str, commands: &[Command], failure: Option<&Failure>) -> Operation {
-    let command = failure
-        .and_then(|f| f.command)
-        .and_then(|i| commands.get(i));
-    let (cmd, what) = match command {
-        Some(cmd) => {
-            let element = failure
-                .and_then(|f| f.element)
-                .and_then(|e| cmd.networks.get(e));
-            let what = match element {
-                Some(n) => n.to_string(),
-                None => name_networks(cmd.networks.iter()),
-            };
-            (cmd, what)
-        }
-        None => match commands.first() {
-            Some(first) => (
-                first,
-                name_networks(commands.iter().flat_map(|c| c.networks.iter())),
-            ),
-            None => {
-                return Operation::Setup {
-                    table: table.into(),
-                };
-            }
-        },
-    };
-    let (table, set) = (table.to_string(), cmd.set.clone());
-    if cmd.add {
-        Operation::Add { table, set, what }
-    } else {
-        Operation::Remove { table, set, what }
-    }
-}
-
-/// "203.0.113.7", or "203.0.113.7 and 41 more".
-pub(crate) fn name_networks<'a>(networks: impl Iterator<Item = &'a Network>) -> String {
-    let mut first = None;
-    let mut last = None;
-    let mut count = 0usize;
-    for n in networks {
-        if last != Some(*n) {
-            count += 1;
-        }
-        first.get_or_insert(*n);
-        last = Some(*n);
-    }
-    match (first, count) {
-        (None, _) => "nothing".to_string(),
-        (Some(n), 1) => n.to_string(),
-        (Some(n), c) => format!("{n} and {} more", c - 1),
-    }
-}
-
-/// Where `offset` (from the start of message `msg`) falls: the top-level
-/// attribute type, and the element index inside an element list.
-pub(crate) fn locate(msg: &[u8], offset: usize) -> (Option<u16>, Option<usize>) {
-    let mut attrs = attributes(msg, NLMSG_HDRLEN + 4);
-    let Some((kind, start, end)) = attrs.find(|&(_, s, e)| (s..e).contains(&offset)) else {
-        return (None, None);
-    };
-    if kind != NFTA_SET_ELEM_LIST_ELEMENTS || !matches!(msg[4], 12 | 14 | NFT_MSG_DESTROYSETELEM) {
-        return (Some(kind), None);
-    }
-    let element = attributes(&msg[..end], start + 4).position(|(_, s, e)| (s..e).contains(&offset));
-    (Some(kind), element)
-}
-
-/// (type, start, end) of the attributes of `buf` from `at` on.
-fn attributes(buf: &[u8], mut at: usize) -> impl Iterator<Item = (u16, usize, usize)> + '_ {
-    std::iter::from_fn(move || {
-        if at + 4 > buf.len() {
-            return None;
-        }
-        let len = u16::from_ne_bytes([buf[at], buf[at + 1]]) as usize;
-        let kind = u16::from_ne_bytes([buf[at + 2], buf[at + 3]]) & 0x3fff;
-        if len < 4 || at + len > buf.len() {
-            return None;
-        }
-        let item = (kind, at, at + len);
-        at += (len + 3) & !3;
-        Some(item)
-    })
 }

@@ -73,6 +73,8 @@ pub enum NftError {
         op: Operation,
         /// The errno the kernel returned (positive).
         errno: i32,
+        /// With ENOENT: which object is missing, as far as known.
+        missing: Missing,
         reason: String,
         #[source]
         source: io::Error,
@@ -95,10 +97,12 @@ pub enum NftError {
 impl NftError {
     /// The error for `errno` returned by the kernel while doing `op`.
     pub fn kernel(op: Operation, errno: i32, missing: Missing) -> Self {
+        let missing = missing.given(&op);
         let reason = reason(&op, errno, missing);
         NftError::Kernel {
             op,
             errno,
+            missing,
             reason,
             source: io::Error::from_raw_os_error(errno),
         }
@@ -106,8 +110,14 @@ impl NftError {
 
     /// True when the kernel said our table does not exist.
     pub fn is_missing_table(&self) -> bool {
-        matches!(self, NftError::Kernel { errno, reason, .. }
-            if *errno == libc::ENOENT && reason.starts_with("no such table"))
+        matches!(
+            self,
+            NftError::Kernel {
+                errno: libc::ENOENT,
+                missing: Missing::Table,
+                ..
+            }
+        )
     }
 
     /// True when the kernel refused for lack of privilege.
@@ -122,19 +132,30 @@ impl NftError {
     }
 }
 
+impl Missing {
+    /// What is missing when the kernel's ack did not say: the table for a
+    /// listing of the table's sets, the set for one set's listing or
+    /// elements.
+    fn given(self, op: &Operation) -> Missing {
+        match (self, op) {
+            (Missing::Unknown, Operation::List { set: None, .. }) => Missing::Table,
+            (
+                Missing::Unknown,
+                Operation::List { .. } | Operation::Add { .. } | Operation::Remove { .. },
+            ) => Missing::Set,
+            (known, _) => known,
+        }
+    }
+}
+
 fn reason(op: &Operation, errno: i32, missing: Missing) -> String {
     let flushed = matches!(op, Operation::Add { .. } | Operation::Remove { .. });
     match errno {
         libc::ENOENT => {
-            let what = match (missing, op) {
-                (Missing::Table, _) | (Missing::Unknown, Operation::List { set: None, .. }) => {
-                    "no such table"
-                }
-                (Missing::Set, _) | (Missing::Unknown, Operation::List { .. }) => "no such set",
-                (Missing::Unknown, Operation::Add { .. } | Operation::Remove { .. }) => {
-                    "no such set"
-                }
-                _ => "no such object",
+            let what = match missing {
+                Missing::Table => "no such table",
+                Missing::Set => "no such set",
+                Missing::Unknown => "no such object",
             };
             if flushed {
                 format!("{what} (was the ruleset flushed?)")
@@ -226,5 +247,31 @@ mod tests {
             "cannot list the sets of table inet portcullis: no such table"
         );
         assert!(e.is_missing_table());
+    }
+
+    #[test]
+    fn only_a_missing_table_is_a_missing_table() {
+        let set = Operation::List {
+            table: "portcullis".into(),
+            set: Some("sshd-v4".into()),
+        };
+        let e = NftError::kernel(set, libc::ENOENT, Missing::Unknown);
+        assert_eq!(
+            e.to_string(),
+            "cannot list set sshd-v4 in table inet portcullis: no such set"
+        );
+        assert!(!e.is_missing_table());
+        assert!(!NftError::kernel(add(), libc::ENOENT, Missing::Set).is_missing_table());
+        let setup = Operation::Setup {
+            table: "portcullis".into(),
+        };
+        let e = NftError::kernel(setup, libc::ENOENT, Missing::Unknown);
+        assert_eq!(
+            e.to_string(),
+            "cannot set up table inet portcullis: no such object"
+        );
+        assert!(!e.is_missing_table());
+        // Another errno with the table named is not a missing table.
+        assert!(!NftError::kernel(add(), libc::EBUSY, Missing::Table).is_missing_table());
     }
 }

@@ -54,6 +54,7 @@
 //!   model's, as the golden tests check.
 
 mod bans;
+mod blame;
 mod dump;
 mod elements;
 mod encode;
@@ -75,10 +76,10 @@ mod golden;
 mod tests;
 
 pub use dump::{SetInfo, decode_elements, decode_sets};
-pub use error::{NftError, Operation};
+pub use error::{Missing, NftError, Operation};
 pub use monitor::{Change, Membership, Monitor, MonitorError, ObjectEvent};
 pub use ports::{PortRange, Ports, Protocol};
-pub use types::{Ban, BanVerdict, Element, Hook, JailSpec, Network, NftConfig, Unban};
+pub use types::{Ban, BanKey, BanVerdict, Element, Hook, JailSpec, Network, NftConfig, Unban};
 
 use std::collections::HashMap;
 
@@ -92,6 +93,15 @@ pub struct Nft {
     /// The v6 prefix length per jail, from [`Nft::setup`] or [`Nft::attach`].
     v6_prefix: HashMap<String, Option<u8>>,
     removal: RemovalMode,
+    /// What [`Nft::list_to_carry`] read, for the next setup to carry
+    /// instead of reading the table again; any other change drops it.
+    kept: Option<Kept>,
+}
+
+/// A table's elements as read just before the setup that carries them.
+struct Kept {
+    table: String,
+    elements: Option<Vec<Element>>,
 }
 
 impl Nft {
@@ -103,6 +113,7 @@ impl Nft {
             table: "portcullis".to_string(),
             v6_prefix: HashMap::new(),
             removal: RemovalMode::for_running_kernel(),
+            kept: None,
         })
     }
 
@@ -180,8 +191,22 @@ impl Nft {
         Ok(())
     }
 
+    /// [`Nft::list`] of the whole table, also kept for the next
+    /// [`Nft::setup_with`] on this handle, which then carries these
+    /// elements without reading the table a second time (the start: the
+    /// adoption reads the table, the restore's rebuild carries it).
+    pub fn list_to_carry(&mut self, table: &str) -> Result<Option<Vec<Element>>, NftError> {
+        let elements = self.list(table, None)?;
+        self.kept = Some(Kept {
+            table: table.to_string(),
+            elements: elements.clone(),
+        });
+        Ok(elements)
+    }
+
     /// Deletes our table, if it exists (`nft destroy table inet T`).
     pub fn teardown(&mut self) -> Result<(), NftError> {
+        self.kept = None;
         let batch = ruleset::teardown_batch(&self.table, self.sock.next_seq());
         self.sock.transact(&batch).map_err(|e| {
             e.into_nft_error(|_| Operation::Teardown {

@@ -17,7 +17,10 @@ use netlink_packet_netfilter::{
 use netlink_sys::{Socket, protocols::NETLINK_NETFILTER};
 
 use super::error::{Missing, NftError, Operation};
-use super::wire::{Reply, SealedBatch, parse_error, replies};
+use super::wire::{
+    NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE, Reply, SealedBatch, is_element_message,
+    parse_error, replies,
+};
 use crate::sys::{recv, setsockopt_int};
 
 /// Send buffer asked for at open: a 100,000-element batch is about 3 MiB.
@@ -63,8 +66,10 @@ impl TxnError {
         match self {
             TxnError::Kernel(f) => {
                 let missing = match (f.attr, f.msg_type) {
-                    (Some(1), _) => Missing::Table,
-                    (Some(2), Some(12 | 13 | 14 | 30)) => Missing::Set,
+                    (Some(NFTA_SET_ELEM_LIST_TABLE), _) => Missing::Table,
+                    (Some(NFTA_SET_ELEM_LIST_SET), Some(t)) if is_element_message(t) => {
+                        Missing::Set
+                    }
                     _ => Missing::Unknown,
                 };
                 NftError::kernel(op(Some(&f)), f.errno, missing)
@@ -268,7 +273,7 @@ fn describe_failure(batch: &SealedBatch, seq: u32, errno: i32, bad_attr: Option<
         let msg = batch.command(index);
         failure.msg_type = Some(msg[4]);
         if let Some(offset) = bad_attr {
-            let (attr, element) = super::elements::locate(msg, offset);
+            let (attr, element) = super::blame::locate(msg, offset);
             failure.attr = attr;
             failure.element = element;
         }

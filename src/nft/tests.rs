@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use super::blame::{locate, name_networks};
 use super::dump::network_to;
-use super::elements::{RemovalMode, Verb, group, interval_end, locate, name_networks, push_change};
+use super::elements::{RemovalMode, Verb, group, interval_end, push_change};
 use super::types::Network;
 use super::wire::{Batch, parse_error, replies};
 
@@ -163,4 +164,21 @@ fn networks_are_masked_and_printed_like_nft() {
         "192.0.2.0/24"
     );
     assert_eq!(Network::host(ip("192.0.2.77")).to_string(), "192.0.2.77");
+}
+
+#[test]
+fn attributes_are_walked_aligned_and_stop_at_a_malformed_one() {
+    use super::wire::attributes;
+    // type 1 (3 bytes, padded), type 2 | NLA_F_NESTED (empty), then a
+    // header claiming more bytes than there are.
+    let buf = [
+        7, 0, 1, 0, b'a', b'b', b'c', 0, 4, 0, 2, 0x80, 12, 0, 3, 0, 0, 0,
+    ];
+    let found: Vec<(u16, &[u8], usize, usize)> = attributes(&buf, 0)
+        .map(|a| (a.kind, a.value, a.start, a.end))
+        .collect();
+    assert_eq!(found, [(1, &b"abc"[..], 0, 7), (2, &[][..], 8, 12)]);
+    assert_eq!(attributes(&buf, 8).count(), 1);
+    assert_eq!(attributes(&buf, 100).count(), 0);
+    assert_eq!(attributes(&[3, 0, 1, 0], 0).count(), 0, "length below 4");
 }

@@ -88,17 +88,23 @@ pub enum BanVerdict {
 
 impl NftConfig {
     /// What a ban of `addr` in `jail` puts in the kernel: the address, or
-    /// its network where the jail bans IPv6 by prefix.
+    /// its network where the jail bans IPv6 by prefix ([`Network::of`]).
     pub fn network_of(&self, jail: &str, addr: IpAddr) -> Network {
-        let prefix = self
-            .jails
-            .iter()
-            .find(|j| j.name == jail)
-            .and_then(|j| j.v6_prefix);
-        match prefix {
-            Some(len) if addr.is_ipv6() => Network::new(addr, len),
-            _ => Network::host(addr),
+        let prefix = self.jail(jail).and_then(|j| j.v6_prefix);
+        Network::of(addr, prefix)
+    }
+
+    /// The identity of a ban of `addr` in `jail`: one per kernel element.
+    pub fn key(&self, jail: &str, addr: IpAddr) -> BanKey {
+        BanKey {
+            jail: jail.to_string(),
+            network: self.network_of(jail, addr),
         }
+    }
+
+    /// The jail named `name`, if configured.
+    pub fn jail(&self, name: &str) -> Option<&JailSpec> {
+        self.jails.iter().find(|j| j.name == name)
     }
 
     /// Checks what the kernel would reject less legibly.
@@ -164,6 +170,16 @@ pub struct Network {
 }
 
 impl Network {
+    /// What a ban of `addr` covers in a jail banning IPv6 networks of
+    /// `v6_prefix` bits (none: exact addresses): the one place of the rule
+    /// that IPv4 addresses are always exact and IPv6 ones are masked.
+    pub fn of(addr: IpAddr, v6_prefix: Option<u8>) -> Network {
+        match v6_prefix {
+            Some(len) if addr.is_ipv6() => Network::new(addr, len),
+            _ => Network::host(addr),
+        }
+    }
+
     /// `addr` masked to `prefix_len` bits (the host length keeps it exact).
     pub fn new(addr: IpAddr, prefix_len: u8) -> Self {
         let addr = match addr {
@@ -205,6 +221,16 @@ impl fmt::Display for Network {
     }
 }
 
+/// The identity of a ban: a jail and what the kernel holds for it (the
+/// address, or its IPv6 network in a jail with a prefix). Two bans with one
+/// key are one kernel element. Made by [`NftConfig::key`] or
+/// [`Element::key`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BanKey {
+    pub jail: String,
+    pub network: Network,
+}
+
 /// A banned address as the kernel holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element {
@@ -214,4 +240,14 @@ pub struct Element {
     pub timeout: Option<Duration>,
     /// Time left until the kernel removes it; none for a permanent ban.
     pub expires: Option<Duration>,
+}
+
+impl Element {
+    /// The identity of this ban.
+    pub fn key(&self) -> BanKey {
+        BanKey {
+            jail: self.jail.clone(),
+            network: self.network,
+        }
+    }
 }

@@ -24,9 +24,22 @@ use netlink_packet_netfilter::{
 pub const NFNL_SUBSYS_NFTABLES: u8 = 10;
 /// Multicast group of nf_tables notifications.
 pub const NFNLGRP_NFTABLES: u32 = 7;
-/// include/uapi/linux/netfilter/nf_tables.h (kernel >= 6.3): delete set
-/// elements, ignoring absent ones.
+/// include/uapi/linux/netfilter/nf_tables.h, enum nf_tables_msg_types:
+/// the set and element messages we send or read.
+pub const NFT_MSG_NEWSET: u8 = 9;
+pub const NFT_MSG_NEWSETELEM: u8 = 12;
+pub const NFT_MSG_GETSETELEM: u8 = 13;
+pub const NFT_MSG_DELSETELEM: u8 = 14;
+/// Kernel >= 6.3: delete set elements, ignoring absent ones.
 pub const NFT_MSG_DESTROYSETELEM: u8 = 30;
+/// enum nft_set_elem_list_attributes: the table and set an element message
+/// is about. Every nf_tables message names its table in attribute 1
+/// (NFTA_TABLE_NAME, NFTA_SET_TABLE, NFTA_CHAIN_TABLE, NFTA_RULE_TABLE too).
+pub const NFTA_SET_ELEM_LIST_TABLE: u16 = 1;
+pub const NFTA_SET_ELEM_LIST_SET: u16 = 2;
+/// include/uapi/linux/netlink.h: an attribute's type without the
+/// NLA_F_NESTED and NLA_F_NET_BYTEORDER flags.
+const NLA_TYPE_MASK: u16 = 0x3fff;
 /// nlmsghdr length.
 pub const NLMSG_HDRLEN: usize = 16;
 /// Extended ack TLVs (include/uapi/linux/netlink.h).
@@ -34,6 +47,14 @@ const NLMSGERR_ATTR_MSG: u16 = 1;
 const NLMSGERR_ATTR_OFFS: u16 = 2;
 const NLM_F_CAPPED: u16 = 0x100;
 const NLM_F_ACK_TLVS: u16 = 0x200;
+
+/// Whether nf_tables message type `t` carries a set element list.
+pub fn is_element_message(t: u8) -> bool {
+    matches!(
+        t,
+        NFT_MSG_NEWSETELEM | NFT_MSG_GETSETELEM | NFT_MSG_DELSETELEM | NFT_MSG_DESTROYSETELEM
+    )
+}
 
 /// One nfnetlink transaction being built.
 #[derive(Debug, Clone)]
@@ -234,27 +255,51 @@ pub fn parse_error(reply: &Reply<'_>) -> Option<Ack> {
     } else {
         orig_len
     };
-    let mut tlvs = p.get(4 + align4(skip)..).unwrap_or(&[]);
-    while tlvs.len() >= 4 {
-        let len = u16::from_ne_bytes([tlvs[0], tlvs[1]]) as usize;
-        let kind = u16::from_ne_bytes([tlvs[2], tlvs[3]]) & 0x3fff;
-        if len < 4 || len > tlvs.len() {
-            break;
-        }
-        let value = &tlvs[4..len];
-        match kind {
-            NLMSGERR_ATTR_OFFS if value.len() >= 4 => {
-                ack.bad_attr = Some(u32::from_ne_bytes(value[..4].try_into().unwrap()) as usize)
+    for tlv in attributes(p, 4 + align4(skip)) {
+        match tlv.kind {
+            NLMSGERR_ATTR_OFFS if tlv.value.len() >= 4 => {
+                ack.bad_attr = Some(u32::from_ne_bytes(tlv.value[..4].try_into().unwrap()) as usize)
             }
             NLMSGERR_ATTR_MSG => {
-                let text = value.split(|b| *b == 0).next().unwrap_or(&[]);
+                let text = tlv.value.split(|b| *b == 0).next().unwrap_or(&[]);
                 ack.message = Some(String::from_utf8_lossy(text).into_owned());
             }
             _ => {}
         }
-        tlvs = &tlvs[align4(len).min(tlvs.len())..];
     }
     Some(ack)
+}
+
+/// One netlink attribute of a buffer: its type (flags masked), its value,
+/// and the byte range it takes in the buffer (header included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attr<'a> {
+    pub kind: u16,
+    pub value: &'a [u8],
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The attributes of `buf` from byte `at` on, in order; stops at the end
+/// or at the first malformed one. The one attribute walker of the module:
+/// dumps, extended acks and the error locator read through it.
+pub fn attributes(buf: &[u8], mut at: usize) -> impl Iterator<Item = Attr<'_>> {
+    std::iter::from_fn(move || {
+        let header = buf.get(at..at.checked_add(4)?)?;
+        let len = u16::from_ne_bytes([header[0], header[1]]) as usize;
+        let kind = u16::from_ne_bytes([header[2], header[3]]) & NLA_TYPE_MASK;
+        if len < 4 || at + len > buf.len() {
+            return None;
+        }
+        let attr = Attr {
+            kind,
+            value: &buf[at + 4..at + len],
+            start: at,
+            end: at + len,
+        };
+        at += align4(len);
+        Some(attr)
+    })
 }
 
 fn align4(n: usize) -> usize {

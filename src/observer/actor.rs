@@ -54,40 +54,29 @@ impl Handler<BanRequest> for ObserverActor {
     type Result = Response<()>;
 
     fn handle(&mut self, req: BanRequest, _: &mut Context<Self>) -> Self::Result {
-        if req.increment.is_none() {
-            self.bans.do_send(BanTicket {
-                jail: req.jail,
-                addr: req.addr,
-                bantime: req.bantime,
-                failures: req.failures,
-                read_at: req.read_at,
-            });
+        let BanRequest {
+            mut ticket,
+            increment,
+        } = req;
+        let Some(increment) = increment else {
+            self.bans.do_send(ticket);
             return Response::reply(());
-        }
+        };
         let db = self.db.clone();
         let bans = self.bans.clone();
         Response::fut(async move {
-            let scope = match &req.increment {
-                Some(i) if i.across_jails => None,
-                _ => Some(req.jail.clone()),
-            };
+            let scope = (!increment.across_jails).then(|| ticket.jail.clone());
             // Without history (database trouble) the ban still goes out.
             let previous = db
                 .send(History {
                     jail: scope,
-                    addr: req.addr,
+                    addr: ticket.addr,
                 })
                 .await
                 .map(|h| h.count)
                 .unwrap_or(0);
-            let bantime = ban_time(req.bantime, req.increment.as_ref(), previous, random_unit());
-            bans.do_send(BanTicket {
-                jail: req.jail,
-                addr: req.addr,
-                bantime,
-                failures: req.failures,
-                read_at: req.read_at,
-            });
+            ticket.bantime = ban_time(ticket.bantime, Some(&increment), previous, random_unit());
+            bans.do_send(ticket);
         })
     }
 }

@@ -12,24 +12,44 @@ pub mod hostwatch;
 pub mod watch;
 
 use std::net::IpAddr;
-use std::time::Instant;
 
 use actix::Message;
 
+use crate::actions::BanTicket;
 use crate::config::{BanTime, Increment};
 
-/// An address reached maxretry. Sent by a JailActor; no reply.
+/// An address reached maxretry: the ban as its jail sees it, with the
+/// jail's base ban time, which the increment may lengthen. Sent by a
+/// JailActor; no reply.
 #[derive(Debug, Clone, PartialEq, Message)]
 #[rtype(result = "()")]
 pub struct BanRequest {
-    pub jail: String,
-    pub addr: IpAddr,
-    pub failures: u32,
-    /// The jail's base ban time.
-    pub bantime: BanTime,
+    /// The ban; `bantime` is the jail's base ban time until the increment.
+    pub ticket: BanTicket,
     pub increment: Option<Increment>,
-    /// When the line that completed the ban was read (ban latency metric).
-    pub read_at: Option<Instant>,
+}
+
+impl BanRequest {
+    /// A jail's ban of `addr` after `failures`; `read_at` (when the line
+    /// that completed it was read) is set by the actor.
+    pub fn new(
+        jail: String,
+        addr: IpAddr,
+        failures: u32,
+        bantime: BanTime,
+        increment: Option<Increment>,
+    ) -> BanRequest {
+        BanRequest {
+            ticket: BanTicket {
+                jail,
+                addr,
+                bantime,
+                failures,
+                read_at: None,
+            },
+            increment,
+        }
+    }
 }
 
 /// Another process deleted or flushed part of our table (one burst). Sent

@@ -81,17 +81,18 @@ pub async fn start(
 ) -> Result<(), StartError> {
     let own_port = nft.port_id();
     let core = start_core(&config, store, nft);
+    // Served before the restore, so that the metrics follow the kernel from
+    // the first ban put back (and before systemd hears we are ready), on a
+    // thread of its own, so that a scrape never waits behind a burst.
+    if let Some(m) = &config.metrics {
+        serve_metrics(bind_metrics(m.listen)?, core.metrics.clone());
+    }
     restore(&core, process_start).await?;
     let observer = start_observer(&config, &core, own_port)?;
     let listener = control::bind(&config.socket).map_err(|source| StartError::Control {
         socket: config.socket.clone(),
         source,
     })?;
-    // Bound before the server starts (and tells systemd it is ready).
-    let metrics_listener = match &config.metrics {
-        Some(m) => Some(bind_metrics(m.listen).await?),
-        None => None,
-    };
     let (watch, own) = host_addresses();
     let links = Links {
         actions: core.actions.clone(),
@@ -105,9 +106,6 @@ pub async fn start(
         follow_addresses(watch, own, &server, &core.metrics)?;
     }
     control::serve(listener, server.clone());
-    if let Some(listener) = metrics_listener {
-        http::serve(listener, core.metrics.clone());
-    }
     signals(server, core.db).map_err(StartError::Signals)?;
     Ok(())
 }
@@ -249,13 +247,23 @@ fn host_addresses() -> (Option<AddressWatch>, OwnAddresses) {
 }
 
 /// The metrics listener, its address logged (port 0 picks one).
-async fn bind_metrics(addr: SocketAddr) -> Result<TcpListener, StartError> {
-    let listener = http::bind(addr)
-        .await
-        .map_err(|source| StartError::Metrics { addr, source })?;
+fn bind_metrics(addr: SocketAddr) -> Result<std::net::TcpListener, StartError> {
+    let failed = |source| StartError::Metrics { addr, source };
+    let listener = std::net::TcpListener::bind(addr).map_err(failed)?;
+    listener.set_nonblocking(true).map_err(failed)?;
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!("metrics on http://{bound}/metrics");
     Ok(listener)
+}
+
+/// Answers scrapes on an arbiter (thread) of its own.
+fn serve_metrics(listener: std::net::TcpListener, metrics: Arc<Metrics>) {
+    Arbiter::new().spawn(async move {
+        match TcpListener::from_std(listener) {
+            Ok(listener) => http::serve(listener, metrics),
+            Err(e) => tracing::error!("cannot serve metrics: {e}"),
+        }
+    });
 }
 
 fn signals(server: Addr<ServerActor>, db: Addr<DbActor>) -> std::io::Result<()> {
