@@ -50,9 +50,10 @@ impl ActionsActor {
     }
 
     /// Counts a failed netlink request; the error for the log or the reply.
-    fn failed(&self, e: &NftError) -> String {
+    /// Counts a netlink error for the metrics and hands it on.
+    fn failed(&self, e: NftError) -> NftError {
         self.banner.netlink_error();
-        crate::error_chain(e)
+        e
     }
 
     /// Hands the ban records gathered since the last one to the database
@@ -91,7 +92,7 @@ impl ActionsActor {
                 let effects = self.banner.banned(batch, UnixMs::now());
                 self.hand_out(effects);
             }
-            Flushed::Failed(e) => tracing::error!("{}", self.failed(&e)),
+            Flushed::Failed(e) => tracing::error!("{}", crate::error_chain(&self.failed(e))),
         }
         self.kernel.settle(&mut self.banner);
     }
@@ -136,7 +137,7 @@ impl Handler<Flush> for ActionsActor {
 }
 
 impl Handler<Unban> for ActionsActor {
-    type Result = Result<usize, String>;
+    type Result = Result<usize, NftError>;
 
     fn handle(&mut self, msg: Unban, _: &mut Context<Self>) -> Self::Result {
         match (self.kernel).lift(&mut self.banner, msg, UnixMs::now()) {
@@ -145,49 +146,49 @@ impl Handler<Unban> for ActionsActor {
                 self.hand_out(effects);
                 Ok(n)
             }
-            Err(e) => Err(self.failed(&e)),
+            Err(e) => Err(self.failed(e)),
         }
     }
 }
 
 impl Handler<ListBans> for ActionsActor {
-    type Result = Result<Vec<nft::Element>, String>;
+    type Result = Result<Vec<nft::Element>, NftError>;
 
     fn handle(&mut self, msg: ListBans, _: &mut Context<Self>) -> Self::Result {
         let listed = self.kernel.listed(&self.banner, msg.jail.as_deref());
-        listed.map_err(|e| self.failed(&e))
+        listed.map_err(|e| self.failed(e))
     }
 }
 
 impl Handler<Setup> for ActionsActor {
-    type Result = Result<(), String>;
+    type Result = Result<(), NftError>;
 
     fn handle(&mut self, msg: Setup, _: &mut Context<Self>) -> Self::Result {
         self.banner.setup(msg.0);
         let rebuilt = self.kernel.refill(&mut self.banner, UnixMs::now());
-        rebuilt.map(|_| ()).map_err(|e| self.failed(&e))
+        rebuilt.map(|_| ()).map_err(|e| self.failed(e))
     }
 }
 
 impl Handler<Restore> for ActionsActor {
-    type Result = Result<usize, String>;
+    type Result = Result<usize, NftError>;
 
     fn handle(&mut self, msg: Restore, _: &mut Context<Self>) -> Self::Result {
         let now = UnixMs::now();
         self.banner.restore(&msg.0, now);
         let rebuilt = self.kernel.refill(&mut self.banner, now);
-        rebuilt.map_err(|e| self.failed(&e))
+        rebuilt.map_err(|e| self.failed(e))
     }
 }
 
 impl Handler<Repair> for ActionsActor {
-    type Result = Result<Option<usize>, String>;
+    type Result = Result<Option<usize>, NftError>;
 
     fn handle(&mut self, msg: Repair, _: &mut Context<Self>) -> Self::Result {
         let now = UnixMs::now();
         let repaired =
             (self.kernel).repair(&mut self.banner, msg.only_if_damaged, msg.generation, now);
-        repaired.map_err(|e| self.failed(&e))
+        repaired.map_err(|e| self.failed(e))
     }
 }
 

@@ -30,7 +30,7 @@ use actix::Message;
 pub use actor::ActionsActor;
 
 use crate::db::store::StoredBan;
-use crate::nft::{Element, Membership, NftConfig};
+use crate::nft::{Element, Membership, NftConfig, NftError};
 use crate::time::BanTime;
 
 /// Ban records go to the database at most this long after the kernel took
@@ -63,7 +63,7 @@ pub(crate) struct Flush;
 /// jails, or whatever holds addresses that became the host's own. Sent by
 /// the ServerActor; replies how many bans were lifted, or the netlink error.
 #[derive(Debug, Clone, Message)]
-#[rtype(result = "Result<usize, String>")]
+#[rtype(result = "Result<usize, NftError>")]
 pub enum Unban {
     One {
         jail: String,
@@ -84,7 +84,7 @@ pub enum Unban {
 /// The bans in the kernel now, straight from a netlink dump. Sent by the
 /// ServerActor; replies the elements, or the error.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<Vec<Element>, String>")]
+#[rtype(result = "Result<Vec<Element>, NftError>")]
 pub struct ListBans {
     pub jail: Option<String>,
 }
@@ -92,7 +92,7 @@ pub struct ListBans {
 /// Build or rebuild our table (start, reload). Bans of jails that remain
 /// are kept. Sent by the ServerActor; replies the error if any.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<(), String>")]
+#[rtype(result = "Result<(), NftError>")]
 pub struct Setup(pub NftConfig);
 
 /// Rebuild our table and put every ban of the ledger back with its time
@@ -102,7 +102,7 @@ pub struct Setup(pub NftConfig);
 /// and holds every ban, and do nothing if so. Sent by the ObserverActor;
 /// replies how many bans went back (`None`: nothing to repair).
 #[derive(Debug, Message)]
-#[rtype(result = "Result<Option<usize>, String>")]
+#[rtype(result = "Result<Option<usize>, NftError>")]
 pub struct Repair {
     pub only_if_damaged: bool,
     /// The ruleset's generation after the last damaging transaction, when
@@ -120,5 +120,5 @@ pub struct Watched(pub Membership);
 /// transaction that also creates the table. Sent by the ServerActor at
 /// start; replies how many bans the table holds.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<usize, String>")]
+#[rtype(result = "Result<usize, NftError>")]
 pub struct Restore(pub Vec<StoredBan>);

@@ -47,8 +47,8 @@ impl Database {
     }
 
     /// Every ban still running at `now`.
-    pub fn active_bans(&self, now: UnixMs) -> Result<Vec<StoredBan>, String> {
-        (self.store.active_bans(now)).map_err(|e| crate::error_chain(&e))
+    pub fn active_bans(&self, now: UnixMs) -> Result<Vec<StoredBan>, DbError> {
+        self.store.active_bans(now)
     }
 
     /// Where `jail` stopped reading its files, the unsaved reports included.

@@ -91,7 +91,7 @@ pub struct History {
 /// Every ban still running now. Sent by the ServerActor at start; replies
 /// the bans, or an error message.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<Vec<StoredBan>, String>")]
+#[rtype(result = "Result<Vec<StoredBan>, store::DbError>")]
 pub struct ActiveBans;
 
 /// A jail's saved log positions. Sent by the ServerActor before starting a

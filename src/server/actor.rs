@@ -128,9 +128,9 @@ impl Handler<Reload> for ServerActor {
                 tracing::info!("configuration reloaded: {summary}");
                 Ok(summary)
             }
-            Ok(Err(message)) => Err(ReloadError::Rebuild {
+            Ok(Err(source)) => Err(ReloadError::Rebuild {
                 table: act.config.table.clone(),
-                message,
+                source,
             }),
             Err(e) => Err(ReloadError::ActionsGone(e)),
         }))

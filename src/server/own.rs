@@ -18,7 +18,7 @@ pub fn lift_own_bans(actions: Recipient<Unban>, jails: Vec<String>, addrs: Vec<I
     actix::spawn(async move {
         let error = match actions.send(Unban::Own { jails, addrs }).await {
             Ok(Ok(_)) => return,
-            Ok(Err(e)) => e,
+            Ok(Err(e)) => crate::error_chain(&e),
             Err(e) => format!("internal error: {e}"),
         };
         tracing::error!("cannot lift the bans of this host's addresses: {error}");

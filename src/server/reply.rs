@@ -159,9 +159,9 @@ pub enum ControlError {
     /// A jail refused to read or change a setting.
     #[error(transparent)]
     Setting(#[from] crate::jail::SettingError),
-    /// The actions actor could not list or lift bans (its message).
-    #[error("{0}")]
-    Bans(String),
+    /// The kernel refused to list or lift bans.
+    #[error(transparent)]
+    Bans(#[from] crate::nft::NftError),
     #[error(transparent)]
     Reload(#[from] ReloadError),
     /// An actor the answer needed is gone (the daemon is stopping).
@@ -175,8 +175,12 @@ pub enum ReloadError {
     /// The configuration's problems, rendered with file:line:column.
     #[error("configuration rejected, the running one stays: {problems}")]
     Rejected { problems: String },
-    #[error("cannot rebuild table inet {table}: {message}")]
-    Rebuild { table: String, message: String },
+    #[error("cannot rebuild table inet {table}")]
+    Rebuild {
+        table: String,
+        #[source]
+        source: crate::nft::NftError,
+    },
     #[error("the actions actor is gone")]
     ActionsGone(#[source] MailboxError),
 }
@@ -193,6 +197,7 @@ pub fn authorize(request: &Request, uid: u32) -> Result<(), ControlError> {
 mod tests {
     use super::*;
     use crate::error_chain;
+    use crate::nft::{Missing, NftError, Operation};
 
     #[test]
     fn only_root_changes_bans_and_settings() {
@@ -210,13 +215,18 @@ mod tests {
     fn errors_read_as_operators_see_them() {
         let gone = ControlError::Internal(MailboxError::Closed);
         assert_eq!(error_chain(&gone), "internal error: Mailbox has closed");
+        let add = Operation::Add {
+            table: "portcullis".into(),
+            set: "sshd-v4".into(),
+            what: "203.0.113.7".into(),
+        };
         let rebuild = ControlError::from(ReloadError::Rebuild {
             table: "portcullis".into(),
-            message: "table is missing".into(),
+            source: NftError::kernel(add, libc::ENOSPC, Missing::Unknown),
         });
         assert_eq!(
             error_chain(&rebuild),
-            "cannot rebuild table inet portcullis: table is missing"
+            "cannot rebuild table inet portcullis: cannot add 203.0.113.7 to set sshd-v4 in table inet portcullis: the set is full: No space left on device (os error 28)"
         );
         let jail = NoSuchJail {
             name: "ssh".into(),

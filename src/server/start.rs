@@ -30,12 +30,12 @@ use crate::observer::watch;
 /// Why the daemon could not start; nothing listens yet.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The database could not hand back the stored bans (its message).
-    #[error("cannot read the stored bans: {0}")]
-    StoredBans(String),
-    /// The kernel refused the table with the stored bans (its message).
-    #[error("cannot restore the stored bans: {0}")]
-    Restore(String),
+    /// The database could not hand back the stored bans.
+    #[error("cannot read the stored bans")]
+    StoredBans(#[source] crate::db::store::DbError),
+    /// The kernel refused the table with the stored bans.
+    #[error("cannot restore the stored bans")]
+    Restore(#[source] crate::nft::NftError),
     /// An actor stopped before start-up was done.
     #[error("internal error")]
     Gone(#[from] MailboxError),
