@@ -221,7 +221,11 @@ fn a_reload_keeps_every_ban_also_when_the_table_is_gone() {
             ns.sh(&["nft", "flush", "ruleset"]);
             let mut reloaded = config.clone();
             reloaded.jails = vec![JailSpec::tcp("sshd", &[22, 2222])];
-            actions.send(Setup(reloaded)).await.unwrap().expect("the reload's setup");
+            actions
+                .send(Setup(reloaded))
+                .await
+                .unwrap()
+                .expect("the reload's setup");
         })
     });
     assert_eq!(listed(&ns), ["192.0.2.1"]);

@@ -22,11 +22,11 @@ pub(super) fn set_ports(
     file: &SourceFile,
 ) -> Result<(), KdlProblem> {
     let entries: Vec<&KdlEntry> = args(node).collect();
-    if let [e] = entries.as_slice() {
-        if e.value().as_string() == Some("all") {
-            *ports = Ports::All;
-            return Ok(());
-        }
+    if let [e] = entries.as_slice()
+        && e.value().as_string() == Some("all")
+    {
+        *ports = Ports::All;
+        return Ok(());
     }
     if entries.is_empty() {
         return Err(file.error(node.span(), "`port` needs port numbers, ranges or \"all\""));

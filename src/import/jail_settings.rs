@@ -61,10 +61,10 @@ impl JailReader<'_> {
                 ),
             }
         }
-        if let Some(formula) = self.get("bantime.formula")?.filter(|f| !f.is_empty()) {
-            if !is_default_formula(&formula) {
-                self.note(jail, format!("bantime.formula = {formula}: only the default formula (or bantime.multipliers) is available; the default is used"));
-            }
+        if let Some(formula) = self.get("bantime.formula")?.filter(|f| !f.is_empty())
+            && !is_default_formula(&formula)
+        {
+            self.note(jail, format!("bantime.formula = {formula}: only the default formula (or bantime.multipliers) is available; the default is used"));
         }
         if let Some(m) = self.get("bantime.multipliers")?.filter(|m| !m.is_empty()) {
             let list: Result<Vec<f64>, _> = m.split_whitespace().map(str::parse::<f64>).collect();

@@ -48,7 +48,10 @@ impl Handler<Failures> for JailActor {
         let now = now();
         (self.metrics.failures).fetch_add(msg.0.len() as u64, Ordering::Relaxed);
         for f in msg.0 {
-            match self.jail.on_failure(f.addr, f.time.as_secs(), f.attempts, now) {
+            match self
+                .jail
+                .on_failure(f.addr, f.time.as_secs(), f.attempts, now)
+            {
                 Decision::Ban(mut request) => {
                     request.ticket.read_at = Some(f.read_at);
                     self.bans.do_send(request)

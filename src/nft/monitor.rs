@@ -223,10 +223,10 @@ impl Monitor {
             };
             if let NfTablesMessage::NewGen(generation) = &nft {
                 self.commit(reply.port_id, &generation.attributes);
-            } else if msg.header.family == NetfilterProtoFamily::Inet {
-                if let Some(event) = event_for(&self.table, nft) {
-                    self.push(event, reply.port_id);
-                }
+            } else if msg.header.family == NetfilterProtoFamily::Inet
+                && let Some(event) = event_for(&self.table, nft)
+            {
+                self.push(event, reply.port_id);
             }
         }
         self.rbuf = buf;

@@ -129,18 +129,18 @@ impl NftConfig {
                     jail.name
                 )));
             }
-            if let Ports::Listed { protocols, .. } = &jail.ports {
-                if protocols.is_empty() {
-                    return Err(invalid(format!("jail {} lists no protocol", jail.name)));
-                }
+            if let Ports::Listed { protocols, .. } = &jail.ports
+                && protocols.is_empty()
+            {
+                return Err(invalid(format!("jail {} lists no protocol", jail.name)));
             }
-            if let Some(len) = jail.v6_prefix {
-                if !(1..=128).contains(&len) {
-                    return Err(invalid(format!(
-                        "jail {}: IPv6 prefix length {len} is not in 1..=128",
-                        jail.name
-                    )));
-                }
+            if let Some(len) = jail.v6_prefix
+                && !(1..=128).contains(&len)
+            {
+                return Err(invalid(format!(
+                    "jail {}: IPv6 prefix length {len} is not in 1..=128",
+                    jail.name
+                )));
             }
         }
         Ok(())

@@ -130,7 +130,7 @@ impl Handler<Reload> for ServerActor {
             }
             Ok(Err(source)) => Err(ReloadError::Rebuild {
                 table: act.config.table.clone(),
-                source,
+                source: Box::new(source),
             }),
             Err(e) => Err(ReloadError::ActionsGone(e)),
         }))

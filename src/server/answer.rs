@@ -123,7 +123,9 @@ pub fn ban_ticket(
 fn lift(actions: Addr<ActionsActor>, unban: Unban) -> Answer {
     Box::pin(async move {
         let lifted = actions.send(unban).await?;
-        lifted.map(Reply::Lifted).map_err(ControlError::Bans)
+        lifted
+            .map(Reply::Lifted)
+            .map_err(|e| ControlError::Bans(Box::new(e)))
     })
 }
 
@@ -133,13 +135,13 @@ async fn bans(
 ) -> Result<Vec<BanEntry>, ControlError> {
     let listed = actions.send(ListBans { jail }).await?;
     listed
-        .map_err(ControlError::Bans)
+        .map_err(|e| ControlError::Bans(Box::new(e)))
         .map(|e| BanEntry::from_elements(e, None))
 }
 
 async fn banned(actions: Addr<ActionsActor>, addr: Option<IpAddr>) -> Answered {
     let listed = actions.send(ListBans { jail: None }).await?;
-    let elements = listed.map_err(ControlError::Bans)?;
+    let elements = listed.map_err(|e| ControlError::Bans(Box::new(e)))?;
     Ok(Reply::Bans(BanEntry::from_elements(elements, addr)))
 }
 

@@ -13,12 +13,12 @@ use super::sources::{describe_sources, jail_input, journal_match_count};
 use crate::actions::ActionsActor;
 use crate::config::JailConfig;
 use crate::db::DbActor;
-use crate::reader::{PositionStore, ReaderActor};
 use crate::jail::Jail;
 use crate::jail::actor::JailActor;
 use crate::metrics::Metrics;
 use crate::notify::SetNotifications;
 use crate::observer::actor::ObserverActor;
+use crate::reader::{PositionStore, ReaderActor};
 
 /// The actors the server starts jails against and sends requests to.
 pub struct Links {

@@ -159,9 +159,10 @@ pub enum ControlError {
     /// A jail refused to read or change a setting.
     #[error(transparent)]
     Setting(#[from] crate::jail::SettingError),
-    /// The kernel refused to list or lift bans.
+    /// The kernel refused to list or lift bans (boxed: a kernel error is
+    /// large, and every reply carries this type).
     #[error(transparent)]
-    Bans(#[from] crate::nft::NftError),
+    Bans(Box<crate::nft::NftError>),
     #[error(transparent)]
     Reload(#[from] ReloadError),
     /// An actor the answer needed is gone (the daemon is stopping).
@@ -179,7 +180,7 @@ pub enum ReloadError {
     Rebuild {
         table: String,
         #[source]
-        source: crate::nft::NftError,
+        source: Box<crate::nft::NftError>,
     },
     #[error("the actions actor is gone")]
     ActionsGone(#[source] MailboxError),
@@ -222,7 +223,7 @@ mod tests {
         };
         let rebuild = ControlError::from(ReloadError::Rebuild {
             table: "portcullis".into(),
-            source: NftError::kernel(add, libc::ENOSPC, Missing::Unknown),
+            source: Box::new(NftError::kernel(add, libc::ENOSPC, Missing::Unknown)),
         });
         assert_eq!(
             error_chain(&rebuild),

@@ -67,30 +67,30 @@ impl Tail {
             more: false,
             truncated_lines: 0,
         };
-        if let Ok(file) = File::open(path) {
-            if let Ok(meta) = file.metadata() {
-                tail.inode = meta.ino();
-                tail.first_line_hash = first_line_hash(&file);
-                if let Some(pos) = saved {
-                    if pos.inode == meta.ino()
-                        && pos.offset <= meta.len()
-                        && Some(pos.first_line_hash) == tail.first_line_hash
-                    {
-                        tail.read_pos = pos.offset;
-                    } else {
-                        tail.leftover = rotated(path, pos.inode, pos.first_line_hash, pos.offset)
-                            .map(|f| (f, pos.offset));
-                        tail.between = (tail.leftover.as_ref())
-                            .and_then(|(f, _)| Some((f.metadata().ok()?, meta.ino())))
-                            .map(|(old, new)| {
-                                let after = old.modified().unwrap_or(std::time::UNIX_EPOCH);
-                                rotated_since(path, after, [old.ino(), new])
-                            })
-                            .unwrap_or_default();
-                    }
+        if let Ok(file) = File::open(path)
+            && let Ok(meta) = file.metadata()
+        {
+            tail.inode = meta.ino();
+            tail.first_line_hash = first_line_hash(&file);
+            if let Some(pos) = saved {
+                if pos.inode == meta.ino()
+                    && pos.offset <= meta.len()
+                    && Some(pos.first_line_hash) == tail.first_line_hash
+                {
+                    tail.read_pos = pos.offset;
+                } else {
+                    tail.leftover = rotated(path, pos.inode, pos.first_line_hash, pos.offset)
+                        .map(|f| (f, pos.offset));
+                    tail.between = (tail.leftover.as_ref())
+                        .and_then(|(f, _)| Some((f.metadata().ok()?, meta.ino())))
+                        .map(|(old, new)| {
+                            let after = old.modified().unwrap_or(std::time::UNIX_EPOCH);
+                            rotated_since(path, after, [old.ino(), new])
+                        })
+                        .unwrap_or_default();
                 }
-                tail.file = Some(file);
             }
+            tail.file = Some(file);
         }
         tail
     }

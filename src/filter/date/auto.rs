@@ -160,22 +160,23 @@ fn syslog_any(b: &[u8], i: usize) -> Option<Hit> {
         _ => return None,
     }
     let mut year = None;
-    if is_byte(b, p + 4, b' ') {
-        if let Some(y) = fixed(b, p, 4) {
-            year = Some(y as i32);
-            p += 5;
-        }
+    if is_byte(b, p + 4, b' ')
+        && let Some(y) = fixed(b, p, 4)
+    {
+        year = Some(y as i32);
+        p += 5;
     }
     let (h, m, s, q) = hms(b, p)?;
     let (nanos, mut p) = opt_fraction(b, q, b".");
     if is_digit(b, p) {
         return None;
     }
-    if year.is_none() && is_byte(b, p, b' ') {
-        if let Some(y) = trailing_year(b, p + 1) {
-            year = Some(y);
-            p += 5;
-        }
+    if year.is_none()
+        && is_byte(b, p, b' ')
+        && let Some(y) = trailing_year(b, p + 1)
+    {
+        year = Some(y);
+        p += 5;
     }
     hit(civil(year, month, day, (h, m, s), nanos)?, p)
 }
@@ -333,11 +334,11 @@ fn day_month_name_any(b: &[u8], i: usize) -> Option<Hit> {
         return None;
     }
     let mut c = civil(Some(year), month, day, (h, m, s), nanos)?;
-    if is_byte(b, p, b' ') {
-        if let Some((secs, end)) = offset(b, p + 1) {
-            c.offset = Some(secs);
-            p = end;
-        }
+    if is_byte(b, p, b' ')
+        && let Some((secs, end)) = offset(b, p + 1)
+    {
+        c.offset = Some(secs);
+        p = end;
     }
     hit(c, p)
 }

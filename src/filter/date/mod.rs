@@ -240,10 +240,10 @@ impl DateParser {
         i: usize,
         last: Template,
     ) -> Option<(Timestamp, Range<usize>)> {
-        if let Some(hit) = last.read(b, i) {
-            if let Some(at) = self.instant(&hit) {
-                return Some((at, i..hit.end));
-            }
+        if let Some(hit) = last.read(b, i)
+            && let Some(at) = self.instant(&hit)
+        {
+            return Some((at, i..hit.end));
         }
         self.try_others_at(b, i, Some(last))
     }

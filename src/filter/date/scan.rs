@@ -86,10 +86,11 @@ pub(crate) fn scan_starts<R>(b: &[u8], mut try_at: impl FnMut(usize) -> Option<R
     let mut prev_word = CLASS[usize::from(first)] & WORD != 0;
     for (k, &c) in rest.iter().enumerate() {
         let class = CLASS[usize::from(c)];
-        if !prev_word && class & START != 0 {
-            if let Some(found) = try_at(k + 1) {
-                return Some(found);
-            }
+        if !prev_word
+            && class & START != 0
+            && let Some(found) = try_at(k + 1)
+        {
+            return Some(found);
         }
         prev_word = class & WORD != 0;
     }
