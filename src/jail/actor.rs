@@ -12,6 +12,7 @@ use super::{
 };
 use crate::metrics::JailCounters;
 use crate::observer::BanRequest;
+use crate::time::UnixMs;
 
 pub struct JailActor {
     jail: Jail,
@@ -29,15 +30,13 @@ impl JailActor {
     }
 }
 
-fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 impl Actor for JailActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.run_interval(Duration::from_secs(60), |act, _| act.jail.expire(now()));
+        ctx.run_interval(Duration::from_secs(60), |act, _| {
+            act.jail.expire(UnixMs::now())
+        });
     }
 }
 
@@ -45,13 +44,10 @@ impl Handler<Failures> for JailActor {
     type Result = ();
 
     fn handle(&mut self, msg: Failures, _: &mut Context<Self>) {
-        let now = now();
+        let now = UnixMs::now();
         (self.metrics.failures).fetch_add(msg.0.len() as u64, Ordering::Relaxed);
         for f in msg.0 {
-            match self
-                .jail
-                .on_failure(f.addr, f.time.as_secs(), f.attempts, now)
-            {
+            match self.jail.on_failure(f.addr, f.time, f.attempts, now) {
                 Decision::Ban(mut request) => {
                     request.ticket.read_at = Some(f.read_at);
                     self.bans.do_send(request)

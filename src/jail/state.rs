@@ -13,6 +13,7 @@ use crate::config::{
     BanTime, JailConfig, format_duration, parse_bantime, parse_duration, parse_network,
 };
 use crate::observer::BanRequest;
+use crate::time::UnixMs;
 
 /// A jail's counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -26,13 +27,16 @@ pub struct JailStats {
     pub evicted_total: u64,
 }
 
+/// Evictions from a full failure table are logged at most this often.
+const EVICTION_LOG_INTERVAL: Duration = Duration::from_secs(60);
+
 pub struct Jail {
     pub config: JailConfig,
     ignore: IgnoreList,
     window: FailWindow,
     stats: JailStats,
-    /// When an eviction was last logged (unix seconds), for rate limiting.
-    last_eviction_log: Option<i64>,
+    /// When an eviction was last logged, for rate limiting.
+    last_eviction_log: Option<UnixMs>,
 }
 
 /// What a failure led to, for the actor to act on.
@@ -57,7 +61,15 @@ impl Jail {
         }
     }
 
-    pub fn on_failure(&mut self, addr: IpAddr, time: i64, attempts: u32, now: i64) -> Decision {
+    /// A failure of `addr` logged at `time`, counted at `now` (the window
+    /// keeps whole seconds, compactly: see [`FailWindow`]).
+    pub fn on_failure(
+        &mut self,
+        addr: IpAddr,
+        time: UnixMs,
+        attempts: u32,
+        now: UnixMs,
+    ) -> Decision {
         let addr = canonical(addr);
         self.stats.failures_total += 1;
         if self.ignore.contains(addr) {
@@ -65,7 +77,7 @@ impl Jail {
             return Decision::Nothing;
         }
         let evicted_before = self.window.evicted;
-        match self.window.record(addr, time, attempts, now) {
+        match (self.window).record(addr, time.as_secs(), attempts, now.as_secs()) {
             Verdict::Ban(failures) => {
                 self.stats.ban_requests_total += 1;
                 Decision::Ban(BanRequest::new(
@@ -77,7 +89,8 @@ impl Jail {
                 ))
             }
             _ if self.window.evicted > evicted_before
-                && self.last_eviction_log.is_none_or(|t| now - t >= 60) =>
+                && (self.last_eviction_log)
+                    .is_none_or(|t| now.since(t) >= EVICTION_LOG_INTERVAL) =>
             {
                 self.last_eviction_log = Some(now);
                 Decision::Evicted(self.window.evicted)
@@ -96,8 +109,8 @@ impl Jail {
     }
 
     /// Drops failures that left the window.
-    pub fn expire(&mut self, now: i64) {
-        self.window.expire(now);
+    pub fn expire(&mut self, now: UnixMs) {
+        self.window.expire(now.as_secs());
     }
 
     pub fn stats(&self) -> JailStats {
@@ -200,6 +213,11 @@ pub enum SettingError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Unix seconds as the jail's time type.
+    fn s(secs: i64) -> UnixMs {
+        UnixMs::from_secs(secs)
+    }
     use crate::config::JailSettings;
 
     fn jail(maxretry: u32) -> Jail {
@@ -233,10 +251,10 @@ mod tests {
     fn bans_after_maxretry_but_never_ignored_addresses() {
         let mut j = jail(2);
         assert_eq!(
-            j.on_failure(ip("203.0.113.7"), 100, 1, 100),
+            j.on_failure(ip("203.0.113.7"), s(100), 1, s(100)),
             Decision::Nothing
         );
-        let Decision::Ban(req) = j.on_failure(ip("::ffff:203.0.113.7"), 101, 1, 101) else {
+        let Decision::Ban(req) = j.on_failure(ip("::ffff:203.0.113.7"), s(101), 1, s(101)) else {
             panic!("no ban");
         };
         assert_eq!(req.ticket.addr, ip("203.0.113.7"));
@@ -244,7 +262,7 @@ mod tests {
         for ignored in ["192.0.2.9", "127.0.0.1", "198.51.100.1"] {
             for t in 0..5 {
                 assert_eq!(
-                    j.on_failure(ip(ignored), 100 + t, 1, 105),
+                    j.on_failure(ip(ignored), s(100 + t), 1, s(105)),
                     Decision::Nothing
                 );
             }
@@ -259,7 +277,7 @@ mod tests {
         let mut j = jail(5);
         assert_eq!(j.set("maxretry", "1"), Ok("1".into()));
         assert!(matches!(
-            j.on_failure(ip("203.0.113.7"), 100, 1, 100),
+            j.on_failure(ip("203.0.113.7"), s(100), 1, s(100)),
             Decision::Ban(_)
         ));
         assert_eq!(j.set("bantime", "1h30m"), Ok("1h30m".into()));
@@ -280,7 +298,7 @@ mod tests {
             Ok("192.0.2.0/24 203.0.113.0/24".into())
         );
         assert_eq!(
-            j.on_failure(ip("203.0.113.7"), 100, 1, 100),
+            j.on_failure(ip("203.0.113.7"), s(100), 1, s(100)),
             Decision::Nothing
         );
         assert_eq!(
@@ -297,17 +315,17 @@ mod tests {
     fn evictions_are_reported_at_most_once_a_minute() {
         let mut j = jail(5);
         j.window = FailWindow::new(5, 600, 1);
-        j.on_failure(ip("203.0.113.1"), 100, 1, 100);
+        j.on_failure(ip("203.0.113.1"), s(100), 1, s(100));
         assert_eq!(
-            j.on_failure(ip("203.0.113.2"), 100, 1, 100),
+            j.on_failure(ip("203.0.113.2"), s(100), 1, s(100)),
             Decision::Evicted(1)
         );
         assert_eq!(
-            j.on_failure(ip("203.0.113.3"), 100, 1, 110),
+            j.on_failure(ip("203.0.113.3"), s(100), 1, s(110)),
             Decision::Nothing
         );
         assert_eq!(
-            j.on_failure(ip("203.0.113.4"), 100, 1, 161),
+            j.on_failure(ip("203.0.113.4"), s(100), 1, s(161)),
             Decision::Evicted(3)
         );
     }
