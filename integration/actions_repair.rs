@@ -27,6 +27,12 @@ fn lost() -> Repair {
     }
 }
 
+/// A repair after lost notifications: how many bans went back, or the error's text.
+async fn repair_lost(actions: &Addr<ActionsActor>) -> Result<Option<usize>, String> {
+    let repaired = actions.send(lost()).await.unwrap();
+    repaired.map_err(|e| e.to_string())
+}
+
 async fn banned(actions: &Addr<ActionsActor>) -> Vec<String> {
     let mut addrs: Vec<String> = actions
         .send(ListBans { jail: None })
@@ -55,11 +61,7 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
             wait_banned(&actions, &["192.0.2.1", "192.0.2.2"]).await;
 
             assert_eq!(
-                actions
-                    .send(lost())
-                    .await
-                    .unwrap()
-                    .map_err(|e| e.to_string()),
+                repair_lost(&actions).await,
                 Ok(None),
                 "an intact table is left alone"
             );
@@ -80,14 +82,7 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
             element("delete", "192.0.2.2");
             element("add", "192.0.2.3");
             assert_eq!(banned(&actions).await, ["192.0.2.1", "192.0.2.3"]);
-            assert_eq!(
-                actions
-                    .send(lost())
-                    .await
-                    .unwrap()
-                    .map_err(|e| e.to_string()),
-                Ok(Some(2))
-            );
+            assert_eq!(repair_lost(&actions).await, Ok(Some(2)));
             assert_eq!(
                 banned(&actions).await,
                 ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
@@ -95,14 +90,7 @@ fn after_lost_notifications_only_a_damaged_table_is_rebuilt() {
             element("delete", "192.0.2.3");
 
             ns.sh(&["nft", "delete", "table", "inet", "portcullis"]);
-            assert_eq!(
-                actions
-                    .send(lost())
-                    .await
-                    .unwrap()
-                    .map_err(|e| e.to_string()),
-                Ok(Some(2))
-            );
+            assert_eq!(repair_lost(&actions).await, Ok(Some(2)));
             assert_eq!(banned(&actions).await, ["192.0.2.1", "192.0.2.2"]);
         })
     });

@@ -234,11 +234,7 @@ mod tests {
     use crate::nft::{Missing, Operation};
 
     fn add() -> Operation {
-        Operation::Add {
-            table: "portcullis".into(),
-            set: "sshd-v4".into(),
-            what: "203.0.113.7".into(),
-        }
+        crate::nft::sample_add()
     }
 
     #[test]

@@ -186,16 +186,23 @@ pub fn errno_meaning(errno: i32) -> String {
     }
 }
 
+/// `nft add element inet portcullis sshd-v4 { 203.0.113.7 }`, for tests
+/// of errors that name an operation.
+#[cfg(test)]
+pub(crate) fn sample_add() -> Operation {
+    Operation::Add {
+        table: "portcullis".into(),
+        set: "sshd-v4".into(),
+        what: "203.0.113.7".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn add() -> Operation {
-        Operation::Add {
-            table: "portcullis".into(),
-            set: "sshd-v4".into(),
-            what: "203.0.113.7".into(),
-        }
+        sample_add()
     }
 
     #[test]

@@ -76,6 +76,8 @@ mod golden;
 mod tests;
 
 pub use dump::{SetInfo, decode_elements, decode_sets};
+#[cfg(test)]
+pub(crate) use error::sample_add;
 pub use error::{Missing, NftError, Operation};
 pub use monitor::{Change, Membership, Monitor, MonitorError, ObjectEvent};
 pub use ports::{PortRange, Ports, Protocol};

@@ -198,7 +198,7 @@ pub fn authorize(request: &Request, uid: u32) -> Result<(), ControlError> {
 mod tests {
     use super::*;
     use crate::error_chain;
-    use crate::nft::{Missing, NftError, Operation};
+    use crate::nft::{Missing, NftError};
 
     #[test]
     fn only_root_changes_bans_and_settings() {
@@ -216,11 +216,7 @@ mod tests {
     fn errors_read_as_operators_see_them() {
         let gone = ControlError::Internal(MailboxError::Closed);
         assert_eq!(error_chain(&gone), "internal error: Mailbox has closed");
-        let add = Operation::Add {
-            table: "portcullis".into(),
-            set: "sshd-v4".into(),
-            what: "203.0.113.7".into(),
-        };
+        let add = crate::nft::sample_add();
         let rebuild = ControlError::from(ReloadError::Rebuild {
             table: "portcullis".into(),
             source: Box::new(NftError::kernel(add, libc::ENOSPC, Missing::Unknown)),
