@@ -13,7 +13,7 @@ use regex_syntax::hir::Hir;
 
 use super::defines::Defines;
 use super::fail2ban::{item_text, python_regex};
-use super::{Backtracking, Copies, REGEX_SIZE_LIMIT, RunSplit, tail};
+use super::{Backtracking, Copies, REGEX_SIZE_LIMIT, RunSplit, Runs, tail};
 use crate::diagnostic::KdlProblem;
 use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind};
 use crate::filter::tags::{self, GroupMap, Names};
@@ -110,7 +110,7 @@ pub(super) fn compile_text(
         split: hir
             .as_ref()
             .filter(|_| single_line)
-            .and_then(|hir| RunSplit::new(hir, REGEX_SIZE_LIMIT)),
+            .and_then(|hir| RunSplit::new(hir, REGEX_SIZE_LIMIT, Runs::AnyByte)),
         one_line: single_line,
         groups,
         source: item.text.clone(),

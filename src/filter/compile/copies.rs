@@ -29,7 +29,7 @@ use regex_automata::util::captures::Captures;
 use regex_automata::{Anchored, Input};
 
 use super::prune::prune;
-use super::{REGEX_SIZE_LIMIT, RunSplit, SplitCache, backtracker, parse_bytes};
+use super::{REGEX_SIZE_LIMIT, RunSplit, Runs, SplitCache, backtracker, parse_bytes};
 
 /// The per-copy DFAs and the captures engines per set of copies.
 ///
@@ -59,7 +59,7 @@ impl Variant {
         let split = pruned
             .as_ref()
             .filter(|_| single_line)
-            .and_then(|hir| RunSplit::new(hir, REGEX_SIZE_LIMIT));
+            .and_then(|hir| RunSplit::new(hir, REGEX_SIZE_LIMIT, Runs::ByteClass));
         Some(Variant {
             backtrack: backtracker(&pruned, single_line)?,
             split,

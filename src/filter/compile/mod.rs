@@ -187,7 +187,7 @@ pub use options::FilterOptions;
 use options::{is_active, param_values};
 pub use prefix::Prefix;
 use prefix::compile_prefix;
-pub use split::{RunSplit, SplitCache};
+pub use split::{RunSplit, Runs, SplitCache};
 pub use start::{StartIndex, has as has_bit};
 
 #[cfg(test)]

@@ -128,7 +128,9 @@ mod tests {
         let pruned = prune(&hir);
         assert_eq!(states(&pruned), states(&parse(r"^F (?P<y>[^:]+) f$")));
         assert!(matches!(pruned.kind(), HirKind::Concat(_)), "{pruned}");
-        assert!(super::super::RunSplit::new(&pruned, 1 << 20).is_some());
+        assert!(
+            super::super::RunSplit::new(&pruned, 1 << 20, super::super::Runs::ByteClass).is_some()
+        );
         assert_eq!(captures(&pruned, "F a b f"), captures(&hir, "F a b f"));
     }
 

@@ -57,7 +57,7 @@ fn optional_any_tail(tail: &Hir) -> Option<Hir> {
 }
 
 /// `.*` (greedy or not): any number of bytes other than a newline.
-fn is_any_run(hir: &Hir) -> bool {
+pub(super) fn is_any_run(hir: &Hir) -> bool {
     let HirKind::Repetition(Repetition {
         min: 0,
         max: None,
