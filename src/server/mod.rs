@@ -11,6 +11,7 @@ pub mod launch;
 mod own;
 pub mod protocol;
 pub mod reply;
+pub mod fail2ban;
 pub mod fail2ban_view;
 mod sources;
 pub mod start;
