@@ -83,11 +83,14 @@ fn jail_view(status: JailStatus, settings: &Settings, bans: &[BanEntry], now: Un
         })
         .collect();
     mine.sort_by_key(|b| b.start);
+    // Our counter holds the bans the jail made from failures; bans by hand
+    // are not counted there, but every ban in force was made.
+    let total_banned = status.stats.ban_requests_total.max(mine.len() as u64);
     JailView {
         name: status.jail,
         currently_failed: status.stats.tracked as u64,
         total_failed: status.stats.failures_total,
-        total_banned: status.stats.ban_requests_total,
+        total_banned,
         source,
         bans: mine,
         max_retry: settings.maxretry.parse().unwrap_or(0),

@@ -157,3 +157,17 @@ fn commands_without_an_equivalent_are_refused_not_faked() {
         Plan::Reply(Reply::flushed(false))
     );
 }
+
+#[test]
+fn total_banned_is_never_below_the_bans_in_force() {
+    let bans = [BanEntry {
+        jail: "sshd".into(),
+        address: "192.0.2.7".into(),
+        expires_ms: Some(1),
+    }];
+    let mut by_hand = status("sshd");
+    by_hand.stats.ban_requests_total = 0;
+    let v = view("info", vec![(by_hand, settings())], &bans, UnixMs(5));
+    assert_eq!(v.jail("sshd").unwrap().total_banned, 1);
+    assert_eq!(sample().jail("sshd").unwrap().total_banned, 3);
+}
