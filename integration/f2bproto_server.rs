@@ -2,8 +2,8 @@
 //! connection, portcullis's `f2bproto` codec, and a fixed plain
 //! `ServerView` that the commands which act change in place. The daemon's
 //! real fail2ban socket (src/server/fail2ban.rs) does the same with its
-//! jails; here nothing bans
-//! anything, the point is the wire and the reply shapes.
+//! jails; here nothing bans anything, the point is the wire and the reply
+//! shapes.
 
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
