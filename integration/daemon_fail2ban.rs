@@ -110,7 +110,7 @@ fn fail2ban_client_drives_the_daemon_and_the_kernel_follows() {
 }
 
 #[test]
-fn other_users_may_read_but_not_ban_over_the_fail2ban_socket() {
+fn a_stale_socket_is_replaced_and_other_users_may_read_but_not_ban() {
     let Some(root) = fail2ban_root("other_users_may_read_but_not_ban") else {
         return;
     };
@@ -118,8 +118,11 @@ fn other_users_may_read_but_not_ban_over_the_fail2ban_socket() {
         return;
     };
     std::fs::set_permissions(d.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    d.start();
     let s = d.path("fail2ban.sock");
+    // A stale socket file (its server gone) is replaced.
+    drop(std::os::unix::net::UnixListener::bind(&s).unwrap());
+    assert!(s.exists());
+    d.start();
     // Opened to everyone, as an admin might: SO_PEERCRED still decides.
     std::fs::set_permissions(&s, std::fs::Permissions::from_mode(0o666)).unwrap();
     let user = TestUser::new("f");
