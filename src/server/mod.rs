@@ -1,7 +1,8 @@
 //! The server: owns the configuration, starts, stops and reloads jails,
-//! serves the control socket ([`control`], [`protocol`]) and answers status
-//! queries. [`actor::ServerActor`] is the shell; [`start`] wires the
-//! actors together at start-up.
+//! serves the control socket ([`control`], [`protocol`]) and fail2ban's
+//! ([`fail2ban`], off by default), and answers status queries.
+//! [`actor::ServerActor`] is the shell; [`start`] wires the actors together
+//! at start-up.
 
 pub mod actor;
 pub mod answer;
