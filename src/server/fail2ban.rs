@@ -180,7 +180,7 @@ async fn respond(
     }
 }
 
-/// Carries out a command [`f2bproto::answer`] left: its reply, or none
+/// Carries out a command [`f2bproto::answer()`] left: its reply, or none
 /// for a `set` (read back from a fresh view).
 async fn act(
     command: &Command,

@@ -136,7 +136,7 @@ pub enum Count {
     Lifted,
 }
 
-/// The requests carrying out `command`, which [`crate::f2bproto::answer`]
+/// The requests carrying out `command`, which [`crate::f2bproto::answer()`]
 /// left to the server (so its jail exists in `view`).
 pub fn plan(command: &Command, view: &ServerView) -> Result<Plan, PyError> {
     Ok(match command {
