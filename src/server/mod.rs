@@ -7,13 +7,13 @@
 pub mod actor;
 pub mod answer;
 pub mod control;
+pub mod fail2ban;
+pub mod fail2ban_view;
 pub mod jails;
 pub mod launch;
 mod own;
 pub mod protocol;
 pub mod reply;
-pub mod fail2ban;
-pub mod fail2ban_view;
 mod sources;
 pub mod start;
 
