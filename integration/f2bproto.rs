@@ -237,7 +237,7 @@ fn python_reads_what_our_encoder_writes() {
 
 /// Sends raw bytes and the client's close marker, reads the replies until
 /// the server closes the connection.
-fn exchange(socket: &Path, bytes: &[u8]) -> Vec<Value> {
+pub(crate) fn exchange(socket: &Path, bytes: &[u8]) -> Vec<Value> {
     let mut stream = UnixStream::connect(socket).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -269,7 +269,7 @@ fn decode_reply(pickle: &[u8]) -> Value {
     decode(pickle, &Limits::default()).unwrap_or_else(|_refused| Value::str("exception"))
 }
 
-fn request(words: &[&str]) -> Vec<u8> {
+pub(crate) fn request(words: &[&str]) -> Vec<u8> {
     let list = Value::str_list(words);
     [
         portcullis::f2bproto::encode_value(&list),

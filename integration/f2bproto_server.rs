@@ -1,8 +1,9 @@
 //! A test-only fail2ban-protocol server: a Unix socket, one thread per
 //! connection, portcullis's `f2bproto` codec, and a fixed plain
 //! `ServerView` that the commands which act change in place. The daemon's
-//! real fail2ban socket will do the same with its jails; here nothing bans
-//! anything, the point is the wire and the reply shapes.
+//! real fail2ban socket (src/server/fail2ban.rs) does the same with its
+//! jails; here nothing bans anything, the point is the wire and the reply
+//! shapes.
 
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};

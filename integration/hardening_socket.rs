@@ -19,12 +19,12 @@ const JAIL: &str =
     "jail \"sshd\" {\n    source \"$DIR/auth.log\"\n    maxretry 1\n    port 22\n}\n";
 
 /// A system user made for the test with `useradd`, removed on drop.
-struct TestUser {
-    name: String,
+pub(crate) struct TestUser {
+    pub(crate) name: String,
 }
 
 impl TestUser {
-    fn new(tag: &str) -> TestUser {
+    pub(crate) fn new(tag: &str) -> TestUser {
         let name = format!("pcl{tag}{}", std::process::id() % 100_000);
         let out = Command::new("useradd")
             .args([

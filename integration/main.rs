@@ -10,6 +10,8 @@ mod daemon;
 mod daemon_cli;
 mod daemon_common;
 mod daemon_crash;
+mod daemon_fail2ban;
+mod daemon_fail2ban_hostile;
 mod daemon_files;
 mod daemon_heal;
 mod daemon_hostaddr;

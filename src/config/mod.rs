@@ -6,6 +6,7 @@
 //! hooks "input"                      // base chains: input, forward
 //! database "/var/lib/portcullis"     // LMDB environment directory
 //! socket "/run/portcullis/portcullis.sock"
+//! fail2ban-socket "/run/fail2ban/fail2ban.sock" // fail2ban-client's protocol; off without it
 //! log-level "info"                   // error, warn, info, debug, trace
 //! purge-after "30d"                  // forget expired bans this old
 //! metrics "127.0.0.1:9617"           // Prometheus metrics; off without it
@@ -68,6 +69,9 @@ pub struct Config {
     /// Directory of the LMDB environment.
     pub database: PathBuf,
     pub socket: PathBuf,
+    /// Where fail2ban's control protocol is served (fail2ban-client's
+    /// socket); none: not served.
+    pub fail2ban_socket: Option<PathBuf>,
     pub log_level: String,
     /// Records of bans that expired longer ago than this are purged.
     pub purge_after: Duration,

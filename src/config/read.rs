@@ -13,8 +13,7 @@ use crate::diagnostic::{KdlProblem, KdlProblems, SourceFile};
 use crate::nft::Hook;
 
 const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
-const GLOBAL_KEYS: &str =
-    "table, hooks, database, socket, log-level, purge-after, metrics, include, defaults, jail";
+const GLOBAL_KEYS: &str = "table, hooks, database, socket, fail2ban-socket, log-level, purge-after, metrics, include, defaults, jail";
 
 /// A node and the file it stands in.
 struct Located {
@@ -107,6 +106,7 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
         hooks: vec![Hook::Input],
         database: "/var/lib/portcullis".into(),
         socket: "/run/portcullis/portcullis.sock".into(),
+        fail2ban_socket: None,
         log_level: "info".into(),
         purge_after: Duration::from_secs(30 * 86_400),
         metrics: None,
@@ -183,6 +183,17 @@ fn global(config: &mut Config, node: &KdlNode, file: &SourceFile) -> Result<(), 
             config.socket = single(node, file)
                 .and_then(|e| string(e, key, file))?
                 .into()
+        }
+        "fail2ban-socket" => {
+            let e = single(node, file)?;
+            let path = string(e, key, file)?;
+            if !path.starts_with('/') {
+                return Err(file.error(
+                    e.span(),
+                    format!("fail2ban-socket {path:?} is not an absolute path"),
+                ));
+            }
+            config.fail2ban_socket = Some(path.into())
         }
         "purge-after" => {
             config.purge_after = single(node, file).and_then(|e| duration(e, key, file))?

@@ -1,11 +1,14 @@
 //! The server: owns the configuration, starts, stops and reloads jails,
-//! serves the control socket ([`control`], [`protocol`]) and answers status
-//! queries. [`actor::ServerActor`] is the shell; [`start`] wires the
-//! actors together at start-up.
+//! serves the control socket ([`control`], [`protocol`]) and fail2ban's
+//! ([`fail2ban`], off by default), and answers status queries.
+//! [`actor::ServerActor`] is the shell; [`start`] wires the actors together
+//! at start-up.
 
 pub mod actor;
 pub mod answer;
 pub mod control;
+pub mod fail2ban;
+pub mod fail2ban_view;
 pub mod jails;
 pub mod launch;
 mod own;

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::launch::Links;
-use super::{Reload, ServerActor, control};
+use super::{Reload, ServerActor, control, fail2ban};
 use crate::actions::{ActionsActor, Restore, Watched};
 use crate::config::Config;
 use crate::db::store::Store;
@@ -101,11 +101,15 @@ pub async fn start(
         notify: core.notify.clone().recipient(),
         metrics: core.metrics.clone(),
     };
+    let fail2ban_socket = (config.fail2ban_socket.clone()).map(|p| (p, config.log_level.clone()));
     let server = ServerActor::new(config_path, config, links, own.addresses()).start();
     if let Some(watch) = watch {
         follow_addresses(watch, own, &server, &core.metrics)?;
     }
     control::serve(listener, server.clone());
+    if let Some((path, log_level)) = fail2ban_socket {
+        fail2ban::start(&path, server.clone(), log_level);
+    }
     signals(server, core.db).map_err(StartError::Signals)?;
     Ok(())
 }

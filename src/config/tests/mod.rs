@@ -141,6 +141,23 @@ fn globals_bad_values() {
 }
 
 #[test]
+fn fail2ban_socket_off_by_default_and_checked() {
+    assert_eq!(parse("").unwrap().fail2ban_socket, None);
+    let on = parse("fail2ban-socket \"/run/fail2ban/fail2ban.sock\"\n").unwrap();
+    assert_eq!(
+        on.fail2ban_socket.as_deref(),
+        Some(std::path::Path::new("/run/fail2ban/fail2ban.sock"))
+    );
+    assert_eq!(
+        errors("\nfail2ban-socket 7\nfail2ban-socket \"f2b.sock\"\n"),
+        vec![
+            "2:17 `fail2ban-socket` takes a string",
+            "3:17 fail2ban-socket \"f2b.sock\" is not an absolute path",
+        ]
+    );
+}
+
+#[test]
 fn jail_without_source_and_duplicates() {
     assert_eq!(
         errors("jail \"a\"\njail \"b\" { source \"/l\" }\njail \"b\" { source \"/l\" }\n"),

@@ -1,0 +1,173 @@
+use super::*;
+use crate::f2bproto::{ErrorClass, Reply};
+use crate::server::reply::Stats;
+
+fn status(jail: &str) -> JailStatus {
+    JailStatus {
+        jail: jail.into(),
+        filter: "sshd".into(),
+        sources: vec!["/var/log/auth.log".into()],
+        banned: 1,
+        stats: Stats {
+            tracked: 2,
+            failures_total: 9,
+            ban_requests_total: 3,
+            ..Stats::default()
+        },
+        addresses: None,
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        maxretry: "5".into(),
+        findtime: "10m".into(),
+        bantime: "1h".into(),
+        ignore: "127.0.0.0/8 ::1".into(),
+    }
+}
+
+fn sample() -> ServerView {
+    let bans = [BanEntry {
+        jail: "sshd".into(),
+        address: "192.0.2.7".into(),
+        expires_ms: Some(600_000),
+    }];
+    view(
+        "warn",
+        vec![(status("sshd"), settings())],
+        &bans,
+        UnixMs(10_000_000),
+    )
+}
+
+#[test]
+fn the_view_carries_counters_settings_and_ban_times() {
+    let v = sample();
+    assert_eq!(v.log_level, "WARNING");
+    let j = v.jail("sshd").unwrap();
+    assert_eq!(
+        (j.currently_failed, j.total_failed, j.total_banned),
+        (2, 9, 3)
+    );
+    assert_eq!(
+        (j.max_retry, j.find_time_secs, j.ban_time_secs),
+        (5, 600, 3600)
+    );
+    assert_eq!(j.ignore_ip, vec!["127.0.0.0/8", "::1"]);
+    assert_eq!(
+        j.source,
+        JailSource::Files(vec!["/var/log/auth.log".into()])
+    );
+    // Ends in 10 minutes; began an hour before that.
+    let ban = &j.bans[0];
+    assert_eq!(ban.end, Some(UnixMs(10_600_000)));
+    assert_eq!(ban.start, UnixMs(10_600_000 - 3_600_000));
+}
+
+#[test]
+fn a_permanent_ban_has_no_end_and_bantime_minus_one() {
+    let bans = [BanEntry {
+        jail: "sshd".into(),
+        address: "2001:db8::1".into(),
+        expires_ms: None,
+    }];
+    let mut s = settings();
+    s.bantime = "permanent".into();
+    let v = view("info", vec![(status("sshd"), s)], &bans, UnixMs(5));
+    let j = v.jail("sshd").unwrap();
+    assert_eq!(j.ban_time_secs, -1);
+    assert_eq!(j.bans[0].end, None);
+}
+
+#[test]
+fn banip_counts_only_new_addresses() {
+    let command = Command::BanIp {
+        jail: "sshd".into(),
+        addrs: vec!["192.0.2.7".into(), "192.0.2.8".into()],
+    };
+    let Plan::Count { requests, count } = plan(&command, &sample()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(requests.len(), 2);
+    assert_eq!(count, Count::Fixed(1));
+}
+
+#[test]
+fn unbanip_sends_only_banned_addresses_and_reports_absent_ones() {
+    let command = |report_absent| Command::UnbanIp {
+        jail: "sshd".into(),
+        addrs: vec!["192.0.2.7".into(), "192.0.2.9".into()],
+        report_absent,
+    };
+    let Plan::Count { requests, .. } = plan(&command(false), &sample()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        requests,
+        vec![Request::Unban {
+            jail: "sshd".into(),
+            addr: "192.0.2.7".parse().unwrap()
+        }]
+    );
+    let error = plan(&command(true), &sample()).unwrap_err();
+    assert_eq!(error.message, "not banned: ['192.0.2.9']");
+}
+
+#[test]
+fn a_bad_address_is_refused_before_anything_is_sent() {
+    let command = Command::Unban {
+        addrs: vec!["192.0.2.7".into(), "nonsense".into()],
+    };
+    let error = plan(&command, &sample()).unwrap_err();
+    assert_eq!(error.message, "not an IP address: \"nonsense\"");
+}
+
+#[test]
+fn ignoreip_changes_become_our_ignore_edits() {
+    let add = Command::Set {
+        jail: "sshd".into(),
+        key: SetKey::AddIgnoreIp(vec!["10.0.0.1".into(), "10.0.0.2".into()]),
+    };
+    let Plan::Set(Request::Set { key, value, .. }) = plan(&add, &sample()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (key.as_str(), value.as_str()),
+        ("ignore", "+10.0.0.1 10.0.0.2")
+    );
+}
+
+#[test]
+fn commands_without_an_equivalent_are_refused_not_faked() {
+    let error = plan(
+        &Command::Start {
+            jail: "sshd".into(),
+        },
+        &sample(),
+    )
+    .unwrap_err();
+    assert_eq!(error.class, ErrorClass::Exception);
+    assert_eq!(
+        error.message,
+        "portcullis does not support `start JAIL` over fail2ban's socket (see docs/fail2ban.md)"
+    );
+    assert_eq!(
+        plan(&Command::FlushLogs, &sample()).unwrap(),
+        Plan::Reply(Reply::flushed(false))
+    );
+}
+
+#[test]
+fn total_banned_is_never_below_the_bans_in_force() {
+    let bans = [BanEntry {
+        jail: "sshd".into(),
+        address: "192.0.2.7".into(),
+        expires_ms: Some(1),
+    }];
+    let mut by_hand = status("sshd");
+    by_hand.stats.ban_requests_total = 0;
+    let v = view("info", vec![(by_hand, settings())], &bans, UnixMs(5));
+    assert_eq!(v.jail("sshd").unwrap().total_banned, 1);
+    assert_eq!(sample().jail("sshd").unwrap().total_banned, 3);
+}
