@@ -149,6 +149,16 @@ let
 
   hardening = import ./service-hardening.nix;
 
+  # The fail2ban socket's directory under /run (`fail2ban` for
+  # /run/fail2ban/fail2ban.sock), made by systemd for the unit; null
+  # without the socket or outside /run.
+  f2bSocketDir =
+    if cfg.settings.fail2banSocket == null then null
+    else builtins.dirOf cfg.settings.fail2banSocket;
+  f2bRuntimeDir =
+    if f2bSocketDir == null || !(lib.hasPrefix "/run/" f2bSocketDir) then null
+    else lib.removePrefix "/run/" f2bSocketDir;
+
   canRun = pkgs.stdenv.buildPlatform.canExecute pkgs.stdenv.hostPlatform;
 
   configFile = pkgs.runCommand "portcullis.kdl"
@@ -189,6 +199,12 @@ in
         default = null;
         example = "127.0.0.1:9617";
         description = "Serve Prometheus metrics at http://ADDRESS/metrics; null (the default) serves none. A loopback address unless `metricsAllowRemote`.";
+      };
+      fail2banSocket = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/run/fail2ban/fail2ban.sock";
+        description = "Also answer fail2ban's control protocol on this socket, so that fail2ban-client and tools built on its socket talk to portcullis; null (the default) serves none. Mode 0600, root may change, anyone may read. Under /run, its directory becomes a RuntimeDirectory of the unit. Do not enable services.fail2ban beside it.";
       };
       metricsAllowRemote = mkOption {
         type = types.bool;
@@ -283,6 +299,9 @@ in
         # The metrics listener needs IP sockets.
         RestrictAddressFamilies = lib.toList hardening.RestrictAddressFamilies
           ++ lib.optionals (cfg.settings.metrics != null) [ "AF_INET" "AF_INET6" ];
+        # ProtectSystem=strict: the fail2ban socket's directory must be ours.
+        RuntimeDirectory = if f2bRuntimeDir == null then hardening.RuntimeDirectory
+          else lib.toList hardening.RuntimeDirectory ++ [ f2bRuntimeDir ];
         Type = "notify";
         ExecStart = "${lib.getExe cfg.package} daemon --config /etc/portcullis/portcullis.kdl";
         ExecReload = "${pkgs.coreutils}/bin/kill -HUP $MAINPID";

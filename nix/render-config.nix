@@ -97,6 +97,7 @@ let
     [ (node "database" [ database ] { }) (node "socket" [ socket ] { }) ]
     (optional "log-level" (settings.logLevel or null))
     (optional "purge-after" (settings.purgeAfter or null))
+    (optional "fail2ban-socket" (settings.fail2banSocket or null))
     (if (settings.metrics or null) == null then [ ]
      else [ (node "metrics" [ settings.metrics ]
        (if settings.metricsAllowRemote or false then { allow-remote = true; } else { })) ])

@@ -31,5 +31,6 @@ else {
   systemPackages = map (p: p.name) config.environment.systemPackages;
   kernelModules = config.boot.kernelModules;
   metrics = config.services.portcullis.settings.metrics;
+  fail2banSocket = config.services.portcullis.settings.fail2banSocket;
   warnings = config.warnings;
 }
