@@ -27,21 +27,30 @@ const ACCEPT_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Binds the socket, replacing a stale one; refuses when another daemon answers on it.
 pub fn bind(path: &Path) -> io::Result<UnixListener> {
+    bind_unless_answered(path)?.ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::AddrInUse,
+            format!("another portcullis answers on {}", path.display()),
+        )
+    })
+}
+
+/// A mode 0600 listener on `path`, its directory created and a stale
+/// socket file replaced; `None` when a live process answers there (our
+/// control socket and fail2ban's share this).
+pub fn bind_unless_answered(path: &Path) -> io::Result<Option<UnixListener>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     if path.exists() {
         if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                format!("another portcullis answers on {}", path.display()),
-            ));
+            return Ok(None);
         }
         std::fs::remove_file(path)?;
     }
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(listener)
+    Ok(Some(listener))
 }
 
 /// Accepts connections until the system stops.

@@ -38,7 +38,7 @@ pub const IDLE: Duration = Duration::from_secs(60);
 /// fail2ban-server) answers there: then it says so and leaves it. The
 /// daemon runs on without the socket when it cannot have it.
 pub fn start(path: &Path, server: Addr<ServerActor>, log_level: String) {
-    match bind(path) {
+    match super::control::bind_unless_answered(path) {
         Ok(Some(listener)) => {
             tracing::info!("serving fail2ban's protocol on {}", path.display());
             serve(listener, server, log_level);
@@ -50,24 +50,6 @@ pub fn start(path: &Path, server: Addr<ServerActor>, log_level: String) {
         ),
         Err(e) => tracing::error!("fail2ban socket {}: cannot listen: {e}", path.display()),
     }
-}
-
-/// The listener on `path` (a stale socket file replaced), or none when a
-/// live process answers there.
-fn bind(path: &Path) -> std::io::Result<Option<UnixListener>> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    if path.exists() {
-        if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Ok(None);
-        }
-        std::fs::remove_file(path)?;
-    }
-    let listener = UnixListener::bind(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(Some(listener))
 }
 
 fn serve(listener: UnixListener, server: Addr<ServerActor>, log_level: String) {
