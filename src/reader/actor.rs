@@ -6,7 +6,8 @@
 //! to the DbActor. A read stops after [`crate::source::tail::READ_STEP`]
 //! per file and the next one is queued, so positions are saved at least
 //! that often however fast lines come. Each journal source has a thread of
-//! its own ([`super::journal`]) that sends [`JournalEntries`].
+//! its own ([`super::journal`]) that sends [`JournalEntries`]; their
+//! handlers, and pausing, are in [`super::pause`].
 
 use std::collections::HashMap;
 use std::io;
@@ -18,7 +19,7 @@ use inotify::{EventOwned, Inotify};
 use jiff::tz::TimeZone;
 
 use super::JournalEntries;
-use super::journal::ActorSink;
+use super::journal::{ActorSink, HeldBatches};
 use super::state::{JailInput, Reader};
 use crate::db::{JournalCursors, LogPositions, SaveCursor, SavePositions};
 use crate::jail::Failures;
@@ -36,12 +37,14 @@ pub struct PositionStore {
 }
 
 pub struct ReaderActor {
-    reader: Reader,
+    pub(super) reader: Reader,
     failures: Recipient<Failures>,
     store: PositionStore,
     watches: FileWatches,
     /// A read is queued to go on where the last one stopped.
     read_queued: bool,
+    /// Journal batches that came while paused.
+    pub(super) held: HeldBatches,
 }
 
 impl ReaderActor {
@@ -60,6 +63,28 @@ impl ReaderActor {
             store,
             watches,
             read_queued: false,
+            held: HeldBatches::default(),
+        }
+    }
+
+    /// Starts paused: a paused jail restarted by a reload stays paused.
+    pub fn paused(mut self, paused: bool) -> ReaderActor {
+        self.reader.set_paused(paused);
+        self
+    }
+
+    /// Runs a journal batch through the reader and saves its cursor.
+    pub(super) fn journal_entries(&mut self, msg: JournalEntries) {
+        let failures = &self.failures;
+        let cursor = self.reader.journal_entries(
+            msg.source,
+            &msg.batch,
+            msg.read_at,
+            UnixMs::now(),
+            &mut |batch| failures.do_send(Failures(batch)),
+        );
+        if let Some(cursor) = cursor {
+            self.store.save_cursor.do_send(cursor);
         }
     }
 
@@ -80,7 +105,7 @@ impl ReaderActor {
     }
 
     /// Picks up new files, refreshes watches, reads everything new.
-    fn rescan(&mut self, ctx: &mut Context<Self>) {
+    pub(super) fn rescan(&mut self, ctx: &mut Context<Self>) {
         if self.reader.rescan() {
             self.watches.follow(self.reader.files());
             self.read(ctx);
@@ -142,24 +167,6 @@ impl Actor for ReaderActor {
             }));
         }
         ctx.run_interval(Duration::from_secs(1), |act, ctx| act.rescan(ctx));
-    }
-}
-
-impl Handler<JournalEntries> for ReaderActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: JournalEntries, _: &mut Context<Self>) {
-        let failures = &self.failures;
-        let cursor = self.reader.journal_entries(
-            msg.source,
-            &msg.batch,
-            msg.read_at,
-            UnixMs::now(),
-            &mut |batch| failures.do_send(Failures(batch)),
-        );
-        if let Some(cursor) = cursor {
-            self.store.save_cursor.do_send(cursor);
-        }
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use actix::Recipient;
 use actix::dev::RecipientRequest;
+use tokio::sync::oneshot;
 
 use super::JournalEntries;
 use crate::source::journal::JournalBatch;
@@ -52,5 +53,81 @@ impl BatchSink for ActorSink {
 
     fn connected(&self) -> bool {
         self.to.connected()
+    }
+}
+
+/// Journal batches that came while the reader was paused
+/// ([`super::Pause`]), each with the reply its thread waits for: one per
+/// journal source at most, as each thread waits on its last batch, so
+/// nothing piles up however long the pause.
+#[derive(Default)]
+pub struct HeldBatches {
+    held: Vec<(JournalEntries, oneshot::Sender<()>)>,
+}
+
+impl HeldBatches {
+    /// Holds `batch`; the future is its reply, ready once released.
+    pub fn hold(&mut self, batch: JournalEntries) -> impl Future<Output = ()> + use<> {
+        let (done, wait) = oneshot::channel();
+        self.held.push((batch, done));
+        async move {
+            let _ = wait.await;
+        }
+    }
+
+    /// Hands each held batch to `process`, in the order they came, then
+    /// replies to its thread.
+    pub fn release(&mut self, mut process: impl FnMut(JournalEntries)) {
+        for (batch, done) in std::mem::take(&mut self.held) {
+            process(batch);
+            let _ = done.send(());
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+
+    fn entries(source: usize) -> JournalEntries {
+        JournalEntries {
+            source,
+            batch: JournalBatch::default(),
+            read_at: Instant::now(),
+        }
+    }
+
+    #[test]
+    fn held_batches_are_answered_only_once_released_in_their_order() {
+        let mut held = HeldBatches::default();
+        let mut first = Box::pin(held.hold(entries(0)));
+        let second = held.hold(entries(1));
+        assert_eq!(held.len(), 2);
+        assert!(
+            first.as_mut().now_or_never().is_none(),
+            "answered while held"
+        );
+        let mut order = Vec::new();
+        held.release(|batch| order.push(batch.source));
+        assert_eq!(order, [0, 1]);
+        assert!(held.is_empty());
+        assert!(first.now_or_never().is_some());
+        assert!(second.now_or_never().is_some());
+        // A holder dropped with its batches (the jail stopped) frees the
+        // threads too: their replies end.
+        let mut gone = HeldBatches::default();
+        let waiting = gone.hold(entries(0));
+        drop(gone);
+        assert!(waiting.now_or_never().is_some());
     }
 }

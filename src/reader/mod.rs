@@ -9,6 +9,7 @@
 
 pub mod actor;
 pub mod journal;
+mod pause;
 pub mod state;
 
 pub use actor::{PositionStore, ReaderActor};
@@ -27,3 +28,19 @@ pub struct JournalEntries {
     /// When the batch was read, for the ban latency metric.
     pub read_at: std::time::Instant,
 }
+
+/// Stop reading the jail's sources (`portcullis pause JAIL`): files are
+/// neither read nor rescanned and keep their positions, journal batches are
+/// held (each journal thread waits on its last one); the jail, its counters
+/// and its bans go on. Sent by the ServerActor; replies whether reading
+/// was running (false: already paused).
+#[derive(Debug, actix::Message)]
+#[rtype(result = "bool")]
+pub struct Pause;
+
+/// Go on reading after [`Pause`]: the lines written meanwhile are read
+/// now, from where reading stopped, and their failures count as any
+/// others. Sent by the ServerActor; replies whether reading was paused.
+#[derive(Debug, actix::Message)]
+#[rtype(result = "bool")]
+pub struct Resume;

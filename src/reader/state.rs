@@ -75,6 +75,9 @@ pub struct Reader {
     metrics: Arc<Metrics>,
     /// Each file's line counter, labelled with its path.
     lines: HashMap<PathBuf, LineCounter>,
+    /// Reading is paused (`portcullis pause`): no file is opened, rescanned
+    /// or read until it resumes, from where it stopped.
+    paused: bool,
 }
 
 /// A matcher for the daemon: the jail needs the failure's address, time
@@ -163,7 +166,25 @@ impl Reader {
             not_addresses: 0,
             metrics,
             lines: HashMap::new(),
+            paused: false,
         }
+    }
+
+    /// Pauses (`true`) or resumes reading; whether that changed anything.
+    /// Paused, [`Reader::rescan`] and [`Reader::read`] do nothing, so the
+    /// files keep their positions and the lines written meanwhile are read
+    /// on resume; journal batches are held by the actor.
+    pub fn set_paused(&mut self, paused: bool) -> bool {
+        let changed = std::mem::replace(&mut self.paused, paused) != paused;
+        if changed {
+            let now = if paused { "paused" } else { "resumed" };
+            tracing::info!("jail {}: reading {now}", self.jail);
+        }
+        changed
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
     }
 
     pub fn jail(&self) -> &str {
@@ -190,9 +211,9 @@ impl Reader {
 
     /// Follows the files that appeared (new glob matches, a file created
     /// later), each from its saved position; false (nothing done) while
-    /// the saved positions have not come.
+    /// the saved positions have not come or reading is paused.
     pub fn rescan(&mut self) -> bool {
-        let Some(saved) = &self.saved else {
+        let Some(saved) = self.saved.as_ref().filter(|_| !self.paused) else {
             return false;
         };
         self.files.rescan(&|p| saved.get(p).cloned());
@@ -200,8 +221,11 @@ impl Reader {
     }
 
     /// Reads every file's new lines, hands their failures to `send`, counts
-    /// the lines, and says which positions to save.
+    /// the lines, and says which positions to save; nothing while paused.
     pub fn read(&mut self, now: UnixMs, send: &mut dyn FnMut(Vec<FailureFound>)) -> ReadOutcome {
+        if self.paused {
+            return ReadOutcome::default();
+        }
         let now = timestamp(now);
         let Reader {
             files,
