@@ -21,6 +21,9 @@ fn main() -> ExitCode {
         Command::Reload(args) => cli::client::reload(args),
         Command::Get(args) => cli::client::get(args),
         Command::Set(args) => cli::client::set(args),
+        Command::Ping(args) => cli::client::ping(args),
+        Command::Pause(args) => cli::client::pause(args),
+        Command::Resume(args) => cli::client::resume(args),
         Command::Completions(args) => cli::docs::completions(args),
         Command::Man => cli::docs::man(),
     };

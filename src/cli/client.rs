@@ -1,7 +1,8 @@
 //! The commands that talk to a running daemon over its control socket:
-//! `status`, `ban`, `unban`, `banned`, `reload`, `get`, `set`. Each sends
-//! one JSON request and prints the typed reply ([`super::render`]), or the
-//! response line as is with `--json`.
+//! `status`, `ban`, `unban`, `banned`, `reload`, `get`, `set`, `ping`,
+//! `pause`, `resume`. Each sends one JSON request and prints the typed
+//! reply ([`super::render`]), or the response line as is with `--json`,
+//! and exits with an [`Exit`] code.
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::IpAddr;
@@ -9,6 +10,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use super::exit::Exit;
 use crate::server::protocol::{Request, Response};
 use crate::server::reply::Reply;
 
@@ -61,6 +63,27 @@ pub struct UnbanArgs {
 pub struct BannedArgs {
     /// Which jails ban this address; without it, every ban.
     pub addr: Option<IpAddr>,
+    /// Every ban with its start, its end and the time left (UTC; start
+    /// from the daemon's records, "unknown" when it has none).
+    #[arg(long, conflicts_with = "addr")]
+    pub times: bool,
+    /// With --times: only this jail's bans.
+    #[arg(long, requires = "times", value_name = "JAIL")]
+    pub jail: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PingArgs {
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `pause JAIL`, `resume JAIL`.
+#[derive(Debug, clap::Args)]
+pub struct JailArgs {
+    pub jail: String,
     #[command(flatten)]
     pub common: Common,
 }
@@ -91,7 +114,8 @@ pub struct SetArgs {
     pub common: Common,
 }
 
-/// Why the daemon could not be asked (exit code 3).
+/// Why the daemon could not be asked (exit code 3; 4 for
+/// [`ClientError::PermissionDenied`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error(
@@ -162,38 +186,58 @@ pub fn ask(socket: &Path, request: &Request) -> Result<Result<Reply, String>, Cl
     }
 }
 
+impl ClientError {
+    /// The exit code: 4 when not allowed, else 3 (no answer).
+    pub fn exit(&self) -> Exit {
+        match self {
+            ClientError::PermissionDenied { .. } => Exit::PermissionDenied,
+            _ => Exit::NoDaemon,
+        }
+    }
+}
+
+/// The exit code of a response: 0 answered, 4 refused as not root's to
+/// ask, 1 refused otherwise.
+pub fn response_exit(response: &Response) -> Exit {
+    match (response.ok, response.denied) {
+        (true, _) => Exit::Done,
+        (false, true) => Exit::PermissionDenied,
+        (false, false) => Exit::Failed,
+    }
+}
+
 /// Sends, prints the reply (`--json`: the response line as is; else
-/// rendered), maps to an exit code: 0 answered, 1 refused, 3 no answer.
+/// rendered), maps to an exit code ([`Exit`]).
 fn run(common: &Common, request: Request) -> miette::Result<ExitCode> {
-    let unreachable = |e: ClientError| {
-        eprintln!("{}", crate::error_chain(&e));
-        Ok(ExitCode::from(3))
+    let response = match call(&common.socket, &request) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{}", crate::error_chain(&e));
+            return Ok(e.exit().into());
+        }
     };
+    let exit = response_exit(&response);
     if common.json {
-        let response = match call(&common.socket, &request) {
-            Ok(r) => r,
-            Err(e) => return unreachable(e),
-        };
         super::print_line(&serde_json::to_string_pretty(&response).expect("JSON"))?;
-        return Ok(match response.ok {
-            true => ExitCode::SUCCESS,
-            false => ExitCode::FAILURE,
-        });
+        return Ok(exit.into());
     }
-    match ask(&common.socket, &request) {
-        Err(e) => unreachable(e),
-        Ok(Err(error)) => {
-            eprintln!("{error}");
-            Ok(ExitCode::FAILURE)
-        }
-        Ok(Ok(reply)) => {
-            let text = super::render::human(&request, &reply);
-            if !text.is_empty() {
-                super::print_line(&text)?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+    if let Some(error) = response.error {
+        eprintln!("{error}");
+        return Ok(exit.into());
     }
+    let reply = match Reply::decode(&request, response.data) {
+        Ok(reply) => reply,
+        Err(e) => {
+            let e = ClientError::InvalidReply(e);
+            eprintln!("{}", crate::error_chain(&e));
+            return Ok(e.exit().into());
+        }
+    };
+    let text = super::render::human(&request, &reply);
+    if !text.is_empty() {
+        super::print_line(&text)?;
+    }
+    Ok(exit.into())
 }
 
 pub fn status(a: StatusArgs) -> miette::Result<ExitCode> {
@@ -215,14 +259,29 @@ pub fn unban(a: UnbanArgs) -> miette::Result<ExitCode> {
         (false, Some(jail), Some(addr)) => Request::Unban { jail, addr },
         _ => {
             eprintln!("usage: portcullis unban JAIL ADDR, or portcullis unban [JAIL] --all");
-            return Ok(ExitCode::from(2));
+            return Ok(Exit::Usage.into());
         }
     };
     run(&a.common, request)
 }
 
 pub fn banned(a: BannedArgs) -> miette::Result<ExitCode> {
-    run(&a.common, Request::Banned { addr: a.addr })
+    match a.times {
+        true => run(&a.common, Request::BanTimes { jail: a.jail }),
+        false => run(&a.common, Request::Banned { addr: a.addr }),
+    }
+}
+
+pub fn ping(a: PingArgs) -> miette::Result<ExitCode> {
+    run(&a.common, Request::Ping)
+}
+
+pub fn pause(a: JailArgs) -> miette::Result<ExitCode> {
+    run(&a.common, Request::Pause { jail: a.jail })
+}
+
+pub fn resume(a: JailArgs) -> miette::Result<ExitCode> {
+    run(&a.common, Request::Resume { jail: a.jail })
 }
 
 pub fn reload(a: ReloadArgs) -> miette::Result<ExitCode> {

@@ -6,6 +6,7 @@ pub mod check_config;
 pub mod client;
 pub mod daemon;
 pub mod docs;
+pub mod exit;
 pub mod import_fail2ban;
 pub mod list;
 pub mod render;
@@ -18,7 +19,7 @@ use miette::IntoDiagnostic;
 
 /// portcullis: bans authentication offenders in nftables sets over netlink.
 #[derive(Debug, Parser)]
-#[command(name = "portcullis", version, about)]
+#[command(name = "portcullis", version, about, after_help = exit::EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -42,7 +43,7 @@ pub enum Command {
     Ban(client::BanArgs),
     /// Lift a ban (JAIL ADDR), or every ban ([JAIL] --all).
     Unban(client::UnbanArgs),
-    /// Which jails ban an address; without one, every ban.
+    /// Which jails ban an address; without one, every ban (--times: with start and end).
     Banned(client::BannedArgs),
     /// Re-read the configuration; an invalid one is rejected and the running one stays.
     Reload(client::ReloadArgs),
@@ -50,6 +51,12 @@ pub enum Command {
     Get(client::GetArgs),
     /// Change a jail's setting until the next reload.
     Set(client::SetArgs),
+    /// Ask whether the daemon answers: prints pong, exits 0; 3 when none answers (health checks).
+    Ping(client::PingArgs),
+    /// Stop reading a jail's logs; its bans stay in the kernel and expire as before.
+    Pause(client::JailArgs),
+    /// Go on reading a paused jail's logs from where it stopped.
+    Resume(client::JailArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions(docs::CompletionArgs),
     /// Print the man page, portcullis(1), in roff.

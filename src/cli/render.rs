@@ -5,8 +5,9 @@
 use std::time::Duration;
 
 use crate::config::format_duration;
+use crate::server::ban_times::TimedBan;
 use crate::server::protocol::Request;
-use crate::server::reply::{BanEntry, JailStatus, Reply};
+use crate::server::reply::{BanEntry, JailStatus, Reading, Reply};
 
 /// The text for `reply`, the answer to `request`; empty prints nothing.
 pub fn human(request: &Request, reply: &Reply) -> String {
@@ -20,15 +21,57 @@ pub fn human(request: &Request, reply: &Reply) -> String {
         },
         Reply::Reloaded(summary) => summary.to_string(),
         Reply::Setting(value) => value.clone(),
+        Reply::Pong(p) => format!("pong: portcullis {} answers", p.version),
+        Reply::Reading(r) => reading(r),
+        Reply::BanTimes(bans) => ban_times(bans),
     }
+}
+
+fn reading(r: &Reading) -> String {
+    let jail = &r.jail;
+    match (r.paused, r.changed) {
+        (true, true) => format!("jail {jail}: reading paused; its bans stay and expire as before"),
+        (true, false) => format!("jail {jail}: reading was already paused"),
+        (false, true) => format!("jail {jail}: reading resumed from where it stopped"),
+        (false, false) => format!("jail {jail}: reading was not paused"),
+    }
+}
+
+/// `banned --times`: a header, then each ban with its start, end and time
+/// left (times in UTC); nothing when there is no ban.
+fn ban_times(bans: &[TimedBan]) -> String {
+    if bans.is_empty() {
+        return String::new();
+    }
+    let row = |jail: &str, address: &str, start: &str, end: &str, left: &str| {
+        format!("{jail:<16} {address:<40} {start:<20}  {end:<20}  {left}")
+    };
+    let mut lines = vec![row("JAIL", "ADDRESS", "STARTED", "ENDS", "LEFT")];
+    for b in bans {
+        let start = b.start_ms.map_or("unknown".into(), utc);
+        let end = b.end_ms.map_or("permanent".into(), utc);
+        let left = match b.remaining_ms {
+            Some(ms) => format_duration(Duration::from_secs(ms.div_ceil(1000))),
+            None => "permanent".into(),
+        };
+        lines.push(row(&b.jail, &b.address, &start, &end, &left));
+    }
+    lines.join("\n")
+}
+
+/// `2026-03-01T12:00:00Z`, to the second.
+fn utc(ms: u64) -> String {
+    let secs = i64::try_from(ms / 1000).unwrap_or(i64::MAX);
+    jiff::Timestamp::from_second(secs).map_or_else(|_| format!("{ms} ms"), |t| t.to_string())
 }
 
 fn status(jails: &[JailStatus]) -> String {
     let mut out = Vec::new();
     for j in jails {
         let s = &j.stats;
+        let paused = if j.paused { " (reading paused)" } else { "" };
         out.push(format!(
-            "{}: {} banned, {} tracked; {} failures, {} bans since start (filter {}, sources {})",
+            "{}{paused}: {} banned, {} tracked; {} failures, {} bans since start (filter {}, sources {})",
             j.jail,
             j.banned,
             s.tracked,
@@ -78,7 +121,7 @@ fn left(expires_ms: Option<u64>) -> String {
 mod tests {
     use super::*;
     use crate::server::jails::ReloadSummary;
-    use crate::server::reply::{BanDone, Stats};
+    use crate::server::reply::{BanDone, Pong, Stats};
 
     fn entry(jail: &str, address: &str, expires_ms: Option<u64>) -> BanEntry {
         BanEntry {
@@ -101,14 +144,24 @@ mod tests {
                 ban_requests_total: 1,
                 ..Stats::default()
             },
+            paused: false,
             addresses: Some(vec![entry("sshd", "192.0.2.7", Some(3_599_001))]),
         };
         let request = Request::Status {
             jail: Some("sshd".into()),
         };
         assert_eq!(
-            human(&request, &Reply::Status(vec![sshd])),
+            human(&request, &Reply::Status(vec![sshd.clone()])),
             "sshd: 1 banned, 2 tracked; 7 failures, 1 bans since start (filter sshd, sources /var/log/auth.log, journal _COMM=sshd)\n  192.0.2.7                                1h left"
+        );
+        let paused = JailStatus {
+            paused: true,
+            addresses: None,
+            ..sshd
+        };
+        assert!(
+            human(&request, &Reply::Status(vec![paused]))
+                .starts_with("sshd (reading paused): 1 banned, 2 tracked;")
         );
         assert_eq!(human(&request, &Reply::Status(vec![])), "no jails running");
     }
@@ -155,5 +208,58 @@ mod tests {
             "2 jail(s) running; (re)started: web; stopped: none"
         );
         assert_eq!(human(&any, &Reply::Setting("3".into())), "3");
+    }
+
+    #[test]
+    fn pings_pauses_and_ban_times() {
+        let any = Request::Ping;
+        let pong = Reply::Pong(Pong {
+            version: "1.2.3".into(),
+        });
+        assert_eq!(human(&any, &pong), "pong: portcullis 1.2.3 answers");
+        let reading = |paused, changed| {
+            let r = Reading {
+                jail: "sshd".into(),
+                paused,
+                changed,
+            };
+            human(&any, &Reply::Reading(r))
+        };
+        assert_eq!(
+            reading(true, true),
+            "jail sshd: reading paused; its bans stay and expire as before"
+        );
+        assert_eq!(
+            reading(true, false),
+            "jail sshd: reading was already paused"
+        );
+        assert_eq!(
+            reading(false, true),
+            "jail sshd: reading resumed from where it stopped"
+        );
+        assert_eq!(reading(false, false), "jail sshd: reading was not paused");
+        let ban = |address: &str, start_ms, end_ms, remaining_ms| TimedBan {
+            jail: "sshd".into(),
+            address: address.into(),
+            start_ms,
+            end_ms,
+            remaining_ms,
+        };
+        let bans = vec![
+            ban(
+                "192.0.2.7",
+                Some(1_772_366_400_000),
+                Some(1_772_367_000_000),
+                Some(540_500),
+            ),
+            ban("2001:db8::/64", None, None, None),
+        ];
+        assert_eq!(
+            human(&any, &Reply::BanTimes(bans)),
+            "JAIL             ADDRESS                                  STARTED               ENDS                  LEFT\n\
+             sshd             192.0.2.7                                2026-03-01T12:00:00Z  2026-03-01T12:10:00Z  9m1s\n\
+             sshd             2001:db8::/64                            unknown               permanent             permanent"
+        );
+        assert_eq!(human(&any, &Reply::BanTimes(vec![])), "");
     }
 }

@@ -19,7 +19,7 @@ use super::reply::{ControlError, ReloadError, Reply, authorize};
 use super::sources::WHEN_MISSING_CHECK;
 use super::{Control, Reload};
 use crate::actions::Setup;
-use crate::config::{self, Config};
+use crate::config::{self, Config, JailConfig};
 use crate::hostaddr::HostAddresses;
 use crate::jail::SetOwnAddresses;
 use crate::notify::SetNotifications;
@@ -53,8 +53,9 @@ impl ServerActor {
     fn apply(&mut self, new: Config) -> ReloadSummary {
         (self.links.notify).do_send(SetNotifications(new.notifications()));
         let plan = self.jails.plan(&new);
-        let (links, own) = (&self.links, &self.own);
-        let summary = (self.jails).carry_out(&plan, |c| start_jail(c, links, own), stop_jail);
+        let (links, own, paused) = (&self.links, &self.own, self.jails.paused());
+        let start = |c: &JailConfig| start_jail(c, links, own, paused.contains(&c.name));
+        let summary = (self.jails).carry_out(&plan, start, stop_jail);
         self.config = new;
         summary
     }
@@ -71,8 +72,9 @@ impl ServerActor {
                 appeared.paths.join(", ")
             );
             let plan = Plan::restart(config);
-            let (links, own) = (&self.links, &self.own);
-            (self.jails).carry_out(&plan, |c| start_jail(c, links, own), stop_jail);
+            let (links, own, paused) = (&self.links, &self.own, self.jails.paused());
+            let start = |c: &JailConfig| start_jail(c, links, own, paused.contains(&c.name));
+            (self.jails).carry_out(&plan, start, stop_jail);
         }
     }
 
@@ -144,7 +146,7 @@ impl Handler<Control> for ServerActor {
         if let Err(refused) = authorize(&msg.request, msg.uid) {
             return Box::pin(fut::ready(Err(refused)));
         }
-        let reply = answer(msg.request, &self.jails, &self.links, ctx.address());
+        let reply = answer(msg.request, &mut self.jails, &self.links, ctx.address());
         Box::pin(fut::wrap_future(reply))
     }
 }

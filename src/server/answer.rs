@@ -8,14 +8,16 @@ use std::pin::Pin;
 
 use actix::prelude::*;
 
+use super::ban_times;
 use super::jails::{JailSet, Running};
 use super::launch::{JailHandle, Links};
 use super::protocol::Request;
-use super::reply::{BanDone, BanEntry, ControlError, JailStatus, Reply};
+use super::reply::{BanDone, BanEntry, ControlError, JailStatus, Pong, Reading, Reply};
 use super::{Reload, ServerActor};
 use crate::actions::{ActionsActor, BanTicket, ListBans, Unban};
 use crate::config::{JailConfig, parse_bantime};
 use crate::jail::{Forget, GetSetting, GetStats, SetSetting};
+use crate::reader::{Pause, Resume};
 
 type Answered = Result<Reply, ControlError>;
 
@@ -25,7 +27,7 @@ pub type Answer = Pin<Box<dyn Future<Output = Answered>>>;
 /// Answers `request` (already authorized); `me` receives a reload.
 pub fn answer(
     request: Request,
-    jails: &JailSet<JailHandle>,
+    jails: &mut JailSet<JailHandle>,
     links: &Links,
     me: Addr<ServerActor>,
 ) -> Answer {
@@ -37,13 +39,13 @@ pub fn answer(
 
 fn reply(
     request: Request,
-    jails: &JailSet<JailHandle>,
+    jails: &mut JailSet<JailHandle>,
     links: &Links,
     me: Addr<ServerActor>,
 ) -> Result<Answer, ControlError> {
     let actions = links.actions.clone();
     Ok(match request {
-        Request::Status { jail } => status(jails.selected(jail.as_deref())?, actions, jail),
+        Request::Status { jail } => status(jails, jail, actions)?,
         Request::Ban {
             jail,
             addr,
@@ -73,6 +75,17 @@ fn reply(
                 value.map(Reply::Setting).map_err(ControlError::Setting)
             })
         }
+        Request::Ping => Box::pin(std::future::ready(Ok(Reply::Pong(Pong {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        })))),
+        Request::BanTimes { jail } => {
+            if let Some(j) = &jail {
+                jails.get(j)?;
+            }
+            ban_times::answer(actions, links.db.clone(), jail)
+        }
+        Request::Pause { jail } => reading(jails, jail, true)?,
+        Request::Resume { jail } => reading(jails, jail, false)?,
         Request::Set { jail, key, value } => {
             let addr = jails.get(&jail)?.handle.addr.clone();
             Box::pin(async move {
@@ -81,6 +94,28 @@ fn reply(
             })
         }
     })
+}
+
+/// Pauses or resumes the reading of `jail`: recorded in the set (a reload
+/// keeps it), then sent to its reader.
+fn reading(
+    jails: &mut JailSet<JailHandle>,
+    jail: String,
+    paused: bool,
+) -> Result<Answer, ControlError> {
+    let changed = jails.set_paused(&jail, paused)?;
+    let reader = jails.get(&jail)?.handle.reader.clone();
+    Ok(Box::pin(async move {
+        match paused {
+            true => reader.send(Pause).await?,
+            false => reader.send(Resume).await?,
+        };
+        Ok(Reply::Reading(Reading {
+            jail,
+            paused,
+            changed,
+        }))
+    }))
 }
 
 /// A ban by hand, for `bantime` (`1h`, `permanent`) or the jail's.
@@ -145,14 +180,14 @@ async fn banned(actions: Addr<ActionsActor>, addr: Option<IpAddr>) -> Answered {
     Ok(Reply::Bans(BanEntry::from_elements(elements, addr)))
 }
 
-/// Every selected jail with its counters and number of bans; with `only`,
-/// also its bans.
+/// Every jail (or `only` that one) with its counters and number of bans;
+/// with `only`, also its bans.
 fn status(
-    selected: Vec<&Running<JailHandle>>,
-    actions: Addr<ActionsActor>,
+    jails: &JailSet<JailHandle>,
     only: Option<String>,
-) -> Answer {
-    let rows: Vec<_> = (selected.into_iter())
+    actions: Addr<ActionsActor>,
+) -> Result<Answer, ControlError> {
+    let rows: Vec<_> = (jails.selected(only.as_deref())?.into_iter())
         .map(|j| {
             let status = JailStatus {
                 jail: j.config.name.clone(),
@@ -160,12 +195,13 @@ fn status(
                 sources: j.sources.clone(),
                 banned: 0,
                 stats: Default::default(),
+                paused: jails.is_paused(&j.config.name),
                 addresses: None,
             };
             (status, j.handle.addr.clone())
         })
         .collect();
-    Box::pin(async move {
+    Ok(Box::pin(async move {
         let bans = bans(&actions, only.clone()).await?;
         let mut jails = Vec::new();
         for (status, addr) in rows {
@@ -177,7 +213,7 @@ fn status(
             &bans,
             with_addresses,
         )))
-    })
+    }))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ fn status(jail: &str) -> JailStatus {
             ban_requests_total: 3,
             ..Stats::default()
         },
+        paused: false,
         addresses: None,
     }
 }

@@ -10,7 +10,7 @@
 //! actor's address and arbiter), so that tests use `()` and need no actix
 //! system. Invariant: a jail is in the set exactly while its actors run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
 
@@ -116,6 +116,7 @@ impl<H> Default for JailSet<H> {
     fn default() -> Self {
         JailSet {
             running: BTreeMap::new(),
+            paused: BTreeSet::new(),
         }
     }
 }
@@ -124,6 +125,10 @@ impl<H> Default for JailSet<H> {
 #[derive(Debug)]
 pub struct JailSet<H> {
     running: BTreeMap<String, Running<H>>,
+    /// Running jails whose reading is paused (`portcullis pause`); a
+    /// paused jail that a reload restarts starts paused again, one that
+    /// stops leaves the set. Not kept across a daemon restart.
+    paused: BTreeSet<String>,
 }
 
 impl<H> JailSet<H> {
@@ -166,7 +171,29 @@ impl<H> JailSet<H> {
                 self.insert(jail);
             }
         }
+        let running = &self.running;
+        self.paused.retain(|name| running.contains_key(name));
         self.summary(plan)
+    }
+
+    /// Records that the running jail `name` is paused (`true`) or reads;
+    /// whether that changed anything.
+    pub fn set_paused(&mut self, name: &str, paused: bool) -> Result<bool, NoSuchJail> {
+        self.get(name)?;
+        Ok(match paused {
+            true => self.paused.insert(name.to_string()),
+            false => self.paused.remove(name),
+        })
+    }
+
+    /// The paused jails' names: a jail restarted with one of these names
+    /// starts paused.
+    pub fn paused(&self) -> BTreeSet<String> {
+        self.paused.clone()
+    }
+
+    pub fn is_paused(&self, name: &str) -> bool {
+        self.paused.contains(name)
     }
 
     /// What carrying out `plan` did, once it is carried out.

@@ -204,3 +204,50 @@ fn a_jail_that_cannot_start_is_left_out_but_reported_as_started() {
         "2 jail(s) running; (re)started: mail; stopped: none"
     );
 }
+
+#[test]
+fn a_paused_jail_stays_paused_across_a_reload_until_it_stops() {
+    let mut set = running(TWO);
+    assert_eq!(set.set_paused("sshd", true), Ok(true));
+    assert_eq!(set.set_paused("sshd", true), Ok(false), "already paused");
+    assert!(set.is_paused("sshd") && !set.is_paused("web"));
+    let unknown = set.set_paused("ssh", true).unwrap_err();
+    assert_eq!(
+        unknown.to_string(),
+        "no jail named \"ssh\" (jails: sshd, web)"
+    );
+    // sshd changes (restarted: still paused), web goes away.
+    let new = config(r#"jail "sshd" { source "/var/log/auth.log"; maxretry 2 }"#);
+    let plan = set.plan(&new);
+    let paused = set.paused();
+    let mut started_paused = Vec::new();
+    set.carry_out(
+        &plan,
+        |c| {
+            started_paused.push((c.name.clone(), paused.contains(&c.name)));
+            Some(Running {
+                config: c.clone(),
+                sources: c.sources.clone(),
+                journal_matches: 0,
+                handle: (),
+            })
+        },
+        |_| {},
+    );
+    assert_eq!(started_paused, vec![("sshd".to_string(), true)]);
+    assert!(set.is_paused("sshd"));
+    assert_eq!(
+        set.set_paused("web", true),
+        Err(NoSuchJail {
+            name: "web".into(),
+            running: vec!["sshd".into()],
+        })
+    );
+    // Stopped (removed from the configuration), it is forgotten.
+    set.carry_out(&set.plan(&config("")), |_| None, |_| {});
+    assert!(set.paused().is_empty());
+    assert_eq!(
+        set.set_paused("sshd", false).unwrap_err().running,
+        Vec::<String>::new()
+    );
+}

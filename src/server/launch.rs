@@ -33,16 +33,20 @@ pub struct Links {
 #[derive(Debug)]
 pub struct JailHandle {
     pub addr: Addr<JailActor>,
+    /// The ReaderActor: [`crate::reader::Pause`] and
+    /// [`crate::reader::Resume`] go there.
+    pub reader: Addr<ReaderActor>,
     /// The ReaderActor's thread; stopping it stops the reading.
     arbiter: Arbiter,
 }
 
-/// Starts the actors of the jail `config`; `None` (after logging why) when
-/// its filter cannot be loaded.
+/// Starts the actors of the jail `config`, its reading `paused` or not;
+/// `None` (after logging why) when its filter cannot be loaded.
 pub fn start_jail(
     config: &JailConfig,
     links: &Links,
     own: &Arc<HashSet<IpAddr>>,
+    paused: bool,
 ) -> Option<Running<JailHandle>> {
     let input = jail_input(config)?;
     let jail = JailActor::new(
@@ -60,14 +64,14 @@ pub fn start_jail(
         links.db.clone(),
     );
     let metrics = links.metrics.clone();
-    ReaderActor::start_in_arbiter(&arbiter.handle(), move |_| {
+    let reader = ReaderActor::start_in_arbiter(&arbiter.handle(), move |_| {
         let store = PositionStore {
             load_positions: db.clone().recipient(),
             save_positions: db.clone().recipient(),
             load_cursors: db.clone().recipient(),
             save_cursor: db.recipient(),
         };
-        ReaderActor::new(name, input, failures, store, metrics)
+        ReaderActor::new(name, input, failures, store, metrics).paused(paused)
     });
     tracing::info!(
         "jail {} started: filter {}, sources {}",
@@ -81,6 +85,7 @@ pub fn start_jail(
         journal_matches,
         handle: JailHandle {
             addr: jail,
+            reader,
             arbiter,
         },
     })

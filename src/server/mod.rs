@@ -6,6 +6,7 @@
 
 pub mod actor;
 pub mod answer;
+pub mod ban_times;
 pub mod control;
 pub mod fail2ban;
 pub mod fail2ban_view;

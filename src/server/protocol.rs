@@ -56,6 +56,20 @@ pub enum Request {
         key: String,
         value: String,
     },
+    /// Whether the daemon answers (health checks).
+    Ping,
+    /// Stop reading the jail's sources; its bans stay and expire.
+    Pause {
+        jail: String,
+    },
+    /// Go on reading a paused jail's sources from where they stopped.
+    Resume {
+        jail: String,
+    },
+    /// Every ban (of one jail) with its start, end and time left.
+    BanTimes {
+        jail: Option<String>,
+    },
 }
 
 impl Request {
@@ -63,7 +77,11 @@ impl Request {
     pub fn is_read_only(&self) -> bool {
         matches!(
             self,
-            Request::Status { .. } | Request::Banned { .. } | Request::Get { .. }
+            Request::Status { .. }
+                | Request::Banned { .. }
+                | Request::Get { .. }
+                | Request::Ping
+                | Request::BanTimes { .. }
         )
     }
 }
@@ -73,6 +91,10 @@ pub struct Response {
     pub ok: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The request was refused because the client is not root (the CLI
+    /// exits with its own code for it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub denied: bool,
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub data: serde_json::Value,
 }
@@ -82,6 +104,7 @@ impl Response {
         Response {
             ok: true,
             error: None,
+            denied: false,
             data,
         }
     }
@@ -91,6 +114,7 @@ impl Response {
         Response {
             ok: false,
             error: Some(crate::error_chain(error)),
+            denied: false,
             data: serde_json::Value::Null,
         }
     }
@@ -101,6 +125,10 @@ impl Response {
             // A reply is strings, numbers and lists of them: serializing
             // it cannot fail.
             Ok(reply) => Response::ok(serde_json::to_value(reply).unwrap_or_default()),
+            Err(e @ ControlError::PermissionDenied { .. }) => Response {
+                denied: true,
+                ..Response::refusal(e)
+            },
             Err(e) => Response::refusal(e),
         }
     }
@@ -175,7 +203,7 @@ mod tests {
         );
         assert_eq!(
             error(b"{\"command\":\"shutdown\"}\n"),
-            "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set` at line 1 column 21"
+            "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set`, `ping`, `pause`, `resume`, `ban-times` at line 1 column 21"
         );
         assert_eq!(
             parse_request(b"{\"command\":\"status\"}\n").unwrap(),
@@ -208,6 +236,25 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&refused).unwrap(),
             r#"{"ok":false,"error":"no request within 5 s: send one JSON line"}"#
+        );
+        let denied = Response::of(&Err(ControlError::PermissionDenied { uid: 65534 }));
+        assert_eq!(
+            serde_json::to_string(&denied).unwrap(),
+            r#"{"ok":false,"error":"permission denied: only root may change bans and settings (you are uid 65534)","denied":true}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&Request::Pause {
+                jail: "sshd".into()
+            })
+            .unwrap(),
+            r#"{"command":"pause","jail":"sshd"}"#
+        );
+        assert!(Request::Ping.is_read_only() && Request::BanTimes { jail: None }.is_read_only());
+        assert!(
+            !Request::Resume {
+                jail: "sshd".into()
+            }
+            .is_read_only()
         );
     }
 }

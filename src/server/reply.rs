@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use actix::MailboxError;
 use serde::{Deserialize, Serialize};
 
+use super::ban_times::TimedBan;
 use super::jails::{NoSuchJail, ReloadSummary};
 use super::protocol::Request;
 use crate::jail::JailStats;
@@ -32,6 +33,28 @@ pub enum Reply {
     Reloaded(ReloadSummary),
     /// `get`, `set`: the setting's value.
     Setting(String),
+    /// `ping`: the daemon answers.
+    Pong(Pong),
+    /// `pause`, `resume`: whether the jail reads now.
+    Reading(Reading),
+    /// `ban-times`: the bans with their start and end.
+    BanTimes(Vec<TimedBan>),
+}
+
+/// The answer to `ping`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pong {
+    /// The daemon's version.
+    pub version: String,
+}
+
+/// A jail's reading after `pause` or `resume`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reading {
+    pub jail: String,
+    pub paused: bool,
+    /// False when it already was so.
+    pub changed: bool,
 }
 
 /// One jail in `status`.
@@ -44,6 +67,9 @@ pub struct JailStatus {
     /// How many addresses the jail bans now.
     pub banned: usize,
     pub stats: Stats,
+    /// Its reading is paused (`portcullis pause`).
+    #[serde(default)]
+    pub paused: bool,
     /// With `status JAIL` only: its bans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<BanEntry>>,
@@ -142,6 +168,9 @@ impl Reply {
             Request::Banned { .. } => Reply::Bans(from_value(data)?),
             Request::Reload => Reply::Reloaded(from_value(data)?),
             Request::Get { .. } | Request::Set { .. } => Reply::Setting(from_value(data)?),
+            Request::Ping => Reply::Pong(from_value(data)?),
+            Request::Pause { .. } | Request::Resume { .. } => Reply::Reading(from_value(data)?),
+            Request::BanTimes { .. } => Reply::BanTimes(from_value(data)?),
         })
     }
 }
@@ -263,6 +292,7 @@ mod tests {
             sources: vec!["/var/log/auth.log".into()],
             banned: 0,
             stats: Stats::default(),
+            paused: false,
             addresses: None,
         }]);
         let data = serde_json::to_value(&status).unwrap();
@@ -287,6 +317,7 @@ mod tests {
                 sources: vec![],
                 banned: 0,
                 stats: Stats::default(),
+                paused: false,
                 addresses: None,
             };
             let stats = JailStats {
