@@ -18,6 +18,8 @@ mod daemon_hostaddr;
 mod daemon_journal;
 mod daemon_metrics;
 mod daemon_notify;
+mod daemon_ops;
+mod daemon_pause;
 mod daemon_recidive;
 mod daemon_restart;
 mod docs_links;
