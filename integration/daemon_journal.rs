@@ -302,3 +302,26 @@ fn a_journal_without_matches_reads_every_entry() {
     d.wait_banned("sshd-v4", "198.51.100.80");
     d.wait_failures("sshd", 3);
 }
+
+#[test]
+fn a_paused_journal_jail_reads_its_entries_on_resume_not_before() {
+    let Some(mut d) = journal_daemon("journal-pause", 3, "") else {
+        return;
+    };
+    let file = journal_file(&d, "remote.journal");
+    start(&mut d, 1);
+    failures(&file, "198.51.100.80", 3, now_us());
+    d.wait_banned("sshd-v4", "198.51.100.80");
+    let out = d.cli(&["pause", "sshd"]);
+    assert!(out.status.success(), "{}", d.log());
+    failures(&file, "198.51.100.81", 3, now_us());
+    // Longer than the journal thread takes to see new entries.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(d.stats("sshd")["failures_total"], 3, "{}", d.log());
+    let banned: Vec<String> = d.elements("sshd-v4").into_iter().map(|e| e.0).collect();
+    assert_eq!(banned, ["198.51.100.80"], "read while paused");
+    let out = d.cli(&["resume", "sshd"]);
+    assert!(out.status.success(), "{}", d.log());
+    d.wait_banned("sshd-v4", "198.51.100.81");
+    d.wait_failures("sshd", 6);
+}
