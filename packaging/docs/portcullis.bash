@@ -46,8 +46,17 @@ _portcullis() {
             portcullis,man)
                 cmd="portcullis__subcmd__man"
                 ;;
+            portcullis,pause)
+                cmd="portcullis__subcmd__pause"
+                ;;
+            portcullis,ping)
+                cmd="portcullis__subcmd__ping"
+                ;;
             portcullis,reload)
                 cmd="portcullis__subcmd__reload"
+                ;;
+            portcullis,resume)
+                cmd="portcullis__subcmd__resume"
                 ;;
             portcullis,set)
                 cmd="portcullis__subcmd__set"
@@ -91,8 +100,17 @@ _portcullis() {
             portcullis__subcmd__help,man)
                 cmd="portcullis__subcmd__help__subcmd__man"
                 ;;
+            portcullis__subcmd__help,pause)
+                cmd="portcullis__subcmd__help__subcmd__pause"
+                ;;
+            portcullis__subcmd__help,ping)
+                cmd="portcullis__subcmd__help__subcmd__ping"
+                ;;
             portcullis__subcmd__help,reload)
                 cmd="portcullis__subcmd__help__subcmd__reload"
+                ;;
+            portcullis__subcmd__help,resume)
+                cmd="portcullis__subcmd__help__subcmd__resume"
                 ;;
             portcullis__subcmd__help,set)
                 cmd="portcullis__subcmd__help__subcmd__set"
@@ -113,7 +131,7 @@ _portcullis() {
 
     case "${cmd}" in
         portcullis)
-            opts="-h -V --help --version test-filter list check-config import-fail2ban daemon status ban unban banned reload get set completions man help"
+            opts="-h -V --help --version test-filter list check-config import-fail2ban daemon status ban unban banned reload get set ping pause resume completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,12 +167,16 @@ _portcullis() {
             return 0
             ;;
         portcullis__subcmd__banned)
-            opts="-h --socket --json --help"
+            opts="-h --times --jail --socket --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --jail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -235,7 +257,7 @@ _portcullis() {
             return 0
             ;;
         portcullis__subcmd__help)
-            opts="test-filter list check-config import-fail2ban daemon status ban unban banned reload get set completions man help"
+            opts="test-filter list check-config import-fail2ban daemon status ban unban banned reload get set ping pause resume completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -388,7 +410,49 @@ _portcullis() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        portcullis__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        portcullis__subcmd__help__subcmd__ping)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         portcullis__subcmd__help__subcmd__reload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        portcullis__subcmd__help__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -504,7 +568,61 @@ _portcullis() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        portcullis__subcmd__pause)
+            opts="-h --socket --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        portcullis__subcmd__ping)
+            opts="-h --socket --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         portcullis__subcmd__reload)
+            opts="-h --socket --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        portcullis__subcmd__resume)
             opts="-h --socket --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
