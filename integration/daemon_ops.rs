@@ -35,6 +35,23 @@ fn ping_answers_while_a_daemon_runs_and_exits_3_when_none_does() {
     );
     let data = d.json(&["ping"]);
     assert_eq!(data["version"], env!("CARGO_PKG_VERSION"));
+    // Stopped, the daemon still accepts (the kernel's backlog) but never
+    // answers: ping gives up after its timeout, as for no daemon.
+    d.signal(libc::SIGSTOP);
+    let started = std::time::Instant::now();
+    let out = d.cli(&["ping", "--timeout", "1"]);
+    let waited = started.elapsed();
+    d.signal(libc::SIGCONT);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "no answer on {} within 1 s: the daemon accepts connections but does not answer (stopped or hung?)\n",
+            d.path("control.sock").display()
+        )
+    );
+    assert!(waited < std::time::Duration::from_secs(5), "{waited:?}");
+    assert_eq!(d.cli(&["ping"]).status.code(), Some(0));
     assert!(d.terminate().success());
     let out = d.cli(&["ping"]);
     assert_eq!(out.status.code(), Some(3));

@@ -87,6 +87,7 @@ complete -c portcullis -n "__fish_portcullis_using_subcommand get" -s h -l help 
 complete -c portcullis -n "__fish_portcullis_using_subcommand set" -l socket -d 'The daemon\'s control socket' -r -F
 complete -c portcullis -n "__fish_portcullis_using_subcommand set" -l json -d 'Print the daemon\'s JSON reply as is'
 complete -c portcullis -n "__fish_portcullis_using_subcommand set" -s h -l help -d 'Print help'
+complete -c portcullis -n "__fish_portcullis_using_subcommand ping" -l timeout -d 'Seconds to wait for the answer; a daemon that accepts but does not answer by then (hung, stopped) counts as none (exit 3)' -r
 complete -c portcullis -n "__fish_portcullis_using_subcommand ping" -l socket -d 'The daemon\'s control socket' -r -F
 complete -c portcullis -n "__fish_portcullis_using_subcommand ping" -l json -d 'Print the daemon\'s JSON reply as is'
 complete -c portcullis -n "__fish_portcullis_using_subcommand ping" -s h -l help -d 'Print help'

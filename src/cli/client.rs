@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use super::exit::Exit;
 use crate::server::protocol::{Request, Response};
@@ -76,6 +77,10 @@ pub struct BannedArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct PingArgs {
+    /// Seconds to wait for the answer; a daemon that accepts but does not
+    /// answer by then (hung, stopped) counts as none (exit 3).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub timeout: u64,
     #[command(flatten)]
     pub common: Common,
 }
@@ -145,10 +150,24 @@ pub enum ClientError {
     },
     #[error("the daemon's reply is not valid")]
     InvalidReply(#[source] serde_json::Error),
+    #[error(
+        "no answer on {} within {seconds} s: the daemon accepts connections but does not answer (stopped or hung?)",
+        .socket.display()
+    )]
+    NoAnswer { socket: PathBuf, seconds: u64 },
 }
 
 /// Sends `request` and returns the daemon's response line.
 pub fn call(socket: &Path, request: &Request) -> Result<Response, ClientError> {
+    call_within(socket, request, None)
+}
+
+/// [`call`], waiting at most `timeout` for each read and write.
+pub fn call_within(
+    socket: &Path,
+    request: &Request,
+    timeout: Option<Duration>,
+) -> Result<Response, ClientError> {
     let path = || socket.to_path_buf();
     let mut stream = UnixStream::connect(socket).map_err(|source| match source.kind() {
         io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
@@ -160,6 +179,18 @@ pub fn call(socket: &Path, request: &Request) -> Result<Response, ClientError> {
             source,
         },
     })?;
+    let timed_out = |source: io::Error| match (timeout, source.kind()) {
+        (Some(t), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => ClientError::NoAnswer {
+            socket: path(),
+            seconds: t.as_secs(),
+        },
+        _ => ClientError::Read {
+            socket: path(),
+            source,
+        },
+    };
+    (stream.set_read_timeout(timeout)).map_err(timed_out)?;
+    (stream.set_write_timeout(timeout)).map_err(timed_out)?;
     let mut line = serde_json::to_vec(request).expect("requests serialize");
     line.push(b'\n');
     (stream.write_all(&line)).map_err(|source| ClientError::Send {
@@ -167,10 +198,7 @@ pub fn call(socket: &Path, request: &Request) -> Result<Response, ClientError> {
         source,
     })?;
     let mut reply = String::new();
-    (BufReader::new(stream).read_line(&mut reply)).map_err(|source| ClientError::Read {
-        socket: path(),
-        source,
-    })?;
+    (BufReader::new(stream).read_line(&mut reply)).map_err(timed_out)?;
     serde_json::from_str(&reply).map_err(ClientError::InvalidReply)
 }
 
@@ -209,7 +237,16 @@ pub fn response_exit(response: &Response) -> Exit {
 /// Sends, prints the reply (`--json`: the response line as is; else
 /// rendered), maps to an exit code ([`Exit`]).
 fn run(common: &Common, request: Request) -> miette::Result<ExitCode> {
-    let response = match call(&common.socket, &request) {
+    run_within(common, request, None)
+}
+
+/// [`run`], waiting at most `timeout` for the answer.
+fn run_within(
+    common: &Common,
+    request: Request,
+    timeout: Option<Duration>,
+) -> miette::Result<ExitCode> {
+    let response = match call_within(&common.socket, &request, timeout) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{}", crate::error_chain(&e));
@@ -273,7 +310,8 @@ pub fn banned(a: BannedArgs) -> miette::Result<ExitCode> {
 }
 
 pub fn ping(a: PingArgs) -> miette::Result<ExitCode> {
-    run(&a.common, Request::Ping)
+    let timeout = Duration::from_secs(a.timeout.max(1));
+    run_within(&a.common, Request::Ping, Some(timeout))
 }
 
 pub fn pause(a: JailArgs) -> miette::Result<ExitCode> {
