@@ -335,3 +335,37 @@ pub fn set(a: SetArgs) -> miette::Result<ExitCode> {
     let (jail, key, value) = (a.jail, a.key, a.value);
     run(&a.common, Request::Set { jail, key, value })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::reply::ControlError;
+
+    #[test]
+    fn permission_errors_exit_4_and_no_answer_exits_3() {
+        let socket = || PathBuf::from("/run/portcullis/portcullis.sock");
+        let denied = ClientError::PermissionDenied { socket: socket() };
+        assert_eq!(denied.exit(), Exit::PermissionDenied);
+        assert_eq!(
+            ClientError::NotRunning { socket: socket() }.exit(),
+            Exit::NoDaemon
+        );
+        let hung = ClientError::NoAnswer {
+            socket: socket(),
+            seconds: 5,
+        };
+        assert_eq!(hung.exit(), Exit::NoDaemon);
+        assert_eq!(
+            hung.to_string(),
+            "no answer on /run/portcullis/portcullis.sock within 5 s: the daemon accepts connections but does not answer (stopped or hung?)"
+        );
+        let refused = Response::of(&Err(ControlError::PermissionDenied { uid: 1000 }));
+        assert_eq!(response_exit(&refused), Exit::PermissionDenied);
+        let unknown = Response::of(&Err(ControlError::BadBantime("x".into())));
+        assert_eq!(response_exit(&unknown), Exit::Failed);
+        assert_eq!(
+            response_exit(&Response::ok(serde_json::json!(1))),
+            Exit::Done
+        );
+    }
+}
