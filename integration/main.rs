@@ -12,6 +12,7 @@ mod daemon_common;
 mod daemon_crash;
 mod daemon_fail2ban;
 mod daemon_fail2ban_hostile;
+mod daemon_fail2ban_oracle;
 mod daemon_files;
 mod daemon_heal;
 mod daemon_hostaddr;

@@ -35,6 +35,8 @@ pub struct JailHandle {
     pub addr: Addr<JailActor>,
     /// The ReaderActor's thread; stopping it stops the reading.
     arbiter: Arbiter,
+    /// The filter its files are read with (fail2ban's `get JAIL failregex`).
+    pub filter: Arc<crate::filter::CompiledFilter>,
 }
 
 /// Starts the actors of the jail `config`; `None` (after logging why) when
@@ -54,6 +56,7 @@ pub fn start_jail(
     let arbiter = Arbiter::new();
     let sources = describe_sources(&input);
     let journal_matches = journal_match_count(&input.journals);
+    let filter = input.file_filter.clone();
     let (name, failures, db) = (
         config.name.clone(),
         jail.clone().recipient(),
@@ -82,6 +85,7 @@ pub fn start_jail(
         handle: JailHandle {
             addr: jail,
             arbiter,
+            filter,
         },
     })
 }
