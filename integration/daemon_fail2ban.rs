@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use crate::common::{fail2ban_root, poll_until};
 use crate::daemon_common::{DEADLINE, Daemon, SSHD, append, sshd_failure};
-use crate::f2bproto::client;
+use crate::f2bproto_wire::client;
 use crate::hardening_socket::TestUser;
 
 fn printed(out: &Output) -> String {

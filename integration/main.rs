@@ -25,6 +25,7 @@ mod docs_links;
 mod f2bproto;
 mod f2bproto_oracle;
 mod f2bproto_server;
+mod f2bproto_wire;
 mod fail2ban_filters;
 mod filters;
 mod filters_forms;
