@@ -85,6 +85,7 @@ mod tests {
             jail: jail.into(),
             address: address.into(),
             expires_ms,
+            timeout_ms: None,
         }
     }
 

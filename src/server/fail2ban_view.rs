@@ -89,8 +89,8 @@ pub fn tracing_level(fail2ban: &str) -> &'static str {
 
 /// The view of the daemon at `now`, logging at fail2ban's `log_level`
 /// (`INFO`...): each jail of `status` with its
-/// settings, and the bans of `banned`. A ban's start is its end less the
-/// jail's ban time (the kernel keeps only the time left).
+/// settings, and the bans of `banned`. A ban's start is its end less its
+/// length (the kernel's timeout; without one, the jail's ban time).
 pub fn view(
     log_level: &str,
     jails: Vec<(JailStatus, Settings)>,
@@ -123,10 +123,10 @@ fn jail_view(status: JailStatus, settings: &Settings, bans: &[BanEntry], now: Un
         .filter(|b| b.jail == status.jail)
         .map(|b| {
             let end = b.expires_ms.map(|left| UnixMs(now.0 + left));
-            let start = match end {
-                Some(end) if ban_time_secs > 0 => {
-                    UnixMs(end.0.saturating_sub(ban_time_secs as u64 * 1000))
-                }
+            // The ban's own length when the kernel tells it, else the jail's.
+            let jail_ms = (ban_time_secs > 0).then(|| ban_time_secs as u64 * 1000);
+            let start = match (end, b.timeout_ms.or(jail_ms)) {
+                (Some(end), Some(length)) => UnixMs(end.0.saturating_sub(length)),
                 _ => now,
             };
             BanView {

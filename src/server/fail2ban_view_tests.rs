@@ -39,6 +39,7 @@ fn sample() -> ServerView {
         jail: "sshd".into(),
         address: "192.0.2.7".into(),
         expires_ms: Some(600_000),
+        timeout_ms: None,
     }];
     view(
         log_level_name("warn"),
@@ -78,6 +79,7 @@ fn a_permanent_ban_has_no_end_and_bantime_minus_one() {
         jail: "sshd".into(),
         address: "2001:db8::1".into(),
         expires_ms: None,
+        timeout_ms: None,
     }];
     let mut s = settings();
     s.bantime = "permanent".into();
@@ -198,6 +200,7 @@ fn total_banned_is_never_below_the_bans_in_force() {
         jail: "sshd".into(),
         address: "192.0.2.7".into(),
         expires_ms: Some(1),
+        timeout_ms: None,
     }];
     let mut none_counted = settings();
     none_counted.new_bans = 0;
@@ -209,4 +212,24 @@ fn total_banned_is_never_below_the_bans_in_force() {
     );
     assert_eq!(v.jail("sshd").unwrap().total_banned, 1);
     assert_eq!(sample().jail("sshd").unwrap().total_banned, 3);
+}
+
+#[test]
+fn a_ban_longer_than_the_jails_began_its_own_length_before_its_end() {
+    // Made for 2 hours (bantime increment) in a jail banning for 1 hour.
+    let bans = [BanEntry {
+        jail: "sshd".into(),
+        address: "192.0.2.7".into(),
+        expires_ms: Some(600_000),
+        timeout_ms: Some(7_200_000),
+    }];
+    let v = view(
+        "INFO",
+        vec![(status("sshd"), settings())],
+        &bans,
+        UnixMs(10_000_000),
+    );
+    let ban = &v.jail("sshd").unwrap().bans[0];
+    assert_eq!(ban.end, Some(UnixMs(10_600_000)));
+    assert_eq!(ban.start, UnixMs(10_600_000 - 7_200_000));
 }
