@@ -196,45 +196,9 @@ async fn act(
     shared: &Shared,
     uid: u32,
 ) -> Result<Option<f2bproto::Reply>, PyError> {
-    let plan = plan(command, view)?;
-    let server = &shared.server;
-    let ask = |request: Request| control(server, request, uid);
-    // Only root changes anything: checked as for any change.
-    let root_only = || authorize(&Request::Reload, uid).map_err(|e| fail(&e));
-    Ok(Some(match plan {
+    let ask = |request: Request| control(&shared.server, request, uid);
+    Ok(Some(match plan(command, view)? {
         Plan::Reply(reply) => reply,
-        Plan::Stop => {
-            root_only()?;
-            f2bproto::Reply::none()
-        }
-        Plan::StopJails(only) => {
-            root_only()?;
-            let stopped = server
-                .send(StopJails { only })
-                .await
-                .map_err(|e| fail(&e.into()))?;
-            stopped.map_err(|e| fail(&e))?;
-            f2bproto::Reply::none()
-        }
-        Plan::Start(jail) => {
-            root_only()?;
-            let started = server
-                .send(StartJail { jail })
-                .await
-                .map_err(|e| fail(&e.into()))?;
-            started.map_err(|e| match e {
-                StartError::NoSuchJail(no) => PyError::unknown_jail(&no.name),
-                other => PyError::failed(other.to_string()),
-            })?;
-            f2bproto::Reply::none()
-        }
-        Plan::LogLevel(level) => {
-            root_only()?;
-            crate::logging::set_level(tracing_level(&level));
-            tracing::info!("log level set to {level} over fail2ban's socket");
-            *shared.level.lock().unwrap_or_else(|e| e.into_inner()) = level.clone();
-            f2bproto::Reply::Ok(f2bproto::Value::Str(level))
-        }
         Plan::Reload => {
             ask(Request::Reload).await.map_err(|e| fail(&e))?;
             f2bproto::Reply::reloaded()
@@ -255,7 +219,40 @@ async fn act(
                 Count::Lifted => lifted,
             })
         }
+        other => {
+            // Only root: checked as for any change.
+            authorize(&Request::Reload, uid).map_err(|e| fail(&e))?;
+            server_side(other, shared).await?
+        }
     }))
+}
+
+/// The plans the server's own messages carry out (root's only): stop and
+/// start jails, the log level; `stop` itself the connection does, after
+/// the reply.
+async fn server_side(plan: Plan, shared: &Shared) -> Result<f2bproto::Reply, PyError> {
+    let gone = |e: MailboxError| fail(&e.into());
+    match plan {
+        Plan::StopJails(only) => {
+            let stopped = shared.server.send(StopJails { only }).await.map_err(gone)?;
+            stopped.map_err(|e| fail(&e))?;
+        }
+        Plan::Start(jail) => {
+            let started = shared.server.send(StartJail { jail }).await.map_err(gone)?;
+            started.map_err(|e| match e {
+                StartError::NoSuchJail(no) => PyError::unknown_jail(&no.name),
+                other => PyError::failed(other.to_string()),
+            })?;
+        }
+        Plan::LogLevel(level) => {
+            crate::logging::set_level(tracing_level(&level));
+            tracing::info!("log level set to {level} over fail2ban's socket");
+            *shared.level.lock().unwrap_or_else(|e| e.into_inner()) = level.clone();
+            return Ok(f2bproto::Reply::Ok(f2bproto::Value::Str(level)));
+        }
+        _ => {}
+    }
+    Ok(f2bproto::Reply::none())
 }
 
 /// The daemon as fail2ban's queries see it now.
