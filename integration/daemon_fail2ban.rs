@@ -205,12 +205,23 @@ fn a_stale_socket_is_replaced_and_other_users_may_read_but_not_ban() {
         "{}",
         printed(&out)
     );
-    let out = as_user(&["set", "sshd", "banip", "192.0.2.7"]);
-    assert_eq!(out.status.code(), Some(255));
+    for args in [
+        &["set", "sshd", "banip", "192.0.2.7"][..],
+        &["stop", "sshd"],
+        &["start", "sshd"],
+        &["set", "loglevel", "DEBUG"],
+    ] {
+        let out = as_user(args);
+        assert_eq!(out.status.code(), Some(255), "{args:?}");
+        assert!(
+            printed(&out).starts_with("permission denied: only root may change bans"),
+            "{args:?}: {}",
+            printed(&out)
+        );
+    }
     assert!(
-        printed(&out).starts_with("permission denied: only root may change bans"),
-        "{}",
-        printed(&out)
+        printed(&as_user(&["status"])).contains("Jail list:\tsshd"),
+        "the jail still runs"
     );
     assert!(d.elements("sshd-v4").is_empty(), "the kernel holds no ban");
 }
