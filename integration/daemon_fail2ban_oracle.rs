@@ -33,7 +33,7 @@ fn config(root: &Path) -> String {
 /// regexes the address pattern each engine substitutes for `<HOST>` (ours
 /// has no look-behind) by `<HOST>`, and the jail's one action (fail2ban's
 /// `dummy`, our `nftables`) by `ACTION`.
-pub(crate) struct Differences {
+struct Differences {
     dir: String,
     host: String,
     action: &'static str,

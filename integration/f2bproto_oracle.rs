@@ -172,7 +172,7 @@ fn reprs(root: &Path, socket: &Path, requests: &[Vec<&str>]) -> Vec<String> {
 }
 
 /// Ban times differ between the two servers; everything else must not.
-pub(crate) fn without_times(line: &str) -> String {
+fn without_times(line: &str) -> String {
     let time = regex::Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").unwrap();
     time.replace_all(line, "TIME").into_owned()
 }
