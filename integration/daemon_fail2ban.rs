@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::common::{fail2ban_root, poll_until};
-use crate::daemon_common::{DEADLINE, Daemon, SSHD};
-use crate::f2bproto::client;
+use crate::daemon_common::{DEADLINE, Daemon, SSHD, append, sshd_failure};
+use crate::f2bproto_wire::client;
 use crate::hardening_socket::TestUser;
 
 fn printed(out: &Output) -> String {
@@ -83,18 +83,10 @@ fn fail2ban_client_drives_the_daemon_and_the_kernel_follows() {
     d.wait_unbanned("sshd-v4", "192.0.2.8");
     d.wait_unbanned("sshd-v4", "192.0.2.9");
 
-    // Unknown and unsupported commands: fail2ban's error, the daemon stays.
-    for (args, said) in [
-        (&["frobnicate"][..], "Invalid command\n"),
-        (
-            &["start", "sshd"],
-            "portcullis does not support `start JAIL` over fail2ban's socket (see docs/fail2ban.md)\n",
-        ),
-    ] {
-        let out = client(&root, &s, args);
-        assert_eq!(out.status.code(), Some(255), "{args:?}");
-        assert_eq!(printed(&out), said, "{args:?}");
-    }
+    // Unknown commands: fail2ban's error, the daemon stays.
+    let out = client(&root, &s, &["frobnicate"]);
+    assert_eq!(out.status.code(), Some(255));
+    assert_eq!(printed(&out), "Invalid command\n");
     assert_eq!(ok(&root, &s, &["ping"]), "Server replied: pong\n");
     assert!(d.cli(&["status"]).status.success());
 
@@ -109,6 +101,67 @@ fn fail2ban_client_drives_the_daemon_and_the_kernel_follows() {
     // The same path as SIGTERM: the signal handler stopped it, cleanly.
     assert!(d.log().contains("SIGTERM: stopping"), "{}", d.log());
     assert!(d.terminate().success(), "{}", d.log());
+}
+
+/// `stop JAIL`: the jail's bans are lifted and it is gone from `status`
+/// (ours too); `start JAIL` brings it back from the configuration, reading
+/// again. `set loglevel` changes what the daemon logs, at once.
+#[test]
+fn stop_and_start_a_jail_and_change_the_log_level() {
+    let Some(root) = fail2ban_root("stop_and_start_a_jail") else {
+        return;
+    };
+    let Some(mut d) = Daemon::prepare("f2b-stop", &config("$DIR/f2b.sock")) else {
+        return;
+    };
+    d.start();
+    let s = d.path("f2b.sock");
+    ok(&root, &s, &["set", "sshd", "banip", "192.0.2.7"]);
+    d.wait_banned("sshd-v4", "192.0.2.7");
+    assert_eq!(ok(&root, &s, &["stop", "sshd"]), "Jail stopped\n");
+    assert!(d.elements("sshd-v4").is_empty(), "the stopped jail's bans");
+    assert_eq!(
+        ok(&root, &s, &["status"]),
+        "Status\n|- Number of jail:\t0\n`- Jail list:\t\n"
+    );
+    assert_eq!(d.json(&["status"]), serde_json::json!([]));
+    assert!(d.log().contains("jail sshd stopped"), "{}", d.log());
+
+    assert_eq!(ok(&root, &s, &["start", "sshd"]), "Jail started\n");
+    assert_eq!(
+        ok(&root, &s, &["status"]),
+        "Status\n|- Number of jail:\t1\n`- Jail list:\tsshd\n"
+    );
+    // Reading again: three failures ban.
+    let failures = sshd_failure("203.0.113.5").repeat(3);
+    append(&d.path("auth.log"), &failures);
+    d.wait_banned("sshd-v4", "203.0.113.5");
+
+    // The log level: fail2ban's names, ours behind them.
+    assert!(!d.log().contains("DEBUG"), "{}", d.log());
+    assert_eq!(
+        ok(&root, &s, &["set", "loglevel", "debug"]),
+        "Current logging level is 'DEBUG'\n"
+    );
+    assert_eq!(
+        ok(&root, &s, &["get", "loglevel"]),
+        "Current logging level is 'DEBUG'\n"
+    );
+    ok(&root, &s, &["status", "sshd"]);
+    let debug = poll_until(DEADLINE, || d.log().contains(" DEBUG ").then_some(()));
+    assert!(
+        debug.is_some(),
+        "no debug line after set loglevel:\n{}",
+        d.log()
+    );
+    ok(&root, &s, &["set", "loglevel", "ERROR"]);
+    let quiet_from = d.log().len();
+    ok(&root, &s, &["set", "sshd", "maxretry", "4"]);
+    assert!(
+        !d.log()[quiet_from..].contains("maxretry set to 4"),
+        "an info line at level ERROR:\n{}",
+        d.log()
+    );
 }
 
 #[test]
@@ -152,12 +205,23 @@ fn a_stale_socket_is_replaced_and_other_users_may_read_but_not_ban() {
         "{}",
         printed(&out)
     );
-    let out = as_user(&["set", "sshd", "banip", "192.0.2.7"]);
-    assert_eq!(out.status.code(), Some(255));
+    for args in [
+        &["set", "sshd", "banip", "192.0.2.7"][..],
+        &["stop", "sshd"],
+        &["start", "sshd"],
+        &["set", "loglevel", "DEBUG"],
+    ] {
+        let out = as_user(args);
+        assert_eq!(out.status.code(), Some(255), "{args:?}");
+        assert!(
+            printed(&out).starts_with("permission denied: only root may change bans"),
+            "{args:?}: {}",
+            printed(&out)
+        );
+    }
     assert!(
-        printed(&out).starts_with("permission denied: only root may change bans"),
-        "{}",
-        printed(&out)
+        printed(&as_user(&["status"])).contains("Jail list:\tsshd"),
+        "the jail still runs"
     );
     assert!(d.elements("sshd-v4").is_empty(), "the kernel holds no ban");
 }

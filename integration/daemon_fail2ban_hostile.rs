@@ -1,17 +1,18 @@
 //! The daemon's fail2ban socket under hostile input: pickles that name
-//! Python objects, truncated and deeply nested ones, an endless frame, more
-//! connections than it serves at once. Each gets an error or a close; the
-//! daemon keeps serving and its memory stays bounded.
+//! Python objects, truncated and deeply nested ones, an endless frame,
+//! 1,000 clients at once. Each gets an error, its answer or a close; the
+//! daemon keeps serving (its own control socket too) and its memory stays
+//! bounded.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use portcullis::f2bproto::{Value, frame};
+use portcullis::f2bproto::{FrameReader, Value, frame};
 
 use crate::common::poll_until;
 use crate::daemon_common::{DEADLINE, Daemon, SSHD};
-use crate::f2bproto::{exchange, request};
+use crate::f2bproto_wire::{answers_ping, decode_reply, exchange, hostile_requests, pong, request};
 
 fn daemon(test: &str) -> Option<Daemon> {
     let mut d = Daemon::prepare(test, &format!("fail2ban-socket \"$DIR/f2b.sock\"\n{SSHD}"))?;
@@ -19,34 +20,15 @@ fn daemon(test: &str) -> Option<Daemon> {
     Some(d)
 }
 
-fn pong() -> Value {
-    Value::Tuple(vec![Value::Int(0), Value::str("pong")])
-}
-
 #[test]
 fn hostile_pickles_get_errors_and_the_connection_goes_on() {
     let Some(d) = daemon("f2b-hostile") else {
         return;
     };
-    let global = [
-        &b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R."[..],
-        frame::END,
-    ]
-    .concat();
-    let truncated = [&b"\x80\x04\x8c\x10abc"[..], frame::END].concat();
-    let deep = [&b"\x80\x04"[..], &b"](".repeat(1000), b".", frame::END].concat();
-    let stream = [global, truncated, deep, request(&["ping"])].concat();
-    let replies = exchange(&d.path("f2b.sock"), &stream);
-    let error = |text: &str| Value::str(format!("ERROR: {text}"));
-    assert_eq!(
-        replies,
-        vec![
-            error("pickle opcode GLOBAL at byte 2 names a Python object to load or call; refused"),
-            error("pickle is truncated: 13 more bytes needed at byte 4"),
-            error("pickle nests deeper than 32 levels"),
-            pong(),
-        ]
-    );
+    let (hostile, mut answers) = hostile_requests();
+    let replies = exchange(&d.path("f2b.sock"), &[hostile, request(&["ping"])].concat());
+    answers.push(pong());
+    assert_eq!(replies, answers);
 }
 
 #[test]
@@ -77,40 +59,88 @@ fn an_endless_frame_is_cut_and_memory_stays_bounded() {
     );
 }
 
+/// 1,000 clients connected at once, before any is answered: 300 silent,
+/// 400 asking (`ping`, `status`), 300 silent. Past the 256 served at once
+/// they wait in the listen backlog; silent connections give their slots
+/// up after 2 s while others wait. Every asking client gets its answer,
+/// long before a silent one would time out (60 s); our control socket
+/// answers meanwhile; the memory the daemon grew by is bounded.
 #[test]
-fn connections_beyond_64_are_closed_at_once_and_service_resumes() {
-    let Some(d) = daemon("f2b-many") else {
+fn a_thousand_clients_at_once_get_their_answers_or_a_close() {
+    let Some(d) = daemon("f2b-1000") else {
         return;
     };
     let socket = d.path("f2b.sock");
-    let held: Vec<UnixStream> = (0..64)
-        .map(|_| UnixStream::connect(&socket).unwrap())
-        .collect();
-    // Each held connection has been served a ping, so all 64 are counted.
-    for mut s in &held {
-        s.write_all(&request(&["ping"])).unwrap();
-        let mut buf = [0u8; 64];
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        assert!(s.read(&mut buf).unwrap() > 0);
+    let before = d.rss_kib();
+    let start = Instant::now();
+    let mut silent = Vec::new();
+    let mut asking = Vec::new();
+    for i in 0..1000 {
+        let mut s = UnixStream::connect(&socket).unwrap();
+        if (300..700).contains(&i) {
+            let word = if i % 2 == 0 { "ping" } else { "status" };
+            s.write_all(&request(&[word])).unwrap();
+            asking.push((s, word));
+        } else {
+            silent.push(s);
+        }
     }
-    let mut extra = UnixStream::connect(&socket).unwrap();
-    extra
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut buf = [0u8; 64];
-    assert_eq!(extra.read(&mut buf).unwrap(), 0, "the 65th was served");
-    drop(held);
-    let back = poll_until(DEADLINE, || answers_ping(&socket).then_some(()));
-    assert!(back.is_some(), "{}", d.log());
+    let control = Instant::now();
+    assert!(d.cli(&["status"]).status.success(), "{}", d.log());
+    let control = control.elapsed();
+    let answered: usize = std::thread::scope(|scope| {
+        let readers: Vec<_> = (asking.chunks(50))
+            .map(|chunk| scope.spawn(|| chunk.iter().filter(|(s, w)| answers(s, w)).count()))
+            .collect();
+        readers.into_iter().map(|r| r.join().unwrap()).sum()
+    });
+    let all_answered = start.elapsed();
+    assert_eq!(answered, 400, "asking clients answered; log:\n{}", d.log());
+    assert!(all_answered < Duration::from_secs(45), "{all_answered:?}");
+    // Some silent connections were closed by the daemon to serve the rest.
+    let closed = silent.iter().filter(|s| closed_by_peer(s)).count();
+    assert!(closed > 0, "no silent connection gave its slot up");
+    drop(silent);
+    drop(asking);
+    assert!(poll_until(DEADLINE, || answers_ping(&socket).then_some(())).is_some());
+    let grown = d.rss_kib().saturating_sub(before);
+    println!(
+        "1,000 clients: 400 answered in {all_answered:?}, {closed} of 600 silent ones \
+         closed by the daemon, control socket answered in {control:?}; RSS {before} KiB, \
+         grew by {grown} KiB (load: {})",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    assert!(grown < 32 * 1024, "the daemon grew by {grown} KiB");
 }
 
-/// Whether a new connection gets a ping answered (a closed or reset one
-/// does not).
-fn answers_ping(socket: &std::path::Path) -> bool {
-    let Ok(mut s) = UnixStream::connect(socket) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+/// Whether `s` gets the answer to `word`: `pong`, or `status`'s list.
+fn answers(mut s: &UnixStream, word: &str) -> bool {
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut frames = FrameReader::new(1 << 20);
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = match s.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => n,
+        };
+        let Some(frame::Frame::Request(pickle)) = frames.feed(&buf[..n]).unwrap().pop() else {
+            continue;
+        };
+        return match (word, decode_reply(&pickle)) {
+            ("ping", reply) => reply == pong(),
+            (_, Value::Tuple(reply)) => {
+                reply[0] == Value::Int(0) && matches!(reply[1], Value::List(_))
+            }
+            _ => false,
+        };
+    }
+}
+
+/// Whether the daemon closed `s` (a read gives end of file at once).
+fn closed_by_peer(mut s: &UnixStream) -> bool {
+    s.set_nonblocking(true).unwrap();
     let mut buf = [0u8; 64];
-    s.write_all(&request(&["ping"])).is_ok() && s.read(&mut buf).is_ok_and(|n| n > 0)
+    matches!(s.read(&mut buf), Ok(0))
 }

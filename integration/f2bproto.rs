@@ -7,30 +7,17 @@
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use portcullis::f2bproto::{Limits, PyError, Reply, Value, decode, encode_reply, frame};
 
 use crate::common::fail2ban_root;
 use crate::f2bproto_server::TestServer;
+use crate::f2bproto_wire::{client, decode_reply, exchange, hostile_requests, pong, request};
 
 fn python_path(root: &Path) -> std::path::PathBuf {
     root.join("usr/lib/python3/dist-packages")
-}
-
-/// `fail2ban-client -s SOCKET ARGS...`, fail2ban's own, from the package.
-pub(crate) fn client(root: &Path, socket: &Path, args: &[&str]) -> Output {
-    Command::new("python3")
-        .arg(root.join("usr/bin/fail2ban-client"))
-        .arg("-c")
-        .arg(root.join("etc/fail2ban"))
-        .arg("-s")
-        .arg(socket)
-        .args(args)
-        .env("PYTHONPATH", python_path(root))
-        .output()
-        .expect("python3 runs fail2ban-client")
 }
 
 /// stdout of a command that must succeed.
@@ -235,75 +222,15 @@ fn python_reads_what_our_encoder_writes() {
     );
 }
 
-/// Sends raw bytes and the client's close marker, reads the replies until
-/// the server closes the connection.
-pub(crate) fn exchange(socket: &Path, bytes: &[u8]) -> Vec<Value> {
-    let mut stream = UnixStream::connect(socket).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(bytes).unwrap();
-    stream
-        .write_all(&[frame::CLOSE, frame::END].concat())
-        .unwrap();
-    let mut raw = frame::FrameReader::new(1 << 20);
-    let mut out = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = stream.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        for f in raw.feed(&buf[..n]).unwrap() {
-            if let frame::Frame::Request(pickle) = f {
-                out.push(decode_reply(&pickle));
-            }
-        }
-    }
-    out
-}
-
-/// A reply decoded for the test: an error reply's exception is refused by
-/// our decoder (it names a class), so it shows as the string "exception".
-fn decode_reply(pickle: &[u8]) -> Value {
-    decode(pickle, &Limits::default()).unwrap_or_else(|_refused| Value::str("exception"))
-}
-
-pub(crate) fn request(words: &[&str]) -> Vec<u8> {
-    let list = Value::str_list(words);
-    [
-        portcullis::f2bproto::encode_value(&list),
-        frame::END.to_vec(),
-    ]
-    .concat()
-}
-
 #[test]
 fn hostile_requests_get_an_error_and_the_connection_goes_on() {
     let server = TestServer::start(Limits::default());
-    // GLOBAL os.system, a truncated pickle, deep nesting; then a ping on the
-    // same connection.
-    let global = [
-        &b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R."[..],
-        frame::END,
-    ]
-    .concat();
-    let truncated = [&b"\x80\x04\x8c\x10abc"[..], frame::END].concat();
-    let deep = [&b"\x80\x04"[..], &b"](".repeat(1000), b".", frame::END].concat();
     // The ping as a Go client writes it (og-rek: no PROTO, SHORT_BINSTRING).
     let go_ping = [&b"](U\x04pinge."[..], frame::END].concat();
-    let stream = [global, truncated, deep, go_ping].concat();
-    let replies = exchange(server.path(), &stream);
-    let error = |text: &str| Value::str(format!("ERROR: {text}"));
-    assert_eq!(
-        replies,
-        vec![
-            error("pickle opcode GLOBAL at byte 2 names a Python object to load or call; refused"),
-            error("pickle is truncated: 13 more bytes needed at byte 4"),
-            error("pickle nests deeper than 32 levels"),
-            Value::Tuple(vec![Value::Int(0), Value::str("pong")]),
-        ]
-    );
+    let (hostile, mut answers) = hostile_requests();
+    let replies = exchange(server.path(), &[hostile, go_ping].concat());
+    answers.push(pong());
+    assert_eq!(replies, answers);
 }
 
 #[test]
@@ -344,9 +271,6 @@ fn many_requests_on_one_connection_are_answered_in_order() {
     // server closes (exchange reads to the end).
     let replies = exchange(server.path(), &stream);
     assert_eq!(replies.len(), 3);
-    assert_eq!(
-        replies[0],
-        Value::Tuple(vec![Value::Int(0), Value::str("pong")])
-    );
+    assert_eq!(replies[0], pong());
     assert_eq!(replies[1], Value::Tuple(vec![Value::Int(0), Value::Int(5)]));
 }

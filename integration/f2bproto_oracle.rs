@@ -33,13 +33,13 @@ s.sendall(b"<F2B_CLOSE_COMMAND><F2B_END_COMMAND>")
 "#;
 
 /// A real fail2ban-server in a temporary directory, stopped on drop.
-struct Fail2banServer {
+pub(crate) struct Fail2banServer {
     root: PathBuf,
     dir: tempfile::TempDir,
 }
 
 impl Fail2banServer {
-    fn start(root: &Path) -> Fail2banServer {
+    pub(crate) fn start(root: &Path) -> Fail2banServer {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path().join("conf");
         let copy = Command::new("cp")
@@ -59,18 +59,23 @@ impl Fail2banServer {
              action = dummy[target={d}/dummy]\n"
         );
         std::fs::write(conf.join("jail.local"), jail).unwrap();
-        let server = format!("[Definition]\nlogtarget = {d}/fail2ban.log\ndbfile = :memory:\n");
+        // It logs to stderr, as the daemon does (`flushlogs` says so), into
+        // server.log: the server it forks keeps the client's stderr.
+        let server = "[Definition]\nlogtarget = STDERR\ndbfile = :memory:\n";
         std::fs::write(conf.join("fail2ban.local"), server).unwrap();
         let this = Fail2banServer {
             root: root.to_path_buf(),
             dir,
         };
-        let out = this.client(&["-x", "start"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let log = std::fs::File::create(this.dir.path().join("server.log")).unwrap();
+        let started = this
+            .client_command(&this.socket(), &["-x", "start"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .status()
+            .unwrap();
+        let log = std::fs::read_to_string(this.dir.path().join("server.log")).unwrap();
+        assert!(started.success(), "{log}");
         let up = poll_until(std::time::Duration::from_secs(20), || {
             this.client(&["ping"]).status.success().then_some(())
         });
@@ -78,22 +83,32 @@ impl Fail2banServer {
         this
     }
 
-    fn socket(&self) -> PathBuf {
+    pub(crate) fn socket(&self) -> PathBuf {
         self.dir.path().join("fail2ban.sock")
+    }
+
+    /// Its temporary directory (the log file, the socket).
+    pub(crate) fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     fn log(&self) -> String {
         format!("{}/auth.log", self.dir.path().display())
     }
 
-    fn client(&self, args: &[&str]) -> Output {
+    pub(crate) fn client(&self, args: &[&str]) -> Output {
         self.client_at(&self.socket(), args)
     }
 
     /// fail2ban-client with this server's configuration, talking to `socket`.
-    fn client_at(&self, socket: &Path, args: &[&str]) -> Output {
+    pub(crate) fn client_at(&self, socket: &Path, args: &[&str]) -> Output {
+        self.client_command(socket, args).output().unwrap()
+    }
+
+    fn client_command(&self, socket: &Path, args: &[&str]) -> Command {
         let d = self.dir.path();
-        Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .arg(self.root.join("usr/bin/fail2ban-client"))
             .arg("-c")
             .arg(d.join("conf"))
@@ -105,9 +120,8 @@ impl Fail2banServer {
             .env(
                 "PYTHONPATH",
                 self.root.join("usr/lib/python3/dist-packages"),
-            )
-            .output()
-            .unwrap()
+            );
+        command
     }
 }
 
@@ -163,7 +177,7 @@ fn without_times(line: &str) -> String {
     time.replace_all(line, "TIME").into_owned()
 }
 
-fn words(line: &str) -> Vec<&str> {
+pub(crate) fn words(line: &str) -> Vec<&str> {
     line.split(' ').collect()
 }
 

@@ -38,15 +38,18 @@
 //!   core (decisions, subjects, intake checks, outbox) and the NATS client;
 //!   not yet wired into the daemon (issue 13).
 //! - [`metrics`]: Prometheus counters and their HTTP responder.
+//! - [`accept`]: the bounded accept loop the metrics responder and
+//!   fail2ban's socket share.
 //! - [`f2bproto`]: fail2ban's control protocol as plain code, no sockets
-//!   (pickle framing, commands, fail2ban's reply shapes); not yet served by
-//!   the daemon (issue 15).
+//!   (pickle framing, commands, fail2ban's reply shapes); the server serves
+//!   it on `fail2ban-socket` (issue 15).
 //! - [`logging`]: the daemon's log lines.
 //! - [`time`]: the one wall-clock type ([`time::UnixMs`]), ban times and
 //!   durations as the configuration writes them.
 //! - [`cli`]: the subcommands; those that need no daemon call the modules
 //!   above directly.
 
+pub mod accept;
 pub mod actions;
 pub mod cli;
 pub mod cluster;

@@ -24,12 +24,28 @@ pub fn init(level: &str) {
         pid: std::process::id(),
     };
     let _ = INSTALLED.set((format.journal, format.pid));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .event_format(format)
-        .try_init();
+        .with_filter_reloading();
+    let handle = builder.reload_handle();
+    if builder.try_init().is_ok() {
+        let set = move |level: &str| handle.reload(EnvFilter::new(level)).is_ok();
+        let _ = RELOAD.set(Box::new(set));
+    }
 }
+
+/// Changes the installed subscriber's level (`error`, `warn`, `info`,
+/// `debug`, `trace`, or any EnvFilter) while the daemon runs, replacing
+/// what `init` and `PORTCULLIS_LOG` set; false without a subscriber.
+pub fn set_level(level: &str) -> bool {
+    RELOAD.get().is_some_and(|set| set(level))
+}
+
+/// The installed subscriber's level changer, for [`set_level`].
+type SetLevel = Box<dyn Fn(&str) -> bool + Send + Sync>;
+static RELOAD: std::sync::OnceLock<SetLevel> = std::sync::OnceLock::new();
 
 /// Journal mode and pid of the installed format, for [`notices`].
 static INSTALLED: std::sync::OnceLock<(bool, u32)> = std::sync::OnceLock::new();

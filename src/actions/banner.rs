@@ -133,6 +133,7 @@ impl Banner {
         }
         for (jail, bans, new) in per_jail {
             self.counters.bans(jail, bans);
+            self.counters.new_bans(jail, new);
             let active = self.ledger.count(jail) as u64 + new;
             self.counters.set_active(jail, active);
         }

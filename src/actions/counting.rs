@@ -47,6 +47,11 @@ impl ActionCounters {
         self.jail(jail).bans.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// `n` of the bans just counted were of addresses `jail` did not hold.
+    pub fn new_bans(&mut self, jail: &str, n: u64) {
+        self.jail(jail).new_bans.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// A ban's latency since its log line was read.
     pub fn latency(&self, d: Duration) {
         self.metrics.ban_latency.observe(d);

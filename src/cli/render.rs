@@ -128,6 +128,7 @@ mod tests {
             jail: jail.into(),
             address: address.into(),
             expires_ms,
+            timeout_ms: None,
         }
     }
 

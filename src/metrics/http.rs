@@ -7,14 +7,14 @@
 //! - the answer must be taken within [`WRITE_TIMEOUT`], else the
 //!   connection is dropped;
 //! - at most [`MAX_CONNECTIONS`] connections are served at once; more are
-//!   closed at once, unanswered.
+//!   closed at once, unanswered ([`crate::accept`]'s loop, which gives a
+//!   slot back even when its task panics).
 //!
 //! Paths other than `/metrics` get 404, methods other than GET and HEAD 405.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,6 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::Metrics;
 use super::render::{CONTENT_TYPE, render};
+use crate::accept::{Slots, WhenFull, spawn_loop};
 
 /// The longest request head read.
 pub const MAX_REQUEST: usize = 8 * 1024;
@@ -39,39 +40,11 @@ pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 
 /// Accepts connections until the system stops.
 pub fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
-    let open = Arc::new(AtomicUsize::new(0));
-    actix_rt::spawn(async move {
-        loop {
-            let stream = match listener.accept().await {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    tracing::warn!("metrics: accept: {e}");
-                    // E.g. out of file descriptors: do not spin.
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            if open.fetch_add(1, Ordering::AcqRel) >= MAX_CONNECTIONS {
-                open.fetch_sub(1, Ordering::AcqRel);
-                continue;
-            }
-            let guard = Slot(open.clone());
-            let metrics = metrics.clone();
-            actix_rt::spawn(async move {
-                connection(stream, &metrics).await;
-                drop(guard);
-            });
-        }
+    let slots = Slots::new(MAX_CONNECTIONS);
+    spawn_loop("metrics", listener, slots, WhenFull::Refuse, move |stream| {
+        let metrics = metrics.clone();
+        async move { connection(stream, &metrics).await }
     });
-}
-
-/// One of the [`MAX_CONNECTIONS`] slots, given back on drop.
-struct Slot(Arc<AtomicUsize>);
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 async fn connection(mut stream: TcpStream, metrics: &Metrics) {

@@ -43,6 +43,9 @@ pub struct Metrics {
 pub struct JailCounters {
     pub failures: AtomicU64,
     pub bans: AtomicU64,
+    /// Bans of an address the jail did not hold already (a ban renewed is
+    /// not one): fail2ban's "Total banned". Not exported.
+    pub new_bans: AtomicU64,
     pub unbans: AtomicU64,
     /// A gauge: bans in the kernel now.
     pub active: AtomicU64,

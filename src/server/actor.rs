@@ -26,11 +26,11 @@ use crate::notify::SetNotifications;
 
 pub struct ServerActor {
     config_path: PathBuf,
-    config: Config,
-    jails: JailSet<JailHandle>,
-    links: Links,
+    pub(super) config: Config,
+    pub(super) jails: JailSet<JailHandle>,
+    pub(super) links: Links,
     /// The host's addresses, kept current by the address watcher.
-    own: Arc<HashSet<IpAddr>>,
+    pub(super) own: Arc<HashSet<IpAddr>>,
 }
 
 impl ServerActor {

@@ -3,7 +3,8 @@
 //! left (its element timeouts); the database's records say when each
 //! started ([`crate::db::ActiveBans`]). A ban the database has no record of
 //! (made in the last 100 ms, before its group commit, or added to our sets
-//! by another program) has an unknown start.
+//! by another program) started, as far as the kernel knows, its timeout
+//! before its end; a permanent one of those has an unknown start.
 
 use std::collections::HashMap;
 
@@ -22,7 +23,8 @@ use crate::time::UnixMs;
 pub struct TimedBan {
     pub jail: String,
     pub address: String,
-    /// When the ban started; none when the database has no record of it.
+    /// When the ban started; none for a permanent ban the database has no
+    /// record of.
     pub start_ms: Option<u64>,
     /// When it ends; none for a permanent ban.
     pub end_ms: Option<u64>,
@@ -39,8 +41,14 @@ pub fn timed(bans: Vec<BanEntry>, records: &[StoredBan], now: UnixMs) -> Vec<Tim
     (bans.into_iter())
         .map(|b| {
             let start = starts.get(&(b.jail.as_str(), b.address.clone()));
+            let kernel_start = match (b.expires_ms, b.timeout_ms) {
+                (Some(left), Some(timeout)) => {
+                    Some((now.as_millis() + left).saturating_sub(timeout))
+                }
+                _ => None,
+            };
             TimedBan {
-                start_ms: start.map(|s| s.as_millis()),
+                start_ms: start.map(|s| s.as_millis()).or(kernel_start),
                 end_ms: b.expires_ms.map(|left| now.as_millis() + left),
                 remaining_ms: b.expires_ms,
                 jail: b.jail,
@@ -83,6 +91,7 @@ mod tests {
             jail: jail.into(),
             address: address.into(),
             expires_ms,
+            timeout_ms: None,
         };
         let record = |jail: &str, addr: &str, start: u64| StoredBan {
             jail: jail.into(),
@@ -111,6 +120,13 @@ mod tests {
         );
         assert_eq!(row(&timed[1]), (Some(now.0 - 5_000), None, None));
         assert_eq!(row(&timed[2]), (None, Some(now.0 + 1_000), Some(1_000)));
+        // Without a record, the kernel's timeout says when it began.
+        let unrecorded = BanEntry {
+            timeout_ms: Some(600_000),
+            ..entry("web", "192.0.2.7", Some(1_000))
+        };
+        let start = super::timed(vec![unrecorded], &[], now)[0].start_ms;
+        assert_eq!(start, Some(now.0 + 1_000 - 600_000));
         assert_eq!(
             (timed[2].jail.as_str(), timed[2].address.as_str()),
             ("web", "192.0.2.7")

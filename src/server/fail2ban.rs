@@ -6,42 +6,73 @@
 //! answered from a [`ServerView`] built from our own control requests,
 //! the others become those requests ([`super::fail2ban_view::plan`]).
 //!
-//! Bounded: at most [`MAX_CONNECTIONS`] at once (more are closed at once),
-//! reads of [`CHUNK`] bytes, an idle connection dropped after
-//! [`IDLE`], and the codec's own frame and pickle limits.
+//! Bounded: at most [`MAX_CONNECTIONS`] served at once; while all are
+//! taken, new clients wait in the kernel's listen backlog and are served
+//! in turn ([`WhenFull::Queue`]: a fail2ban-client gets its answer late
+//! rather than an error), and a connection silent for [`BUSY_IDLE`] gives
+//! its slot up to them (else one is dropped after [`IDLE`]). Reads of
+//! [`CHUNK`] bytes, and the codec's own frame and pickle limits.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use jiff::tz::TimeZone;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 
-use super::fail2ban_view::{Count, Plan, SETTING_KEYS, Settings, plan, view};
+use super::fail2ban_view::{Count, Plan, SETTING_KEYS, Settings, log_level_name, plan, view};
+use super::fail2ban_view::{JailDetails, tracing_level};
 use super::protocol::Request;
 use super::reply::{ControlError, Reply, authorize};
-use super::{Control, ServerActor};
+use super::stop_start::StartError;
+use super::{Control, Details, ServerActor, StartJail, StopJails};
+use crate::accept::{Slots, WhenFull, spawn_loop};
 use crate::f2bproto::{self, Command, Conversation, Incoming, Limits, PyError, ServerView, frame};
+use crate::metrics::Metrics;
 use crate::time::UnixMs;
 
-/// Connections served at once; more are closed unread.
-pub const MAX_CONNECTIONS: usize = 64;
+/// Connections served at once; more wait for a slot.
+pub const MAX_CONNECTIONS: usize = 256;
 /// Bytes read at a time.
 pub const CHUNK: usize = 16 * 1024;
 /// A connection silent this long is closed.
 pub const IDLE: Duration = Duration::from_secs(60);
+/// While clients wait for a slot, a connection silent this long is closed.
+pub const BUSY_IDLE: Duration = Duration::from_secs(2);
+/// How often a silent connection looks whether clients wait.
+const TICK: Duration = Duration::from_millis(250);
+
+/// What every connection shares.
+#[derive(Clone)]
+struct Shared {
+    server: Addr<ServerActor>,
+    metrics: Arc<Metrics>,
+    /// fail2ban's name of the log level now: what `get loglevel` says.
+    level: Arc<Mutex<String>>,
+    slots: Slots,
+}
 
 /// Binds `path` and serves it, unless a live process (a running
 /// fail2ban-server) answers there: then it says so and leaves it. The
-/// daemon runs on without the socket when it cannot have it.
-pub fn start(path: &Path, server: Addr<ServerActor>, log_level: String) {
+/// daemon runs on without the socket when it cannot have it. `log_level`
+/// is the configuration's (ours: `info`...).
+pub fn start(path: &Path, server: Addr<ServerActor>, log_level: &str, metrics: Arc<Metrics>) {
     match super::control::bind_unless_answered(path) {
         Ok(Some(listener)) => {
             tracing::info!("serving fail2ban's protocol on {}", path.display());
-            serve(listener, server, log_level);
+            let level = Arc::new(Mutex::new(log_level_name(log_level).to_string()));
+            let slots = Slots::new(MAX_CONNECTIONS);
+            serve(
+                listener,
+                Shared {
+                    server,
+                    metrics,
+                    level,
+                    slots,
+                },
+            );
         }
         Ok(None) => tracing::warn!(
             "fail2ban socket {}: a running fail2ban-server owns it, not taking it \
@@ -52,42 +83,42 @@ pub fn start(path: &Path, server: Addr<ServerActor>, log_level: String) {
     }
 }
 
-fn serve(listener: UnixListener, server: Addr<ServerActor>, log_level: String) {
-    let open = Arc::new(AtomicUsize::new(0));
-    actix_rt::spawn(async move {
-        loop {
-            let stream = match listener.accept().await {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    tracing::warn!("fail2ban socket: cannot accept a connection: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-                open.fetch_sub(1, Ordering::SeqCst);
-                continue; // dropped: closed at once
-            }
-            let (open, server, level) = (open.clone(), server.clone(), log_level.clone());
-            actix_rt::spawn(async move {
-                connection(stream, server, &level).await;
-                open.fetch_sub(1, Ordering::SeqCst);
-            });
-        }
-    });
+fn serve(listener: UnixListener, shared: Shared) {
+    let slots = shared.slots.clone();
+    spawn_loop(
+        "fail2ban socket",
+        listener,
+        slots,
+        WhenFull::Queue,
+        move |stream| connection(stream, shared.clone()),
+    );
 }
 
-async fn connection(mut stream: UnixStream, server: Addr<ServerActor>, level: &str) {
+/// The next bytes from the client, or `None` when it closed, failed or
+/// stayed silent too long ([`IDLE`], or [`BUSY_IDLE`] while others wait).
+async fn read_some(stream: &mut UnixStream, buf: &mut [u8], slots: &Slots) -> Option<usize> {
+    let since = Instant::now();
+    loop {
+        match tokio::time::timeout(TICK, stream.read(buf)).await {
+            Ok(Ok(0) | Err(_)) => return None,
+            Ok(Ok(n)) => return Some(n),
+            Err(_) => {
+                let limit = if slots.full() { BUSY_IDLE } else { IDLE };
+                if since.elapsed() >= limit {
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+async fn connection(mut stream: UnixStream, shared: Shared) {
     let Ok(uid) = stream.peer_cred().map(|c| c.uid()) else {
         return;
     };
     let mut conversation = Conversation::new(Limits::default());
     let mut buf = vec![0u8; CHUNK];
-    loop {
-        let n = match tokio::time::timeout(IDLE, stream.read(&mut buf)).await {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-            Ok(Ok(n)) => n,
-        };
+    while let Some(n) = read_some(&mut stream, &mut buf, &shared.slots).await {
         let incoming = match conversation.feed(&buf[..n]) {
             Ok(incoming) => incoming,
             Err(error) => {
@@ -100,7 +131,7 @@ async fn connection(mut stream: UnixStream, server: Addr<ServerActor>, level: &s
                 Incoming::Close => return,
                 Incoming::Malformed(error) => (frame::protocol_error(&error), false),
                 Incoming::Command(command) => {
-                    let reply = respond(&command, &server, uid, level).await;
+                    let reply = respond(&command, &shared, uid).await;
                     let stop = matches!(command, Command::Stop) && reply.code() == 0;
                     (f2bproto::reply_bytes(&reply), stop)
                 }
@@ -124,16 +155,11 @@ fn stop_daemon() {
 }
 
 /// The reply to one command from a client with user id `uid`.
-async fn respond(
-    command: &Command,
-    server: &Addr<ServerActor>,
-    uid: u32,
-    level: &str,
-) -> f2bproto::Reply {
+async fn respond(command: &Command, shared: &Shared, uid: u32) -> f2bproto::Reply {
     if let Command::Ping = command {
         return f2bproto::Reply::Ok(f2bproto::Value::str("pong"));
     }
-    let view = match snapshot(server, uid, level).await {
+    let view = match snapshot(shared, uid).await {
         Ok(view) => view,
         Err(e) => return failed(&e),
     };
@@ -141,7 +167,7 @@ async fn respond(
     if let Some(reply) = f2bproto::answer(command, &view, &tz) {
         return reply;
     }
-    match act(command, &view, server, uid).await {
+    match act(command, &view, shared, uid).await {
         Ok(Some(reply)) => reply,
         Ok(None) => {
             let Command::Set { jail, key } = command else {
@@ -151,7 +177,7 @@ async fn respond(
                 jail: jail.clone(),
                 key: key.read_back(),
             };
-            match snapshot(server, uid, level).await {
+            match snapshot(shared, uid).await {
                 Ok(view) => {
                     f2bproto::answer(&read_back, &view, &tz).unwrap_or_else(f2bproto::Reply::none)
                 }
@@ -167,18 +193,12 @@ async fn respond(
 async fn act(
     command: &Command,
     view: &ServerView,
-    server: &Addr<ServerActor>,
+    shared: &Shared,
     uid: u32,
 ) -> Result<Option<f2bproto::Reply>, PyError> {
-    let plan = plan(command, view)?;
-    let ask = |request: Request| control(server, request, uid);
-    Ok(Some(match plan {
+    let ask = |request: Request| control(&shared.server, request, uid);
+    Ok(Some(match plan(command, view)? {
         Plan::Reply(reply) => reply,
-        Plan::Stop => {
-            // Only root: checked as for any change.
-            authorize(&Request::Reload, uid).map_err(|e| fail(&e))?;
-            f2bproto::Reply::none()
-        }
         Plan::Reload => {
             ask(Request::Reload).await.map_err(|e| fail(&e))?;
             f2bproto::Reply::reloaded()
@@ -199,15 +219,45 @@ async fn act(
                 Count::Lifted => lifted,
             })
         }
+        other => {
+            // Only root: checked as for any change.
+            authorize(&Request::Reload, uid).map_err(|e| fail(&e))?;
+            server_side(other, shared).await?
+        }
     }))
 }
 
+/// The plans the server's own messages carry out (root's only): stop and
+/// start jails, the log level; `stop` itself the connection does, after
+/// the reply.
+async fn server_side(plan: Plan, shared: &Shared) -> Result<f2bproto::Reply, PyError> {
+    let gone = |e: MailboxError| fail(&e.into());
+    match plan {
+        Plan::StopJails(only) => {
+            let stopped = shared.server.send(StopJails { only }).await.map_err(gone)?;
+            stopped.map_err(|e| fail(&e))?;
+        }
+        Plan::Start(jail) => {
+            let started = shared.server.send(StartJail { jail }).await.map_err(gone)?;
+            started.map_err(|e| match e {
+                StartError::NoSuchJail(no) => PyError::unknown_jail(&no.name),
+                other => PyError::failed(other.to_string()),
+            })?;
+        }
+        Plan::LogLevel(level) => {
+            crate::logging::set_level(tracing_level(&level));
+            tracing::info!("log level set to {level} over fail2ban's socket");
+            *shared.level.lock().unwrap_or_else(|e| e.into_inner()) = level.clone();
+            return Ok(f2bproto::Reply::Ok(f2bproto::Value::Str(level)));
+        }
+        _ => {}
+    }
+    Ok(f2bproto::Reply::none())
+}
+
 /// The daemon as fail2ban's queries see it now.
-async fn snapshot(
-    server: &Addr<ServerActor>,
-    uid: u32,
-    level: &str,
-) -> Result<ServerView, ControlError> {
+async fn snapshot(shared: &Shared, uid: u32) -> Result<ServerView, ControlError> {
+    let server = &shared.server;
     let Reply::Status(jails) = control(server, Request::Status { jail: None }, uid).await? else {
         return Ok(ServerView::default());
     };
@@ -217,28 +267,49 @@ async fn snapshot(
     };
     let mut with_settings = Vec::with_capacity(jails.len());
     for status in jails {
-        let mut values = Vec::with_capacity(SETTING_KEYS.len());
-        for key in SETTING_KEYS {
-            let get = Request::Get {
-                jail: status.jail.clone(),
-                key: key.to_string(),
-            };
-            values.push(match control(server, get, uid).await? {
-                Reply::Setting(value) => value,
-                _ => String::new(),
-            });
-        }
-        let [maxretry, findtime, bantime, ignore] =
-            <[String; 4]>::try_from(values).unwrap_or_default();
-        let settings = Settings {
-            maxretry,
-            findtime,
-            bantime,
-            ignore,
-        };
+        let settings = settings(shared, &status.jail, uid).await?;
         with_settings.push((status, settings));
     }
-    Ok(view(level, with_settings, &bans, UnixMs::now()))
+    let level = shared
+        .level
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    Ok(view(&level, with_settings, &bans, UnixMs::now()))
+}
+
+/// One running jail's settings, details and ban count.
+async fn settings(shared: &Shared, jail: &str, uid: u32) -> Result<Settings, ControlError> {
+    let mut values = Vec::with_capacity(SETTING_KEYS.len());
+    for key in SETTING_KEYS {
+        let get = Request::Get {
+            jail: jail.to_string(),
+            key: key.to_string(),
+        };
+        values.push(match control(&shared.server, get, uid).await? {
+            Reply::Setting(value) => value,
+            _ => String::new(),
+        });
+    }
+    let [maxretry, findtime, bantime, ignore] = <[String; 4]>::try_from(values).unwrap_or_default();
+    let details = Details {
+        jail: jail.to_string(),
+    };
+    // A jail stopped meanwhile has none.
+    let details: JailDetails = shared.server.send(details).await?.unwrap_or_default();
+    let new_bans = shared
+        .metrics
+        .jail(jail)
+        .new_bans
+        .load(std::sync::atomic::Ordering::Relaxed);
+    Ok(Settings {
+        maxretry,
+        findtime,
+        bantime,
+        ignore,
+        details,
+        new_bans,
+    })
 }
 
 async fn control(

@@ -8,16 +8,47 @@ use std::net::IpAddr;
 use super::protocol::Request;
 use super::reply::{BanEntry, JailStatus};
 use crate::f2bproto::{BanView, Command, JailSource, JailView, PyError, ServerView, SetKey};
+use crate::filter::CompiledFilter;
 use crate::time::{BanTime, UnixMs, parse_bantime, parse_duration};
 
 /// One jail's settings, as our `get` replies them (`maxretry`, `findtime`,
-/// `bantime`, `ignore`).
+/// `bantime`, `ignore`), and what the server adds ([`JailDetails`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     pub maxretry: String,
     pub findtime: String,
     pub bantime: String,
     pub ignore: String,
+    pub details: JailDetails,
+    /// Bans of addresses the jail did not hold, by hand or not, since the
+    /// daemon started (its metrics' `new_bans`): fail2ban's "Total banned".
+    pub new_bans: u64,
+}
+
+/// What fail2ban's `get JAIL failregex|ignoreregex|maxlines|actions`
+/// shows of a running jail: its filter's regexes (tags expanded, in the
+/// filter's own dialect) and what bans for it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JailDetails {
+    pub fail_regex: Vec<String>,
+    pub ignore_regex: Vec<String>,
+    pub max_lines: i64,
+    pub actions: Vec<String>,
+}
+
+/// The action `get JAIL actions` names: our own, the jail's nftables sets.
+pub const NATIVE_ACTION: &str = "nftables";
+
+impl JailDetails {
+    /// The details of a jail reading with `filter`.
+    pub fn of(filter: &CompiledFilter) -> JailDetails {
+        JailDetails {
+            fail_regex: filter.fails.iter().map(|r| r.pattern.clone()).collect(),
+            ignore_regex: filter.ignore_patterns.clone(),
+            max_lines: i64::try_from(filter.maxlines).unwrap_or(i64::MAX),
+            actions: vec![NATIVE_ACTION.to_string()],
+        }
+    }
 }
 
 /// The keys [`Settings`] is read from, in its field order.
@@ -34,9 +65,32 @@ pub fn log_level_name(ours: &str) -> &'static str {
     }
 }
 
-/// The view of the daemon at `now`: each jail of `status` with its
-/// settings, and the bans of `banned`. A ban's start is its end less the
-/// jail's ban time (the kernel keeps only the time left).
+/// Our log level for a level fail2ban's `set loglevel` accepts (a name in
+/// upper case or a number, as the parser keeps it): the nearest one that
+/// logs at least what fail2ban would (CRITICAL logs errors; NOTICE logs
+/// the ban lines, which are info; HEAVYDEBUG and NOTSET log everything).
+pub fn tracing_level(fail2ban: &str) -> &'static str {
+    let number = match fail2ban {
+        "CRITICAL" | "FATAL" | "ERROR" => 40,
+        "WARN" | "WARNING" => 30,
+        "NOTICE" | "INFO" => 20,
+        "DEBUG" => 10,
+        "TRACEDEBUG" | "HEAVYDEBUG" | "NOTSET" => 0,
+        digits => digits.parse::<u64>().unwrap_or(20),
+    };
+    match number {
+        40.. => "error",
+        30..=39 => "warn",
+        20..=29 => "info",
+        10..=19 => "debug",
+        _ => "trace",
+    }
+}
+
+/// The view of the daemon at `now`, logging at fail2ban's `log_level`
+/// (`INFO`...): each jail of `status` with its
+/// settings, and the bans of `banned`. A ban's start is its end less its
+/// length (the kernel's timeout; without one, the jail's ban time).
 pub fn view(
     log_level: &str,
     jails: Vec<(JailStatus, Settings)>,
@@ -49,7 +103,7 @@ pub fn view(
         .collect();
     ServerView {
         version: format!("portcullis {}", env!("CARGO_PKG_VERSION")),
-        log_level: log_level_name(log_level).to_string(),
+        log_level: log_level.to_string(),
         jails,
     }
 }
@@ -69,10 +123,10 @@ fn jail_view(status: JailStatus, settings: &Settings, bans: &[BanEntry], now: Un
         .filter(|b| b.jail == status.jail)
         .map(|b| {
             let end = b.expires_ms.map(|left| UnixMs(now.0 + left));
-            let start = match end {
-                Some(end) if ban_time_secs > 0 => {
-                    UnixMs(end.0.saturating_sub(ban_time_secs as u64 * 1000))
-                }
+            // The ban's own length when the kernel tells it, else the jail's.
+            let jail_ms = (ban_time_secs > 0).then(|| ban_time_secs as u64 * 1000);
+            let start = match (end, b.timeout_ms.or(jail_ms)) {
+                (Some(end), Some(length)) => UnixMs(end.0.saturating_sub(length)),
                 _ => now,
             };
             BanView {
@@ -83,9 +137,8 @@ fn jail_view(status: JailStatus, settings: &Settings, bans: &[BanEntry], now: Un
         })
         .collect();
     mine.sort_by_key(|b| b.start);
-    // Our counter holds the bans the jail made from failures; bans by hand
-    // are not counted there, but every ban in force was made.
-    let total_banned = status.stats.ban_requests_total.max(mine.len() as u64);
+    // Every ban in force was made, whatever a counter says.
+    let total_banned = settings.new_bans.max(mine.len() as u64);
     JailView {
         name: status.jail,
         currently_failed: status.stats.tracked as u64,
@@ -101,10 +154,10 @@ fn jail_view(status: JailStatus, settings: &Settings, bans: &[BanEntry], now: Un
             .split_whitespace()
             .map(String::from)
             .collect(),
-        fail_regex: Vec::new(),
-        ignore_regex: Vec::new(),
-        max_lines: 1,
-        actions: Vec::new(),
+        fail_regex: settings.details.fail_regex.clone(),
+        ignore_regex: settings.details.ignore_regex.clone(),
+        max_lines: settings.details.max_lines,
+        actions: settings.details.actions.clone(),
     }
 }
 
@@ -123,6 +176,12 @@ pub enum Plan {
     Reload,
     /// Reply, then stop the daemon as SIGTERM does.
     Stop,
+    /// Stop the jail named, or all: reply none.
+    StopJails(Option<String>),
+    /// Start the jail named if it does not run: reply none.
+    Start(String),
+    /// Set fail2ban's log level (as the parser kept it) and ours: reply it.
+    LogLevel(String),
     /// Reply this at once.
     Reply(crate::f2bproto::Reply),
 }
@@ -194,6 +253,10 @@ pub fn plan(command: &Command, view: &ServerView) -> Result<Plan, PyError> {
         Command::Set { jail, key } => Plan::Set(set_request(jail, key)),
         Command::Reload { .. } => Plan::Reload,
         Command::Stop => Plan::Stop,
+        Command::StopJail { jail } => Plan::StopJails(Some(jail.clone())),
+        Command::StopAllJails => Plan::StopJails(None),
+        Command::Start { jail } => Plan::Start(jail.clone()),
+        Command::SetLogLevel(level) => Plan::LogLevel(level.clone()),
         Command::FlushLogs => Plan::Reply(crate::f2bproto::Reply::flushed(false)),
         other => return Err(unsupported(other)),
     })
@@ -220,16 +283,11 @@ fn addresses(addrs: &[String]) -> Result<Vec<IpAddr>, PyError> {
         .collect()
 }
 
-/// The error for a command portcullis has no equivalent of yet.
+/// The error for a command portcullis has no equivalent of (every
+/// command [`Command::parse`] gives is served: none today).
 fn unsupported(command: &Command) -> PyError {
-    let what = match command {
-        Command::Start { .. } => "start JAIL",
-        Command::StopJail { .. } | Command::StopAllJails => "stop JAIL",
-        Command::SetLogLevel(_) => "set loglevel",
-        _ => "this command",
-    };
     PyError::failed(format!(
-        "portcullis does not support `{what}` over fail2ban's socket (see docs/fail2ban.md)"
+        "portcullis does not support {command:?} over fail2ban's socket (see docs/fail2ban.md)"
     ))
 }
 

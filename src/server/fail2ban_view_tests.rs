@@ -25,6 +25,13 @@ fn settings() -> Settings {
         findtime: "10m".into(),
         bantime: "1h".into(),
         ignore: "127.0.0.0/8 ::1".into(),
+        details: JailDetails {
+            fail_regex: vec!["^fail from <HOST>$".into()],
+            ignore_regex: Vec::new(),
+            max_lines: 1,
+            actions: vec![NATIVE_ACTION.into()],
+        },
+        new_bans: 3,
     }
 }
 
@@ -33,9 +40,10 @@ fn sample() -> ServerView {
         jail: "sshd".into(),
         address: "192.0.2.7".into(),
         expires_ms: Some(600_000),
+        timeout_ms: None,
     }];
     view(
-        "warn",
+        log_level_name("warn"),
         vec![(status("sshd"), settings())],
         &bans,
         UnixMs(10_000_000),
@@ -72,10 +80,11 @@ fn a_permanent_ban_has_no_end_and_bantime_minus_one() {
         jail: "sshd".into(),
         address: "2001:db8::1".into(),
         expires_ms: None,
+        timeout_ms: None,
     }];
     let mut s = settings();
     s.bantime = "permanent".into();
-    let v = view("info", vec![(status("sshd"), s)], &bans, UnixMs(5));
+    let v = view("INFO", vec![(status("sshd"), s)], &bans, UnixMs(5));
     let j = v.jail("sshd").unwrap();
     assert_eq!(j.ban_time_secs, -1);
     assert_eq!(j.bans[0].end, None);
@@ -140,23 +149,50 @@ fn ignoreip_changes_become_our_ignore_edits() {
 }
 
 #[test]
-fn commands_without_an_equivalent_are_refused_not_faked() {
-    let error = plan(
-        &Command::Start {
-            jail: "sshd".into(),
-        },
-        &sample(),
-    )
-    .unwrap_err();
+fn stop_start_and_loglevel_become_the_servers_and_flushlogs_is_answered() {
+    let jail = || "sshd".to_string();
+    let cases = [
+        (
+            Command::StopJail { jail: jail() },
+            Plan::StopJails(Some(jail())),
+        ),
+        (Command::StopAllJails, Plan::StopJails(None)),
+        (Command::Start { jail: jail() }, Plan::Start(jail())),
+        (
+            Command::SetLogLevel("DEBUG".into()),
+            Plan::LogLevel("DEBUG".into()),
+        ),
+        (Command::FlushLogs, Plan::Reply(Reply::flushed(false))),
+    ];
+    for (command, want) in cases {
+        assert_eq!(plan(&command, &sample()).unwrap(), want, "{command:?}");
+    }
+    let error = plan(&Command::Ping, &sample()).unwrap_err();
     assert_eq!(error.class, ErrorClass::Exception);
     assert_eq!(
         error.message,
-        "portcullis does not support `start JAIL` over fail2ban's socket (see docs/fail2ban.md)"
+        "portcullis does not support Ping over fail2ban's socket (see docs/fail2ban.md)"
     );
-    assert_eq!(
-        plan(&Command::FlushLogs, &sample()).unwrap(),
-        Plan::Reply(Reply::flushed(false))
-    );
+}
+
+#[test]
+fn fail2ban_log_levels_map_to_the_nearest_of_ours_that_logs_as_much() {
+    for (theirs, ours) in [
+        ("CRITICAL", "error"),
+        ("ERROR", "error"),
+        ("WARNING", "warn"),
+        ("NOTICE", "info"),
+        ("INFO", "info"),
+        ("DEBUG", "debug"),
+        ("HEAVYDEBUG", "trace"),
+        ("NOTSET", "trace"),
+        ("50", "error"),
+        ("25", "info"),
+        ("5", "trace"),
+    ] {
+        assert_eq!(tracing_level(theirs), ours, "{theirs}");
+    }
+    assert_eq!(log_level_name(tracing_level("WARNING")), "WARNING");
 }
 
 #[test]
@@ -165,10 +201,36 @@ fn total_banned_is_never_below_the_bans_in_force() {
         jail: "sshd".into(),
         address: "192.0.2.7".into(),
         expires_ms: Some(1),
+        timeout_ms: None,
     }];
-    let mut by_hand = status("sshd");
-    by_hand.stats.ban_requests_total = 0;
-    let v = view("info", vec![(by_hand, settings())], &bans, UnixMs(5));
+    let mut none_counted = settings();
+    none_counted.new_bans = 0;
+    let v = view(
+        "INFO",
+        vec![(status("sshd"), none_counted)],
+        &bans,
+        UnixMs(5),
+    );
     assert_eq!(v.jail("sshd").unwrap().total_banned, 1);
     assert_eq!(sample().jail("sshd").unwrap().total_banned, 3);
+}
+
+#[test]
+fn a_ban_longer_than_the_jails_began_its_own_length_before_its_end() {
+    // Made for 2 hours (bantime increment) in a jail banning for 1 hour.
+    let bans = [BanEntry {
+        jail: "sshd".into(),
+        address: "192.0.2.7".into(),
+        expires_ms: Some(600_000),
+        timeout_ms: Some(7_200_000),
+    }];
+    let v = view(
+        "INFO",
+        vec![(status("sshd"), settings())],
+        &bans,
+        UnixMs(10_000_000),
+    );
+    let ban = &v.jail("sshd").unwrap().bans[0];
+    assert_eq!(ban.end, Some(UnixMs(10_600_000)));
+    assert_eq!(ban.start, UnixMs(10_600_000 - 7_200_000));
 }

@@ -213,7 +213,10 @@ impl<H> JailSet<H> {
         self.running.insert(jail.config.name.clone(), jail);
     }
 
+    /// Takes `name` out of the running set; a jail started again later
+    /// reads from the start, not paused.
     pub fn remove(&mut self, name: &str) -> Option<Running<H>> {
+        self.paused.remove(name);
         self.running.remove(name)
     }
 

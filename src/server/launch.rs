@@ -38,6 +38,8 @@ pub struct JailHandle {
     pub reader: Addr<ReaderActor>,
     /// The ReaderActor's thread; stopping it stops the reading.
     arbiter: Arbiter,
+    /// The filter its files are read with (fail2ban's `get JAIL failregex`).
+    pub filter: Arc<crate::filter::CompiledFilter>,
 }
 
 /// Starts the actors of the jail `config`, its reading `paused` or not;
@@ -58,6 +60,7 @@ pub fn start_jail(
     let arbiter = Arbiter::new();
     let sources = describe_sources(&input);
     let journal_matches = journal_match_count(&input.journals);
+    let filter = input.file_filter.clone();
     let (name, failures, db) = (
         config.name.clone(),
         jail.clone().recipient(),
@@ -87,6 +90,7 @@ pub fn start_jail(
             addr: jail,
             reader,
             arbiter,
+            filter,
         },
     })
 }

@@ -17,11 +17,12 @@ pub mod protocol;
 pub mod reply;
 mod sources;
 pub mod start;
+mod stop_start;
 
 use actix::Message;
 
 pub use actor::ServerActor;
-use jails::ReloadSummary;
+use jails::{NoSuchJail, ReloadSummary};
 use protocol::Request;
 use reply::{ControlError, ReloadError, Reply};
 
@@ -41,3 +42,31 @@ pub struct Control {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<ReloadSummary, ReloadError>")]
 pub struct Reload;
+
+/// What fail2ban's `get JAIL failregex|ignoreregex|maxlines|actions` shows
+/// of a running jail. Sent by the fail2ban socket; replies the jail's
+/// [`fail2ban_view::JailDetails`], or that no such jail runs.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<fail2ban_view::JailDetails, NoSuchJail>")]
+pub struct Details {
+    pub jail: String,
+}
+
+/// Stop one running jail, or all (fail2ban's `stop JAIL`, `stop --all`):
+/// it stops reading, its bans are lifted and it leaves the running set
+/// until [`StartJail`] or a reload starts it again. Sent by the fail2ban
+/// socket for root; replies the number of bans lifted.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<usize, ControlError>")]
+pub struct StopJails {
+    pub only: Option<String>,
+}
+
+/// Start a jail of the configuration that does not run (fail2ban's
+/// `start JAIL`; a running jail is left as it is). Sent by the fail2ban
+/// socket for root; replies whether it started, or why not.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<bool, stop_start::StartError>")]
+pub struct StartJail {
+    pub jail: String,
+}

@@ -128,6 +128,11 @@ pub struct BanEntry {
     pub address: String,
     /// Milliseconds left; none for a permanent ban.
     pub expires_ms: Option<u64>,
+    /// The ban's whole length, as the kernel keeps it: when it began is
+    /// its end less this. None for a permanent ban (and from an older
+    /// daemon).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
 }
 
 impl BanEntry {
@@ -141,6 +146,7 @@ impl BanEntry {
                 jail: e.jail,
                 address: e.network.to_string(),
                 expires_ms: e.expires.map(|d| d.as_millis() as u64),
+                timeout_ms: e.timeout.map(|d| d.as_millis() as u64),
             })
             .collect();
         out.sort_by(|a, b| (&a.jail, &a.address).cmp(&(&b.jail, &b.address)));
@@ -330,6 +336,7 @@ mod tests {
             jail: jail.into(),
             address: address.into(),
             expires_ms: None,
+            timeout_ms: None,
         };
         let bans = [
             ban("sshd", "192.0.2.1"),

@@ -108,7 +108,7 @@ pub async fn start(
     }
     control::serve(listener, server.clone());
     if let Some((path, log_level)) = fail2ban_socket {
-        fail2ban::start(&path, server.clone(), log_level);
+        fail2ban::start(&path, server.clone(), &log_level, core.metrics.clone());
     }
     signals(server, core.db).map_err(StartError::Signals)?;
     Ok(())

@@ -43,6 +43,10 @@ pub struct CompiledRegex {
     pub copies: Option<Copies>,
     /// The regex as written in the filter, for reports.
     pub source: String,
+    /// The regex with its definitions and tags expanded, in the filter's
+    /// own dialect (Python's for a fail2ban filter): what fail2ban's
+    /// `get JAIL failregex` shows.
+    pub pattern: String,
 }
 
 pub(super) fn compile_item(
@@ -77,6 +81,7 @@ pub(super) fn compile_text(
 ) -> Result<CompiledRegex, KdlProblem> {
     let problem = |reason: String| problem(def, item, reason);
     let expanded = tags::expand_in(text, def.dialect).map_err(|e| problem(e.to_string()))?;
+    let pattern = expanded.clone();
     let (expanded, fallback, variants) = match def.dialect {
         Dialect::Kdl => (expanded, None, Vec::new()),
         Dialect::Fail2ban => python_regex(&expanded, def.maxlines > 1).map_err(problem)?,
@@ -98,6 +103,7 @@ pub(super) fn compile_text(
             fallback: Some(fallback),
             copies: None,
             source: item.text.clone(),
+            pattern,
         });
     }
     let groups = GroupMap::new(regex.capture_names(), names);
@@ -114,6 +120,7 @@ pub(super) fn compile_text(
         one_line: single_line,
         groups,
         source: item.text.clone(),
+        pattern,
     })
 }
 

@@ -41,6 +41,8 @@ pub struct CompiledFilter {
     pub ignore_set: RegexSet,
     /// Ignore regexes on the backtracking engine (not in `ignore_set`).
     pub ignore_fallback: Vec<CompiledRegex>,
+    /// Every ignore regex as [`CompiledRegex::pattern`] shows it, in order.
+    pub ignore_patterns: Vec<String>,
     pub date: DatePattern,
     pub maxlines: usize,
     /// The base names of every regex's captures.
@@ -126,6 +128,7 @@ impl CompiledFilter {
                 _ => LogType::File,
             },
             prefix,
+            ignore_patterns: ignores.iter().map(|f| f.pattern.clone()).collect(),
             ignore_set: regex_set(
                 ignores
                     .iter()
