@@ -78,7 +78,9 @@ impl FirstCopy {
             let region = prune(region);
             regions.push(region.properties().minimum_len().map(|_| region));
         }
-        let head = backtracker(&Some(Hir::concat(head?)), true)?;
+        // Not stripped of a trailing `.*$` (`backtracker`'s single-line
+        // form): where the head ends is what the copies start from.
+        let head = backtracker(&Some(Hir::concat(head?)), false)?;
         if !head.get_nfa().is_always_start_anchored() {
             return None;
         }
