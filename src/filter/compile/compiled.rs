@@ -5,6 +5,7 @@
 //! for what the linear one cannot run). A regex that does not compile is a
 //! problem reported at its item.
 
+use memchr::memmem::Finder;
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_automata::nfa::thompson::NFA;
 use regex_automata::nfa::thompson::backtrack::BoundedBacktracker;
@@ -13,6 +14,7 @@ use regex_syntax::hir::Hir;
 
 use super::defines::Defines;
 use super::fail2ban::{item_text, python_regex};
+use super::required::required_literal;
 use super::{Backtracking, Copies, REGEX_SIZE_LIMIT, RunSplit, Runs, tail};
 use crate::diagnostic::KdlProblem;
 use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind};
@@ -41,6 +43,9 @@ pub struct CompiledRegex {
     /// For a regex distributed into copies: the captures engine per set of
     /// copies that can match ([`Copies`]).
     pub copies: Option<Copies>,
+    /// A literal every match contains, looked for before any engine runs
+    /// (see `compile/required.rs`).
+    pub required: Option<Finder<'static>>,
     /// The regex as written in the filter, for reports.
     pub source: String,
     /// The regex with its definitions and tags expanded, in the filter's
@@ -82,8 +87,8 @@ pub(super) fn compile_text(
     let problem = |reason: String| problem(def, item, reason);
     let expanded = tags::expand_in(text, def.dialect).map_err(|e| problem(e.to_string()))?;
     let pattern = expanded.clone();
-    let (expanded, fallback, variants) = match def.dialect {
-        Dialect::Kdl => (expanded, None, Vec::new()),
+    let (expanded, fallback, variants, in_order) = match def.dialect {
+        Dialect::Kdl => (expanded, None, Vec::new(), false),
         Dialect::Fail2ban => python_regex(&expanded, def.maxlines > 1).map_err(problem)?,
     };
     let regex = RegexBuilder::new(&expanded)
@@ -92,6 +97,11 @@ pub(super) fn compile_text(
         .build()
         .map_err(|e| problem(e.to_string()))?;
     let single_line = def.maxlines == 1;
+    // For a regex on the backtracking engine, `expanded` is a prefilter
+    // that matches every line the regex does: what it requires, so does
+    // the regex.
+    let hir = parse_bytes(&expanded);
+    let required = hir.as_ref().and_then(required_literal);
     if let Some(fallback) = fallback {
         let groups = GroupMap::new(fallback.capture_names(), names);
         return Ok(CompiledRegex {
@@ -102,15 +112,15 @@ pub(super) fn compile_text(
             groups,
             fallback: Some(fallback),
             copies: None,
+            required,
             source: item.text.clone(),
             pattern,
         });
     }
     let groups = GroupMap::new(regex.capture_names(), names);
-    let hir = parse_bytes(&expanded);
     Ok(CompiledRegex {
         fallback: None,
-        copies: Copies::new(&variants, single_line),
+        copies: Copies::new(&variants, single_line, in_order),
         regex,
         backtrack: backtracker(&hir, single_line),
         split: hir
@@ -119,6 +129,7 @@ pub(super) fn compile_text(
             .and_then(|hir| RunSplit::new(hir, REGEX_SIZE_LIMIT, Runs::AnyByte)),
         one_line: single_line,
         groups,
+        required,
         source: item.text.clone(),
         pattern,
     })

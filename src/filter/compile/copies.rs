@@ -4,8 +4,9 @@
 //! on most lines the captures engine would walk the first three to the end
 //! before the fourth matches.
 //!
-//! A set of DFAs, one per copy (the pattern with only that copy able to
-//! match), tells in one pass which copies can match at all. The
+//! One lazy DFA over the patterns with one copy each (the pattern with
+//! only that copy able to match) tells in one pass which copies can match
+//! at all ([`Copies::mask`]). The
 //! backtracker then runs on the pattern with only those copies left; as a
 //! copy that cannot match never contributes a match, leftmost-first
 //! priority among the rest, and so the captures, are those of the whole
@@ -23,15 +24,20 @@
 
 use std::sync::OnceLock;
 
-use regex::bytes::{RegexSet, RegexSetBuilder};
+use regex_automata::hybrid::LazyStateID;
+use regex_automata::hybrid::dfa::{self as lazy, DFA};
 use regex_automata::nfa::thompson::backtrack::{self, BoundedBacktracker};
+use regex_automata::nfa::thompson::{self, NFA};
 use regex_automata::util::captures::Captures;
-use regex_automata::{Anchored, Input};
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind};
 
+use super::first_copy::{FirstCopy, FirstCopyCache};
 use super::prune::prune;
 use super::{REGEX_SIZE_LIMIT, RunSplit, Runs, SplitCache, backtracker, parse_bytes};
 
-/// The per-copy DFAs and the captures engines per set of copies.
+/// The DFA over the one-copy patterns and the captures engines per set
+/// of copies.
 ///
 /// A variant's engines are built the first time a line needs them: of
 /// sshd's 15 sets of copies, a log uses a few, and building them all took
@@ -39,7 +45,12 @@ use super::{REGEX_SIZE_LIMIT, RunSplit, Runs, SplitCache, backtracker, parse_byt
 /// runs of test-filter spent about 3% of their time there).
 #[derive(Debug, Clone)]
 pub struct Copies {
-    set: RegexSet,
+    /// Pattern k is the regex with only copy k left; every match state
+    /// reports all the patterns that match there ([`MatchKind::All`]).
+    dfa: DFA,
+    /// When the copies are reached in order: the way without the DFA,
+    /// tried first ([`FirstCopy`]).
+    first: Option<FirstCopy>,
     single_line: bool,
     /// Indexed by the bit mask of the copies left; 0 unused: the pattern
     /// and, once built, its engines (`None`: they do not build).
@@ -68,8 +79,10 @@ impl Variant {
 }
 
 /// Scratch space of one [`Copies`]: per mask, made when first needed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CopiesCache {
+    pub(super) dfa: lazy::Cache,
+    first: Option<FirstCopyCache>,
     variants: Vec<Option<VariantCache>>,
 }
 
@@ -80,19 +93,35 @@ struct VariantCache {
 }
 
 impl Copies {
-    /// From `Translation::variants`; `None` if the DFAs do not build.
-    pub fn new(variants: &[String], single_line: bool) -> Option<Copies> {
+    /// From `Translation::variants` and `in_order`; `None` if the DFA
+    /// does not build.
+    pub fn new(variants: &[String], single_line: bool, in_order: bool) -> Option<Copies> {
         if variants.len() < 4 || !variants.len().is_power_of_two() {
             return None;
         }
-        let singles = (0..variants.len().trailing_zeros()).map(|k| variants[1 << k].as_str());
-        let set = RegexSetBuilder::new(singles)
-            .unicode(false)
-            .size_limit(REGEX_SIZE_LIMIT * 4)
-            .build()
+        let singles: Vec<&str> = (0..variants.len().trailing_zeros())
+            .map(|k| variants[1 << k].as_str())
+            .collect();
+        let nfa = NFA::compiler()
+            .syntax(syntax::Config::new().unicode(false).utf8(false))
+            .configure(
+                thompson::Config::new()
+                    .utf8(false)
+                    .which_captures(thompson::WhichCaptures::None)
+                    .nfa_size_limit(Some(REGEX_SIZE_LIMIT * 4)),
+            )
+            .build_many(&singles)
             .ok()?;
+        let dfa = DFA::builder()
+            .configure(DFA::config().match_kind(MatchKind::All))
+            .build_from_nfa(nfa)
+            .ok()?;
+        let first = (in_order && single_line)
+            .then(|| FirstCopy::new(&singles))
+            .flatten();
         Some(Copies {
-            set,
+            dfa,
+            first,
             single_line,
             variants: variants
                 .iter()
@@ -101,9 +130,42 @@ impl Copies {
         })
     }
 
-    /// The bit mask of the copies that can match `hay` (0: none can).
-    pub fn mask(&self, hay: &[u8]) -> usize {
-        self.set.matches(hay).iter().fold(0, |m, k| m | 1 << k)
+    /// The bit mask of the copies that can match `hay` (0: none can), in
+    /// one pass of the DFA that stops where no copy can match any more.
+    /// `None` if the DFA gives up (it is not configured to).
+    ///
+    /// A loop of its own rather than the `RegexSet`'s overlapping search,
+    /// which took several times as long a byte (its state machine allows
+    /// for resuming a search) and allocated its answer on every line.
+    pub fn mask(&self, cache: &mut lazy::Cache, hay: &[u8]) -> Option<usize> {
+        let dfa = &self.dfa;
+        let mut mask = 0;
+        let mut add = |cache: &lazy::Cache, sid: LazyStateID| {
+            for i in 0..dfa.match_len(cache, sid) {
+                mask |= 1 << dfa.match_pattern(cache, sid, i).as_usize();
+            }
+        };
+        let input = Input::new(hay).anchored(Anchored::Yes);
+        let mut sid = dfa.start_state_forward(cache, &input).ok()?;
+        for &byte in hay {
+            sid = dfa.next_state(cache, sid, byte).ok()?;
+            if sid.is_tagged() {
+                if sid.is_match() {
+                    add(cache, sid);
+                }
+                if sid.is_dead() {
+                    return Some(mask);
+                }
+                if sid.is_quit() {
+                    return None;
+                }
+            }
+        }
+        sid = dfa.next_eoi_state(cache, sid).ok()?;
+        if sid.is_match() {
+            add(cache, sid);
+        }
+        Some(mask)
     }
 
     /// The engines for the copies of `mask`, built if need be; `None` if
@@ -122,6 +184,8 @@ impl Copies {
 
     pub fn create_cache(&self) -> CopiesCache {
         CopiesCache {
+            dfa: self.dfa.create_cache(),
+            first: self.first.as_ref().map(FirstCopy::create_cache),
             variants: vec![None; self.variants.len()],
         }
     }
@@ -137,7 +201,19 @@ impl Copies {
         hay: &[u8],
         found: impl FnOnce(&dyn Fn(usize) -> Option<(usize, usize)>),
     ) -> Option<bool> {
-        let mask = self.mask(hay);
+        let mut found = Some(found);
+        if let (Some(first), Some(first_cache)) = (&self.first, &mut cache.first) {
+            let decided = first.captures(first_cache, hay, |group| {
+                if let Some(f) = found.take() {
+                    f(group)
+                }
+            });
+            if decided.is_some() {
+                return decided;
+            }
+        }
+        let found = found?;
+        let mask = self.mask(&mut cache.dfa, hay)?;
         if mask == 0 {
             return Some(false);
         }
@@ -206,7 +282,14 @@ mod tests {
         let t = translate(PATTERN).unwrap();
         let whole = parse(&t.linear);
         let groups = whole.properties().explicit_captures_len() + 1;
-        let copies = Copies::new(&t.variants, true).expect("four copies");
+        for in_order in [false, true] {
+            let copies = Copies::new(&t.variants, true, in_order).expect("four copies");
+            assert_eq!(copies.first.is_some(), in_order);
+            same_captures_as_whole(&copies, &whole, groups);
+        }
+    }
+
+    fn same_captures_as_whole(copies: &Copies, whole: &regex_syntax::hir::Hir, groups: usize) {
         let lines = [
             "F a from 1.2.3.4 port 22 ssh2",
             "F x a from 1.2.3.4 port 22",
@@ -223,9 +306,9 @@ mod tests {
         ];
         let mut matched = 0;
         for line in lines {
-            let expected = captures(&whole, line);
+            let expected = captures(whole, line);
             matched += usize::from(expected.is_some());
-            assert_eq!(by_copies(&copies, groups, line), expected, "{line:?}");
+            assert_eq!(by_copies(copies, groups, line), expected, "{line:?}");
         }
         assert!(matched >= 7, "the sample lines exercise matches");
     }
@@ -233,7 +316,7 @@ mod tests {
     #[test]
     fn a_one_copy_variant_loses_the_other_copies() {
         let t = translate(PATTERN).unwrap();
-        let copies = Copies::new(&t.variants, true).unwrap();
+        let copies = Copies::new(&t.variants, true, false).unwrap();
         let states = |mask: usize| {
             let variant = copies.variant(mask).unwrap();
             variant.backtrack.get_nfa().states().len()
@@ -251,7 +334,7 @@ mod tests {
     #[test]
     fn a_variant_is_built_when_a_line_first_needs_it() {
         let t = translate(PATTERN).unwrap();
-        let copies = Copies::new(&t.variants, true).unwrap();
+        let copies = Copies::new(&t.variants, true, false).unwrap();
         let built = |copies: &Copies| {
             (1..copies.masks())
                 .filter(|&m| copies.variants[m].1.get().is_some())
@@ -267,7 +350,7 @@ mod tests {
     #[test]
     fn the_user_run_of_a_one_copy_variant_is_split_at_from() {
         let t = translate(PATTERN).unwrap();
-        let copies = Copies::new(&t.variants, true).unwrap();
+        let copies = Copies::new(&t.variants, true, false).unwrap();
         // The copy of a valid user whose name runs to ` from ` (`[^:]+`).
         assert!(copies.variant(0b1000).unwrap().split.is_some());
         // Two copies left: an alternation, which the split does not take.

@@ -13,13 +13,15 @@ use crate::diagnostic::KdlProblem;
 use crate::filter::date::{DateParser, DatePattern};
 use crate::filter::definition::{Dialect, FilterDef, Item, ItemKind};
 
-/// A fail2ban (Python) regex in the linear engine's syntax, and the
-/// backtracking engine when that syntax is only a prefilter. fail2ban
-/// matches multi-line buffers with `re.MULTILINE`.
+/// A fail2ban (Python) regex in the linear engine's syntax, the
+/// backtracking engine when that syntax is only a prefilter, and the
+/// variants of a distributed conditional with whether its copies are
+/// reached in order. fail2ban matches multi-line buffers with
+/// `re.MULTILINE`.
 pub(super) fn python_regex(
     pattern: &str,
     multi_line: bool,
-) -> Result<(String, Option<Backtracking>, Vec<String>), String> {
+) -> Result<(String, Option<Backtracking>, Vec<String>, bool), String> {
     let translated = python::translate(pattern).map_err(|e| e.to_string())?;
     let flags = if multi_line { "(?m)" } else { "" };
     let linear = format!("{flags}{}", translated.linear);
@@ -28,13 +30,13 @@ pub(super) fn python_regex(
             true => Vec::new(),
             false => translated.variants,
         };
-        return Ok((linear, None, variants));
+        return Ok((linear, None, variants, translated.in_order));
     };
     let engine = Backtracking::new(&format!("{flags}{backtracking}")).map_err(|e| {
         let why = translated.reason.unwrap_or("a construct");
         format!("it uses {why}, which the linear engine lacks, and the backtracking engine refuses it: {e}")
     })?;
-    Ok((linear, Some(engine), Vec::new()))
+    Ok((linear, Some(engine), Vec::new(), false))
 }
 
 /// A fail2ban filter's `datepattern` lines, each checked here so that a bad

@@ -99,6 +99,17 @@ impl RunSplit {
         hay: &[u8],
         found: impl FnOnce(&dyn Fn(usize) -> Option<(usize, usize)>),
     ) -> Option<()> {
+        self.captures_at(cache, hay, 0, found)
+    }
+
+    /// [`RunSplit::captures`] anchored at `at` instead of the start.
+    pub fn captures_at(
+        &self,
+        cache: &mut SplitCache,
+        hay: &[u8],
+        at: usize,
+        found: impl FnOnce(&dyn Fn(usize) -> Option<(usize, usize)>),
+    ) -> Option<()> {
         if hay.len()
             > self
                 .head
@@ -108,7 +119,7 @@ impl RunSplit {
             return None;
         }
         let (head_cache, head) = &mut cache.head;
-        let input = Input::new(hay).anchored(Anchored::Yes);
+        let input = Input::new(hay).range(at..).anchored(Anchored::Yes);
         self.head.try_search(head_cache, &input, head).ok()?;
         let start = head.get_match()?.end();
         let len = self.literal.needle().len();

@@ -148,7 +148,7 @@ fn fail2ban_regexes_choose_their_engine() {
 }
 
 #[test]
-fn distributed_copies_get_a_dfa_each() {
+fn distributed_copies_share_one_dfa_that_tells_which_can_match() {
     let filter = compile_f2b(
         "fail #\"^F (?P<inv>x )?(?P<user>(?P<w>\\S+)|(?(inv)(?:(?! from ).)*?|[^:]+)) from <HOST>(?(w): |$)\"#\n",
     )
@@ -157,7 +157,12 @@ fn distributed_copies_get_a_dfa_each() {
     assert_eq!(copies.masks(), 16);
     // Only the last copy (no `x `, user up to ` from `, line's end) can
     // match this line; none can match the second.
-    assert_eq!(copies.mask(b"F a b from 192.0.2.1"), 0b1000);
-    assert_eq!(copies.mask(b"F a b to 192.0.2.1"), 0);
-    assert_eq!(copies.mask(b"F x a from 192.0.2.1: "), 0b0001);
+    let mut cache = copies.create_cache();
+    let mut mask = |line: &[u8]| copies.mask(&mut cache.dfa, line);
+    assert_eq!(mask(b"F a b from 192.0.2.1"), Some(0b1000));
+    assert_eq!(mask(b"F a b to 192.0.2.1"), Some(0));
+    assert_eq!(mask(b"F x a from 192.0.2.1: "), Some(0b0001));
+    // The `\S+` user ending in `: `, and with a second `from` no more.
+    assert_eq!(mask(b"F a from 192.0.2.1: "), Some(0b0100));
+    assert_eq!(mask(b"F a from 192.0.2.1: x from y"), Some(0b0100));
 }

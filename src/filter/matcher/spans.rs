@@ -175,6 +175,11 @@ pub(super) fn capture_fail(
     body: &[u8],
     offset: usize,
 ) -> bool {
+    // A line without the literal cannot match; it does not count as a
+    // miss for `matched_lately` either, as the DFA would not have run.
+    if re.required.as_ref().is_some_and(|r| r.find(body).is_none()) {
+        return false;
+    }
     if let Some(fallback) = &re.fallback {
         if !re.regex.is_match(body) {
             return false;

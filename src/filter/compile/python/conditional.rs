@@ -254,6 +254,41 @@ pub fn variants(node: &Node) -> Vec<String> {
         .collect()
 }
 
+/// Whether a line reaches the copies of `node` ([`variants`]) in their
+/// numbered order, from wherever the part before them ends: every nested
+/// list of copies follows a part that matches in one way at most (the
+/// group a condition tests, `invalid user `), so no way through it
+/// reaches a later copy before an earlier one is tried. What comes before
+/// the outer list may match in several ways (see `FirstCopy`).
+pub fn in_order(node: &Node) -> bool {
+    let Some(list) = copy_list(node) else {
+        return true;
+    };
+    list.iter().all(|copy| match (copy_list(copy), copy) {
+        (Some(_), Node::Concat(items)) => {
+            items[..items.len() - 1].iter().all(one_way) && in_order(copy)
+        }
+        _ => true,
+    })
+}
+
+/// `node` matches in one way at most from a given place.
+fn one_way(node: &Node) -> bool {
+    match node {
+        Node::Empty
+        | Node::Literal(_)
+        | Node::Class { .. }
+        | Node::Perl(_)
+        | Node::Dot
+        | Node::Assert(_)
+        | Node::SetFlags(_) => true,
+        Node::Capture { sub, .. } | Node::Group { sub, .. } => one_way(sub),
+        Node::Concat(items) => items.iter().all(one_way),
+        Node::Repeat { sub, min, max, .. } => Some(*min) == *max && one_way(sub),
+        _ => false,
+    }
+}
+
 /// The copies at the end of `node`: `Concat[.., Group(Alt(copies))]`.
 fn copy_list(node: &Node) -> Option<&[Node]> {
     let Node::Concat(items) = node else {

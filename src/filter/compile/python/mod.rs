@@ -66,6 +66,9 @@ pub struct Translation {
     /// to match (the others start with `\b\B`), capture groups unchanged.
     /// Index 0 is unused. See [`Copies`](crate::filter::compile::Copies).
     pub variants: Vec<String>,
+    /// The copies are reached in their numbered order
+    /// ([`conditional::in_order`]).
+    pub in_order: bool,
 }
 
 /// Why a pattern could not be translated.
@@ -87,6 +90,7 @@ pub fn translate(pattern: &str) -> Result<Translation, TranslateError> {
                 backtracking: None,
                 reason: None,
                 variants: Vec::new(),
+                in_order: false,
             });
         }
         Err(reason) => reason,
@@ -96,6 +100,7 @@ pub fn translate(pattern: &str) -> Result<Translation, TranslateError> {
         return Ok(Translation {
             linear,
             variants: conditional::variants(&rewritten),
+            in_order: conditional::in_order(&rewritten),
             backtracking: None,
             reason: None,
         });
@@ -105,6 +110,7 @@ pub fn translate(pattern: &str) -> Result<Translation, TranslateError> {
         linear,
         backtracking: Some(print::backtracking(&node)),
         variants: Vec::new(),
+        in_order: false,
         reason: Some(reason),
     })
 }
