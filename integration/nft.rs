@@ -27,14 +27,14 @@ fn config() -> NftConfig {
 /// The same ruleset as `config()`, written the way an operator would.
 const SCRIPT: &str = "
 table inet portcullis {
-    set sshd-v4 { type ipv4_addr; flags timeout; }
-    set sshd-v6 { type ipv6_addr; flags timeout; }
-    set web-v4 { type ipv4_addr; flags timeout; }
-    set web-v6 { type ipv6_addr; flags timeout; }
-    set dns-v4 { type ipv4_addr; flags timeout; }
+    set sshd-v4 { type ipv4_addr; flags interval,timeout; }
+    set sshd-v6 { type ipv6_addr; flags interval,timeout; }
+    set web-v4 { type ipv4_addr; flags interval,timeout; }
+    set web-v6 { type ipv6_addr; flags interval,timeout; }
+    set dns-v4 { type ipv4_addr; flags interval,timeout; }
     set dns-v6 { type ipv6_addr; flags interval,timeout; }
-    set recidive-v4 { type ipv4_addr; flags timeout; }
-    set recidive-v6 { type ipv6_addr; flags timeout; }
+    set recidive-v4 { type ipv4_addr; flags interval,timeout; }
+    set recidive-v6 { type ipv6_addr; flags interval,timeout; }
     chain input {
         type filter hook input priority filter - 1; policy accept;
         RULES

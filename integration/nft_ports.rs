@@ -31,12 +31,12 @@ fn config() -> NftConfig {
 
 const SCRIPT: &str = "
 table inet portcullis {
-    set web-v4 { type ipv4_addr; flags timeout; }
-    set web-v6 { type ipv6_addr; flags timeout; }
-    set voip-v4 { type ipv4_addr; flags timeout; }
-    set voip-v6 { type ipv6_addr; flags timeout; }
-    set dns-v4 { type ipv4_addr; flags timeout; }
-    set dns-v6 { type ipv6_addr; flags timeout; }
+    set web-v4 { type ipv4_addr; flags interval,timeout; }
+    set web-v6 { type ipv6_addr; flags interval,timeout; }
+    set voip-v4 { type ipv4_addr; flags interval,timeout; }
+    set voip-v6 { type ipv6_addr; flags interval,timeout; }
+    set dns-v4 { type ipv4_addr; flags interval,timeout; }
+    set dns-v6 { type ipv6_addr; flags interval,timeout; }
     chain input {
         type filter hook input priority filter - 1; policy accept;
         tcp dport { 22, 8000-8200, 60000-65535 } ip saddr @web-v4 drop

@@ -2,12 +2,16 @@
 //!
 //! Elements for one set go into NEWSETELEM (or DESTROYSETELEM/DELSETELEM)
 //! messages whose NFTA_SET_ELEM_LIST_ELEMENTS nest stays under the 16-bit
-//! attribute length. An IPv6 network in an interval set is two elements: its
-//! first address (carrying the timeout) and the address after its last one,
-//! flagged NFT_SET_ELEM_INTERVAL_END, as `nft` encodes `2001:db8::/64`.
+//! attribute length. Every set is an interval set (`flags interval,
+//! timeout`), so an address or network is two elements: its first address
+//! (carrying the timeout) and the address after its last one, flagged
+//! NFT_SET_ELEM_INTERVAL_END, as `nft` encodes `192.0.2.0/24` or
+//! `2001:db8::/64` (a host `192.0.2.7` is `192.0.2.7`..`192.0.2.8`). A
+//! network that runs to the end of the address space has no end element.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+
 use std::time::Duration;
 
 use netlink_packet_core::NLM_F_CREATE;
@@ -87,10 +91,11 @@ pub(crate) struct SetChange {
     pub items: Vec<Item>,
 }
 
-/// Groups `(jail, addr, timeout)` per set, masking IPv6 addresses to the
-/// jail's prefix; keeps the first-seen order of sets and items.
+/// Groups `(jail, addr, timeout)` per set, widening IPv6 addresses and
+/// longer networks to the jail's prefix ([`Network::within`]); keeps the
+/// first-seen order of sets and items. Every set is an interval set.
 pub(crate) fn group<'a>(
-    items: impl Iterator<Item = (&'a str, IpAddr, Option<Duration>)>,
+    items: impl Iterator<Item = (&'a str, Network, Option<Duration>)>,
     v6_prefix: &HashMap<String, Option<u8>>,
 ) -> Vec<SetChange> {
     // Keyed by (jail, is IPv4): no allocation per ban, only per set.
@@ -98,7 +103,7 @@ pub(crate) fn group<'a>(
     let mut groups: Vec<SetChange> = Vec::new();
     let mut prefixes: Vec<Option<u8>> = Vec::new();
     for (jail, addr, timeout) in items {
-        let v4 = addr.is_ipv4();
+        let v4 = addr.addr.is_ipv4();
         let i = *index.entry((jail, v4)).or_insert_with(|| {
             let prefix = if v4 {
                 None
@@ -108,15 +113,14 @@ pub(crate) fn group<'a>(
             let set = format!("{jail}-{}", if v4 { "v4" } else { "v6" });
             groups.push(SetChange {
                 set,
-                interval: prefix.is_some(),
+                interval: true,
                 items: Vec::new(),
             });
             prefixes.push(prefix);
             groups.len() - 1
         });
-        let network = Network::of(addr, prefixes[i]);
         groups[i].items.push(Item {
-            network,
+            network: addr.within(prefixes[i]),
             timeout,
             expires: None,
         });

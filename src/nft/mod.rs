@@ -6,8 +6,8 @@
 //!
 //! ```text
 //! table inet portcullis {
-//!     set sshd-v4 { type ipv4_addr; flags timeout; }
-//!     set sshd-v6 { type ipv6_addr; flags timeout; }      # interval too with a v6 prefix
+//!     set sshd-v4 { type ipv4_addr; flags interval,timeout; }
+//!     set sshd-v6 { type ipv6_addr; flags interval,timeout; }
 //!     chain input {
 //!         type filter hook input priority filter - 1; policy accept;
 //!         tcp dport { 22 } ip saddr @sshd-v4 drop
@@ -34,6 +34,14 @@
 //!   6.3 on, or NFT_MSG_DELSETELEM for the elements a dump shows present).
 //!   See [`RemovalMode`].
 //! - Unbanning an absent element is not an error (same mechanism).
+//! - Every set is an interval set, so that it holds networks
+//!   (`192.0.2.0/24`) beside addresses; the kernel keeps them in an rbtree
+//!   (no `auto-merge`, which older kernels refuse with timeouts) and
+//!   refuses an element overlapping another one (EEXIST), so a set never
+//!   holds a network and an address inside it: the caller lifts what a new
+//!   network covers in the same transaction ([`Nft::ban_lifting`]). A table
+//!   from before (plain `flags timeout` IPv4 sets) is replaced by the next
+//!   setup, which carries its bans into the interval sets.
 //! - Only the socket's own replies, matched by sequence number, decide a
 //!   transaction's outcome; errors name the address, set and table, and the
 //!   errno's meaning (see [`NftError`]).
@@ -81,7 +89,9 @@ pub(crate) use error::sample_add;
 pub use error::{Missing, NftError, Operation};
 pub use monitor::{Change, Membership, Monitor, MonitorError, ObjectEvent};
 pub use ports::{PortRange, Ports, Protocol};
-pub use types::{Ban, BanKey, BanVerdict, Element, Hook, JailSpec, Network, NftConfig, Unban};
+pub use types::{
+    Ban, BanKey, BanVerdict, Element, Hook, JailSpec, Network, NetworkError, NftConfig, Unban,
+};
 
 use std::collections::HashMap;
 

@@ -59,11 +59,11 @@ pub(crate) fn setup_batch(config: &NftConfig, first_seq: u32) -> Batch {
         let (v4, v6) = (next_id, next_id + 1);
         next_id += 2;
         batch.push(
-            new_set(t, &jail.set_v4(), Family::V4, false, v4),
+            new_set(t, &jail.set_v4(), Family::V4, true, v4),
             NLM_F_CREATE,
         );
         batch.push(
-            new_set(t, &jail.set_v6(), Family::V6, jail.v6_prefix.is_some(), v6),
+            new_set(t, &jail.set_v6(), Family::V6, true, v6),
             NLM_F_CREATE,
         );
         set_ids.push((v4, v6));

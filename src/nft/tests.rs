@@ -27,7 +27,10 @@ fn bans_are_grouped_per_set_and_v6_masked_to_the_jail_prefix() {
         ("web", ip("192.0.2.2"), t),
         ("sshd", ip("192.0.2.3"), None),
     ];
-    let groups = group(items.into_iter(), &prefixes);
+    let groups = group(
+        items.into_iter().map(|(j, a, t)| (j, a.into(), t)),
+        &prefixes,
+    );
     let summary: Vec<(String, bool, Vec<String>)> = groups
         .iter()
         .map(|g| {
@@ -42,10 +45,10 @@ fn bans_are_grouped_per_set_and_v6_masked_to_the_jail_prefix() {
     assert_eq!(
         summary,
         [
-            ("sshd-v4".into(), false, s(&["192.0.2.1", "192.0.2.3"])),
+            ("sshd-v4".into(), true, s(&["192.0.2.1", "192.0.2.3"])),
             ("web-v6".into(), true, s(&["2001:db8:1:2::/64"])),
-            ("sshd-v6".into(), false, s(&["2001:db8::9"])),
-            ("web-v4".into(), false, s(&["192.0.2.2"])),
+            ("sshd-v6".into(), true, s(&["2001:db8::9"])),
+            ("web-v4".into(), true, s(&["192.0.2.2"])),
         ]
     );
 }
@@ -101,7 +104,7 @@ fn many_addresses_are_named_by_the_first_and_a_count() {
 #[test]
 fn an_extended_ack_offset_is_traced_to_its_element() {
     let prefixes = HashMap::new();
-    let items = (1..=3u8).map(|i| ("sshd", IpAddr::from([192, 0, 2, i]), None));
+    let items = (1..=3u8).map(|i| ("sshd", IpAddr::from([192, 0, 2, i]).into(), None));
     let change = &group(items, &prefixes)[0];
     let mut batch = Batch::new(1);
     push_change(&mut batch, &mut Vec::new(), "portcullis", change, Verb::Add);
