@@ -17,6 +17,7 @@ mod daemon_heal;
 mod daemon_hostaddr;
 mod daemon_journal;
 mod daemon_metrics;
+mod daemon_networks;
 mod daemon_notify;
 mod daemon_recidive;
 mod daemon_restart;

@@ -287,10 +287,15 @@ impl Banner {
 
     /// What lifting the ban of `addr` (an address or network) in `jail`
     /// lifts: it, and for a network the bans inside it.
+    /// (The network itself unless only bans inside it are known.)
     pub fn lift_targets(&self, jail: &str, addr: Network) -> Vec<nft::Unban> {
-        let inside = self.ledger.covered(jail, addr).into_iter();
-        std::iter::once(addr)
-            .chain(inside.map(|(n, _)| n))
+        let inside: Vec<Network> = (self.ledger.covered(jail, addr).into_iter())
+            .map(|(n, _)| n)
+            .collect();
+        let itself = (inside.is_empty() || self.ledger.holds(jail, addr)).then_some(addr);
+        itself
+            .into_iter()
+            .chain(inside)
             .map(|addr| nft::Unban {
                 jail: jail.to_string(),
                 addr,

@@ -1,0 +1,170 @@
+//! Network bans and fail2ban's prolong rule through the daemon and its
+//! CLI, checked against the kernel with `nft -j list` (issue 15): ban and
+//! unban of IPv4 and IPv6 networks, an address inside a banned network,
+//! a network taking the place of the bans inside it, the restore of a
+//! network ban after a restart, and re-bans that prolong but never shorten
+//! unless `--replace`.
+
+use crate::daemon_common::{Daemon, SSHD, stderr};
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn networks_are_banned_listed_and_unbanned_for_ipv4_and_ipv6() {
+    let Some(mut d) = Daemon::prepare("daemon-networks", SSHD) else {
+        return;
+    };
+    d.start();
+    let out = d.cli(&["ban", "sshd", "192.0.2.0/24", "--for", "1h"]);
+    assert_eq!(
+        stdout(&out),
+        "banned 192.0.2.0/24 in jail sshd for 1h\n",
+        "{}",
+        stderr(&out)
+    );
+    d.cli(&["ban", "sshd", "2001:db8::/64", "--for", "permanent"]);
+    assert_eq!(d.wait_banned("sshd-v4", "192.0.2.0/24").0, Some(3600));
+    assert_eq!(d.wait_banned("sshd-v6", "2001:db8::/64"), (None, None));
+    assert!(d.log().contains("NOTICE [sshd] Ban 192.0.2.0/24\n"));
+    // An address inside a network is banned by it.
+    let banned = d.cli(&["banned", "192.0.2.77"]);
+    assert_eq!(stdout(&banned), "banned in: sshd\n");
+    let banned = d.cli(&["banned", "2001:db8::1:2"]);
+    assert_eq!(stdout(&banned), "banned in: sshd\n");
+    assert_eq!(stdout(&d.cli(&["banned", "192.0.3.1"])), "not banned\n");
+    let bin = crate::common::portcullis_bin();
+    let listed = stdout(&d.ns.exec(&[bin.to_str().unwrap(), "list", "--json"]));
+    assert!(listed.contains("\"192.0.2.0/24\""), "{listed}");
+    assert!(listed.contains("\"2001:db8::/64\""), "{listed}");
+    // A typo never bans a network nobody asked for.
+    let out = d.cli(&["ban", "sshd", "192.0.2.7/24"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "\"192.0.2.7/24\" has bits set after its prefix: the network is 192.0.2.0/24"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = d.cli(&["unban", "sshd", "192.0.2.0/24"]);
+    assert_eq!(stdout(&out), "1 ban(s) lifted\n", "{}", stderr(&out));
+    d.wait_unbanned("sshd-v4", "192.0.2.0/24");
+    d.cli(&["unban", "sshd", "2001:db8::/64"]);
+    d.wait_unbanned("sshd-v6", "2001:db8::/64");
+    assert!(d.log().contains("NOTICE [sshd] Unban 2001:db8::/64\n"));
+}
+
+#[test]
+fn a_network_takes_the_place_of_the_bans_inside_it() {
+    let Some(mut d) = Daemon::prepare("daemon-net-cover", SSHD) else {
+        return;
+    };
+    d.start();
+    d.cli(&["ban", "sshd", "192.0.2.7", "--for", "2h"]);
+    d.cli(&["ban", "sshd", "192.0.2.9", "--for", "10m"]);
+    d.wait_banned("sshd-v4", "192.0.2.9");
+    d.cli(&["ban", "sshd", "192.0.2.0/24", "--for", "1h"]);
+    // No address inside gets out earlier: the network lasts what is left
+    // of the 2h.
+    let (timeout, _) = d.wait_banned("sshd-v4", "192.0.2.0/24");
+    assert!((7100..=7200).contains(&timeout.unwrap()), "{timeout:?}");
+    let set = d.elements("sshd-v4");
+    assert_eq!(set.len(), 1, "the hosts went with the network: {set:?}");
+    assert!(d.log().contains("NOTICE [sshd] Unban 192.0.2.7\n"));
+    // An address inside the banned network adds nothing.
+    d.cli(&["ban", "sshd", "192.0.2.100", "--for", "3h"]);
+    d.cli(&["ban", "sshd", "198.51.100.1"]);
+    d.wait_banned("sshd-v4", "198.51.100.1");
+    let set = d.elements("sshd-v4");
+    assert_eq!(set.len(), 2, "{set:?}");
+    assert!(!set.iter().any(|e| e.0 == "192.0.2.100"), "{set:?}");
+    // Unbanning a network lifts the bans inside it too.
+    d.cli(&["ban", "sshd", "198.51.100.2"]);
+    d.wait_banned("sshd-v4", "198.51.100.2");
+    let out = d.cli(&["unban", "sshd", "198.51.100.0/24"]);
+    assert_eq!(stdout(&out), "2 ban(s) lifted\n", "{}", stderr(&out));
+    d.wait_unbanned("sshd-v4", "198.51.100.1");
+    d.wait_unbanned("sshd-v4", "198.51.100.2");
+}
+
+#[test]
+fn a_network_ban_is_restored_after_a_restart() {
+    let Some(mut d) = Daemon::prepare("daemon-net-restore", SSHD) else {
+        return;
+    };
+    d.start();
+    d.cli(&["ban", "sshd", "198.51.100.0/24", "--for", "1h"]);
+    d.cli(&["ban", "sshd", "2001:db8:5::/48", "--for", "2h"]);
+    d.wait_banned("sshd-v4", "198.51.100.0/24");
+    d.wait_banned("sshd-v6", "2001:db8:5::/48");
+    assert_eq!(d.terminate().code(), Some(0));
+    // Nothing left in the kernel: the bans come back from the database.
+    d.ns.sh(&["nft", "flush", "ruleset"]);
+    d.start();
+    let (timeout, expires) = d.wait_banned("sshd-v4", "198.51.100.0/24");
+    assert!(
+        timeout.unwrap() <= 3600 && expires.unwrap() > 3500,
+        "{timeout:?} {expires:?}"
+    );
+    let (timeout, _) = d.wait_banned("sshd-v6", "2001:db8:5::/48");
+    assert!(timeout.unwrap() > 7100, "{timeout:?}");
+    assert_eq!(
+        stdout(&d.cli(&["banned", "198.51.100.9"])),
+        "banned in: sshd\n"
+    );
+}
+
+#[test]
+fn a_re_ban_prolongs_never_shortens_and_replace_sets_the_time() {
+    let Some(mut d) = Daemon::prepare("daemon-prolong", SSHD) else {
+        return;
+    };
+    d.start();
+    let timeout = |d: &Daemon, want: u64| {
+        crate::common::poll_until(std::time::Duration::from_secs(10), || {
+            let set = d.elements("sshd-v4");
+            let t = set.iter().find(|e| e.0 == "192.0.2.7").and_then(|e| e.1);
+            (t == Some(want)).then_some(())
+        })
+        .unwrap_or_else(|| panic!("no timeout {want}: {:?}", d.elements("sshd-v4")));
+    };
+    d.cli(&["ban", "sshd", "192.0.2.7", "--for", "1h"]);
+    timeout(&d, 3600);
+    // Shorter: the ban stays as it is (the reply still names the ban).
+    d.cli(&["ban", "sshd", "192.0.2.7", "--for", "10m"]);
+    // A marker ban after it: once it is in, the shorter one was handled.
+    d.cli(&["ban", "sshd", "192.0.2.8"]);
+    d.wait_banned("sshd-v4", "192.0.2.8");
+    timeout(&d, 3600);
+    let (_, expires) = d.wait_banned("sshd-v4", "192.0.2.7");
+    assert!(expires.unwrap() > 3000, "{expires:?}");
+    // Longer: prolonged.
+    d.cli(&["ban", "sshd", "192.0.2.7", "--for", "2h"]);
+    timeout(&d, 7200);
+    // --replace sets exactly the time given, shorter or not.
+    let out = d.cli(&["ban", "--replace", "sshd", "192.0.2.7", "--for", "10m"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    timeout(&d, 600);
+    let (_, expires) = d.wait_banned("sshd-v4", "192.0.2.7");
+    assert!(expires.unwrap() <= 600, "{expires:?}");
+    // Permanent outlasts everything; a timed ban leaves it permanent.
+    d.cli(&["ban", "sshd", "192.0.2.7", "--for", "permanent"]);
+    crate::common::poll_until(std::time::Duration::from_secs(10), || {
+        d.elements("sshd-v4")
+            .iter()
+            .any(|e| e == &("192.0.2.7".into(), None, None))
+            .then_some(())
+    })
+    .expect("permanent");
+    d.cli(&["ban", "sshd", "192.0.2.7", "--for", "1w"]);
+    d.cli(&["ban", "sshd", "192.0.2.9"]);
+    d.wait_banned("sshd-v4", "192.0.2.9");
+    assert!(
+        d.elements("sshd-v4")
+            .contains(&("192.0.2.7".into(), None, None)),
+        "{:?}",
+        d.elements("sshd-v4")
+    );
+}
