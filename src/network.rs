@@ -161,3 +161,70 @@ impl fmt::Display for Network {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Network, NetworkError> {
+        s.parse()
+    }
+
+    #[test]
+    fn text_round_trips_and_typos_are_refused_with_the_reason() {
+        for text in [
+            "192.0.2.7",
+            "192.0.2.0/24",
+            "2001:db8::/64",
+            "::/0",
+            "2001:db8::1",
+        ] {
+            assert_eq!(parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(parse("192.0.2.7/32").unwrap(), parse("192.0.2.7").unwrap());
+        assert_eq!(
+            parse("192.0.2.7/24").unwrap_err().to_string(),
+            "\"192.0.2.7/24\" has bits set after its prefix: the network is 192.0.2.0/24"
+        );
+        assert_eq!(
+            parse("192.0.2.0/33").unwrap_err().to_string(),
+            "\"192.0.2.0/33\": a prefix length of 33 is more than the 32 bits of the address"
+        );
+        for bad in [
+            "192.0.2.0/",
+            "192.0.2.0/-1",
+            "192.0.2/24",
+            "host",
+            "1.2.3.4/1/2",
+            "::/999",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(NetworkError::Syntax(_))),
+                "{bad}: {:?}",
+                parse(bad)
+            );
+        }
+        assert_eq!(
+            parse("x").unwrap_err().to_string(),
+            "\"x\" is not an IP address or network (examples: 192.0.2.7, 192.0.2.0/24, 2001:db8::/64)"
+        );
+        let json = serde_json::to_string(&parse("2001:db8::/64").unwrap()).unwrap();
+        assert_eq!(json, "\"2001:db8::/64\"");
+        assert!(serde_json::from_str::<Network>("\"10.0.0.1/8\"").is_err());
+    }
+
+    #[test]
+    fn containment_and_the_jails_v6_prefix() {
+        let n = |s: &str| s.parse::<Network>().unwrap();
+        assert!(n("192.0.2.0/24").contains("192.0.2.255".parse().unwrap()));
+        assert!(!n("192.0.2.0/24").contains("192.0.3.0".parse().unwrap()));
+        assert!(!n("::/0").contains("192.0.2.1".parse().unwrap()));
+        assert!(n("0.0.0.0/0").covers(&n("192.0.2.0/24")));
+        assert!(n("192.0.2.0/24").covers(&n("192.0.2.0/24")));
+        assert!(!n("192.0.2.0/25").covers(&n("192.0.2.0/24")));
+        assert_eq!(n("2001:db8::7").within(Some(64)), n("2001:db8::/64"));
+        assert_eq!(n("2001:db8::/48").within(Some(64)), n("2001:db8::/48"));
+        assert_eq!(n("192.0.2.7").within(Some(24)), n("192.0.2.7"));
+        assert_eq!(n("2001:db8::7").within(None), n("2001:db8::7"));
+    }
+}

@@ -140,3 +140,160 @@ pub fn without_covered(active: Vec<nft::Ban>, extra: &[nft::Ban]) -> Vec<nft::Ba
         .filter(|b| !nets.iter().any(|(j, n)| *j == b.jail && n.covers(&b.addr)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    const T0: UnixMs = UnixMs(1_800_000_000_000);
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn net(s: &str) -> Network {
+        s.parse().unwrap()
+    }
+
+    fn manual(addr: &str, bantime: BanTime) -> BanTicket {
+        BanTicket {
+            jail: "sshd".into(),
+            addr: net(addr),
+            bantime,
+            failures: 0,
+            read_at: None,
+            replace: false,
+        }
+    }
+
+    fn from_log(addr: &str) -> BanTicket {
+        BanTicket {
+            read_at: Some(Instant::now()),
+            ..manual(addr, BanTime::For(HOUR))
+        }
+    }
+
+    fn kernel(batch: &Batch) -> Vec<(String, Option<Duration>)> {
+        (batch.bans.iter())
+            .map(|b| (b.addr.to_string(), b.timeout))
+            .collect()
+    }
+
+    fn lifted(batch: &Batch) -> Vec<String> {
+        batch.lifted.iter().map(|u| u.addr.to_string()).collect()
+    }
+
+    #[test]
+    fn an_address_inside_a_banned_network_adds_nothing() {
+        let mut ledger = Ledger::default();
+        ledger.ban("sshd", net("192.0.2.0/24"), Some(T0.after(HOUR)));
+        let inside = [
+            manual("192.0.2.7", BanTime::Permanent),
+            from_log("192.0.2.8"),
+        ];
+        assert_eq!(plan(&ledger, inside.to_vec(), T0), None);
+        assert_eq!(
+            plan(
+                &ledger,
+                vec![manual("192.0.2.0/25", BanTime::Permanent)],
+                T0
+            ),
+            None
+        );
+        // Once the network's ban ran out, they ban again.
+        let later = T0.after(HOUR);
+        assert_eq!(plan(&ledger, inside.to_vec(), later).unwrap().bans.len(), 2);
+        // Another jail is another set.
+        let web = BanTicket {
+            jail: "web".into(),
+            ..manual("192.0.2.7", BanTime::Permanent)
+        };
+        assert!(plan(&ledger, vec![web], T0).is_some());
+    }
+
+    #[test]
+    fn a_re_ban_goes_to_the_kernel_only_when_it_ends_later() {
+        let mut ledger = Ledger::default();
+        ledger.ban("sshd", net("192.0.2.7"), Some(T0.after(HOUR)));
+        let at = T0.after(Duration::from_secs(600));
+        // 50 minutes left: 40 minutes is shorter, 50 ends at the same time.
+        let shorter = manual("192.0.2.7", BanTime::For(Duration::from_secs(2400)));
+        assert_eq!(plan(&ledger, vec![shorter.clone()], at), None);
+        let same = manual("192.0.2.7", BanTime::For(Duration::from_secs(3000)));
+        assert_eq!(plan(&ledger, vec![same], at), None);
+        let longer = manual("192.0.2.7", BanTime::For(HOUR));
+        let batch = plan(&ledger, vec![longer], at).unwrap();
+        assert_eq!(kernel(&batch), [("192.0.2.7".into(), Some(HOUR))]);
+        let permanent = manual("192.0.2.7", BanTime::Permanent);
+        assert_eq!(
+            kernel(&plan(&ledger, vec![permanent], at).unwrap())[0].1,
+            None
+        );
+        let replace = BanTicket {
+            replace: true,
+            ..shorter
+        };
+        let batch = plan(&ledger, vec![replace], at).unwrap();
+        assert_eq!(kernel(&batch)[0].1, Some(Duration::from_secs(2400)));
+        // A log line behind the running ban adds nothing, even if longer.
+        assert_eq!(plan(&ledger, vec![from_log("192.0.2.7")], at), None);
+        // A permanent ban is outlasted by nothing.
+        ledger.ban("sshd", net("192.0.2.9"), None);
+        let week = manual("192.0.2.9", BanTime::For(HOUR * 24 * 7));
+        assert_eq!(plan(&ledger, vec![week], at), None);
+    }
+
+    #[test]
+    fn a_network_lifts_the_bans_inside_it_and_lasts_as_long_as_the_longest() {
+        let mut ledger = Ledger::default();
+        ledger.ban("sshd", net("192.0.2.7"), Some(T0.after(HOUR * 3)));
+        ledger.ban("sshd", net("192.0.2.8"), Some(T0.after(HOUR / 2)));
+        ledger.ban("sshd", net("198.51.100.1"), None);
+        let network = manual("192.0.2.0/24", BanTime::For(HOUR));
+        let batch = plan(&ledger, vec![network.clone()], T0).unwrap();
+        assert_eq!(lifted(&batch), ["192.0.2.7", "192.0.2.8"]);
+        assert_eq!(kernel(&batch), [("192.0.2.0/24".into(), Some(HOUR * 3))]);
+        assert_eq!(batch.tickets[0].bantime, BanTime::For(HOUR * 3));
+        // --replace: exactly the time asked, the bans inside still go.
+        let replace = BanTicket {
+            replace: true,
+            ..network
+        };
+        let batch = plan(&ledger, vec![replace], T0).unwrap();
+        assert_eq!(lifted(&batch), ["192.0.2.7", "192.0.2.8"]);
+        assert_eq!(kernel(&batch), [("192.0.2.0/24".into(), Some(HOUR))]);
+    }
+
+    #[test]
+    fn a_network_takes_the_place_of_tickets_inside_it_in_the_same_batch() {
+        let ledger = Ledger::default();
+        let tickets = vec![
+            manual("192.0.2.7", BanTime::Permanent),
+            manual("198.51.100.1", BanTime::For(HOUR)),
+            manual("192.0.2.0/24", BanTime::For(HOUR)),
+            manual("192.0.0.0/16", BanTime::For(HOUR)),
+            from_log("192.0.2.9"),
+        ];
+        let batch = plan(&ledger, tickets, T0).unwrap();
+        assert_eq!(
+            kernel(&batch),
+            [
+                ("198.51.100.1".into(), Some(HOUR)),
+                ("192.0.0.0/16".into(), None),
+            ]
+        );
+        assert!(batch.lifted.is_empty());
+    }
+
+    #[test]
+    fn a_rebuild_with_a_network_leaves_out_the_bans_inside_it() {
+        let ban = |addr: &str| nft::Ban {
+            jail: "sshd".into(),
+            addr: net(addr),
+            timeout: None,
+        };
+        let active = vec![ban("192.0.2.7"), ban("198.51.100.1"), ban("2001:db8::1")];
+        let kept = without_covered(active.clone(), &[ban("192.0.2.0/24")]);
+        assert_eq!(kept, [ban("198.51.100.1"), ban("2001:db8::1")]);
+        assert_eq!(without_covered(active.clone(), &[ban("192.0.2.7")]), active);
+    }
+}
