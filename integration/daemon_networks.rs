@@ -168,3 +168,33 @@ fn a_re_ban_prolongs_never_shortens_and_replace_sets_the_time() {
         d.elements("sshd-v4")
     );
 }
+
+#[test]
+fn the_daemon_migrates_a_table_of_plain_sets_without_losing_bans() {
+    let Some(mut d) = Daemon::prepare("daemon-net-migrate", SSHD) else {
+        return;
+    };
+    // What an older portcullis left: plain IPv4 sets, bans in them.
+    d.ns.sh(&[
+        "nft",
+        "add table inet portcullis; \
+         add set inet portcullis sshd-v4 { type ipv4_addr; flags timeout; }; \
+         add set inet portcullis sshd-v6 { type ipv6_addr; flags timeout; }; \
+         add element inet portcullis sshd-v4 { 192.0.2.7 timeout 1h, 192.0.2.8 }; \
+         add element inet portcullis sshd-v6 { 2001:db8::7 timeout 2h }",
+    ]);
+    d.start();
+    let set =
+        d.ns.sh(&["nft", "list", "set", "inet", "portcullis", "sshd-v4"]);
+    assert!(set.contains("flags interval,timeout"), "{set}");
+    // Put back with the time it had left (the restore's timeout).
+    let (timeout, expires) = d.wait_banned("sshd-v4", "192.0.2.7");
+    assert!((3500..=3600).contains(&timeout.unwrap()), "{timeout:?}");
+    assert!(expires.unwrap() > 3500, "{expires:?}");
+    assert_eq!(d.wait_banned("sshd-v4", "192.0.2.8"), (None, None));
+    let (timeout, _) = d.wait_banned("sshd-v6", "2001:db8::7");
+    assert!((7100..=7200).contains(&timeout.unwrap()), "{timeout:?}");
+    // The migrated sets hold networks.
+    d.cli(&["ban", "sshd", "198.51.100.0/24"]);
+    d.wait_banned("sshd-v4", "198.51.100.0/24");
+}

@@ -47,6 +47,7 @@ mod nft_cli;
 mod nft_dump;
 mod nft_errors;
 mod nft_monitor;
+mod nft_networks;
 mod nft_ports;
 mod nft_traffic;
 mod props_config;
