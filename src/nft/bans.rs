@@ -22,14 +22,14 @@ impl Nft {
     /// takes the place of the bans it covers (an interval set refuses
     /// overlapping elements), and no packet meets the set without both.
     pub fn ban_lifting(&mut self, lift: &[Unban], bans: &[Ban]) -> Result<(), NftError> {
-        let lifted = group(
+        let lifted = self.layout(group(
             lift.iter().map(|u| (u.jail.as_str(), u.addr, None)),
             &self.v6_prefix,
-        );
-        let added = group(
+        ));
+        let added = self.layout(group(
             bans.iter().map(|b| (b.jail.as_str(), b.addr, b.timeout)),
             &self.v6_prefix,
-        );
+        ));
         self.apply(&lifted, &added)
     }
 
@@ -37,10 +37,10 @@ impl Nft {
     /// element inet T J-v4 { 203.0.113.7, ... }`. Absent ones are not an
     /// error.
     pub fn unban(&mut self, unbans: &[Unban]) -> Result<(), NftError> {
-        let changes = group(
+        let changes = self.layout(group(
             unbans.iter().map(|u| (u.jail.as_str(), u.addr, None)),
             &self.v6_prefix,
-        );
+        ));
         self.apply(&changes, &[])
     }
 
@@ -143,7 +143,7 @@ impl Nft {
             // Every set is an interval set now: a table from before that
             // (plain IPv4 sets) is migrated here, its hosts carried as hosts.
             let v6 = e.network.addr.is_ipv6();
-            let interval = true;
+            let interval = !self.plain;
             let set = if v6 { jail.set_v6() } else { jail.set_v4() };
             let item = Item {
                 network: e.network,

@@ -108,6 +108,8 @@ pub struct Nft {
     /// What [`Nft::list_to_carry`] read, for the next setup to carry
     /// instead of reading the table again; any other change drops it.
     kept: Option<Kept>,
+    /// The layout before interval sets, for benches/nft.rs to compare.
+    plain: bool,
 }
 
 /// A table's elements as read just before the setup that carries them.
@@ -126,6 +128,7 @@ impl Nft {
             v6_prefix: HashMap::new(),
             removal: RemovalMode::for_running_kernel(),
             kept: None,
+            plain: false,
         })
     }
 
@@ -178,13 +181,14 @@ impl Nft {
             .iter()
             .map(|jail| (jail.name.clone(), jail.v6_prefix))
             .collect();
-        let added = elements::group(
+        let added = self.layout(elements::group(
             bans.iter()
                 .filter(|b| prefixes.contains_key(&b.jail))
                 .map(|b| (b.jail.as_str(), b.addr, b.timeout)),
             &prefixes,
-        );
-        let mut batch = ruleset::setup_batch(config, self.sock.next_seq());
+        ));
+        let seq = self.sock.next_seq();
+        let mut batch = ruleset::setup_batch(config, seq, !self.plain);
         for change in carried.iter().chain(&added) {
             elements::push_change(
                 &mut batch,
@@ -225,6 +229,23 @@ impl Nft {
                 table: self.table.clone(),
             })
         })
+    }
+
+    /// Makes the sets of the next setups plain hash sets (`flags timeout`,
+    /// addresses only), the layout before networks could be banned: only
+    /// for benches/nft.rs, which measures what interval sets cost.
+    #[doc(hidden)]
+    pub fn use_plain_sets_for_bench(&mut self) {
+        self.plain = true;
+    }
+
+    /// `changes` as this handle's layout holds them (interval sets unless
+    /// [`Nft::use_plain_sets_for_bench`]).
+    fn layout(&self, mut changes: Vec<elements::SetChange>) -> Vec<elements::SetChange> {
+        for change in &mut changes {
+            change.interval = !self.plain;
+        }
+        changes
     }
 
     /// Forces the way elements are removed (for tests of older kernels).

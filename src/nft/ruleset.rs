@@ -47,7 +47,9 @@ pub(crate) enum Family {
 
 /// The setup batch, to be sealed: `nft -f` of
 /// `add table inet T; delete table inet T; table inet T { ... }`.
-pub(crate) fn setup_batch(config: &NftConfig, first_seq: u32) -> Batch {
+/// Every set is an interval set unless `interval` is false (the layout
+/// before networks, kept for benches/nft.rs to compare).
+pub(crate) fn setup_batch(config: &NftConfig, first_seq: u32, interval: bool) -> Batch {
     let mut batch = Batch::new(first_seq);
     let t = config.table.as_str();
     batch.push(new_table(t), NLM_F_CREATE);
@@ -59,11 +61,11 @@ pub(crate) fn setup_batch(config: &NftConfig, first_seq: u32) -> Batch {
         let (v4, v6) = (next_id, next_id + 1);
         next_id += 2;
         batch.push(
-            new_set(t, &jail.set_v4(), Family::V4, true, v4),
+            new_set(t, &jail.set_v4(), Family::V4, interval, v4),
             NLM_F_CREATE,
         );
         batch.push(
-            new_set(t, &jail.set_v6(), Family::V6, true, v6),
+            new_set(t, &jail.set_v6(), Family::V6, interval, v6),
             NLM_F_CREATE,
         );
         set_ids.push((v4, v6));
