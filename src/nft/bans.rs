@@ -5,7 +5,9 @@ use super::Nft;
 use std::collections::HashMap;
 
 use super::blame::blame;
-use super::elements::{Command, Item, RemovalMode, SetChange, Verb, group, push_change};
+use super::elements::{
+    Command, Item, RemovalMode, SetChange, SetKind, Verb, group, push_change,
+};
 use super::error::NftError;
 use super::types::{Ban, JailSpec, NftConfig, Unban};
 use super::wire::Batch;
@@ -22,14 +24,16 @@ impl Nft {
     /// takes the place of the bans it covers (an interval set refuses
     /// overlapping elements), and no packet meets the set without both.
     pub fn ban_lifting(&mut self, lift: &[Unban], bans: &[Ban]) -> Result<(), NftError> {
-        let lifted = self.layout(group(
+        let lifted = group(
             lift.iter().map(|u| (u.jail.as_str(), u.addr, None)),
             &self.v6_prefix,
-        ));
-        let added = self.layout(group(
+            self.interval_hosts,
+        );
+        let added = group(
             bans.iter().map(|b| (b.jail.as_str(), b.addr, b.timeout)),
             &self.v6_prefix,
-        ));
+            self.interval_hosts,
+        );
         self.apply(&lifted, &added)
     }
 
@@ -37,10 +41,11 @@ impl Nft {
     /// element inet T J-v4 { 203.0.113.7, ... }`. Absent ones are not an
     /// error.
     pub fn unban(&mut self, unbans: &[Unban]) -> Result<(), NftError> {
-        let changes = self.layout(group(
+        let changes = group(
             unbans.iter().map(|u| (u.jail.as_str(), u.addr, None)),
             &self.v6_prefix,
-        ));
+            self.interval_hosts,
+        );
         self.apply(&changes, &[])
     }
 
@@ -116,9 +121,8 @@ impl Nft {
     }
 
     /// The bans in our table now that the layout of `config` can hold: same
-    /// jail and family (every set is an interval set, so networks and
-    /// hosts alike; a table with plain sets from an older portcullis is
-    /// carried into interval sets this way). Without privilege there is nothing to carry: the setup
+    /// jail and family, each in the set that holds it now ([`SetKind::of`];
+    /// a table from before network bans gains its network sets this way). Without privilege there is nothing to carry: the setup
     /// itself then reports the missing CAP_NET_ADMIN. What
     /// [`Nft::list_to_carry`] kept is used instead of a second read.
     pub(crate) fn carried_bans(&mut self, config: &NftConfig) -> Result<Vec<SetChange>, NftError> {
@@ -140,11 +144,13 @@ impl Nft {
             let Some(jail) = jails.get(e.jail.as_str()) else {
                 continue;
             };
-            // Every set is an interval set now: a table from before that
-            // (plain IPv4 sets) is migrated here, its hosts carried as hosts.
-            let v6 = e.network.addr.is_ipv6();
-            let interval = !self.plain;
-            let set = if v6 { jail.set_v6() } else { jail.set_v4() };
+            // The set that holds it in the new layout: a network of a
+            // jail that no longer bans by that IPv6 prefix goes to the
+            // network set, a host stays a host.
+            let prefix = jail.v6_prefix.filter(|_| e.network.addr.is_ipv6());
+            let kind = SetKind::of(e.network, prefix);
+            let interval = kind.interval(prefix, self.interval_hosts);
+            let set = format!("{}-{}", jail.name, kind.suffix());
             let item = Item {
                 network: e.network,
                 timeout: e.timeout,

@@ -50,7 +50,8 @@ impl Hook {
 /// One jail's sets and rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JailSpec {
-    /// Jail name; the sets are `<name>-v4` and `<name>-v6`.
+    /// Jail name; the sets are `<name>-v4` and `<name>-v6` (addresses) and
+    /// `<name>-net4` and `<name>-net6` (networks).
     pub name: String,
     pub ports: Ports,
     pub verdict: BanVerdict,
@@ -123,7 +124,7 @@ impl NftConfig {
             ));
         }
         for jail in &self.jails {
-            // "-v4" is appended and set names have at most 255 bytes.
+            // "-net4" is appended and set names have at most 255 bytes.
             if jail.name.is_empty() || jail.name.len() > 250 {
                 return Err(invalid(format!(
                     "jail name {:?} must have 1 to 250 bytes",
