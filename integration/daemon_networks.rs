@@ -57,28 +57,31 @@ fn networks_are_banned_listed_and_unbanned_for_ipv4_and_ipv6() {
 }
 
 #[test]
-fn a_network_takes_the_place_of_the_bans_inside_it() {
+fn a_network_takes_the_place_of_the_networks_inside_it() {
     let Some(mut d) = Daemon::prepare("daemon-net-cover", SSHD) else {
         return;
     };
     d.start();
     d.cli(&["ban", "sshd", "192.0.2.7", "--for", "2h"]);
-    d.cli(&["ban", "sshd", "192.0.2.9", "--for", "10m"]);
-    d.wait_banned("sshd-v4", "192.0.2.9");
+    d.cli(&["ban", "sshd", "192.0.2.0/26", "--for", "2h"]);
+    d.cli(&["ban", "sshd", "192.0.2.64/26", "--for", "10m"]);
+    d.wait_banned("sshd-net4", "192.0.2.64/26");
     d.cli(&["ban", "sshd", "192.0.2.0/24", "--for", "1h"]);
-    // No address inside gets out earlier: the network lasts what is left
-    // of the 2h.
+    // No address inside gets out earlier: the network takes the place of
+    // the networks inside it and lasts what is left of their 2h.
     let (timeout, _) = d.wait_banned("sshd-net4", "192.0.2.0/24");
     assert!((7100..=7200).contains(&timeout.unwrap()), "{timeout:?}");
-    let set = d.elements("sshd-v4");
-    assert!(set.is_empty(), "the hosts went with the network: {set:?}");
-    assert!(d.log().contains("NOTICE [sshd] Unban 192.0.2.7\n"));
+    let nets = d.elements("sshd-net4");
+    assert_eq!(nets.len(), 1, "{nets:?}");
+    assert!(d.log().contains("NOTICE [sshd] Unban 192.0.2.0/26\n"));
+    // The address keeps its own ban, in the hash set.
+    assert_eq!(d.wait_banned("sshd-v4", "192.0.2.7").0, Some(7200));
     // An address inside the banned network adds nothing.
     d.cli(&["ban", "sshd", "192.0.2.100", "--for", "3h"]);
     d.cli(&["ban", "sshd", "198.51.100.1"]);
     d.wait_banned("sshd-v4", "198.51.100.1");
     let set = d.elements("sshd-v4");
-    assert_eq!(set.len(), 1, "{set:?}");
+    assert_eq!(set.len(), 2, "{set:?}");
     assert!(!set.iter().any(|e| e.0 == "192.0.2.100"), "{set:?}");
     assert_eq!(d.elements("sshd-net4").len(), 1);
     // Unbanning a network lifts the bans inside it too.

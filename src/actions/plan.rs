@@ -6,10 +6,12 @@
 //! - prolong, never shorten (fail2ban's rule): a ban of something banned
 //!   goes to the kernel only if it ends later than the running ban; a
 //!   `--replace` ticket sets exactly its time;
-//! - a network takes the place of the bans inside it (an interval set
+//! - a network takes the place of the networks inside it (an interval set
 //!   refuses overlapping elements): they are lifted in the same
 //!   transaction, and the network lasts at least as long as the longest
 //!   of them (no banned address gets out earlier), unless `--replace`.
+//!   Addresses banned inside it keep their own bans (they are in the
+//!   jail's hash sets, where nothing overlaps).
 
 use super::BanTicket;
 use super::ledger::{Ledger, State};
@@ -17,7 +19,7 @@ use crate::nft::{self, Network};
 use crate::time::{BanTime, UnixMs};
 
 /// The bans of one transaction: the tickets, what goes to the kernel, and
-/// the bans the new networks take the place of.
+/// the networks the new networks take the place of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
     pub tickets: Vec<BanTicket>,
@@ -62,10 +64,11 @@ pub fn plan(ledger: &Ledger, tickets: Vec<BanTicket>, now: UnixMs) -> Option<Bat
             continue;
         }
         let (jail, net) = (kept[i].jail.clone(), kept[i].addr);
-        // Bans inside the network: those of the ledger, and tickets of
-        // this batch.
+        // Networks inside the network: those of the ledger, and tickets
+        // of this batch.
         let mut ends = Vec::new();
-        for (inside, state) in ledger.covered(&jail, net) {
+        let covered = ledger.covered(&jail, net).into_iter();
+        for (inside, state) in covered.filter(|(n, _)| !n.is_host()) {
             ends.push(state);
             lifted.push(nft::Unban {
                 jail: jail.clone(),
@@ -73,7 +76,8 @@ pub fn plan(ledger: &Ledger, tickets: Vec<BanTicket>, now: UnixMs) -> Option<Bat
             });
         }
         for (j, t) in kept.iter().enumerate() {
-            if !dropped[j] && t.jail == jail && t.addr != net && net.covers(&t.addr) {
+            let inside = !t.addr.is_host() && t.addr != net && net.covers(&t.addr);
+            if !dropped[j] && t.jail == jail && inside {
                 dropped[j] = true;
                 ends.push(end(t.bantime, now));
             }
@@ -126,7 +130,7 @@ fn changes(ledger: &Ledger, t: &BanTicket, now: UnixMs) -> bool {
 }
 
 /// What [`plan`] keeps of the bans of a rebuild: `extra`'s networks take
-/// the place of the `active` bans inside them.
+/// the place of the `active` networks inside them.
 pub fn without_covered(active: Vec<nft::Ban>, extra: &[nft::Ban]) -> Vec<nft::Ban> {
     let nets: Vec<(&str, Network)> = (extra.iter())
         .filter(|b| !b.addr.is_host())
@@ -137,7 +141,9 @@ pub fn without_covered(active: Vec<nft::Ban>, extra: &[nft::Ban]) -> Vec<nft::Ba
     }
     active
         .into_iter()
-        .filter(|b| !nets.iter().any(|(j, n)| *j == b.jail && n.covers(&b.addr)))
+        .filter(|b| {
+            b.addr.is_host() || !nets.iter().any(|(j, n)| *j == b.jail && n.covers(&b.addr))
+        })
         .collect()
 }
 
@@ -243,33 +249,35 @@ mod tests {
     }
 
     #[test]
-    fn a_network_lifts_the_bans_inside_it_and_lasts_as_long_as_the_longest() {
+    fn a_network_lifts_the_networks_inside_it_and_lasts_as_long_as_the_longest() {
         let mut ledger = Ledger::default();
-        ledger.ban("sshd", net("192.0.2.7"), Some(T0.after(HOUR * 3)));
-        ledger.ban("sshd", net("192.0.2.8"), Some(T0.after(HOUR / 2)));
-        ledger.ban("sshd", net("198.51.100.1"), None);
+        ledger.ban("sshd", net("192.0.2.0/26"), Some(T0.after(HOUR * 3)));
+        ledger.ban("sshd", net("192.0.2.64/26"), Some(T0.after(HOUR / 2)));
+        ledger.ban("sshd", net("192.0.2.7"), None);
+        ledger.ban("sshd", net("198.51.100.0/24"), None);
         let network = manual("192.0.2.0/24", BanTime::For(HOUR));
         let batch = plan(&ledger, vec![network.clone()], T0).unwrap();
-        assert_eq!(lifted(&batch), ["192.0.2.7", "192.0.2.8"]);
+        // The address keeps its own (permanent) ban, in the hash set.
+        assert_eq!(lifted(&batch), ["192.0.2.0/26", "192.0.2.64/26"]);
         assert_eq!(kernel(&batch), [("192.0.2.0/24".into(), Some(HOUR * 3))]);
         assert_eq!(batch.tickets[0].bantime, BanTime::For(HOUR * 3));
-        // --replace: exactly the time asked, the bans inside still go.
+        // --replace: exactly the time asked, the networks inside still go.
         let replace = BanTicket {
             replace: true,
             ..network
         };
         let batch = plan(&ledger, vec![replace], T0).unwrap();
-        assert_eq!(lifted(&batch), ["192.0.2.7", "192.0.2.8"]);
+        assert_eq!(lifted(&batch), ["192.0.2.0/26", "192.0.2.64/26"]);
         assert_eq!(kernel(&batch), [("192.0.2.0/24".into(), Some(HOUR))]);
     }
 
     #[test]
-    fn a_network_takes_the_place_of_tickets_inside_it_in_the_same_batch() {
+    fn a_network_takes_the_place_of_networks_inside_it_in_the_same_batch() {
         let ledger = Ledger::default();
         let tickets = vec![
             manual("192.0.2.7", BanTime::Permanent),
             manual("198.51.100.1", BanTime::For(HOUR)),
-            manual("192.0.2.0/24", BanTime::For(HOUR)),
+            manual("192.0.2.0/24", BanTime::Permanent),
             manual("192.0.0.0/16", BanTime::For(HOUR)),
             from_log("192.0.2.9"),
         ];
@@ -277,8 +285,10 @@ mod tests {
         assert_eq!(
             kernel(&batch),
             [
+                ("192.0.2.7".into(), None),
                 ("198.51.100.1".into(), Some(HOUR)),
                 ("192.0.0.0/16".into(), None),
+                ("192.0.2.9".into(), Some(HOUR)),
             ]
         );
         assert!(batch.lifted.is_empty());
@@ -291,9 +301,17 @@ mod tests {
             addr: net(addr),
             timeout: None,
         };
-        let active = vec![ban("192.0.2.7"), ban("198.51.100.1"), ban("2001:db8::1")];
+        let active = vec![
+            ban("192.0.2.7"),
+            ban("192.0.2.0/28"),
+            ban("198.51.100.1"),
+            ban("2001:db8::1"),
+        ];
         let kept = without_covered(active.clone(), &[ban("192.0.2.0/24")]);
-        assert_eq!(kept, [ban("198.51.100.1"), ban("2001:db8::1")]);
+        assert_eq!(
+            kept,
+            [ban("192.0.2.7"), ban("198.51.100.1"), ban("2001:db8::1")]
+        );
         assert_eq!(without_covered(active.clone(), &[ban("192.0.2.7")]), active);
     }
 }
