@@ -337,3 +337,7 @@ mod tests;
 #[cfg(test)]
 #[path = "banner_lift_tests.rs"]
 mod lift_tests;
+
+#[cfg(test)]
+#[path = "banner_prolong_tests.rs"]
+mod prolong_tests;

@@ -31,7 +31,7 @@ pub(super) fn banner() -> (Banner, Arc<Metrics>) {
 }
 
 /// A ticket from a log line read at `read_at` (none: a manual ban).
-fn ticket(jail: &str, addr: &str, bantime: BanTime, read_at: Option<Instant>) -> BanTicket {
+pub(super) fn ticket(jail: &str, addr: &str, bantime: BanTime, read_at: Option<Instant>) -> BanTicket {
     BanTicket {
         jail: jail.into(),
         addr: ip(addr).into(),
@@ -67,7 +67,7 @@ fn sorted(mut bans: Vec<nft::Ban>) -> Vec<nft::Ban> {
     bans
 }
 
-fn nft_ban(jail: &str, addr: &str, timeout: Option<Duration>) -> nft::Ban {
+pub(super) fn nft_ban(jail: &str, addr: &str, timeout: Option<Duration>) -> nft::Ban {
     nft::Ban {
         jail: jail.into(),
         addr: ip(addr).into(),
@@ -198,40 +198,6 @@ fn the_kernels_ack_logs_and_counts_first_then_books_notifies_and_records() {
             duration: Some(MIN),
         }
     );
-}
-
-#[test]
-fn a_re_ban_prolongs_never_shortens_unless_it_replaces() {
-    let (mut b, _) = banner();
-    let addr = "192.0.2.9";
-    ban(
-        &mut b,
-        vec![ticket("sshd", addr, BanTime::For(MIN), None)],
-        T0,
-    );
-    // Prolonged: an hour from the re-ban, not from the first ban.
-    let later = T0.after(Duration::from_secs(30));
-    ban(
-        &mut b,
-        vec![ticket("sshd", addr, BanTime::For(HOUR), None)],
-        later,
-    );
-    let at = T0.after(MIN);
-    let left = HOUR - Duration::from_secs(30);
-    assert_eq!(b.rebuild_bans(&[], at), [nft_ban("sshd", addr, Some(left))]);
-    assert!(b.expire(at).notices.is_empty());
-    // Not shortened: a shorter re-ban leaves the ban as it is.
-    let shorter = ticket("sshd", addr, BanTime::For(MIN), None);
-    assert_eq!(b.plan(vec![shorter], at), None);
-    let permanent = manual("sshd", addr, BanTime::Permanent);
-    ban(&mut b, vec![permanent.clone()], at);
-    assert_eq!(b.rebuild_bans(&[], at), [nft_ban("sshd", addr, None)]);
-    assert_eq!(b.plan(vec![permanent], at), None, "nothing outlasts it");
-    // Shortened on purpose (`ban --replace`): a minute from this re-ban.
-    ban(&mut b, vec![replacing("sshd", addr, BanTime::For(MIN))], at);
-    let expired = b.expire(at.after(MIN));
-    assert_eq!(expired.notices, ["[sshd] Unban 192.0.2.9"]);
-    assert!(b.rebuild_bans(&[], at.after(MIN)).is_empty());
 }
 
 #[test]
