@@ -5,7 +5,7 @@
 //! network ban after a restart, and re-bans that prolong but never shorten
 //! unless `--replace`.
 
-use crate::daemon_common::{Daemon, SSHD, stderr};
+use crate::daemon_common::{Daemon, SSHD, append, sshd_failure, stderr};
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -214,4 +214,34 @@ fn the_daemon_migrates_a_table_without_network_sets_without_losing_bans() {
     // The migrated table holds networks.
     d.cli(&["ban", "sshd", "198.51.100.0/24"]);
     d.wait_banned("sshd-net4", "198.51.100.0/24");
+}
+
+#[test]
+fn bans_from_logs_never_shorten_a_ban_nor_add_inside_a_banned_network() {
+    let Some(mut d) = Daemon::prepare("daemon-log-prolong", SSHD) else {
+        return;
+    };
+    d.start();
+    let log = d.path("auth.log");
+    // Banned by hand for 2h; the jail's bantime is 10m.
+    d.cli(&["ban", "sshd", "203.0.113.7", "--for", "2h"]);
+    d.cli(&["ban", "sshd", "198.51.100.0/24", "--for", "1h"]);
+    d.wait_banned("sshd-v4", "203.0.113.7");
+    d.wait_banned("sshd-net4", "198.51.100.0/24");
+    for addr in ["203.0.113.7", "198.51.100.9", "192.0.2.50"] {
+        for _ in 0..3 {
+            append(&log, &sshd_failure(addr));
+        }
+    }
+    // The fresh offender is banned for the jail's 10m: the lines before
+    // it were read by then.
+    assert_eq!(d.wait_banned("sshd-v4", "192.0.2.50").0, Some(600));
+    d.wait_failures("sshd", 9);
+    let set = d.elements("sshd-v4");
+    let kept = set.iter().find(|e| e.0 == "203.0.113.7").unwrap();
+    assert_eq!(kept.1, Some(7200), "not shortened to 10m: {set:?}");
+    assert!(
+        !set.iter().any(|e| e.0 == "198.51.100.9"),
+        "inside the banned network: {set:?}"
+    );
 }
