@@ -41,7 +41,7 @@
 //! - Addresses live in hash sets (`J-v4`, `J-v6`), networks banned by hand
 //!   (`192.0.2.0/24`) in interval sets (`J-net4`, `J-net6`; no
 //!   `auto-merge`, which older kernels refuse with timeouts): at 200,000
-//!   addresses an interval set dumps 8 times and commits a small batch 50
+//!   addresses an interval set dumps 5 times and commits a small batch 50
 //!   times slower than a hash set (benches/nft_sets.rs), so the many
 //!   addresses stay out of it. An interval set refuses an element
 //!   overlapping another (EEXIST): the caller lifts what a new network

@@ -4,6 +4,7 @@
 //! ```text
 //! {"command":"ban","jail":"sshd","addr":"203.0.113.7","bantime":"1h"}
 //! {"ok":true,"data":{"jail":"sshd","addr":"203.0.113.7","bantime":"1h"}}
+//! {"command":"ban","jail":"sshd","addr":"192.0.2.0/24","bantime":"10m","replace":true}
 //! {"ok":false,"error":"no jail named \"ssh\" (jails: sshd)"}
 //! ```
 //!
