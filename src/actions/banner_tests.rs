@@ -31,7 +31,12 @@ pub(super) fn banner() -> (Banner, Arc<Metrics>) {
 }
 
 /// A ticket from a log line read at `read_at` (none: a manual ban).
-pub(super) fn ticket(jail: &str, addr: &str, bantime: BanTime, read_at: Option<Instant>) -> BanTicket {
+pub(super) fn ticket(
+    jail: &str,
+    addr: &str,
+    bantime: BanTime,
+    read_at: Option<Instant>,
+) -> BanTicket {
     BanTicket {
         jail: jail.into(),
         addr: ip(addr).into(),

@@ -5,9 +5,7 @@ use super::Nft;
 use std::collections::HashMap;
 
 use super::blame::blame;
-use super::elements::{
-    Command, Item, RemovalMode, SetChange, SetKind, Verb, group, push_change,
-};
+use super::elements::{Command, Item, RemovalMode, SetChange, SetKind, Verb, group, push_change};
 use super::error::NftError;
 use super::types::{Ban, JailSpec, NftConfig, Unban};
 use super::wire::Batch;

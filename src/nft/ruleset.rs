@@ -73,10 +73,7 @@ pub(crate) fn setup_batch(config: &NftConfig, first_seq: u32, interval_hosts: bo
             };
             let name = format!("{}-{}", jail.name, kind.suffix());
             let interval = kind.interval(jail.v6_prefix, interval_hosts);
-            batch.push(
-                new_set(t, &name, family, interval, next_id),
-                NLM_F_CREATE,
-            );
+            batch.push(new_set(t, &name, family, interval, next_id), NLM_F_CREATE);
             sets.push((family, name, next_id));
             next_id += 1;
         }

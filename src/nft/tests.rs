@@ -34,7 +34,9 @@ fn bans_are_grouped_per_set_and_v6_masked_to_the_jail_prefix() {
         ("web", "2001:db8:8::/48", t),
     ];
     let groups = group(
-        items.into_iter().map(|(j, a, t)| (j, a.parse().unwrap(), t)),
+        items
+            .into_iter()
+            .map(|(j, a, t)| (j, a.parse().unwrap(), t)),
         &prefixes,
         false,
     );
