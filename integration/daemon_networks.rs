@@ -245,3 +245,27 @@ fn bans_from_logs_never_shorten_a_ban_nor_add_inside_a_banned_network() {
         "inside the banned network: {set:?}"
     );
 }
+
+#[test]
+fn fail2ban_client_bans_and_unbans_a_network() {
+    let Some(root) = crate::common::fail2ban_root("fail2ban_client_bans_and_unbans_a_network")
+    else {
+        return;
+    };
+    let config = format!("fail2ban-socket \"$DIR/f2b.sock\"\n{SSHD}");
+    let Some(mut d) = Daemon::prepare("f2b-network", &config) else {
+        return;
+    };
+    d.start();
+    let s = d.path("f2b.sock");
+    let f2b = |args: &[&str]| {
+        let out = crate::f2bproto::client(&root, &s, args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    assert_eq!(f2b(&["set", "sshd", "banip", "192.0.2.0/24"]), "1\n");
+    assert_eq!(d.wait_banned("sshd-net4", "192.0.2.0/24").0, Some(600));
+    assert_eq!(f2b(&["banned", "192.0.2.0/24"]), "[['sshd']]\n");
+    assert_eq!(f2b(&["set", "sshd", "unbanip", "192.0.2.0/24"]), "1\n");
+    d.wait_unbanned("sshd-net4", "192.0.2.0/24");
+}
