@@ -44,7 +44,7 @@ fn list_into_a_closed_pipe_exits_0_silently() {
         let bans: Vec<Ban> = (0..20_000u32)
             .map(|i| Ban {
                 jail: "sshd".into(),
-                addr: std::net::Ipv4Addr::from(0x0a00_0000 + i).into(),
+                addr: std::net::IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i)).into(),
                 timeout: Some(Duration::from_secs(3600)),
             })
             .collect();

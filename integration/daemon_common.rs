@@ -180,23 +180,21 @@ impl Daemon {
         let mut found = Vec::new();
         for item in v["nftables"].as_array().unwrap() {
             for e in item["set"]["elem"].as_array().into_iter().flatten() {
-                match e {
-                    Value::String(plain) => found.push((plain.clone(), None, None)),
-                    _ => {
-                        let o = &e["elem"];
-                        found.push((
-                            o["val"].as_str().unwrap().to_string(),
-                            o.get("timeout").and_then(Value::as_u64),
-                            o.get("expires").and_then(Value::as_u64),
-                        ));
-                    }
+                match e.get("elem") {
+                    None => found.push((value_text(e), None, None)),
+                    Some(o) => found.push((
+                        value_text(&o["val"]),
+                        o.get("timeout").and_then(Value::as_u64),
+                        o.get("expires").and_then(Value::as_u64),
+                    )),
                 }
             }
         }
         found
     }
 
-    /// Polls until `addr` is in `set`; its (timeout, expires).
+    /// Polls until `addr` (`192.0.2.0/24` for a network) is in `set`; its
+    /// (timeout, expires).
     pub fn wait_banned(&self, set: &str, addr: &str) -> (Option<u64>, Option<u64>) {
         poll_until(DEADLINE, || {
             self.elements(set)
@@ -256,4 +254,16 @@ pub fn append(path: &Path, text: &str) {
 /// A command's standard error, as text.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// An element's value as `nft -j` writes it: `"192.0.2.7"`, or
+/// `{"prefix": {"addr": "192.0.2.0", "len": 24}}` written `192.0.2.0/24`.
+pub fn value_text(v: &Value) -> String {
+    match v.get("prefix") {
+        Some(p) => format!("{}/{}", p["addr"].as_str().unwrap(), p["len"]),
+        None => v
+            .as_str()
+            .unwrap_or_else(|| panic!("element {v}"))
+            .to_string(),
+    }
 }

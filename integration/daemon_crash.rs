@@ -156,7 +156,7 @@ fn kill_9_during_a_ban_storm_loses_no_acknowledged_ban() {
     for i in 0..offenders {
         let addr = IpAddr::V4(offender(i));
         for scope in [Some("sshd"), None] {
-            let count = store.history(scope, addr).unwrap().count;
+            let count = store.history(scope, addr.into()).unwrap().count;
             assert_eq!(
                 count, 1,
                 "{addr} counted {count} times in the history ({scope:?})"

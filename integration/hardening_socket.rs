@@ -203,7 +203,7 @@ fn bad_requests_get_an_error_and_the_daemon_keeps_serving() {
             b"{\"command\":\"ban\",\"jail\":\"sshd\",\"addr\":\"1.2.3.999\"}\n",
             false
         )),
-        "invalid request: invalid IP address syntax"
+        "invalid request: \"1.2.3.999\" is not an IP address or network (examples: 192.0.2.7, 192.0.2.0/24, 2001:db8::/64)"
     );
     // Truncated: the client stops half-way and closes its side.
     assert_eq!(

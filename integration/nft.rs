@@ -29,12 +29,20 @@ const SCRIPT: &str = "
 table inet portcullis {
     set sshd-v4 { type ipv4_addr; flags timeout; }
     set sshd-v6 { type ipv6_addr; flags timeout; }
+    set sshd-net4 { type ipv4_addr; flags interval,timeout; }
+    set sshd-net6 { type ipv6_addr; flags interval,timeout; }
     set web-v4 { type ipv4_addr; flags timeout; }
     set web-v6 { type ipv6_addr; flags timeout; }
+    set web-net4 { type ipv4_addr; flags interval,timeout; }
+    set web-net6 { type ipv6_addr; flags interval,timeout; }
     set dns-v4 { type ipv4_addr; flags timeout; }
     set dns-v6 { type ipv6_addr; flags interval,timeout; }
+    set dns-net4 { type ipv4_addr; flags interval,timeout; }
+    set dns-net6 { type ipv6_addr; flags interval,timeout; }
     set recidive-v4 { type ipv4_addr; flags timeout; }
     set recidive-v6 { type ipv6_addr; flags timeout; }
+    set recidive-net4 { type ipv4_addr; flags interval,timeout; }
+    set recidive-net6 { type ipv6_addr; flags interval,timeout; }
     chain input {
         type filter hook input priority filter - 1; policy accept;
         RULES
@@ -49,12 +57,20 @@ table inet portcullis {
 const RULES: &str = "
         tcp dport { 22 } ip saddr @sshd-v4 drop
         tcp dport { 22 } ip6 saddr @sshd-v6 drop
+        tcp dport { 22 } ip saddr @sshd-net4 drop
+        tcp dport { 22 } ip6 saddr @sshd-net6 drop
         tcp dport { 80, 443 } ip saddr @web-v4 reject with tcp reset
         tcp dport { 80, 443 } ip6 saddr @web-v6 reject with tcp reset
+        tcp dport { 80, 443 } ip saddr @web-net4 reject with tcp reset
+        tcp dport { 80, 443 } ip6 saddr @web-net6 reject with tcp reset
         udp dport { 53 } ip saddr @dns-v4 reject
         udp dport { 53 } ip6 saddr @dns-v6 reject
+        udp dport { 53 } ip saddr @dns-net4 reject
+        udp dport { 53 } ip6 saddr @dns-net6 reject
         ip saddr @recidive-v4 drop
         ip6 saddr @recidive-v6 drop
+        ip saddr @recidive-net4 drop
+        ip6 saddr @recidive-net6 drop
 ";
 
 pub(crate) fn open_with(config: &NftConfig) -> Nft {

@@ -52,12 +52,12 @@ fn the_dump_matches_nft_json() {
             let timeout = (i % 3 != 0).then(|| Duration::from_secs(600 + u64::from(i)));
             bans.push(Ban {
                 jail: "sshd".into(),
-                addr: v4,
+                addr: v4.into(),
                 timeout,
             });
             bans.push(Ban {
                 jail: "sshd".into(),
-                addr: v6,
+                addr: v6.into(),
                 timeout,
             });
         }
@@ -103,7 +103,7 @@ fn a_hundred_thousand_bans_in_one_transaction_split_under_64_kib() {
         let bans: Vec<Ban> = (0..100_000u32)
             .map(|i| Ban {
                 jail: "sshd".into(),
-                addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()),
+                addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()).into(),
                 timeout: Some(Duration::from_secs(3600)),
             })
             .collect();

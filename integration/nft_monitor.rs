@@ -187,7 +187,7 @@ fn events_of_a_big_batch(buffer: Option<usize>) -> Vec<ObjectEvent> {
         let bans: Vec<Ban> = (0..COUNT)
             .map(|i| Ban {
                 jail: "sshd".into(),
-                addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()),
+                addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()).into(),
                 timeout: None,
             })
             .collect();
@@ -248,7 +248,7 @@ fn a_monitor_out_of_its_group_misses_changes_that_the_generation_counts() {
         let addr: IpAddr = "192.0.2.9".parse().unwrap();
         nft.ban(&[Ban {
             jail: "sshd".into(),
-            addr,
+            addr: addr.into(),
             timeout: None,
         }])
         .unwrap();

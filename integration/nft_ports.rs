@@ -33,22 +33,38 @@ const SCRIPT: &str = "
 table inet portcullis {
     set web-v4 { type ipv4_addr; flags timeout; }
     set web-v6 { type ipv6_addr; flags timeout; }
+    set web-net4 { type ipv4_addr; flags interval,timeout; }
+    set web-net6 { type ipv6_addr; flags interval,timeout; }
     set voip-v4 { type ipv4_addr; flags timeout; }
     set voip-v6 { type ipv6_addr; flags timeout; }
+    set voip-net4 { type ipv4_addr; flags interval,timeout; }
+    set voip-net6 { type ipv6_addr; flags interval,timeout; }
     set dns-v4 { type ipv4_addr; flags timeout; }
     set dns-v6 { type ipv6_addr; flags timeout; }
+    set dns-net4 { type ipv4_addr; flags interval,timeout; }
+    set dns-net6 { type ipv6_addr; flags interval,timeout; }
     chain input {
         type filter hook input priority filter - 1; policy accept;
         tcp dport { 22, 8000-8200, 60000-65535 } ip saddr @web-v4 drop
         udp dport { 22, 8000-8200, 60000-65535 } ip saddr @web-v4 drop
         tcp dport { 22, 8000-8200, 60000-65535 } ip6 saddr @web-v6 drop
         udp dport { 22, 8000-8200, 60000-65535 } ip6 saddr @web-v6 drop
+        tcp dport { 22, 8000-8200, 60000-65535 } ip saddr @web-net4 drop
+        udp dport { 22, 8000-8200, 60000-65535 } ip saddr @web-net4 drop
+        tcp dport { 22, 8000-8200, 60000-65535 } ip6 saddr @web-net6 drop
+        udp dport { 22, 8000-8200, 60000-65535 } ip6 saddr @web-net6 drop
         udp dport { 5060-5061 } ip saddr @voip-v4 drop
         udp dport { 5060-5061 } ip6 saddr @voip-v6 drop
+        udp dport { 5060-5061 } ip saddr @voip-net4 drop
+        udp dport { 5060-5061 } ip6 saddr @voip-net6 drop
         meta l4proto tcp ip saddr @dns-v4 drop
         meta l4proto udp ip saddr @dns-v4 drop
         meta l4proto tcp ip6 saddr @dns-v6 drop
         meta l4proto udp ip6 saddr @dns-v6 drop
+        meta l4proto tcp ip saddr @dns-net4 drop
+        meta l4proto udp ip saddr @dns-net4 drop
+        meta l4proto tcp ip6 saddr @dns-net6 drop
+        meta l4proto udp ip6 saddr @dns-net6 drop
     }
 }
 ";

@@ -149,3 +149,55 @@ fn an_ipv6_prefix_ban_stops_the_whole_network() {
     let err = connects(&client, v6, Duration::from_millis(700)).expect_err("the /64 is banned");
     assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
 }
+
+#[test]
+fn a_network_ban_stops_every_address_inside_it_and_no_other() {
+    let (Some(server), Some(client)) = (NetNs::new("traffic-net"), NetNs::new("traffic-net"))
+    else {
+        return;
+    };
+    link(&server, &client);
+    let v4: SocketAddr = format!("192.0.2.1:{PORT}").parse().unwrap();
+    let v6: SocketAddr = format!("[2001:db8::1]:{PORT}").parse().unwrap();
+    let _listeners = server.run(|| {
+        (
+            TcpListener::bind(v4).unwrap(),
+            TcpListener::bind(v6).unwrap(),
+        )
+    });
+    let config = NftConfig {
+        jails: vec![JailSpec::tcp("sshd", &[PORT])],
+        ..NftConfig::default()
+    };
+    let mut nft = server.run(|| {
+        let mut nft = Nft::open().unwrap();
+        nft.setup(&config).unwrap();
+        nft
+    });
+    let ban = |a: &str| Ban {
+        jail: "sshd".into(),
+        addr: a.parse().unwrap(),
+        timeout: Some(Duration::from_secs(600)),
+    };
+    let wait = Duration::from_secs(5);
+    // Networks next to the client's (192.0.2.2, 2001:db8::2) stop nothing.
+    nft.ban(&[ban("192.0.2.128/25"), ban("2001:db8:0:1::/64")])
+        .unwrap();
+    connects(&client, v4, wait).expect("IPv4 outside the banned network");
+    connects(&client, v6, wait).expect("IPv6 outside the banned network");
+    // The client's networks, banned by their first address.
+    nft.ban(&[ban("192.0.2.0/30"), ban("2001:db8::/126")])
+        .unwrap();
+    for to in [v4, v6] {
+        let err = connects(&client, to, Duration::from_millis(700)).expect_err("banned");
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{to}: {err}");
+    }
+    let unban = |a: &str| Unban {
+        jail: "sshd".into(),
+        addr: a.parse().unwrap(),
+    };
+    nft.unban(&[unban("192.0.2.0/30"), unban("2001:db8::/126")])
+        .unwrap();
+    connects(&client, v4, wait).expect("IPv4 connects after the unban");
+    connects(&client, v6, wait).expect("IPv6 connects after the unban");
+}

@@ -39,11 +39,15 @@ fn request() -> impl Strategy<Value = Request> {
         (text(), addr.clone(), proptest::option::of(text())).prop_map(|(jail, addr, bantime)| {
             Request::Ban {
                 jail,
-                addr,
+                addr: addr.into(),
                 bantime,
+                replace: false,
             }
         }),
-        (text(), addr.clone()).prop_map(|(jail, addr)| Request::Unban { jail, addr }),
+        (text(), addr.clone()).prop_map(|(jail, addr)| Request::Unban {
+            jail,
+            addr: addr.into()
+        }),
         jail.prop_map(|jail| Request::UnbanAll { jail }),
         proptest::option::of(addr).prop_map(|addr| Request::Banned { addr }),
         Just(Request::Reload),

@@ -64,6 +64,7 @@ pub mod import;
 pub mod jail;
 pub mod logging;
 pub mod metrics;
+pub mod network;
 pub mod nft;
 pub mod notify;
 pub mod observer;

@@ -60,7 +60,7 @@ fn unrecorded(
                 (e.timeout.zip(e.expires)).map_or(Duration::ZERO, |(t, l)| t.saturating_sub(l));
             StoredBan {
                 jail: e.jail,
-                addr: e.network.addr,
+                addr: e.network,
                 record: BanRecord {
                     start: UnixMs(now.as_millis().saturating_sub(ran.as_millis() as u64)),
                     duration: e.timeout,
@@ -86,7 +86,7 @@ mod tests {
             jails: vec![JailSpec::tcp("sshd", &[22]), web],
             ..NftConfig::default()
         };
-        let ip = |s: &str| s.parse().unwrap();
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
         let element = |jail: &str, network, timeout: Option<u64>, left: Option<u64>| Element {
             jail: jail.into(),
             network,
@@ -95,7 +95,7 @@ mod tests {
         };
         let stored = StoredBan {
             jail: "web".into(),
-            addr: ip("2001:db8::5"),
+            addr: ip("2001:db8::5").into(),
             record: BanRecord {
                 start: UnixMs(0),
                 duration: None,
@@ -114,7 +114,7 @@ mod tests {
             &config,
             now,
         );
-        let got: Vec<(String, IpAddr, u64, Option<u64>)> = (adopted.into_iter())
+        let got: Vec<(String, Network, u64, Option<u64>)> = (adopted.into_iter())
             .map(|b| {
                 let duration = b.record.duration.map(|d| d.as_millis() as u64);
                 (b.jail, b.addr, b.record.start.as_millis(), duration)
@@ -123,8 +123,13 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("sshd".into(), ip("192.0.2.1"), 800_000, Some(600_000)),
-                ("sshd".into(), ip("192.0.2.2"), 1_000_000, None),
+                (
+                    "sshd".into(),
+                    ip("192.0.2.1").into(),
+                    800_000,
+                    Some(600_000)
+                ),
+                ("sshd".into(), ip("192.0.2.2").into(), 1_000_000, None),
             ]
         );
     }

@@ -28,22 +28,18 @@ use super::ledger::Ledger;
 use crate::db::store::{BanRecord, StoredBan};
 use crate::logging::Notices;
 use crate::metrics::Metrics;
-use crate::nft::{self, BanKey, Element, NftConfig};
+use crate::nft::{self, BanKey, Element, Network, NftConfig};
 use crate::notify::{Event, Notify};
 use crate::time::UnixMs;
 
 /// A ban (or unban) line in the stable format the recidive filter matches,
-/// without the `NOTICE ` word: `[sshd] Ban 203.0.113.7`.
-pub fn notice_line(jail: &str, verb: &str, addr: IpAddr) -> String {
+/// without the `NOTICE ` word: `[sshd] Ban 203.0.113.7`, `[sshd] Ban
+/// 192.0.2.0/24`.
+pub fn notice_line(jail: &str, verb: &str, addr: Network) -> String {
     format!("[{jail}] {verb} {addr}")
 }
 
-/// The bans of one transaction: the tickets, and what goes to the kernel.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Batch {
-    pub tickets: Vec<BanTicket>,
-    pub bans: Vec<nft::Ban>,
-}
+pub use super::plan::Batch;
 
 /// What follows a change in the kernel, for the actor to hand out.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -53,7 +49,7 @@ pub struct Effects {
     /// One per ban or unban, for the NotifyActor.
     pub notify: Vec<Notify>,
     /// Lifted bans whose records the database drops.
-    pub removed: Vec<(String, IpAddr)>,
+    pub removed: Vec<(String, Network)>,
 }
 
 pub struct Banner {
@@ -90,22 +86,11 @@ impl Banner {
     /// The tickets of a batch that go into the kernel, `None` if none: a
     /// log line read again (after a crash, the saved read position lags
     /// behind the bans) or a line behind a running ban is no new ban; the
-    /// address stays banned as it is and is not counted twice. Manual bans
-    /// (no `read_at`) always go: they may change the ban time.
-    pub fn plan(&self, mut tickets: Vec<BanTicket>, now: UnixMs) -> Option<Batch> {
-        tickets.retain(|t| t.read_at.is_none() || !self.ledger.is_banned(&t.jail, t.addr, now));
-        if tickets.is_empty() {
-            return None;
-        }
-        let bans = tickets
-            .iter()
-            .map(|t| nft::Ban {
-                jail: t.jail.clone(),
-                addr: t.addr,
-                timeout: t.bantime.timeout(),
-            })
-            .collect();
-        Some(Batch { tickets, bans })
+    /// address stays banned as it is and is not counted twice. A ban never
+    /// shortens a running one, and a network takes the place of the bans
+    /// inside it ([`super::plan`]).
+    pub fn plan(&self, tickets: Vec<BanTicket>, now: UnixMs) -> Option<Batch> {
+        super::plan::plan(&self.ledger, tickets, now)
     }
 
     /// The kernel holds `batch` since `acked`: its NOTICE lines (stamped
@@ -138,14 +123,25 @@ impl Banner {
             self.counters.set_active(jail, active);
         }
         for t in &batch.tickets {
-            notices.push(&t.jail, "Ban", t.addr);
+            if t.addr.is_host() {
+                notices.push(&t.jail, "Ban", t.addr.addr);
+            } else {
+                notices.push_line(&notice_line(&t.jail, "Ban", t.addr));
+            }
         }
         notices
     }
 
     /// The rest of what follows `batch` at `now`: the ledger and the active
     /// gauge, one notification per ban, a record for the next group commit.
+    /// The bans a new network took the place of are lifted first.
     pub fn banned(&mut self, batch: Batch, now: UnixMs) -> Effects {
+        let mut effects = Effects::default();
+        for u in batch.lifted {
+            self.ledger.unban(&u.jail, u.addr);
+            effects.removed.push((u.jail.clone(), u.addr));
+            self.lifted(u.jail, u.addr, now, &mut effects);
+        }
         let mut notify = Vec::with_capacity(batch.tickets.len());
         for t in batch.tickets {
             let expires = t.bantime.timeout().map(|d| now.after(d));
@@ -167,10 +163,8 @@ impl Banner {
             });
         }
         self.counters.active(&self.ledger, &self.config);
-        Effects {
-            notify,
-            ..Effects::default()
-        }
+        effects.notify.extend(notify);
+        effects
     }
 
     /// The ban records gathered since the last group commit.
@@ -182,14 +176,17 @@ impl Banner {
     /// with its time left, and `extra` (the batch that found the table
     /// gone). The one answer for a batch, a repair, the restore and a
     /// reload.
+    /// (`extra`'s networks take the place of the bans inside them, as in
+    /// the batch.)
     pub fn rebuild_bans(&self, extra: &[nft::Ban], now: UnixMs) -> Vec<nft::Ban> {
-        let mut bans: Vec<nft::Ban> = (self.ledger.active(now).into_iter())
+        let active: Vec<nft::Ban> = (self.ledger.active(now).into_iter())
             .map(|(jail, addr, timeout)| nft::Ban {
                 jail,
                 addr,
                 timeout,
             })
             .collect();
+        let mut bans = super::plan::without_covered(active, extra);
         bans.extend_from_slice(extra);
         bans
     }
@@ -277,7 +274,7 @@ impl Banner {
         effects
     }
 
-    fn lifted(&mut self, jail: String, addr: IpAddr, now: UnixMs, effects: &mut Effects) {
+    fn lifted(&mut self, jail: String, addr: Network, now: UnixMs, effects: &mut Effects) {
         effects.notices.push(notice_line(&jail, "Unban", addr));
         self.counters.unban(&jail);
         effects.notify.push(Notify {
@@ -287,6 +284,24 @@ impl Banner {
             ban: None,
             time: now.as_secs() as u64,
         });
+    }
+
+    /// What lifting the ban of `addr` (an address or network) in `jail`
+    /// lifts: it, and for a network the bans inside it.
+    /// (The network itself unless only bans inside it are known.)
+    pub fn lift_targets(&self, jail: &str, addr: Network) -> Vec<nft::Unban> {
+        let inside: Vec<Network> = (self.ledger.covered(jail, addr).into_iter())
+            .map(|(n, _)| n)
+            .collect();
+        let itself = (inside.is_empty() || self.ledger.holds(jail, addr)).then_some(addr);
+        itself
+            .into_iter()
+            .chain(inside)
+            .map(|addr| nft::Unban {
+                jail: jail.to_string(),
+                addr,
+            })
+            .collect()
     }
 
     /// `targets` with one per kernel element: addresses of one IPv6
@@ -323,3 +338,7 @@ mod tests;
 #[cfg(test)]
 #[path = "banner_lift_tests.rs"]
 mod lift_tests;
+
+#[cfg(test)]
+#[path = "banner_prolong_tests.rs"]
+mod prolong_tests;

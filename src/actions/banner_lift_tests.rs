@@ -46,7 +46,7 @@ fn an_unban_removes_one_element_per_network_and_every_record() {
     );
     let unban = |jail: &str, addr: &str| nft::Unban {
         jail: jail.into(),
-        addr: ip(addr),
+        addr: ip(addr).into(),
     };
     let targets = vec![
         unban("web", "2001:db8::1"),
@@ -86,7 +86,9 @@ fn the_hosts_own_addresses_lift_bans_of_their_network() {
     );
     let own = [ip("2001:db8::99"), ip("192.0.2.1")];
     let lifted = b.own_bans(&["web".into(), "sshd".into()], &own);
-    let lifted: Vec<(String, IpAddr)> = lifted.into_iter().map(|u| (u.jail, u.addr)).collect();
+    let lifted: Vec<(String, IpAddr)> = (lifted.into_iter())
+        .map(|u| (u.jail, u.addr.addr))
+        .collect();
     assert_eq!(
         lifted,
         [

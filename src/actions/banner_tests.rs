@@ -31,19 +31,33 @@ pub(super) fn banner() -> (Banner, Arc<Metrics>) {
 }
 
 /// A ticket from a log line read at `read_at` (none: a manual ban).
-fn ticket(jail: &str, addr: &str, bantime: BanTime, read_at: Option<Instant>) -> BanTicket {
+pub(super) fn ticket(
+    jail: &str,
+    addr: &str,
+    bantime: BanTime,
+    read_at: Option<Instant>,
+) -> BanTicket {
     BanTicket {
         jail: jail.into(),
-        addr: ip(addr),
+        addr: ip(addr).into(),
         bantime,
         failures: 3,
         read_at,
+        replace: false,
     }
 }
 
 /// A manual ban (no log line behind it).
 pub(super) fn manual(jail: &str, addr: &str, bantime: BanTime) -> BanTicket {
     ticket(jail, addr, bantime, None)
+}
+
+/// A manual ban that sets exactly its time (`ban --replace`).
+pub(super) fn replacing(jail: &str, addr: &str, bantime: BanTime) -> BanTicket {
+    BanTicket {
+        replace: true,
+        ..manual(jail, addr, bantime)
+    }
 }
 
 /// Plans, acknowledges and books `tickets` at `now`.
@@ -58,10 +72,10 @@ fn sorted(mut bans: Vec<nft::Ban>) -> Vec<nft::Ban> {
     bans
 }
 
-fn nft_ban(jail: &str, addr: &str, timeout: Option<Duration>) -> nft::Ban {
+pub(super) fn nft_ban(jail: &str, addr: &str, timeout: Option<Duration>) -> nft::Ban {
     nft::Ban {
         jail: jail.into(),
-        addr: ip(addr),
+        addr: ip(addr).into(),
         timeout,
     }
 }
@@ -103,9 +117,15 @@ fn a_line_read_again_adds_nothing_but_a_manual_ban_goes_through() {
     assert_eq!(b.plan(vec![again.clone()], T0.after(MIN)), None);
     // Once the ban ran out, the same line bans again.
     assert!(b.plan(vec![again], T0.after(HOUR)).is_some());
-    let manual = manual("sshd", "192.0.2.1", BanTime::For(MIN));
+    // A manual ban goes when it prolongs the ban (or replaces it).
+    let longer = manual("sshd", "192.0.2.1", BanTime::For(HOUR));
     assert_eq!(
-        b.plan(vec![manual], T0.after(MIN)).unwrap().tickets.len(),
+        b.plan(vec![longer], T0.after(MIN)).unwrap().tickets.len(),
+        1
+    );
+    let replace = replacing("sshd", "192.0.2.1", BanTime::For(MIN));
+    assert_eq!(
+        b.plan(vec![replace], T0.after(MIN)).unwrap().tickets.len(),
         1
     );
     // The same address in another jail is another ban.
@@ -150,7 +170,7 @@ fn the_kernels_ack_logs_and_counts_first_then_books_notifies_and_records() {
         Notify {
             event: Event::Ban,
             jail: "sshd".into(),
-            addr: ip("192.0.2.1"),
+            addr: ip("192.0.2.1").into(),
             ban: Some((BanTime::For(HOUR), 3)),
             time: T0.as_secs() as u64,
         }
@@ -171,7 +191,7 @@ fn the_kernels_ack_logs_and_counts_first_then_books_notifies_and_records() {
     let later = T0.after(MIN);
     ban(
         &mut b,
-        vec![manual("sshd", "192.0.2.1", BanTime::For(MIN))],
+        vec![replacing("sshd", "192.0.2.1", BanTime::For(MIN))],
         later,
     );
     let again = b.take_records();
@@ -183,37 +203,6 @@ fn the_kernels_ack_logs_and_counts_first_then_books_notifies_and_records() {
             duration: Some(MIN),
         }
     );
-}
-
-#[test]
-fn a_re_ban_prolongs_or_shortens_to_its_own_time() {
-    let (mut b, _) = banner();
-    let addr = "192.0.2.9";
-    ban(
-        &mut b,
-        vec![ticket("sshd", addr, BanTime::For(MIN), None)],
-        T0,
-    );
-    // Prolonged: an hour from the re-ban, not from the first ban.
-    let later = T0.after(Duration::from_secs(30));
-    ban(
-        &mut b,
-        vec![ticket("sshd", addr, BanTime::For(HOUR), None)],
-        later,
-    );
-    let at = T0.after(MIN);
-    let left = HOUR - Duration::from_secs(30);
-    assert_eq!(b.rebuild_bans(&[], at), [nft_ban("sshd", addr, Some(left))]);
-    assert!(b.expire(at).notices.is_empty());
-    // Shortened: a minute from this re-ban.
-    ban(
-        &mut b,
-        vec![ticket("sshd", addr, BanTime::For(MIN), None)],
-        at,
-    );
-    let expired = b.expire(at.after(MIN));
-    assert_eq!(expired.notices, ["[sshd] Unban 192.0.2.9"]);
-    assert!(b.rebuild_bans(&[], at.after(MIN)).is_empty());
 }
 
 #[test]
@@ -309,7 +298,7 @@ fn the_restore_loads_running_bans_of_configured_jails_only() {
     let (mut b, metrics) = banner();
     let stored = |jail: &str, addr: &str, start: UnixMs, duration_ms: Option<u64>| StoredBan {
         jail: jail.into(),
-        addr: ip(addr),
+        addr: ip(addr).into(),
         record: BanRecord {
             start,
             duration: duration_ms.map(Duration::from_millis),
@@ -372,7 +361,7 @@ fn the_ack_counts_each_jail_of_a_mixed_batch_and_re_bans_once_in_the_gauge() {
     let batch = b
         .plan(
             vec![
-                manual("sshd", "192.0.2.1", BanTime::For(MIN)),
+                replacing("sshd", "192.0.2.1", BanTime::For(MIN)),
                 manual("web", "192.0.2.1", BanTime::For(MIN)),
                 manual("sshd", "192.0.2.2", BanTime::For(MIN)),
             ],

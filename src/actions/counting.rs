@@ -92,7 +92,11 @@ mod tests {
         let metrics = Arc::new(Metrics::default());
         let mut counters = ActionCounters::new(metrics.clone());
         let mut ledger = Ledger::default();
-        ledger.ban("web", "192.0.2.1".parse().unwrap(), None);
+        ledger.ban(
+            "web",
+            "192.0.2.1".parse::<crate::nft::Network>().unwrap(),
+            None,
+        );
         counters.ban("web", Some(Duration::from_micros(150)));
         let config = NftConfig {
             table: "t".into(),

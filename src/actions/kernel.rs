@@ -71,7 +71,10 @@ impl Kernel {
         let Some(batch) = banner.plan(tickets, now) else {
             return Flushed::Nothing;
         };
-        let sent = (self.quiet).run(&mut self.nft, batch.bans.len(), |nft| nft.ban(&batch.bans));
+        let size = batch.bans.len() + batch.lifted.len();
+        let sent = (self.quiet).run(&mut self.nft, size, |nft| {
+            nft.ban_lifting(&batch.lifted, &batch.bans)
+        });
         self.unsure |= sent.unsure;
         let result = match sent.result {
             Err(e) if rebuilds_after(&e) => {
@@ -190,11 +193,11 @@ impl Kernel {
         now: UnixMs,
     ) -> Result<Effects, NftError> {
         let targets: Vec<nft::Unban> = match msg {
-            Unban::One { jail, addr } => vec![nft::Unban { jail, addr }],
+            Unban::One { jail, addr } => banner.lift_targets(&jail, addr),
             Unban::All { jail } => (self.listed(banner, jail.as_deref())?.into_iter())
                 .map(|e| nft::Unban {
                     jail: e.jail,
-                    addr: e.network.addr,
+                    addr: e.network,
                 })
                 .collect(),
             Unban::Own { jails, addrs } => {

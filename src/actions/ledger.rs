@@ -1,7 +1,10 @@
-//! [`Ledger`]: which addresses we banned in which jail, until when, so that
-//! expiries are logged and recorded when the kernel drops the element.
+//! [`Ledger`]: which addresses and networks we banned in which jail, until
+//! when, so that expiries are logged and recorded when the kernel drops the
+//! element. A ban's key is what was banned ([`Network`]: an address, or a
+//! network banned by hand); an address inside a banned network counts as
+//! banned ([`Ledger::covering`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,13 +15,49 @@ use crate::nft::Network;
 use crate::time::UnixMs;
 
 /// Expiry (none: permanent).
-type State = Option<UnixMs>;
+pub type State = Option<UnixMs>;
 
 #[derive(Debug, Default)]
 pub struct Ledger {
-    /// Per jail (the name shared, not copied per ban), per address.
-    jails: HashMap<Arc<str>, HashMap<IpAddr, State>>,
-    by_expiry: BTreeSet<(UnixMs, Arc<str>, IpAddr)>,
+    /// Per jail (the name shared, not copied per ban).
+    jails: HashMap<Arc<str>, JailBans>,
+    by_expiry: BTreeSet<(UnixMs, Arc<str>, Network)>,
+}
+
+/// One jail's bans.
+#[derive(Debug, Default)]
+struct JailBans {
+    bans: HashMap<Network, State>,
+    /// How many bans are networks of each (IPv4?, prefix length): where a
+    /// network covering an address can be, without a scan.
+    networks: BTreeMap<(bool, u8), usize>,
+}
+
+impl JailBans {
+    fn insert(&mut self, net: Network, state: State) -> Option<State> {
+        let old = self.bans.insert(net, state);
+        if old.is_none() && !net.is_host() {
+            *self.networks.entry(shape(net)).or_default() += 1;
+        }
+        old
+    }
+
+    fn remove(&mut self, net: &Network) -> Option<State> {
+        let old = self.bans.remove(net)?;
+        if !net.is_host()
+            && let Some(n) = self.networks.get_mut(&shape(*net))
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.networks.remove(&shape(*net));
+            }
+        }
+        Some(old)
+    }
+}
+
+fn shape(net: Network) -> (bool, u8) {
+    (net.addr.is_ipv4(), net.prefix_len)
 }
 
 impl Ledger {
@@ -27,14 +66,15 @@ impl Ledger {
             Some((name, _)) => name.clone(),
             None => {
                 let name: Arc<str> = Arc::from(jail);
-                self.jails.insert(name.clone(), HashMap::default());
+                self.jails.insert(name.clone(), JailBans::default());
                 name
             }
         }
     }
 
     /// Records a ban (a re-ban replaces the expiry).
-    pub fn ban(&mut self, jail: &str, addr: IpAddr, expires: Option<UnixMs>) {
+    pub fn ban(&mut self, jail: &str, addr: impl Into<Network>, expires: State) {
+        let addr = addr.into();
         let name = self.name(jail);
         let bans = self.jails.get_mut(jail).expect("just named");
         if let Some(Some(old)) = bans.insert(addr, expires) {
@@ -46,7 +86,8 @@ impl Ledger {
     }
 
     /// Forgets a ban; whether it was there.
-    pub fn unban(&mut self, jail: &str, addr: IpAddr) -> bool {
+    pub fn unban(&mut self, jail: &str, addr: impl Into<Network>) -> bool {
+        let addr = addr.into();
         let Some(removed) = self.jails.get_mut(jail).and_then(|b| b.remove(&addr)) else {
             return false;
         };
@@ -58,7 +99,7 @@ impl Ledger {
     }
 
     /// Removes and returns the bans that expired by `now`.
-    pub fn expired(&mut self, now: UnixMs) -> Vec<(String, IpAddr)> {
+    pub fn expired(&mut self, now: UnixMs) -> Vec<(String, Network)> {
         let mut out = Vec::new();
         while let Some(first) = self.by_expiry.first() {
             if first.0 > now {
@@ -74,20 +115,20 @@ impl Ledger {
     }
 
     /// The bans of a jail, or all.
-    pub fn bans(&self, jail: Option<&str>) -> Vec<(String, IpAddr)> {
+    pub fn bans(&self, jail: Option<&str>) -> Vec<(String, Network)> {
         self.jails
             .iter()
             .filter(|(j, _)| jail.is_none_or(|want| want == &***j))
-            .flat_map(|(j, bans)| bans.keys().map(move |a| (j.to_string(), *a)))
+            .flat_map(|(j, bans)| bans.bans.keys().map(move |a| (j.to_string(), *a)))
             .collect()
     }
 
-    /// The bans still running at `now`: jail, address and the time left
-    /// (none: permanent).
-    pub fn active(&self, now: UnixMs) -> Vec<(String, IpAddr, Option<Duration>)> {
+    /// The bans still running at `now`: jail, address or network and the
+    /// time left (none: permanent).
+    pub fn active(&self, now: UnixMs) -> Vec<(String, Network, Option<Duration>)> {
         let mut out = Vec::new();
         for (jail, bans) in &self.jails {
-            for (addr, expires) in bans {
+            for (addr, expires) in &bans.bans {
                 match expires {
                     None => out.push((jail.to_string(), *addr, None)),
                     Some(t) if *t > now => out.push((jail.to_string(), *addr, Some(t.since(now)))),
@@ -98,16 +139,15 @@ impl Ledger {
         out
     }
 
-    /// The banned addresses of `jail` that are one of `own`, or in a jail
-    /// with `v6_prefix` in the same IPv6 network as one.
-    pub fn holding(&self, jail: &str, v6_prefix: Option<u8>, own: &[IpAddr]) -> Vec<IpAddr> {
-        let network = |a: IpAddr| Network::of(a, v6_prefix);
-        let own: Vec<Network> = own.iter().map(|a| network(*a)).collect();
+    /// The bans of `jail` that are one of `own`, or in a jail with
+    /// `v6_prefix` in the same IPv6 network as one, or networks holding one.
+    pub fn holding(&self, jail: &str, v6_prefix: Option<u8>, own: &[IpAddr]) -> Vec<Network> {
+        let network = |a: Network| a.within(v6_prefix);
         let Some(bans) = self.jails.get(jail) else {
             return Vec::new();
         };
-        let mut out: Vec<IpAddr> = (bans.keys())
-            .filter(|a| own.contains(&network(**a)))
+        let mut out: Vec<Network> = (bans.bans.keys())
+            .filter(|a| own.iter().any(|o| network(**a).contains(*o)))
             .copied()
             .collect();
         out.sort();
@@ -115,20 +155,60 @@ impl Ledger {
     }
 
     /// Whether the ledger has a ban of `addr` in `jail`, run out or not.
-    pub fn holds(&self, jail: &str, addr: IpAddr) -> bool {
+    pub fn holds(&self, jail: &str, addr: Network) -> bool {
         self.jails
             .get(jail)
-            .is_some_and(|bans| bans.contains_key(&addr))
+            .is_some_and(|bans| bans.bans.contains_key(&addr))
     }
 
-    /// Whether `addr` is banned in `jail` at `now`.
-    pub fn is_banned(&self, jail: &str, addr: IpAddr, now: UnixMs) -> bool {
-        let state = self.jails.get(jail).and_then(|bans| bans.get(&addr));
-        state.is_some_and(|expires| expires.is_none_or(|t| t > now))
+    /// The expiry of the ban of exactly `addr` in `jail`, run out or not;
+    /// `None` without one.
+    pub fn expiry(&self, jail: &str, addr: Network) -> Option<State> {
+        self.jails.get(jail)?.bans.get(&addr).copied()
+    }
+
+    /// Whether `addr`, or a network holding it, is banned in `jail` at
+    /// `now`.
+    pub fn is_banned(&self, jail: &str, addr: Network, now: UnixMs) -> bool {
+        let running = |s: &State| s.is_none_or(|t| t > now);
+        self.expiry(jail, addr).is_some_and(|s| running(&s))
+            || self.covering(jail, addr, now).is_some()
+    }
+
+    /// A ban running at `now` of a network in `jail` holding all of `addr`
+    /// and more (the shortest such network): `192.0.2.0/24` for
+    /// `192.0.2.7`.
+    pub fn covering(&self, jail: &str, addr: Network, now: UnixMs) -> Option<(Network, State)> {
+        let bans = self.jails.get(jail)?;
+        let v4 = addr.addr.is_ipv4();
+        let lens = bans.networks.range((v4, 0)..(v4, addr.prefix_len));
+        lens.filter_map(|(&(_, len), _)| {
+            let net = Network::new(addr.addr, len);
+            let state = *bans.bans.get(&net)?;
+            state.is_none_or(|t| t > now).then_some((net, state))
+        })
+        .next()
+    }
+
+    /// The bans of `jail` inside `network` and smaller than it, run out
+    /// or not (a scan: a network is banned by hand, rarely).
+    pub fn covered(&self, jail: &str, network: Network) -> Vec<(Network, State)> {
+        let Some(bans) = self.jails.get(jail) else {
+            return Vec::new();
+        };
+        if network.is_host() {
+            return Vec::new();
+        }
+        let mut out: Vec<(Network, State)> = (bans.bans.iter())
+            .filter(|(n, _)| **n != network && network.covers(n))
+            .map(|(n, s)| (*n, *s))
+            .collect();
+        out.sort();
+        out
     }
 
     pub fn count(&self, jail: &str) -> usize {
-        self.jails.get(jail).map_or(0, HashMap::len)
+        self.jails.get(jail).map_or(0, |b| b.bans.len())
     }
 
     /// Drops the bans of jails not in `keep` (their sets are gone).
@@ -143,7 +223,7 @@ impl Ledger {
 mod tests {
     use super::*;
 
-    fn ip(s: &str) -> IpAddr {
+    fn ip(s: &str) -> Network {
         s.parse().unwrap()
     }
 
@@ -204,12 +284,46 @@ mod tests {
         ] {
             l.ban("sshd", ip(a), None);
         }
-        let own = [ip("192.0.2.7"), ip("2001:db8::99")];
+        let own = [ip("192.0.2.7").addr, ip("2001:db8::99").addr];
         assert_eq!(l.holding("sshd", None, &own), vec![ip("192.0.2.7")]);
         assert_eq!(
             l.holding("sshd", Some(64), &own),
             vec![ip("192.0.2.7"), ip("2001:db8::1"), ip("2001:db8::2")]
         );
         assert!(l.holding("web", None, &own).is_empty());
+    }
+
+    #[test]
+    fn networks_cover_the_addresses_inside_them() {
+        let mut l = Ledger::default();
+        l.ban("sshd", ip("192.0.2.7"), at(1000));
+        l.ban("sshd", ip("198.51.100.0/24"), at(5000));
+        l.ban("sshd", ip("2001:db8::/32"), None);
+        l.ban("web", ip("203.0.113.0/24"), None);
+        let inside = ip("198.51.100.9");
+        assert!(l.is_banned("sshd", inside, UnixMs(4999)));
+        assert!(!l.is_banned("sshd", inside, UnixMs(5000)));
+        assert_eq!(
+            l.covering("sshd", inside, UnixMs(0)),
+            Some((ip("198.51.100.0/24"), at(5000)))
+        );
+        assert_eq!(l.covering("sshd", ip("198.51.100.0/24"), UnixMs(0)), None);
+        assert!(l.is_banned("sshd", ip("2001:db8:1::/48"), UnixMs(0)));
+        assert!(!l.is_banned("sshd", ip("2001:db9::1"), UnixMs(0)));
+        assert!(!l.is_banned("sshd", ip("203.0.113.1"), UnixMs(0)));
+        assert_eq!(
+            l.covered("sshd", ip("192.0.2.0/24")),
+            vec![(ip("192.0.2.7"), at(1000))]
+        );
+        assert!(l.covered("sshd", ip("192.0.2.7")).is_empty());
+        assert!(l.covered("sshd", ip("198.51.100.0/24")).is_empty());
+        assert_eq!(
+            l.holding("sshd", None, &[inside.addr]),
+            vec![ip("198.51.100.0/24")]
+        );
+        assert!(l.unban("sshd", ip("198.51.100.0/24")));
+        assert_eq!(l.covering("sshd", inside, UnixMs(0)), None);
+        assert_eq!(l.expiry("sshd", ip("192.0.2.7")), Some(at(1000)));
+        assert_eq!(l.expiry("sshd", ip("192.0.2.8")), None);
     }
 }

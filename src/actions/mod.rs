@@ -20,6 +20,7 @@ pub mod banner;
 pub mod counting;
 pub mod kernel;
 pub mod ledger;
+pub mod plan;
 pub mod quiet;
 
 use std::net::IpAddr;
@@ -30,7 +31,7 @@ use actix::Message;
 pub use actor::ActionsActor;
 
 use crate::db::store::StoredBan;
-use crate::nft::{Element, Membership, NftConfig, NftError};
+use crate::nft::{Element, Membership, Network, NftConfig, NftError};
 use crate::time::BanTime;
 
 /// Ban records go to the database at most this long after the kernel took
@@ -38,19 +39,24 @@ use crate::time::BanTime;
 /// [`crate::db`]'s durability rule).
 pub const GROUP_COMMIT: Duration = Duration::from_millis(100);
 
-/// Ban an address: the one description of a ban on its way to the kernel.
-/// Sent by the ObserverActor (after the increment; a jail's request wraps
-/// it, see `observer::BanRequest`) and the ServerActor (`portcullis ban`);
-/// no reply: the ban goes out with the next batch.
+/// Ban an address or network: the one description of a ban on its way to
+/// the kernel. Sent by the ObserverActor (after the increment; a jail's
+/// request wraps it, see `observer::BanRequest`) and the ServerActor
+/// (`portcullis ban`); no reply: the ban goes out with the next batch.
+/// A ban of something banned already never shortens it ([`plan`]).
 #[derive(Debug, Clone, PartialEq, Message)]
 #[rtype(result = "()")]
 pub struct BanTicket {
     pub jail: String,
-    pub addr: IpAddr,
+    /// An address (from a log line or by hand) or a network (by hand).
+    pub addr: Network,
     pub bantime: BanTime,
     pub failures: u32,
     /// When the log line behind it was read; none for manual bans.
     pub read_at: Option<Instant>,
+    /// `ban --replace`: set exactly this ban time, even if shorter than
+    /// the running ban's (otherwise a ban is only ever prolonged).
+    pub replace: bool,
 }
 
 /// Send the pending bans now. Sent by the ActionsActor to itself after the
@@ -65,9 +71,10 @@ pub(crate) struct Flush;
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "Result<usize, NftError>")]
 pub enum Unban {
+    /// The ban of this address or network, and the bans inside it.
     One {
         jail: String,
-        addr: IpAddr,
+        addr: Network,
     },
     All {
         jail: Option<String>,

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::exit::Exit;
+use crate::network::Network;
 use crate::server::protocol::{Request, Response};
 use crate::server::reply::Reply;
 
@@ -40,10 +41,15 @@ pub struct StatusArgs {
 #[derive(Debug, clap::Args)]
 pub struct BanArgs {
     pub jail: String,
-    pub addr: IpAddr,
-    /// How long (10m, 1h30m, permanent); default: the jail's bantime.
+    /// An address (192.0.2.7) or a network (192.0.2.0/24, 2001:db8::/64).
+    pub addr: Network,
+    /// How long (10m, 1h30m, permanent); default: the jail's bantime. A
+    /// running ban is only ever prolonged by this, never shortened.
     #[arg(long = "for", value_name = "DURATION")]
     pub bantime: Option<String>,
+    /// Set exactly this ban time, even if the running ban is longer.
+    #[arg(long)]
+    pub replace: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -52,7 +58,8 @@ pub struct BanArgs {
 pub struct UnbanArgs {
     /// The jail (with --all: only this jail's bans).
     pub jail: Option<String>,
-    pub addr: Option<IpAddr>,
+    /// An address, or a network (its ban, and the bans inside it).
+    pub addr: Option<Network>,
     /// Lift every ban (of JAIL, or of all jails).
     #[arg(long, conflicts_with = "addr")]
     pub all: bool,
@@ -286,6 +293,7 @@ pub fn ban(a: BanArgs) -> miette::Result<ExitCode> {
         jail: a.jail,
         addr: a.addr,
         bantime: a.bantime,
+        replace: a.replace,
     };
     run(&a.common, request)
 }

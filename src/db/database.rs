@@ -2,8 +2,8 @@
 //! read positions not yet written ([`Unsaved`]) and the error log. Every
 //! write error is logged here ([`ErrorLog`]): no sender can do better.
 
+use crate::network::Network;
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,13 +35,13 @@ impl Database {
     }
 
     /// Removes ban records (unbans), in one transaction.
-    pub fn remove_bans(&mut self, bans: &[(String, IpAddr)]) {
+    pub fn remove_bans(&mut self, bans: &[(String, Network)]) {
         let result = self.store.remove_bans(bans);
         self.log(result);
     }
 
     /// Earlier bans of `addr` (zero when unknown or on error).
-    pub fn history(&mut self, jail: Option<&str>, addr: IpAddr) -> HistoryRecord {
+    pub fn history(&mut self, jail: Option<&str>, addr: Network) -> HistoryRecord {
         let result = self.store.history(jail, addr);
         self.log(result).unwrap_or_default()
     }
@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn bans_recorded_counted_removed_and_purged() {
         let (_dir, _store, mut db) = database();
-        let addr: IpAddr = "192.0.2.7".parse().unwrap();
+        let addr: Network = "192.0.2.7".parse().unwrap();
         let ban = |start, minutes: u64| StoredBan {
             jail: "sshd".into(),
             addr,

@@ -93,7 +93,7 @@ mod tests {
         let bans: Vec<StoredBan> = (0..20_000u32)
             .map(|i| StoredBan {
                 jail: "sshd".into(),
-                addr: std::net::IpAddr::from(i.to_be_bytes()),
+                addr: std::net::IpAddr::from(i.to_be_bytes()).into(),
                 record: BanRecord {
                     start: UnixMs(1),
                     duration: None,

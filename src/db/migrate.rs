@@ -92,8 +92,8 @@ fn from_1(env: &Env, wtxn: &mut RwTxn, path: &Path) -> Result<(), DbError> {
 mod tests {
     use super::*;
     use crate::db::store::{HistoryRecord, Store};
+    use crate::network::Network;
     use heed::EnvOpenOptions;
-    use std::net::IpAddr;
     use std::path::PathBuf;
     use std::time::Duration;
 
@@ -138,7 +138,7 @@ mod tests {
             .map(|(j, a, d)| (j.to_string(), a.to_string(), *d))
             .collect();
         assert_eq!(active, expected);
-        let addr: IpAddr = "203.0.113.7".parse().unwrap();
+        let addr: Network = "203.0.113.7".parse().unwrap();
         let last = UnixMs(1_700_000_200_000);
         let sshd = HistoryRecord { count: 2, last };
         assert_eq!(store.history(Some("sshd"), addr).unwrap(), sshd);

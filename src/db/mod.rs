@@ -34,7 +34,7 @@
 //!
 //! | table     | key                                   | value                                   |
 //! |-----------|---------------------------------------|-----------------------------------------|
-//! | `bans`    | `<jail>\0<address>`                   | `{"start_ms":…,"duration_ms":…\|null}`   |
+//! | `bans`    | `<jail>\0<address or network>`        | `{"start_ms":…,"duration_ms":…\|null}`   |
 //! | `history` | `<jail>\0<address>`, and `*\0<address>` across jails | `{"count":…,"last_ms":…}` |
 //! | `logpos`  | `<jail>\0<path>`                      | `{"inode":…,"offset":…,"first_line_hash":…}` |
 //! | `cursors` | `<jail>\0journal:<directory or system>` | the journal cursor (a JSON string)     |
@@ -53,8 +53,8 @@ pub mod positions;
 mod records;
 pub mod store;
 
+use crate::network::Network;
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -77,7 +77,7 @@ pub struct RecordBans(pub Vec<StoredBan>);
 /// Remove ban records (unbans, expiries). Sent by the ActionsActor; no reply.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
-pub struct RemoveBans(pub Vec<(String, IpAddr)>);
+pub struct RemoveBans(pub Vec<(String, Network)>);
 
 /// Earlier bans of an address, in one jail or (`None`) across jails. Sent
 /// by the ObserverActor; replies the record (zero when unknown or on error).
@@ -85,7 +85,7 @@ pub struct RemoveBans(pub Vec<(String, IpAddr)>);
 #[rtype(result = "HistoryRecord")]
 pub struct History {
     pub jail: Option<String>,
-    pub addr: IpAddr,
+    pub addr: Network,
 }
 
 /// Every ban still running now. Sent by the ServerActor at start; replies

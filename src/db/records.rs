@@ -4,11 +4,11 @@
 //! [`UnixMs`] in memory and integer milliseconds on disk (the JSON field
 //! names end in `_ms`), as schema 1 wrote them.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::network::Network;
 use crate::time::UnixMs;
 
 /// One ban as recorded (schema 2: schema 1 also stored a `count` nobody
@@ -55,7 +55,8 @@ pub struct HistoryRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredBan {
     pub jail: String,
-    pub addr: IpAddr,
+    /// The address or network banned.
+    pub addr: Network,
     pub record: BanRecord,
 }
 

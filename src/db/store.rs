@@ -7,7 +7,7 @@
 //! [`Store::purge`] removes records that ended longer ago than the
 //! configured age.
 
-use std::net::IpAddr;
+use crate::network::Network;
 use std::path::{Path, PathBuf};
 
 use heed::types::{SerdeJson, Str};
@@ -132,7 +132,7 @@ impl Store {
     }
 
     /// Earlier bans of `addr`, in `jail` or (`None`) across jails.
-    pub fn history(&self, jail: Option<&str>, addr: IpAddr) -> Result<HistoryRecord, DbError> {
+    pub fn history(&self, jail: Option<&str>, addr: Network) -> Result<HistoryRecord, DbError> {
         let rtxn = self.env.read_txn().map_err(self.err("begin"))?;
         let k = key(jail.unwrap_or(ALL_JAILS), &addr.to_string());
         Ok(self
@@ -173,11 +173,11 @@ impl Store {
     }
 
     /// Removes ban records (the history stays).
-    pub fn remove_bans(&self, bans: &[(String, IpAddr)]) -> Result<(), DbError> {
+    pub fn remove_bans(&self, bans: &[(String, Network)]) -> Result<(), DbError> {
         self.growing(|| self.remove_bans_once(bans))
     }
 
-    fn remove_bans_once(&self, bans: &[(String, IpAddr)]) -> Result<(), DbError> {
+    fn remove_bans_once(&self, bans: &[(String, Network)]) -> Result<(), DbError> {
         let mut wtxn = self.env.write_txn().map_err(self.err("begin"))?;
         for (jail, addr) in bans {
             self.bans
@@ -292,7 +292,7 @@ mod tests {
                 ban("sshd", "198.51.100.1", 1000, Some(10)),
             ])
             .unwrap();
-        let a: IpAddr = "203.0.113.7".parse().unwrap();
+        let a: Network = "203.0.113.7".parse().unwrap();
         assert_eq!(store.history(Some("sshd"), a).unwrap().count, 1);
         assert_eq!(
             store.history(None, a).unwrap(),

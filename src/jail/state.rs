@@ -257,7 +257,7 @@ mod tests {
         let Decision::Ban(req) = j.on_failure(ip("::ffff:203.0.113.7"), s(101), 1, s(101)) else {
             panic!("no ban");
         };
-        assert_eq!(req.ticket.addr, ip("203.0.113.7"));
+        assert_eq!(req.ticket.addr, ip("203.0.113.7").into());
         assert_eq!(req.ticket.failures, 2);
         for ignored in ["192.0.2.9", "127.0.0.1", "198.51.100.1"] {
             for t in 0..5 {

@@ -113,7 +113,7 @@ impl Nft {
     }
 
     /// Our sets in `table`: `nft list sets table inet T`, keeping names
-    /// ending in -v4 or -v6.
+    /// ending in -v4, -v6, -net4 or -net6.
     pub(crate) fn sets(&mut self, table: &str) -> Result<Vec<SetInfo>, NftError> {
         let op = || Operation::List {
             table: table.into(),
@@ -249,9 +249,9 @@ fn set_info(payload: &[u8]) -> Option<SetInfo> {
         }
     }
     let name = name?;
-    let jail = name
-        .strip_suffix("-v4")
-        .or_else(|| name.strip_suffix("-v6"))?
+    let jail = ["-v4", "-v6", "-net4", "-net6"]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))?
         .to_string();
     Some(SetInfo {
         name,

@@ -2,12 +2,17 @@
 //!
 //! Elements for one set go into NEWSETELEM (or DESTROYSETELEM/DELSETELEM)
 //! messages whose NFTA_SET_ELEM_LIST_ELEMENTS nest stays under the 16-bit
-//! attribute length. An IPv6 network in an interval set is two elements: its
-//! first address (carrying the timeout) and the address after its last one,
-//! flagged NFT_SET_ELEM_INTERVAL_END, as `nft` encodes `2001:db8::/64`.
+//! attribute length. Addresses go to a jail's hash sets (`J-v4`, `J-v6`),
+//! networks to its interval sets (`J-net4`, `J-net6`, and `J-v6` in a jail
+//! with ipv6-prefix). In an interval set a network is two elements: its
+//! first address (carrying the timeout) and the address after its last
+//! one, flagged NFT_SET_ELEM_INTERVAL_END, as `nft` encodes `192.0.2.0/24`
+//! or `2001:db8::/64`; one that runs to the end of the address space has
+//! no end element.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+
 use std::time::Duration;
 
 use netlink_packet_core::NLM_F_CREATE;
@@ -87,34 +92,82 @@ pub(crate) struct SetChange {
     pub items: Vec<Item>,
 }
 
-/// Groups `(jail, addr, timeout)` per set, masking IPv6 addresses to the
-/// jail's prefix; keeps the first-seen order of sets and items.
+/// Which of a jail's sets holds an element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum SetKind {
+    /// `J-v4`: IPv4 addresses, a hash set.
+    Hosts4,
+    /// `J-v6`: IPv6 addresses, or the jail's ipv6-prefix networks (then an
+    /// interval set).
+    Hosts6,
+    /// `J-net4`, `J-net6`: networks banned by hand, interval sets.
+    Nets4,
+    Nets6,
+}
+
+impl SetKind {
+    /// The set of a jail with `v6_prefix` that holds `network` (already
+    /// widened to the prefix, [`Network::within`]).
+    pub(crate) fn of(network: Network, v6_prefix: Option<u8>) -> SetKind {
+        let v4 = network.addr.is_ipv4();
+        match (v4, network.is_host()) {
+            (true, true) => SetKind::Hosts4,
+            (true, false) => SetKind::Nets4,
+            (false, _) if network.is_host() || v6_prefix == Some(network.prefix_len) => {
+                SetKind::Hosts6
+            }
+            (false, _) => SetKind::Nets6,
+        }
+    }
+
+    pub(crate) fn suffix(self) -> &'static str {
+        match self {
+            SetKind::Hosts4 => "v4",
+            SetKind::Hosts6 => "v6",
+            SetKind::Nets4 => "net4",
+            SetKind::Nets6 => "net6",
+        }
+    }
+
+    /// Whether the set is an interval set: network sets always, the IPv6
+    /// host set with a prefix, host sets when `interval_hosts` (only
+    /// benches/nft_sets.rs, to measure what that layout would cost).
+    pub(crate) fn interval(self, v6_prefix: Option<u8>, interval_hosts: bool) -> bool {
+        match self {
+            SetKind::Nets4 | SetKind::Nets6 => true,
+            SetKind::Hosts6 => v6_prefix.is_some() || interval_hosts,
+            SetKind::Hosts4 => interval_hosts,
+        }
+    }
+}
+
+/// Groups `(jail, addr, timeout)` per set, widening IPv6 addresses and
+/// longer networks to the jail's prefix ([`Network::within`]): addresses
+/// go to the jail's host sets, networks to its network sets
+/// ([`SetKind::of`]). Keeps the first-seen order of sets and items.
 pub(crate) fn group<'a>(
-    items: impl Iterator<Item = (&'a str, IpAddr, Option<Duration>)>,
+    items: impl Iterator<Item = (&'a str, Network, Option<Duration>)>,
     v6_prefix: &HashMap<String, Option<u8>>,
+    interval_hosts: bool,
 ) -> Vec<SetChange> {
-    // Keyed by (jail, is IPv4): no allocation per ban, only per set.
-    let mut index: HashMap<(&str, bool), usize> = HashMap::new();
+    // Keyed by (jail, set): no allocation per ban, only per set.
+    let mut index: HashMap<(&str, SetKind), usize> = HashMap::new();
     let mut groups: Vec<SetChange> = Vec::new();
-    let mut prefixes: Vec<Option<u8>> = Vec::new();
     for (jail, addr, timeout) in items {
-        let v4 = addr.is_ipv4();
-        let i = *index.entry((jail, v4)).or_insert_with(|| {
-            let prefix = if v4 {
-                None
-            } else {
-                v6_prefix.get(jail).copied().flatten()
-            };
-            let set = format!("{jail}-{}", if v4 { "v4" } else { "v6" });
+        let prefix = match addr.addr {
+            IpAddr::V4(_) => None,
+            IpAddr::V6(_) => v6_prefix.get(jail).copied().flatten(),
+        };
+        let network = addr.within(prefix);
+        let kind = SetKind::of(network, prefix);
+        let i = *index.entry((jail, kind)).or_insert_with(|| {
             groups.push(SetChange {
-                set,
-                interval: prefix.is_some(),
+                set: format!("{jail}-{}", kind.suffix()),
+                interval: kind.interval(prefix, interval_hosts),
                 items: Vec::new(),
             });
-            prefixes.push(prefix);
             groups.len() - 1
         });
-        let network = Network::of(addr, prefixes[i]);
         groups[i].items.push(Item {
             network,
             timeout,

@@ -163,6 +163,11 @@ fn reason(op: &Operation, errno: i32, missing: Missing) -> String {
                 what.to_string()
             }
         }
+        // Every set is an interval set: an element that is not there
+        // exactly overlaps one that is.
+        libc::EEXIST if matches!(op, Operation::Add { .. }) => {
+            "it overlaps an element of the set (an address inside a banned network, or a network holding a banned address)".to_string()
+        }
         _ => errno_meaning(errno),
     }
 }

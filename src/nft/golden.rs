@@ -117,7 +117,12 @@ fn add_rule_tcp_dport_saddr_drop() {
     // nft add rule inet portcullis input tcp dport 22 ip saddr @sshd-v4 drop
     let jail = JailSpec::tcp("sshd", &[22]);
     let ports = PortMatch::One { proto: 6, port: 22 };
-    let msg = ruleset::new_rule("portcullis", Hook::Input, &jail, Family::V4, 1, ports);
+    let set = ruleset::SetRef {
+        family: Family::V4,
+        name: "sshd-v4",
+        id: 1,
+    };
+    let msg = ruleset::new_rule("portcullis", Hook::Input, &jail, set, ports);
     #[rustfmt::skip]
     const EXPECTED: &[u8] = &[
         0xc8, 0x01, 0x00, 0x00, 0x06, 0x0a, 0x01, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -179,6 +184,7 @@ fn element_command(addr: &str, prefix: Option<u8>, verb: Verb) -> Vec<u8> {
     let changes = group(
         [("sshd", addr.parse().unwrap(), timeout)].into_iter(),
         &prefixes,
+        false,
     );
     let mut batch = Batch::new(1);
     push_change(&mut batch, &mut Vec::new(), "portcullis", &changes[0], verb);

@@ -17,8 +17,8 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use netlink_packet_netfilter::nftables::{
-    ChainAttribute, GenAttribute, NfTablesMessage, RuleAttribute, SetAttribute, SetElementList,
-    TableAttribute,
+    ChainAttribute, GenAttribute, ListAttribute, NfTablesMessage, RuleAttribute, SetAttribute,
+    SetElementAttribute, SetElementFlags, SetElementList, TableAttribute,
 };
 use netlink_packet_netfilter::{NetfilterMessageInner, NetfilterProtoFamily};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_NETFILTER};
@@ -349,6 +349,16 @@ fn rule_chain(table: &str, attrs: Vec<RuleAttribute>) -> Option<String> {
     chain.filter(|_| in_table)
 }
 
+/// Whether a set element is the end of an interval (NFT_SET_ELEM_INTERVAL_END).
+fn interval_end(element: &ListAttribute<SetElementAttribute>) -> bool {
+    let ListAttribute::Element(attrs) = element else {
+        return false;
+    };
+    (attrs.iter()).any(
+        |a| matches!(a, SetElementAttribute::Flags(f) if f.contains(SetElementFlags::IntervalEnd)),
+    )
+}
+
 fn elements_of(table: &str, attrs: Vec<SetElementList>) -> Option<(String, usize)> {
     let mut in_table = false;
     let mut set = None;
@@ -357,7 +367,8 @@ fn elements_of(table: &str, attrs: Vec<SetElementList>) -> Option<(String, usize
         match attr {
             SetElementList::Table(t) => in_table = t == table,
             SetElementList::Set(s) => set = Some(s),
-            SetElementList::Elements(e) => count = e.len(),
+            // An interval set's end elements are half of a ban, not bans.
+            SetElementList::Elements(e) => count = e.iter().filter(|e| !interval_end(e)).count(),
             _ => {}
         }
     }

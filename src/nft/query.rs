@@ -21,8 +21,9 @@ use super::wire::parse_error;
 
 impl Nft {
     /// Whether `set` of `table` holds `addr` now: `nft get element inet
-    /// T S { addr }` without the listing first. Hosts only (no interval
-    /// sets); a missing table or set is an error.
+    /// T S { addr }` without the listing first. In an interval set the
+    /// kernel answers for the network holding `addr`; a missing table or
+    /// set is an error.
     pub fn holds(&mut self, table: &str, set: &str, addr: IpAddr) -> Result<bool, NftError> {
         let key = super::elements::key(&addr);
         let mut list = ElementList::default();

@@ -13,6 +13,7 @@ use netlink_packet_netfilter::nftables::{
     SetFlags, SetMessage, TableAttribute, TableMessage, Verdict, VerdictAttribute,
 };
 
+use super::elements::SetKind;
 use super::port_match::{PortMatch, port_matches};
 use super::types::{BanVerdict, Hook, JailSpec, NftConfig};
 use super::wire::{Batch, SealedBatch};
@@ -46,42 +47,65 @@ pub(crate) enum Family {
 }
 
 /// The setup batch, to be sealed: `nft -f` of
-/// `add table inet T; delete table inet T; table inet T { ... }`.
-pub(crate) fn setup_batch(config: &NftConfig, first_seq: u32) -> Batch {
+/// `add table inet T; delete table inet T; table inet T { ... }`. Per jail
+/// a hash set per family for addresses (`J-v6` an interval set with an
+/// ipv6-prefix; both when `interval_hosts`, only for benches/nft_sets.rs)
+/// and an interval set per family for networks, and a rule per set.
+pub(crate) fn setup_batch(config: &NftConfig, first_seq: u32, interval_hosts: bool) -> Batch {
     let mut batch = Batch::new(first_seq);
     let t = config.table.as_str();
     batch.push(new_table(t), NLM_F_CREATE);
     batch.push(delete_table(t), 0);
     batch.push(new_table(t), NLM_F_CREATE);
     let mut next_id = 1u32;
-    let mut set_ids = Vec::new();
+    let mut jail_sets = Vec::new();
     for jail in &config.jails {
-        let (v4, v6) = (next_id, next_id + 1);
-        next_id += 2;
-        batch.push(
-            new_set(t, &jail.set_v4(), Family::V4, false, v4),
-            NLM_F_CREATE,
-        );
-        batch.push(
-            new_set(t, &jail.set_v6(), Family::V6, jail.v6_prefix.is_some(), v6),
-            NLM_F_CREATE,
-        );
-        set_ids.push((v4, v6));
+        let mut sets = Vec::new();
+        for kind in [
+            SetKind::Hosts4,
+            SetKind::Hosts6,
+            SetKind::Nets4,
+            SetKind::Nets6,
+        ] {
+            let family = match kind {
+                SetKind::Hosts4 | SetKind::Nets4 => Family::V4,
+                SetKind::Hosts6 | SetKind::Nets6 => Family::V6,
+            };
+            let name = format!("{}-{}", jail.name, kind.suffix());
+            let interval = kind.interval(jail.v6_prefix, interval_hosts);
+            batch.push(new_set(t, &name, family, interval, next_id), NLM_F_CREATE);
+            sets.push((family, name, next_id));
+            next_id += 1;
+        }
+        jail_sets.push(sets);
     }
     for &hook in &config.hooks {
         batch.push(new_chain(t, hook), NLM_F_CREATE);
     }
     for &hook in &config.hooks {
-        for (jail, &(v4, v6)) in config.jails.iter().zip(&set_ids) {
-            for (family, set_id) in [(Family::V4, v4), (Family::V6, v6)] {
+        for (jail, sets) in config.jails.iter().zip(&jail_sets) {
+            for (family, set, set_id) in sets {
                 for ports in port_matches(&mut batch, t, jail, &mut next_id) {
-                    let rule = new_rule(t, hook, jail, family, set_id, ports);
+                    let lookup = SetRef {
+                        family: *family,
+                        name: set,
+                        id: *set_id,
+                    };
+                    let rule = new_rule(t, hook, jail, lookup, ports);
                     batch.push(rule, NLM_F_CREATE | NLM_F_APPEND);
                 }
             }
         }
     }
     batch
+}
+
+/// The set a rule looks the source address up in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SetRef<'a> {
+    pub family: Family,
+    pub name: &'a str,
+    pub id: u32,
 }
 
 /// Deletes the table if present: `nft add table inet T; nft delete table inet T`.
@@ -161,19 +185,21 @@ pub(crate) fn new_rule(
     table: &str,
     hook: Hook,
     jail: &JailSpec,
-    family: Family,
-    set_id: u32,
+    set: SetRef,
     ports: PortMatch,
 ) -> NfTablesMessage {
     let (mut exprs, l4) = ports.expressions();
-    let (set, nfproto, offset, len) = match family {
-        Family::V4 => (jail.set_v4(), NFPROTO_IPV4, 12, 4),
-        Family::V6 => (jail.set_v6(), NFPROTO_IPV6, 8, 16),
+    let family = set.family;
+    let (nfproto, offset, len) = match family {
+        Family::V4 => (NFPROTO_IPV4, 12, 4),
+        Family::V6 => (NFPROTO_IPV6, 8, 16),
     };
+    let set_id = set.id;
+    let set = set.name;
     exprs.push(meta(MetaKey::Nfproto));
     exprs.push(cmp_eq(vec![nfproto]));
     exprs.push(payload(NFT_PAYLOAD_NETWORK_HEADER, offset, len));
-    exprs.push(lookup(&set, set_id));
+    exprs.push(lookup(set, set_id));
     exprs.push(verdict(jail.verdict, family, l4));
     NfTablesMessage::NewRule(RuleMessage {
         attributes: vec![

@@ -21,13 +21,25 @@ fn bans_are_grouped_per_set_and_v6_masked_to_the_jail_prefix() {
     let prefixes = HashMap::from([("web".to_string(), Some(64)), ("sshd".to_string(), None)]);
     let t = Some(Duration::from_secs(60));
     let items = [
-        ("sshd", ip("192.0.2.1"), t),
-        ("web", ip("2001:db8:1:2:3::4"), t),
-        ("sshd", ip("2001:db8::9"), None),
-        ("web", ip("192.0.2.2"), t),
-        ("sshd", ip("192.0.2.3"), None),
+        ("sshd", "192.0.2.1", t),
+        ("web", "2001:db8:1:2:3::4", t),
+        ("sshd", "2001:db8::9", None),
+        ("web", "192.0.2.2", t),
+        ("sshd", "192.0.2.3", None),
+        ("sshd", "198.51.100.0/24", t),
+        ("sshd", "2001:db8:5::/48", t),
+        // Longer than the jail's prefix: widened, into the prefix set.
+        ("web", "2001:db8:7::/80", t),
+        // Shorter: a network set.
+        ("web", "2001:db8:8::/48", t),
     ];
-    let groups = group(items.into_iter(), &prefixes);
+    let groups = group(
+        items
+            .into_iter()
+            .map(|(j, a, t)| (j, a.parse().unwrap(), t)),
+        &prefixes,
+        false,
+    );
     let summary: Vec<(String, bool, Vec<String>)> = groups
         .iter()
         .map(|g| {
@@ -43,9 +55,16 @@ fn bans_are_grouped_per_set_and_v6_masked_to_the_jail_prefix() {
         summary,
         [
             ("sshd-v4".into(), false, s(&["192.0.2.1", "192.0.2.3"])),
-            ("web-v6".into(), true, s(&["2001:db8:1:2::/64"])),
+            (
+                "web-v6".into(),
+                true,
+                s(&["2001:db8:1:2::/64", "2001:db8:7::/64"])
+            ),
             ("sshd-v6".into(), false, s(&["2001:db8::9"])),
             ("web-v4".into(), false, s(&["192.0.2.2"])),
+            ("sshd-net4".into(), true, s(&["198.51.100.0/24"])),
+            ("sshd-net6".into(), true, s(&["2001:db8:5::/48"])),
+            ("web-net6".into(), true, s(&["2001:db8:8::/48"])),
         ]
     );
 }
@@ -101,8 +120,8 @@ fn many_addresses_are_named_by_the_first_and_a_count() {
 #[test]
 fn an_extended_ack_offset_is_traced_to_its_element() {
     let prefixes = HashMap::new();
-    let items = (1..=3u8).map(|i| ("sshd", IpAddr::from([192, 0, 2, i]), None));
-    let change = &group(items, &prefixes)[0];
+    let items = (1..=3u8).map(|i| ("sshd", IpAddr::from([192, 0, 2, i]).into(), None));
+    let change = &group(items, &prefixes, false)[0];
     let mut batch = Batch::new(1);
     push_change(&mut batch, &mut Vec::new(), "portcullis", change, Verb::Add);
     let sealed = batch.seal();

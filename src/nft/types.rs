@@ -1,9 +1,9 @@
 //! The vocabulary of the nft module: what a jail looks like in the kernel,
 //! what a ban is, what a listing returns.
 
-use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
+
+pub use crate::network::{Network, NetworkError};
 
 use super::error::NftError;
 use super::ports::Ports;
@@ -50,7 +50,8 @@ impl Hook {
 /// One jail's sets and rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JailSpec {
-    /// Jail name; the sets are `<name>-v4` and `<name>-v6`.
+    /// Jail name; the sets are `<name>-v4` and `<name>-v6` (addresses) and
+    /// `<name>-net4` and `<name>-net6` (networks).
     pub name: String,
     pub ports: Ports,
     pub verdict: BanVerdict,
@@ -87,15 +88,16 @@ pub enum BanVerdict {
 }
 
 impl NftConfig {
-    /// What a ban of `addr` in `jail` puts in the kernel: the address, or
-    /// its network where the jail bans IPv6 by prefix ([`Network::of`]).
-    pub fn network_of(&self, jail: &str, addr: IpAddr) -> Network {
+    /// What a ban of `addr` (an address or a network) in `jail` puts in
+    /// the kernel: itself, or its network where the jail bans IPv6 by
+    /// prefix ([`Network::within`]).
+    pub fn network_of(&self, jail: &str, addr: impl Into<Network>) -> Network {
         let prefix = self.jail(jail).and_then(|j| j.v6_prefix);
-        Network::of(addr, prefix)
+        addr.into().within(prefix)
     }
 
     /// The identity of a ban of `addr` in `jail`: one per kernel element.
-    pub fn key(&self, jail: &str, addr: IpAddr) -> BanKey {
+    pub fn key(&self, jail: &str, addr: impl Into<Network>) -> BanKey {
         BanKey {
             jail: jail.to_string(),
             network: self.network_of(jail, addr),
@@ -122,7 +124,7 @@ impl NftConfig {
             ));
         }
         for jail in &self.jails {
-            // "-v4" is appended and set names have at most 255 bytes.
+            // "-net4" is appended and set names have at most 255 bytes.
             if jail.name.is_empty() || jail.name.len() > 250 {
                 return Err(invalid(format!(
                     "jail name {:?} must have 1 to 250 bytes",
@@ -147,78 +149,20 @@ impl NftConfig {
     }
 }
 
-/// Ban `addr` in `jail` for `timeout` (none: permanent).
+/// Ban `addr` (an address or a network) in `jail` for `timeout` (none:
+/// permanent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ban {
     pub jail: String,
-    pub addr: IpAddr,
+    pub addr: Network,
     pub timeout: Option<Duration>,
 }
 
-/// Lift the ban of `addr` in `jail`.
+/// Lift the ban of `addr` (an address or a network) in `jail`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unban {
     pub jail: String,
-    pub addr: IpAddr,
-}
-
-/// An address or, in a v6 interval set, a network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Network {
-    pub addr: IpAddr,
-    pub prefix_len: u8,
-}
-
-impl Network {
-    /// What a ban of `addr` covers in a jail banning IPv6 networks of
-    /// `v6_prefix` bits (none: exact addresses): the one place of the rule
-    /// that IPv4 addresses are always exact and IPv6 ones are masked.
-    pub fn of(addr: IpAddr, v6_prefix: Option<u8>) -> Network {
-        match v6_prefix {
-            Some(len) if addr.is_ipv6() => Network::new(addr, len),
-            _ => Network::host(addr),
-        }
-    }
-
-    /// `addr` masked to `prefix_len` bits (the host length keeps it exact).
-    pub fn new(addr: IpAddr, prefix_len: u8) -> Self {
-        let addr = match addr {
-            IpAddr::V4(a) => {
-                let len = prefix_len.min(32) as u32;
-                let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
-                IpAddr::V4((u32::from(a) & mask).into())
-            }
-            IpAddr::V6(a) => {
-                let len = prefix_len.min(128) as u32;
-                let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
-                IpAddr::V6((u128::from(a) & mask).into())
-            }
-        };
-        Network { addr, prefix_len }
-    }
-
-    /// One host.
-    pub fn host(addr: IpAddr) -> Self {
-        let len = if addr.is_ipv4() { 32 } else { 128 };
-        Network {
-            addr,
-            prefix_len: len,
-        }
-    }
-
-    pub fn is_host(&self) -> bool {
-        self.prefix_len == if self.addr.is_ipv4() { 32 } else { 128 }
-    }
-}
-
-impl fmt::Display for Network {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_host() {
-            write!(f, "{}", self.addr)
-        } else {
-            write!(f, "{}/{}", self.addr, self.prefix_len)
-        }
-    }
+    pub addr: Network,
 }
 
 /// The identity of a ban: a jail and what the kernel holds for it (the

@@ -142,7 +142,7 @@ mod tests {
             let msg = Notify {
                 event: Event::Ban,
                 jail: "sshd".into(),
-                addr: std::net::IpAddr::from([192, 0, 2, i]),
+                addr: std::net::IpAddr::from([192, 0, 2, i]).into(),
                 ban: Some((crate::time::BanTime::Permanent, 5)),
                 time: 0,
             };

@@ -14,8 +14,8 @@ pub mod actor;
 pub mod command;
 pub mod runner;
 
+use crate::network::Network;
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use actix::Message;
 
@@ -34,7 +34,8 @@ pub const MAX_RUNNING: usize = 32;
 pub struct Notify {
     pub event: Event,
     pub jail: String,
-    pub addr: IpAddr,
+    /// The address, or the network (`192.0.2.0/24`) banned by hand.
+    pub addr: Network,
     /// For a ban: its length and the failures that caused it.
     pub ban: Option<(BanTime, u32)>,
     /// Unix seconds.
@@ -42,7 +43,7 @@ pub struct Notify {
 }
 
 impl Notify {
-    /// The tag values; only validated data goes in (an [`IpAddr`], a jail
+    /// The tag values; only validated data goes in (an address or network, a jail
     /// name from the configuration, numbers).
     pub fn values(&self) -> Values {
         Values {

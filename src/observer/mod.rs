@@ -42,10 +42,11 @@ impl BanRequest {
         BanRequest {
             ticket: BanTicket {
                 jail,
-                addr,
+                addr: addr.into(),
                 bantime,
                 failures,
                 read_at: None,
+                replace: false,
             },
             increment,
         }

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use actix::prelude::*;
 
 use super::ban_times;
-use super::jails::{JailSet, Running};
+use super::jails::JailSet;
 use super::launch::{JailHandle, Links};
 use super::protocol::Request;
 use super::reply::{BanDone, BanEntry, ControlError, JailStatus, Pong, Reading, Reply};
@@ -17,6 +17,7 @@ use super::{Reload, ServerActor};
 use crate::actions::{ActionsActor, BanTicket, ListBans, Unban};
 use crate::config::{JailConfig, parse_bantime};
 use crate::jail::{Forget, GetSetting, GetStats, SetSetting};
+use crate::network::Network;
 use crate::reader::{Pause, Resume};
 
 type Answered = Result<Reply, ControlError>;
@@ -50,14 +51,19 @@ fn reply(
             jail,
             addr,
             bantime,
-        } => Box::pin(std::future::ready(ban(
-            jails.get(&jail)?,
-            addr,
-            bantime,
-            &actions,
-        ))),
+            replace,
+        } => {
+            let mut ticket = ban_ticket(&jails.get(&jail)?.config, addr, bantime.as_deref())?;
+            ticket.replace = replace;
+            Box::pin(std::future::ready(Ok(ban(ticket, &actions))))
+        }
         Request::Unban { jail, addr } => {
-            jails.get(&jail)?.handle.addr.do_send(Forget { addr });
+            if addr.is_host() {
+                let addr = addr.addr;
+                jails.get(&jail)?.handle.addr.do_send(Forget { addr });
+            } else {
+                jails.get(&jail)?;
+            }
             lift(actions, Unban::One { jail, addr })
         }
         Request::UnbanAll { jail } => {
@@ -118,28 +124,22 @@ fn reading(
     }))
 }
 
-/// A ban by hand, for `bantime` (`1h`, `permanent`) or the jail's.
-fn ban(
-    jail: &Running<JailHandle>,
-    addr: IpAddr,
-    bantime: Option<String>,
-    actions: &Addr<ActionsActor>,
-) -> Answered {
-    let ticket = ban_ticket(&jail.config, addr, bantime.as_deref())?;
+/// Hands a ban by hand to the ActionsActor.
+fn ban(ticket: BanTicket, actions: &Addr<ActionsActor>) -> Reply {
     let done = BanDone {
         jail: ticket.jail.clone(),
-        addr,
+        addr: ticket.addr,
         bantime: ticket.bantime.to_string(),
     };
     actions.do_send(ticket);
-    Ok(Reply::Banned(done))
+    Reply::Banned(done)
 }
 
-/// The ticket of a ban by hand in `jail`: for `bantime` when given, else
-/// for the jail's bantime.
+/// The ticket of a ban by hand of an address or network in `jail`: for
+/// `bantime` when given, else for the jail's bantime (prolonging only).
 pub fn ban_ticket(
     jail: &JailConfig,
-    addr: IpAddr,
+    addr: Network,
     bantime: Option<&str>,
 ) -> Result<BanTicket, ControlError> {
     let bantime = match bantime {
@@ -152,6 +152,7 @@ pub fn ban_ticket(
         bantime,
         failures: 0,
         read_at: None,
+        replace: false,
     })
 }
 
@@ -228,7 +229,7 @@ mod tests {
         let text = r#"jail "sshd" { source "/var/log/auth.log"; bantime "2h" }"#;
         let config = crate::config::parse(Path::new("/c.kdl"), text.into()).unwrap();
         let sshd = config.jail("sshd").unwrap();
-        let addr: IpAddr = "203.0.113.7".parse().unwrap();
+        let addr: Network = "203.0.113.7".parse().unwrap();
         let ticket = ban_ticket(sshd, addr, None).unwrap();
         assert_eq!((ticket.jail.as_str(), ticket.addr), ("sshd", addr));
         assert_eq!(ticket.bantime.to_string(), "2h");

@@ -3,7 +3,7 @@
 //! [`ServerView`], and fail2ban's commands that act as our [`Request`]s.
 //! No actors here; the socket sends the requests and feeds the replies in.
 
-use std::net::IpAddr;
+use crate::network::Network;
 
 use super::protocol::Request;
 use super::reply::{BanEntry, JailStatus};
@@ -209,6 +209,7 @@ pub fn plan(command: &Command, view: &ServerView) -> Result<Plan, PyError> {
                     jail: jail.clone(),
                     addr,
                     bantime: None,
+                    replace: false,
                 })
                 .collect();
             Plan::Count { requests, count }
@@ -277,7 +278,8 @@ fn set_request(jail: &str, key: &SetKey) -> Request {
     }
 }
 
-fn addresses(addrs: &[String]) -> Result<Vec<IpAddr>, PyError> {
+/// The addresses or networks (`192.0.2.0/24`, as fail2ban accepts) named.
+fn addresses(addrs: &[String]) -> Result<Vec<Network>, PyError> {
     (addrs.iter())
         .map(|a| (a.parse()).map_err(|_| PyError::failed(format!("not an IP address: {a:?}"))))
         .collect()

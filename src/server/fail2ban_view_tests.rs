@@ -104,6 +104,31 @@ fn banip_counts_only_new_addresses() {
 }
 
 #[test]
+fn banip_takes_networks_as_fail2ban_does() {
+    let command = Command::BanIp {
+        jail: "sshd".into(),
+        addrs: vec!["192.0.2.0/24".into(), "2001:db8::/64".into()],
+    };
+    let Plan::Count { requests, count } = plan(&command, &sample()).unwrap() else {
+        panic!()
+    };
+    let addrs: Vec<String> = (requests.iter())
+        .map(|r| match r {
+            Request::Ban { addr, .. } => addr.to_string(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(addrs, ["192.0.2.0/24", "2001:db8::/64"]);
+    assert_eq!(count, Count::Fixed(2));
+    let typo = Command::BanIp {
+        jail: "sshd".into(),
+        addrs: vec!["192.0.2.7/24".into()],
+    };
+    let error = plan(&typo, &sample()).unwrap_err();
+    assert_eq!(error.message, "not an IP address: \"192.0.2.7/24\"");
+}
+
+#[test]
 fn unbanip_sends_only_banned_addresses_and_reports_absent_ones() {
     let command = |report_absent| Command::UnbanIp {
         jail: "sshd".into(),

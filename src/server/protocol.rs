@@ -4,6 +4,7 @@
 //! ```text
 //! {"command":"ban","jail":"sshd","addr":"203.0.113.7","bantime":"1h"}
 //! {"ok":true,"data":{"jail":"sshd","addr":"203.0.113.7","bantime":"1h"}}
+//! {"command":"ban","jail":"sshd","addr":"192.0.2.0/24","bantime":"10m","replace":true}
 //! {"ok":false,"error":"no jail named \"ssh\" (jails: sshd)"}
 //! ```
 //!
@@ -13,6 +14,7 @@
 use std::io;
 use std::net::IpAddr;
 
+use crate::network::Network;
 use serde::{Deserialize, Serialize};
 
 use super::reply::{ControlError, Reply};
@@ -27,15 +29,20 @@ pub enum Request {
     Status {
         jail: Option<String>,
     },
-    /// Ban by hand; `bantime` (`1h`, `permanent`) defaults to the jail's.
+    /// Ban an address or network (`192.0.2.0/24`) by hand; `bantime`
+    /// (`1h`, `permanent`) defaults to the jail's. A running ban is only
+    /// ever prolonged, unless `replace` (absent: false) sets exactly it.
     Ban {
         jail: String,
-        addr: IpAddr,
+        addr: Network,
         bantime: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replace: bool,
     },
+    /// Lift the ban of an address or network (and the bans inside it).
     Unban {
         jail: String,
-        addr: IpAddr,
+        addr: Network,
     },
     /// Every ban of one jail, or of all jails.
     UnbanAll {
@@ -222,7 +229,8 @@ mod tests {
             Request::Ban {
                 jail: "sshd".into(),
                 addr: "203.0.113.7".parse().unwrap(),
-                bantime: Some("1h".into())
+                bantime: Some("1h".into()),
+                replace: false,
             }
         );
         assert!(!r.is_read_only());

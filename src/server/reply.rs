@@ -158,7 +158,7 @@ impl BanEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BanDone {
     pub jail: String,
-    pub addr: IpAddr,
+    pub addr: Network,
     /// As the configuration writes it (`1h`, `permanent`).
     pub bantime: String,
 }
@@ -286,6 +286,7 @@ mod tests {
             jail: "sshd".into(),
             addr: "203.0.113.7".parse().unwrap(),
             bantime: None,
+            replace: false,
         };
         assert_eq!(Reply::decode(&request, data).unwrap(), ban);
         let lifted = serde_json::to_value(Reply::Lifted(3)).unwrap();
