@@ -117,6 +117,7 @@ pub fn ban_ticket(
         bantime,
         failures: 0,
         read_at: None,
+        provenance: crate::cluster::Provenance::Local,
     })
 }
 
