@@ -107,10 +107,14 @@ pub(super) fn read_cluster(
                 spans.max_bantime = Some(e.span());
                 Ok(())
             }),
-            "max-age" => single(child, file).and_then(|e| Ok(s.max_age = duration(e, key, file)?)),
+            "max-age" => single(child, file)
+                .and_then(|e| duration(e, key, file))
+                .map(|d| s.max_age = d),
             "replicas" => single(child, file).and_then(|e| {
                 spans.replicas = Some(e.span());
-                Ok(s.replicas = Some(integer(e, key, 0..=1000, file)? as usize))
+                let n = integer(e, key, 0..=1000, file)?;
+                s.replicas = Some(n as usize);
+                Ok(())
             }),
             _ => Err(file
                 .error(
