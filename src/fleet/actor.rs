@@ -24,6 +24,8 @@ pub struct ClusterActor {
     /// The last publish failed (logged once until one succeeds).
     failing: bool,
     jails: JailMap,
+    /// The reader starts once the jails are known.
+    reading: bool,
     actions: Addr<ActionsActor>,
     metrics: Arc<Metrics>,
 }
@@ -40,6 +42,7 @@ impl ClusterActor {
             publishing: false,
             failing: false,
             jails: JailMap::new(),
+            reading: false,
             actions,
             metrics,
         }
@@ -108,7 +111,6 @@ impl Actor for ClusterActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.actions.do_send(ReportTo(ctx.address().recipient()));
-        actix_rt::spawn(reader::run(self.fleet.settings().clone(), ctx.address()));
         ctx.run_interval(TICK, |act, ctx| {
             act.publish(ctx);
             act.refresh_metrics();
@@ -165,8 +167,11 @@ impl Handler<Connected> for ClusterActor {
 impl Handler<Jails> for ClusterActor {
     type Result = ();
 
-    fn handle(&mut self, msg: Jails, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: Jails, ctx: &mut Context<Self>) {
         self.jails = msg.0;
+        if !std::mem::replace(&mut self.reading, true) {
+            actix_rt::spawn(reader::run(self.fleet.settings().clone(), ctx.address()));
+        }
     }
 }
 
