@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::common::poll_until;
 use crate::fleet_common::{Fleet, SPREAD};
 
 #[test]
@@ -40,6 +41,30 @@ fn a_ban_spreads_unbans_follow_and_ignore_lists_hold() {
     std::thread::sleep(Duration::from_secs(1));
     assert!(fleet.node(2).banned("203.0.113.9"), "{}", fleet.logs());
     assert!(fleet.node(3).banned("203.0.113.9"), "{}", fleet.logs());
+    // status shows the fleet: node 3 applied node 1's six decisions
+    // (.7, .3, .4, the unban of .7, the ban and unban of .9) and node 2's.
+    let status = || String::from_utf8_lossy(&fleet.node(3).cli(&["status"]).stdout).to_string();
+    let received = poll_until(SPREAD, || {
+        let text = status();
+        text.contains("cluster: received n1 6, n2 1\n")
+            .then_some(text)
+    });
+    let text = received.unwrap_or_else(|| panic!("{}\n{}", status(), fleet.logs()));
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("cluster: "))
+        .collect();
+    assert!(
+        lines[0].starts_with("cluster: node n3 in stream PORTCULLIS, connected to 127.0.0.1:"),
+        "{text}"
+    );
+    assert_eq!(
+        lines[1],
+        "cluster: sent 0, waiting 0, consumer lag 0, dropped 0"
+    );
+    // Node 1 published its six.
+    let text = String::from_utf8_lossy(&fleet.node(1).cli(&["status"]).stdout).to_string();
+    assert!(text.contains("cluster: sent 6, waiting 0"), "{text}");
 }
 
 #[test]
@@ -64,5 +89,4 @@ fn nats_down_bans_locally_and_a_restarted_node_catches_up() {
     fleet.wait_banned(2, "198.51.100.3");
     fleet.node_mut(3).start();
     fleet.wait_banned(3, "198.51.100.3");
-    let _ = SPREAD;
 }

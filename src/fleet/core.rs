@@ -38,7 +38,7 @@ pub struct RemoteBanPlan {
 }
 
 /// What `status` shows of the fleet.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FleetStatus {
     pub node: String,
     pub stream: String,
