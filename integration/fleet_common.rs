@@ -107,7 +107,7 @@ impl Node {
         std::fs::create_dir_all(&dir).unwrap();
         let servers: Vec<String> = urls.iter().map(|u| format!("{u:?}")).collect();
         let config = format!(
-            "table \"p{n}\"\ndatabase \"{d}/db\"\nsocket \"{d}/control.sock\"\n\
+            "table \"p{n}\"\ndatabase \"{d}/db\"\nsocket \"{d}/control.sock\"\nmetrics \"127.0.0.1:961{n}\"\n\
              cluster {{\n    servers {}\n    node \"n{n}\"\n}}\n\
              jail \"sshd\" {{\n    source \"{d}/auth.log\"\n    maxretry 3\n    bantime \"10m\"\n    port 22\n    {extra}\n}}\n",
             servers.join(" "),
@@ -205,6 +205,20 @@ impl Node {
                 _ => e["elem"]["val"].as_str().map(str::to_string),
             })
             .collect()
+    }
+
+    /// The metrics page (port 961N), fetched inside the namespace.
+    pub fn metrics(&self, ns: &NetNs) -> String {
+        use std::io::{Read, Write};
+        let port = 9610 + self.n as u16;
+        ns.run(|| {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics");
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut text = String::new();
+            let _ = s.read_to_string(&mut text);
+            text
+        })
     }
 
     pub fn banned(&self, addr: &str) -> bool {
