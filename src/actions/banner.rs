@@ -103,6 +103,7 @@ impl Banner {
                 jail: t.jail.clone(),
                 addr: t.addr,
                 timeout: t.bantime.timeout(),
+                comment: None,
             })
             .collect();
         Some(Batch { tickets, bans })
@@ -187,6 +188,7 @@ impl Banner {
                 jail,
                 addr,
                 timeout,
+                comment: None,
             })
             .collect();
         bans.extend_from_slice(extra);

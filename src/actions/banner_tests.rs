@@ -63,6 +63,7 @@ fn nft_ban(jail: &str, addr: &str, timeout: Option<Duration>) -> nft::Ban {
         jail: jail.into(),
         addr: ip(addr),
         timeout,
+        comment: None,
     }
 }
 
@@ -268,6 +269,7 @@ fn element(jail: &str, network: Network) -> Element {
         network,
         timeout: None,
         expires: None,
+        comment: None,
     }
 }
 
