@@ -29,6 +29,8 @@ mod filters;
 mod filters_forms;
 mod filters_mail;
 mod filters_web;
+mod fleet;
+mod fleet_common;
 mod fuzz_replay;
 mod hardening_db;
 mod hardening_rotation;

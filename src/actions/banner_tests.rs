@@ -38,6 +38,7 @@ fn ticket(jail: &str, addr: &str, bantime: BanTime, read_at: Option<Instant>) ->
         bantime,
         failures: 3,
         read_at,
+        provenance: crate::cluster::Provenance::Local,
     }
 }
 

@@ -20,6 +20,8 @@ pub fn human(request: &Request, reply: &Reply) -> String {
         },
         Reply::Reloaded(summary) => summary.to_string(),
         Reply::Setting(value) => value.clone(),
+        Reply::Cluster(Some(fleet)) => fleet.lines().join("\n"),
+        Reply::Cluster(None) => String::new(),
     }
 }
 

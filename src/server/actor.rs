@@ -20,6 +20,7 @@ use super::sources::WHEN_MISSING_CHECK;
 use super::{Control, Reload};
 use crate::actions::Setup;
 use crate::config::{self, Config};
+use crate::fleet::Jails;
 use crate::hostaddr::HostAddresses;
 use crate::jail::SetOwnAddresses;
 use crate::notify::SetNotifications;
@@ -56,7 +57,18 @@ impl ServerActor {
         let (links, own) = (&self.links, &self.own);
         let summary = (self.jails).carry_out(&plan, |c| start_jail(c, links, own), stop_jail);
         self.config = new;
+        self.tell_fleet();
         summary
+    }
+
+    /// The fleet applies remote bans through the running jails.
+    fn tell_fleet(&self) {
+        if let Some(fleet) = &self.links.cluster {
+            let jails = (self.jails.iter())
+                .map(|j| (j.config.name.clone(), j.handle.addr.clone().recipient()))
+                .collect();
+            fleet.do_send(Jails(jails));
+        }
     }
 
     /// Restarts each jail whose `when-missing` path has appeared since it
@@ -73,6 +85,7 @@ impl ServerActor {
             let plan = Plan::restart(config);
             let (links, own) = (&self.links, &self.own);
             (self.jails).carry_out(&plan, |c| start_jail(c, links, own), stop_jail);
+            self.tell_fleet();
         }
     }
 

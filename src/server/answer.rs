@@ -73,6 +73,15 @@ fn reply(
                 value.map(Reply::Setting).map_err(ControlError::Setting)
             })
         }
+        Request::Cluster => {
+            let fleet = links.cluster.clone();
+            Box::pin(async move {
+                let Some(fleet) = fleet else {
+                    return Ok(Reply::Cluster(None));
+                };
+                Ok(Reply::Cluster(Some(fleet.send(crate::fleet::GetStatus).await?)))
+            })
+        }
         Request::Set { jail, key, value } => {
             let addr = jails.get(&jail)?.handle.addr.clone();
             Box::pin(async move {
@@ -117,6 +126,7 @@ pub fn ban_ticket(
         bantime,
         failures: 0,
         read_at: None,
+        provenance: crate::cluster::Provenance::Local,
     })
 }
 

@@ -56,6 +56,8 @@ pub enum Request {
         key: String,
         value: String,
     },
+    /// The fleet: link, stream, lag, decisions sent and received.
+    Cluster,
 }
 
 impl Request {
@@ -63,7 +65,10 @@ impl Request {
     pub fn is_read_only(&self) -> bool {
         matches!(
             self,
-            Request::Status { .. } | Request::Banned { .. } | Request::Get { .. }
+            Request::Status { .. }
+                | Request::Banned { .. }
+                | Request::Get { .. }
+                | Request::Cluster
         )
     }
 }
@@ -175,7 +180,7 @@ mod tests {
         );
         assert_eq!(
             error(b"{\"command\":\"shutdown\"}\n"),
-            "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set` at line 1 column 21"
+            "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set`, `cluster` at line 1 column 21"
         );
         assert_eq!(
             parse_request(b"{\"command\":\"status\"}\n").unwrap(),

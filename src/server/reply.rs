@@ -32,6 +32,8 @@ pub enum Reply {
     Reloaded(ReloadSummary),
     /// `get`, `set`: the setting's value.
     Setting(String),
+    /// `cluster`: the fleet, none without a `cluster` block.
+    Cluster(Option<crate::fleet::FleetStatus>),
 }
 
 /// One jail in `status`.
@@ -142,6 +144,7 @@ impl Reply {
             Request::Banned { .. } => Reply::Bans(from_value(data)?),
             Request::Reload => Reply::Reloaded(from_value(data)?),
             Request::Get { .. } | Request::Set { .. } => Reply::Setting(from_value(data)?),
+            Request::Cluster => Reply::Cluster(from_value(data)?),
         })
     }
 }
