@@ -45,6 +45,7 @@ mod injection_tables;
 mod nats_cluster;
 mod nft;
 mod nft_cli;
+mod nft_comment;
 mod nft_dump;
 mod nft_errors;
 mod nft_monitor;

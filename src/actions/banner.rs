@@ -116,6 +116,7 @@ impl Banner {
                 jail: t.jail.clone(),
                 addr: t.addr,
                 timeout: t.bantime.timeout(),
+                comment: None,
             })
             .collect();
         Some(Batch { tickets, bans })
@@ -216,6 +217,7 @@ impl Banner {
                 jail,
                 addr,
                 timeout,
+                comment: None,
             })
             .collect();
         bans.extend_from_slice(extra);

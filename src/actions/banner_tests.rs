@@ -64,6 +64,7 @@ fn nft_ban(jail: &str, addr: &str, timeout: Option<Duration>) -> nft::Ban {
         jail: jail.into(),
         addr: ip(addr),
         timeout,
+        comment: None,
     }
 }
 
@@ -269,6 +270,7 @@ fn element(jail: &str, network: Network) -> Element {
         network,
         timeout: None,
         expires: None,
+        comment: None,
     }
 }
 
