@@ -16,6 +16,9 @@ fn a_ban_spreads_unbans_follow_and_ignore_lists_hold() {
     fleet.wait_banned(1, "203.0.113.7");
     fleet.wait_banned(2, "203.0.113.7");
     fleet.wait_banned(3, "203.0.113.7");
+    // The origin node is the element's comment, for nft list.
+    assert_eq!(fleet.node(2).comment("203.0.113.7").as_deref(), Some("n1"));
+    assert_eq!(fleet.node(1).comment("203.0.113.7"), None);
     // Node 3 ignores .3: banned on 1 and 2 only. The stream is in order,
     // so once .4 (offending after .3) is on node 3, .3 was decided there.
     fleet.node(1).offend("203.0.113.3");

@@ -221,6 +221,26 @@ impl Node {
         })
     }
 
+    /// The comment of `addr`'s element in this node's sshd-v4 set (a fleet
+    /// ban's origin node), from `nft -j list`.
+    pub fn comment(&self, addr: &str) -> Option<String> {
+        let table = format!("p{}", self.n);
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.ns])
+            .args(["nft", "-j", "list", "set", "inet", &table, "sshd-v4"])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        let sets = v["nftables"].as_array()?.clone();
+        let elems = sets
+            .iter()
+            .flat_map(|i| i["set"]["elem"].as_array().cloned().unwrap_or_default());
+        let found = elems
+            .into_iter()
+            .find(|e| e["elem"]["val"].as_str() == Some(addr))?;
+        found["elem"]["comment"].as_str().map(str::to_string)
+    }
+
     pub fn banned(&self, addr: &str) -> bool {
         self.set().iter().any(|a| a == addr)
     }

@@ -116,7 +116,11 @@ impl Banner {
                 jail: t.jail.clone(),
                 addr: t.addr,
                 timeout: t.bantime.timeout(),
-                comment: None,
+                // A fleet ban's origin node, for `nft list` and `portcullis list`.
+                comment: match &t.provenance {
+                    Provenance::Remote { origin } => nft::Comment::truncated(origin),
+                    _ => None,
+                },
             })
             .collect();
         Some(Batch { tickets, bans })
@@ -214,10 +218,10 @@ impl Banner {
     pub fn rebuild_bans(&self, extra: &[nft::Ban], now: UnixMs) -> Vec<nft::Ban> {
         let mut bans: Vec<nft::Ban> = (self.ledger.active(now).into_iter())
             .map(|(jail, addr, timeout)| nft::Ban {
+                comment: (self.origin(&jail, addr)).and_then(nft::Comment::truncated),
                 jail,
                 addr,
                 timeout,
-                comment: None,
             })
             .collect();
         bans.extend_from_slice(extra);

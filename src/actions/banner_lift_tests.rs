@@ -107,7 +107,16 @@ fn the_fleet_hears_of_bans_and_unbans_with_their_provenance() {
     };
     let local = manual("sshd", "192.0.2.1", BanTime::For(HOUR));
     let batch = b.plan(vec![local, remote.clone()], T0).unwrap();
+    // The origin is the remote ban's element comment, also in a rebuild.
+    let comments: Vec<_> = batch.bans.iter().map(|b| b.comment.clone()).collect();
+    assert_eq!(comments, [None, nft::Comment::truncated("gate-2")]);
     let effects = b.banned(batch, T0);
+    let rebuilt = b.rebuild_bans(&[], T0);
+    let remote_ban = rebuilt.iter().find(|b| b.addr == ip("192.0.2.2")).unwrap();
+    assert_eq!(
+        remote_ban.comment.as_ref().map(|c| c.as_str()),
+        Some("gate-2")
+    );
     let seen: Vec<_> = (effects.applied.iter())
         .map(|a| (a.provenance.clone(), a.network.addr, a.kind, a.expires))
         .collect();
