@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use crate::common::poll_until;
-use crate::fleet_common::{Fleet, SPREAD};
+use crate::daemon_common::{append, sshd_failure};
+use crate::fleet_common::{Fleet, SPREAD, offenders};
 
 #[test]
 fn a_ban_spreads_unbans_follow_and_ignore_lists_hold() {
@@ -145,5 +146,43 @@ fn garbage_under_the_prefix_is_counted_and_bans_nobody() {
     assert!(
         !log.contains("\u{1b}["),
         "no colour codes in the log: {log}"
+    );
+}
+
+#[test]
+fn ten_thousand_bans_survive_a_leader_kill_and_a_node_away() {
+    let Some(mut fleet) = Fleet::start("fleet_storm", ["", "", ""]) else {
+        return;
+    };
+    fleet.node(1).offend("198.51.100.1");
+    (1..=3).for_each(|n| fleet.wait_banned(n, "198.51.100.1"));
+    // 10,000 offenders in one write; the stream's leader killed meanwhile.
+    let storm = offenders(0, 10_000);
+    let lines: String = storm.iter().map(|a| sshd_failure(a).repeat(3)).collect();
+    let leader = fleet.stream_leader();
+    append(&fleet.node(1).dir.join("auth.log"), &lines);
+    std::thread::sleep(Duration::from_millis(200));
+    fleet.nats.kill(leader);
+    let limit = Duration::from_secs(90);
+    fleet.wait_count(1, 10_001, limit);
+    let took = [2, 3].map(|n| fleet.wait_count(n, 10_001, limit));
+    eprintln!(
+        "10,000 bans, leader n{} killed: on nodes 2 and 3 {took:?} after node 1",
+        leader + 1
+    );
+    for n in 2..=3 {
+        let set = fleet.node(n).set();
+        assert!(storm.iter().all(|a| set.contains(a)), "node {n} lacks some");
+    }
+    // Node 3 away while node 1 bans 1,000 more: it catches up at its start.
+    fleet.node_mut(3).kill9();
+    let more = offenders(10_000, 1_000);
+    let lines: String = more.iter().map(|a| sshd_failure(a).repeat(3)).collect();
+    append(&fleet.node(1).dir.join("auth.log"), &lines);
+    fleet.wait_count(2, 11_001, limit);
+    fleet.node_mut(3).start();
+    let caught_up = fleet.wait_count(3, 11_001, limit);
+    eprintln!(
+        "node 3 restarted: 1,000 missed decisions in {caught_up:?} after its socket answered"
     );
 }

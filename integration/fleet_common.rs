@@ -251,3 +251,40 @@ impl Drop for Node {
         self.kill9();
     }
 }
+
+/// `n` distinct offenders from 10.1.0.0 up.
+pub fn offenders(first: u32, n: u32) -> Vec<String> {
+    (first..first + n)
+        .map(|i| std::net::Ipv4Addr::from(0x0a01_0000 + i).to_string())
+        .collect()
+}
+
+impl Fleet {
+    /// The server (0-based) that leads the stream now, per JetStream.
+    pub fn stream_leader(&self) -> usize {
+        let urls = self.nats.urls();
+        let leader = self.ns.run(|| {
+            crate::nats_cluster::runtime().block_on(async {
+                let js = async_nats::jetstream::new(async_nats::connect(urls).await.unwrap());
+                let mut stream = js.get_stream("PORTCULLIS").await.unwrap();
+                let info = stream.info().await.unwrap();
+                info.cluster.as_ref().and_then(|c| c.leader.clone())
+            })
+        });
+        let name = leader.expect("the stream has a leader");
+        name.trim_start_matches('n').parse::<usize>().unwrap() - 1
+    }
+
+    /// Polls until node `n` holds `count` bans; how long that took.
+    pub fn wait_count(&self, n: usize, count: usize, limit: Duration) -> Duration {
+        let start = std::time::Instant::now();
+        let done = poll_until(limit, || (self.node(n).set().len() >= count).then_some(()));
+        assert!(
+            done.is_some(),
+            "node {n}: {} of {count} bans after {limit:?}:\n{}",
+            self.node(n).set().len(),
+            self.logs()
+        );
+        start.elapsed()
+    }
+}
