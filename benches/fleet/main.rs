@@ -321,7 +321,7 @@ impl Node {
         self.child = Some(command.stdout(Stdio::null()).stderr(log).spawn().unwrap());
         let socket = self.dir.join("control.sock");
         let end = Instant::now() + Duration::from_secs(30);
-        while !std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
             assert!(
                 Instant::now() < end,
                 "daemon did not come up in {}",
