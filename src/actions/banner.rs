@@ -23,9 +23,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::BanTicket;
-use crate::cluster::{Applied, Expiry, Kind, Provenance};
 use super::counting::ActionCounters;
 use super::ledger::Ledger;
+use crate::cluster::{Applied, Expiry, Kind, Provenance};
 use crate::db::store::{BanRecord, StoredBan};
 use crate::logging::Notices;
 use crate::metrics::Metrics;
@@ -37,6 +37,14 @@ use crate::time::UnixMs;
 /// without the `NOTICE ` word: `[sshd] Ban 203.0.113.7`.
 pub fn notice_line(jail: &str, verb: &str, addr: IpAddr) -> String {
     format!("[{jail}] {verb} {addr}")
+}
+
+/// The fleet node a ticket's ban comes from; none for this node's.
+fn origin(ticket: &BanTicket) -> Option<&str> {
+    match &ticket.provenance {
+        Provenance::Remote { origin } => Some(origin),
+        _ => None,
+    }
 }
 
 /// The bans of one transaction: the tickets, and what goes to the kernel.
@@ -69,10 +77,6 @@ pub struct Banner {
     rebuilt: Option<u32>,
     /// Ban records waiting for the next group commit.
     unrecorded: Vec<StoredBan>,
-    /// The origin node of each running ban taken from the fleet, so that
-    /// its unban lifts only its own ban (in memory: interim, until the
-    /// ledger and the records keep the origin).
-    origins: std::collections::HashMap<(String, IpAddr), String>,
 }
 
 impl Banner {
@@ -83,7 +87,6 @@ impl Banner {
             counters: ActionCounters::new(metrics),
             rebuilt: None,
             unrecorded: Vec::new(),
-            origins: Default::default(),
         }
     }
 
@@ -116,11 +119,7 @@ impl Banner {
                 jail: t.jail.clone(),
                 addr: t.addr,
                 timeout: t.bantime.timeout(),
-                // A fleet ban's origin node, for `nft list` and `portcullis list`.
-                comment: match &t.provenance {
-                    Provenance::Remote { origin } => nft::Comment::truncated(origin),
-                    _ => None,
-                },
+                comment: origin(t).and_then(nft::Comment::truncated),
             })
             .collect();
         Some(Batch { tickets, bans })
@@ -167,13 +166,9 @@ impl Banner {
         let mut applied = Vec::with_capacity(batch.tickets.len());
         for t in batch.tickets {
             let expires = t.bantime.timeout().map(|d| now.after(d));
-            self.ledger.ban(&t.jail, t.addr, expires);
-            match &t.provenance {
-                Provenance::Remote { origin } => {
-                    self.origins.insert((t.jail.clone(), t.addr), origin.clone())
-                }
-                _ => self.origins.remove(&(t.jail.clone(), t.addr)),
-            };
+            let from = origin(&t).map(str::to_string);
+            self.ledger
+                .ban_from(&t.jail, t.addr, expires, from.as_deref());
             applied.push(Applied {
                 provenance: t.provenance.clone(),
                 jail: t.jail.clone(),
@@ -195,6 +190,7 @@ impl Banner {
                 record: BanRecord {
                     start: now,
                     duration: t.bantime.timeout(),
+                    origin: from,
                 },
             });
         }
@@ -216,12 +212,12 @@ impl Banner {
     /// gone). The one answer for a batch, a repair, the restore and a
     /// reload.
     pub fn rebuild_bans(&self, extra: &[nft::Ban], now: UnixMs) -> Vec<nft::Ban> {
-        let mut bans: Vec<nft::Ban> = (self.ledger.active(now).into_iter())
-            .map(|(jail, addr, timeout)| nft::Ban {
-                comment: (self.origin(&jail, addr)).and_then(nft::Comment::truncated),
+        let mut bans: Vec<nft::Ban> = (self.ledger.active_from(now).into_iter())
+            .map(|(jail, addr, timeout, origin)| nft::Ban {
                 jail,
                 addr,
                 timeout,
+                comment: origin.as_deref().and_then(nft::Comment::truncated),
             })
             .collect();
         bans.extend_from_slice(extra);
@@ -270,7 +266,8 @@ impl Banner {
                 continue;
             }
             let expires = left.map(|d| now.after(d));
-            self.ledger.ban(&b.jail, b.addr, expires);
+            let origin = b.record.origin.as_deref();
+            self.ledger.ban_from(&b.jail, b.addr, expires, origin);
         }
     }
 
@@ -325,7 +322,6 @@ impl Banner {
     }
 
     fn lifted(&mut self, jail: String, addr: IpAddr, now: UnixMs, effects: &mut Effects) {
-        self.origins.remove(&(jail.clone(), addr));
         effects.notices.push(notice_line(&jail, "Unban", addr));
         self.counters.unban(&jail);
         effects.notify.push(Notify {
@@ -338,10 +334,9 @@ impl Banner {
     }
 
     /// The node whose ban of `addr` in `jail` runs, if it came from the
-    /// fleet.
+    /// fleet (the ledger keeps it, restored from the ban records).
     pub fn origin(&self, jail: &str, addr: IpAddr) -> Option<&str> {
-        let key = (jail.to_string(), addr);
-        self.origins.get(&key).map(String::as_str)
+        self.ledger.origin(jail, addr)
     }
 
     /// `targets` with one per kernel element: addresses of one IPv6
@@ -378,3 +373,7 @@ mod tests;
 #[cfg(test)]
 #[path = "banner_lift_tests.rs"]
 mod lift_tests;
+
+#[cfg(test)]
+#[path = "banner_origin_tests.rs"]
+mod origin_tests;

@@ -165,6 +165,7 @@ fn the_kernels_ack_logs_and_counts_first_then_books_notifies_and_records() {
         BanRecord {
             start: T0,
             duration: Some(Duration::from_secs(3600)),
+            origin: None,
         }
     );
     assert_eq!(records[1].record.duration, None);
@@ -183,6 +184,7 @@ fn the_kernels_ack_logs_and_counts_first_then_books_notifies_and_records() {
         BanRecord {
             start: later,
             duration: Some(MIN),
+            origin: None,
         }
     );
 }
@@ -316,6 +318,7 @@ fn the_restore_loads_running_bans_of_configured_jails_only() {
         record: BanRecord {
             start,
             duration: duration_ms.map(Duration::from_millis),
+            origin: None,
         },
     };
     let ten_min_ago = UnixMs(T0.as_millis() - 600_000);

@@ -1,5 +1,7 @@
-//! [`Ledger`]: which addresses we banned in which jail, until when, so that
-//! expiries are logged and recorded when the kernel drops the element.
+//! [`Ledger`]: which addresses we banned in which jail, until when and for
+//! whom, so that expiries are logged and recorded when the kernel drops
+//! the element, a rebuild writes each ban back with its origin, and a
+//! fleet node's unban lifts only that node's ban ([`Ledger::unban_from`]).
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -11,8 +13,16 @@ use foldhash::HashMap;
 use crate::nft::Network;
 use crate::time::UnixMs;
 
-/// Expiry (none: permanent).
-type State = Option<UnixMs>;
+/// A ban's expiry (none: permanent) and origin (none: this node's ban;
+/// else the fleet node it was taken from).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct State {
+    expires: Option<UnixMs>,
+    origin: Option<Arc<str>>,
+}
+
+/// A running ban: jail, address, time left (none: permanent), origin.
+pub type ActiveBan = (String, IpAddr, Option<Duration>, Option<Arc<str>>);
 
 #[derive(Debug, Default)]
 pub struct Ledger {
@@ -33,11 +43,31 @@ impl Ledger {
         }
     }
 
-    /// Records a ban (a re-ban replaces the expiry).
+    /// Records a ban of this node (a re-ban replaces the expiry and makes
+    /// it this node's).
     pub fn ban(&mut self, jail: &str, addr: IpAddr, expires: Option<UnixMs>) {
+        self.ban_from(jail, addr, expires, None);
+    }
+
+    /// Records a ban of `origin` (none: this node); a re-ban replaces the
+    /// expiry and the origin.
+    pub fn ban_from(
+        &mut self,
+        jail: &str,
+        addr: IpAddr,
+        expires: Option<UnixMs>,
+        origin: Option<&str>,
+    ) {
         let name = self.name(jail);
         let bans = self.jails.get_mut(jail).expect("just named");
-        if let Some(Some(old)) = bans.insert(addr, expires) {
+        let state = State {
+            expires,
+            origin: origin.map(Arc::from),
+        };
+        if let Some(State {
+            expires: Some(old), ..
+        }) = bans.insert(addr, state)
+        {
             self.by_expiry.remove(&(old, name.clone(), addr));
         }
         if let Some(t) = expires {
@@ -50,11 +80,31 @@ impl Ledger {
         let Some(removed) = self.jails.get_mut(jail).and_then(|b| b.remove(&addr)) else {
             return false;
         };
-        if let Some(t) = removed {
+        if let Some(t) = removed.expires {
             let name = self.name(jail);
             self.by_expiry.remove(&(t, name, addr));
         }
         true
+    }
+
+    /// Forgets the ban of `addr` in `jail` only if it is `origin`'s (none:
+    /// this node's); whether it was. A fleet node's unban lifts its own
+    /// ban, never this node's or a third node's.
+    pub fn unban_from(&mut self, jail: &str, addr: IpAddr, origin: Option<&str>) -> bool {
+        self.is_from(jail, addr, origin) && self.unban(jail, addr)
+    }
+
+    /// Whether the ledger holds a ban of `addr` in `jail` of `origin`.
+    pub fn is_from(&self, jail: &str, addr: IpAddr, origin: Option<&str>) -> bool {
+        let state = self.jails.get(jail).and_then(|bans| bans.get(&addr));
+        state.is_some_and(|s| s.origin.as_deref() == origin)
+    }
+
+    /// The fleet node whose ban of `addr` in `jail` the ledger holds; none
+    /// for this node's ban or without one.
+    pub fn origin(&self, jail: &str, addr: IpAddr) -> Option<&str> {
+        let state = self.jails.get(jail).and_then(|bans| bans.get(&addr));
+        state.and_then(|s| s.origin.as_deref())
     }
 
     /// Removes and returns the bans that expired by `now`.
@@ -85,14 +135,22 @@ impl Ledger {
     /// The bans still running at `now`: jail, address and the time left
     /// (none: permanent).
     pub fn active(&self, now: UnixMs) -> Vec<(String, IpAddr, Option<Duration>)> {
+        (self.active_from(now).into_iter())
+            .map(|(jail, addr, left, _)| (jail, addr, left))
+            .collect()
+    }
+
+    /// [`Ledger::active`], with each ban's origin.
+    pub fn active_from(&self, now: UnixMs) -> Vec<ActiveBan> {
         let mut out = Vec::new();
         for (jail, bans) in &self.jails {
-            for (addr, expires) in bans {
-                match expires {
-                    None => out.push((jail.to_string(), *addr, None)),
-                    Some(t) if *t > now => out.push((jail.to_string(), *addr, Some(t.since(now)))),
-                    Some(_) => {}
-                }
+            for (addr, state) in bans {
+                let left = match state.expires {
+                    None => None,
+                    Some(t) if t > now => Some(t.since(now)),
+                    Some(_) => continue,
+                };
+                out.push((jail.to_string(), *addr, left, state.origin.clone()));
             }
         }
         out
@@ -124,13 +182,14 @@ impl Ledger {
     /// The end of the ban of `addr` in `jail` (`Some(None)`: permanent),
     /// `None` without one.
     pub fn expiry(&self, jail: &str, addr: IpAddr) -> Option<Option<UnixMs>> {
-        self.jails.get(jail).and_then(|bans| bans.get(&addr)).copied()
+        let state = self.jails.get(jail).and_then(|bans| bans.get(&addr));
+        state.map(|s| s.expires)
     }
 
     /// Whether `addr` is banned in `jail` at `now`.
     pub fn is_banned(&self, jail: &str, addr: IpAddr, now: UnixMs) -> bool {
         let state = self.jails.get(jail).and_then(|bans| bans.get(&addr));
-        state.is_some_and(|expires| expires.is_none_or(|t| t > now))
+        state.is_some_and(|s| s.expires.is_none_or(|t| t > now))
     }
 
     pub fn count(&self, jail: &str) -> usize {
@@ -196,6 +255,35 @@ mod tests {
         l.unban("sshd", ip("192.0.2.4"));
         l.retain_jails(&["sshd".to_string()]);
         assert!(l.bans(None).is_empty());
+    }
+
+    #[test]
+    fn an_unban_from_an_origin_lifts_only_that_origins_ban() {
+        let mut l = Ledger::default();
+        l.ban_from("sshd", ip("192.0.2.1"), at(1000), Some("gate-1"));
+        l.ban_from("sshd", ip("192.0.2.2"), None, Some("gate-2"));
+        l.ban("sshd", ip("192.0.2.3"), at(1000));
+        assert_eq!(l.origin("sshd", ip("192.0.2.1")), Some("gate-1"));
+        assert_eq!(l.origin("sshd", ip("192.0.2.3")), None);
+        assert_eq!(l.origin("web", ip("192.0.2.1")), None);
+        // Another node's unban, this node's, or another jail's: no.
+        assert!(!l.unban_from("sshd", ip("192.0.2.1"), Some("gate-2")));
+        assert!(!l.unban_from("sshd", ip("192.0.2.1"), None));
+        assert!(!l.unban_from("web", ip("192.0.2.1"), Some("gate-1")));
+        assert!(!l.unban_from("sshd", ip("192.0.2.3"), Some("gate-1")));
+        assert_eq!(l.count("sshd"), 3);
+        assert!(l.unban_from("sshd", ip("192.0.2.1"), Some("gate-1")));
+        assert!(l.unban_from("sshd", ip("192.0.2.3"), None));
+        // Its expiry went with it.
+        assert!(l.expired(UnixMs(u64::MAX)).is_empty());
+        // A local re-ban makes a remote ban this node's.
+        l.ban("sshd", ip("192.0.2.2"), at(5000));
+        assert!(!l.unban_from("sshd", ip("192.0.2.2"), Some("gate-2")));
+        l.ban_from("sshd", ip("192.0.2.4"), None, Some("gate-2"));
+        let mut active = l.active_from(UnixMs(0));
+        active.sort();
+        let origins: Vec<Option<&str>> = active.iter().map(|b| b.3.as_deref()).collect();
+        assert_eq!(origins, [None, Some("gate-2")]);
     }
 
     #[test]
