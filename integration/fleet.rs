@@ -83,6 +83,11 @@ fn nats_down_bans_locally_and_a_restarted_node_catches_up() {
     fleet.wait_banned(2, "198.51.100.3");
     fleet.node_mut(3).start();
     fleet.wait_banned(3, "198.51.100.3");
+    // The restarted node still knows node 1 made its ban of .2: node 1's
+    // unban lifts it there.
+    let out = fleet.node(1).cli(&["unban", "sshd", "198.51.100.2"]);
+    assert!(out.status.success(), "{out:?}");
+    fleet.wait_unbanned(3, "198.51.100.2");
 }
 
 #[test]
