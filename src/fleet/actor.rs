@@ -10,7 +10,7 @@ use actix::prelude::*;
 
 use super::apply::{JailMap, apply};
 use super::core::Fleet;
-use super::{Connected, GetStatus, Jails, Observed, Received, Sent, TICK, reader};
+use super::{Connected, GetStatus, Jails, Observed, Ready, Received, Sent, TICK, reader};
 use crate::actions::{ActionsActor, ReportTo};
 use crate::cluster::client::Publisher;
 use crate::cluster::{ClusterSettings, Decided};
@@ -24,8 +24,8 @@ pub struct ClusterActor {
     /// The last publish failed (logged once until one succeeds).
     failing: bool,
     jails: JailMap,
-    /// The reader starts once the jails are known.
-    reading: bool,
+    /// The reader reads once the jails are known.
+    jails_known: bool,
     actions: Addr<ActionsActor>,
     metrics: Arc<Metrics>,
 }
@@ -42,7 +42,7 @@ impl ClusterActor {
             publishing: false,
             failing: false,
             jails: JailMap::new(),
-            reading: false,
+            jails_known: false,
             actions,
             metrics,
         }
@@ -111,6 +111,10 @@ impl Actor for ClusterActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.actions.do_send(ReportTo(ctx.address().recipient()));
+        // Connects and sets up the stream at once; reads once the jails
+        // are known (Ready), so no batch is acknowledged before a jail
+        // could take it.
+        actix_rt::spawn(reader::run(self.fleet.settings().clone(), ctx.address()));
         ctx.run_interval(TICK, |act, ctx| {
             act.publish(ctx);
             act.refresh_metrics();
@@ -167,11 +171,17 @@ impl Handler<Connected> for ClusterActor {
 impl Handler<Jails> for ClusterActor {
     type Result = ();
 
-    fn handle(&mut self, msg: Jails, ctx: &mut Context<Self>) {
+    fn handle(&mut self, msg: Jails, _: &mut Context<Self>) {
         self.jails = msg.0;
-        if !std::mem::replace(&mut self.reading, true) {
-            actix_rt::spawn(reader::run(self.fleet.settings().clone(), ctx.address()));
-        }
+        self.jails_known = true;
+    }
+}
+
+impl Handler<Ready> for ClusterActor {
+    type Result = bool;
+
+    fn handle(&mut self, _: Ready, _: &mut Context<Self>) -> bool {
+        self.jails_known
     }
 }
 

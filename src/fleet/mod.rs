@@ -56,6 +56,12 @@ struct Observed {
     lag: Option<u64>,
 }
 
+/// Whether the running jails are known, so batches can be applied. Sent
+/// by the reader task before it reads; replies true once they are.
+#[derive(Debug, Message)]
+#[rtype(result = "bool")]
+struct Ready;
+
 /// The publishing side, once a client exists. Sent by the reader task.
 #[derive(Message)]
 #[rtype(result = "()")]

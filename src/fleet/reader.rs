@@ -1,6 +1,6 @@
 //! The task that owns the NATS client: connects, sets up the stream and
 //! this node's consumer (retried with backoff, one log line per change),
-//! then reads batches, hands each to the ClusterActor and acknowledges it
+//! waits until the actor knows the running jails, then reads batches, hands each to the ClusterActor and acknowledges it
 //! once the actor replied (the bans are in the kernel). Every couple of
 //! seconds it reports the link and the consumer's lag.
 
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use actix::Addr;
 
-use super::{ClusterActor, Connected, Observed, Received};
+use super::{ClusterActor, Connected, Observed, Ready, Received};
 use crate::cluster::ClusterSettings;
 use crate::cluster::client::ClusterClient;
 use crate::cluster::link::backoff;
@@ -69,6 +69,13 @@ pub(super) async fn run(settings: ClusterSettings, actor: Addr<ClusterActor>) {
         settings.stream,
         settings.node
     );
+    loop {
+        match actor.send(Ready).await {
+            Ok(true) => break,
+            Ok(false) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(_) => return,
+        }
+    }
     read(client, actor).await;
 }
 
