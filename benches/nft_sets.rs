@@ -130,6 +130,7 @@ fn v4_bans(first: u32, count: u32) -> Vec<Ban> {
             jail: "sshd".into(),
             addr: IpAddr::from((i + 1).wrapping_mul(2_654_435_761).to_be_bytes()).into(),
             timeout: Some(Duration::from_secs(3600 + u64::from(i % 600))),
+            comment: None,
         })
         .collect()
 }

@@ -137,6 +137,7 @@ fn ticket(addr: &str) -> BanTicket {
         failures: 3,
         read_at: None,
         replace: false,
+        provenance: portcullis::cluster::Provenance::Local,
     }
 }
 

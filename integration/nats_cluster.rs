@@ -112,6 +112,12 @@ impl NatsCluster {
         }
     }
 
+    /// Kills server `i` (0-based, server `n{i+1}`) with SIGKILL and reaps it.
+    pub fn kill(&mut self, i: usize) {
+        let _ = self.children[i].kill();
+        let _ = self.children[i].wait();
+    }
+
     /// Starts every server again on the same ports and storage.
     pub fn restart_all(&mut self) {
         self.children = (0..3).map(|i| self.spawn(i)).collect();

@@ -5,7 +5,10 @@
 //! database in group commits, see [`super::GROUP_COMMIT`]). Each adopted
 //! record starts when the kernel says the element was added (its timeout
 //! minus its time left) and counts once in the history, as its lost record
-//! would have: a record that did reach the disk is left as it is.
+//! would have: a record that did reach the disk is left as it is. An
+//! element's comment is the fleet node a remote ban came from (see
+//! [`crate::nft::Comment`]): it becomes the record's origin, so the
+//! adopted ban is still that node's to lift.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -64,6 +67,7 @@ fn unrecorded(
                 record: BanRecord {
                     start: UnixMs(now.as_millis().saturating_sub(ran.as_millis() as u64)),
                     duration: e.timeout,
+                    origin: e.comment.map(|c| c.to_string()),
                 },
             }
         })
@@ -92,6 +96,7 @@ mod tests {
             network,
             timeout: timeout.map(Duration::from_secs),
             expires: left.map(Duration::from_secs),
+            comment: None,
         };
         let stored = StoredBan {
             jail: "web".into(),
@@ -99,6 +104,7 @@ mod tests {
             record: BanRecord {
                 start: UnixMs(0),
                 duration: None,
+                origin: None,
             },
         };
         let now = UnixMs(1_000_000);
@@ -132,5 +138,33 @@ mod tests {
                 ("sshd".into(), ip("192.0.2.2").into(), 1_000_000, None),
             ]
         );
+    }
+
+    #[test]
+    fn an_elements_comment_becomes_the_adopted_records_origin() {
+        let config = NftConfig {
+            jails: vec![JailSpec::tcp("sshd", &[22])],
+            ..NftConfig::default()
+        };
+        let element = |addr: &str, comment: Option<&str>| Element {
+            jail: "sshd".into(),
+            network: Network::host(addr.parse().unwrap()),
+            timeout: None,
+            expires: None,
+            comment: comment.map(|c| crate::nft::Comment::new(c).unwrap()),
+        };
+        let adopted = unrecorded(
+            vec![
+                element("192.0.2.1", Some("gate-2")),
+                element("192.0.2.2", None),
+            ],
+            &[],
+            &config,
+            UnixMs(0),
+        );
+        let origins: Vec<Option<&str>> = (adopted.iter())
+            .map(|b| b.record.origin.as_deref())
+            .collect();
+        assert_eq!(origins, [Some("gate-2"), None]);
     }
 }

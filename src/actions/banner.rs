@@ -25,6 +25,7 @@ use std::time::Instant;
 use super::BanTicket;
 use super::counting::ActionCounters;
 use super::ledger::Ledger;
+use crate::cluster::{Applied, Expiry, Kind, Provenance};
 use crate::db::store::{BanRecord, StoredBan};
 use crate::logging::Notices;
 use crate::metrics::Metrics;
@@ -50,6 +51,9 @@ pub struct Effects {
     pub notify: Vec<Notify>,
     /// Lifted bans whose records the database drops.
     pub removed: Vec<(String, Network)>,
+    /// Bans and unbans taken, for the fleet (expiries are not: every
+    /// published ban carries its end).
+    pub applied: Vec<Applied>,
 }
 
 pub struct Banner {
@@ -143,9 +147,20 @@ impl Banner {
             self.lifted(u.jail, u.addr, now, &mut effects);
         }
         let mut notify = Vec::with_capacity(batch.tickets.len());
+        let mut applied = Vec::with_capacity(batch.tickets.len());
         for t in batch.tickets {
             let expires = t.bantime.timeout().map(|d| now.after(d));
-            self.ledger.ban(&t.jail, t.addr, expires);
+            let from = super::plan::origin(&t).map(str::to_string);
+            self.ledger
+                .ban_from(&t.jail, t.addr, expires, from.as_deref());
+            applied.push(Applied {
+                provenance: t.provenance.clone(),
+                jail: t.jail.clone(),
+                network: t.addr,
+                kind: Kind::Ban,
+                expires: Expiry::of(now, t.bantime),
+                failures: t.failures,
+            });
             notify.push(Notify {
                 event: Event::Ban,
                 jail: t.jail.clone(),
@@ -159,11 +174,13 @@ impl Banner {
                 record: BanRecord {
                     start: now,
                     duration: t.bantime.timeout(),
+                    origin: from,
                 },
             });
         }
         self.counters.active(&self.ledger, &self.config);
         effects.notify.extend(notify);
+        effects.applied.extend(applied);
         effects
     }
 
@@ -179,11 +196,12 @@ impl Banner {
     /// (`extra`'s networks take the place of the bans inside them, as in
     /// the batch.)
     pub fn rebuild_bans(&self, extra: &[nft::Ban], now: UnixMs) -> Vec<nft::Ban> {
-        let active: Vec<nft::Ban> = (self.ledger.active(now).into_iter())
-            .map(|(jail, addr, timeout)| nft::Ban {
+        let active: Vec<nft::Ban> = (self.ledger.active_from(now).into_iter())
+            .map(|(jail, addr, timeout, origin)| nft::Ban {
                 jail,
                 addr,
                 timeout,
+                comment: origin.as_deref().and_then(nft::Comment::truncated),
             })
             .collect();
         let mut bans = super::plan::without_covered(active, extra);
@@ -233,7 +251,8 @@ impl Banner {
                 continue;
             }
             let expires = left.map(|d| now.after(d));
-            self.ledger.ban(&b.jail, b.addr, expires);
+            let origin = b.record.origin.as_deref();
+            self.ledger.ban_from(&b.jail, b.addr, expires, origin);
         }
     }
 
@@ -262,10 +281,23 @@ impl Banner {
     }
 
     /// `targets` were removed from the kernel at `now`: logged, counted,
-    /// notified, and their records removed.
+    /// notified, and their records removed; for the fleet, local unbans
+    /// carrying the end of the ban they lifted.
     pub fn unbanned(&mut self, targets: Vec<nft::Unban>, now: UnixMs) -> Effects {
         let mut effects = Effects::default();
         for u in targets {
+            let expires = match self.ledger.expiry(&u.jail, u.addr) {
+                Some(Some(end)) => Expiry::At(end.as_millis()),
+                _ => Expiry::Permanent,
+            };
+            effects.applied.push(Applied {
+                provenance: Provenance::Local,
+                jail: u.jail.clone(),
+                network: u.addr,
+                kind: Kind::Unban,
+                expires,
+                failures: 0,
+            });
             self.ledger.unban(&u.jail, u.addr);
             effects.removed.push((u.jail.clone(), u.addr));
             self.lifted(u.jail, u.addr, now, &mut effects);
@@ -302,6 +334,12 @@ impl Banner {
                 addr,
             })
             .collect()
+    }
+
+    /// The node whose ban of `addr` in `jail` runs, if it came from the
+    /// fleet (the ledger keeps it, restored from the ban records).
+    pub fn origin(&self, jail: &str, addr: Network) -> Option<&str> {
+        self.ledger.origin(jail, addr)
     }
 
     /// `targets` with one per kernel element: addresses of one IPv6
@@ -342,3 +380,7 @@ mod lift_tests;
 #[cfg(test)]
 #[path = "banner_prolong_tests.rs"]
 mod prolong_tests;
+
+#[cfg(test)]
+#[path = "banner_origin_tests.rs"]
+mod origin_tests;

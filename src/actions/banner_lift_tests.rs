@@ -8,6 +8,10 @@ use super::tests::{HOUR, MIN, T0, ban, banner, ip, manual};
 use super::*;
 use crate::time::BanTime;
 
+fn net(s: &str) -> Network {
+    ip(s).into()
+}
+
 #[test]
 fn expiries_are_logged_counted_and_notified_but_keep_their_records() {
     let (mut b, metrics) = banner();
@@ -97,4 +101,60 @@ fn the_hosts_own_addresses_lift_bans_of_their_network() {
         ]
     );
     assert!(b.own_bans(&["web".into()], &[ip("2001:db9::1")]).is_empty());
+}
+
+#[test]
+fn the_fleet_hears_of_bans_and_unbans_with_their_provenance() {
+    use crate::cluster::{Expiry, Kind, Provenance};
+    let (mut b, _) = banner();
+    let mut remote = manual("sshd", "192.0.2.2", BanTime::For(MIN));
+    remote.provenance = Provenance::Remote {
+        origin: "gate-2".into(),
+    };
+    let local = manual("sshd", "192.0.2.1", BanTime::For(HOUR));
+    let batch = b.plan(vec![local, remote.clone()], T0).unwrap();
+    // The origin is the remote ban's element comment, also in a rebuild.
+    let comments: Vec<_> = batch.bans.iter().map(|b| b.comment.clone()).collect();
+    assert_eq!(comments, [None, nft::Comment::truncated("gate-2")]);
+    let effects = b.banned(batch, T0);
+    let rebuilt = b.rebuild_bans(&[], T0);
+    let remote_ban = rebuilt.iter().find(|b| b.addr == net("192.0.2.2")).unwrap();
+    assert_eq!(
+        remote_ban.comment.as_ref().map(|c| c.as_str()),
+        Some("gate-2")
+    );
+    let seen: Vec<_> = (effects.applied.iter())
+        .map(|a| (a.provenance.clone(), a.network.addr, a.kind, a.expires))
+        .collect();
+    let end = |d: Duration| Expiry::At(T0.after(d).as_millis());
+    assert_eq!(
+        seen,
+        [
+            (Provenance::Local, ip("192.0.2.1"), Kind::Ban, end(HOUR)),
+            (
+                remote.provenance.clone(),
+                ip("192.0.2.2"),
+                Kind::Ban,
+                end(MIN)
+            ),
+        ]
+    );
+    assert_eq!(b.origin("sshd", net("192.0.2.2")), Some("gate-2"));
+    assert_eq!(b.origin("sshd", net("192.0.2.1")), None);
+    // A remote ban never replaces a running one, local or remote.
+    let mut again = remote.clone();
+    again.addr = net("192.0.2.1");
+    assert_eq!(b.plan(vec![again, remote], T0), None);
+    // An unban carries the end of the ban it lifted.
+    let lift = vec![nft::Unban {
+        jail: "sshd".into(),
+        addr: net("192.0.2.1"),
+    }];
+    let effects = b.unbanned(lift, T0);
+    assert_eq!(effects.applied[0].kind, Kind::Unban);
+    assert_eq!(effects.applied[0].expires, end(HOUR));
+    // The remote ban's expiry forgets its origin and is not published.
+    let effects = b.expire(T0.after(MIN));
+    assert!(effects.applied.is_empty());
+    assert_eq!(b.origin("sshd", net("192.0.2.2")), None);
 }

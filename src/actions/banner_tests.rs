@@ -44,6 +44,7 @@ pub(super) fn ticket(
         failures: 3,
         read_at,
         replace: false,
+        provenance: crate::cluster::Provenance::Local,
     }
 }
 
@@ -77,6 +78,7 @@ pub(super) fn nft_ban(jail: &str, addr: &str, timeout: Option<Duration>) -> nft:
         jail: jail.into(),
         addr: ip(addr).into(),
         timeout,
+        comment: None,
     }
 }
 
@@ -183,6 +185,7 @@ fn the_kernels_ack_logs_and_counts_first_then_books_notifies_and_records() {
         BanRecord {
             start: T0,
             duration: Some(Duration::from_secs(3600)),
+            origin: None,
         }
     );
     assert_eq!(records[1].record.duration, None);
@@ -201,6 +204,7 @@ fn the_kernels_ack_logs_and_counts_first_then_books_notifies_and_records() {
         BanRecord {
             start: later,
             duration: Some(MIN),
+            origin: None,
         }
     );
 }
@@ -257,6 +261,7 @@ fn element(jail: &str, network: Network) -> Element {
         network,
         timeout: None,
         expires: None,
+        comment: None,
     }
 }
 
@@ -302,6 +307,7 @@ fn the_restore_loads_running_bans_of_configured_jails_only() {
         record: BanRecord {
             start,
             duration: duration_ms.map(Duration::from_millis),
+            origin: None,
         },
     };
     let ten_min_ago = UnixMs(T0.as_millis() - 600_000);

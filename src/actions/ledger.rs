@@ -2,7 +2,10 @@
 //! when, so that expiries are logged and recorded when the kernel drops the
 //! element. A ban's key is what was banned ([`Network`]: an address, or a
 //! network banned by hand); an address inside a banned network counts as
-//! banned ([`Ledger::covering`]).
+//! banned ([`Ledger::covering`]). A ban taken from another fleet node
+//! keeps that node's name (its origin), so that a rebuild writes it back
+//! with its comment and that node's unban lifts only its own ban
+//! ([`Ledger::unban_from`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -16,6 +19,10 @@ use crate::time::UnixMs;
 
 /// Expiry (none: permanent).
 pub type State = Option<UnixMs>;
+
+/// A running ban: jail, address or network, time left (none: permanent),
+/// origin (none: this node's ban).
+pub type ActiveBan = (String, Network, Option<Duration>, Option<Arc<str>>);
 
 #[derive(Debug, Default)]
 pub struct Ledger {
@@ -31,6 +38,9 @@ struct JailBans {
     /// How many bans are networks of each (IPv4?, prefix length): where a
     /// network covering an address can be, without a scan.
     networks: BTreeMap<(bool, u8), usize>,
+    /// The fleet node each ban taken from another node came from; this
+    /// node's bans have no entry.
+    origins: HashMap<Network, Arc<str>>,
 }
 
 impl JailBans {
@@ -44,6 +54,7 @@ impl JailBans {
 
     fn remove(&mut self, net: &Network) -> Option<State> {
         let old = self.bans.remove(net)?;
+        self.origins.remove(net);
         if !net.is_host()
             && let Some(n) = self.networks.get_mut(&shape(*net))
         {
@@ -72,11 +83,28 @@ impl Ledger {
         }
     }
 
-    /// Records a ban (a re-ban replaces the expiry).
+    /// Records a ban of this node (a re-ban replaces the expiry and makes
+    /// it this node's).
     pub fn ban(&mut self, jail: &str, addr: impl Into<Network>, expires: State) {
+        self.ban_from(jail, addr, expires, None);
+    }
+
+    /// Records a ban of `origin` (none: this node); a re-ban replaces the
+    /// expiry and the origin.
+    pub fn ban_from(
+        &mut self,
+        jail: &str,
+        addr: impl Into<Network>,
+        expires: State,
+        origin: Option<&str>,
+    ) {
         let addr = addr.into();
         let name = self.name(jail);
         let bans = self.jails.get_mut(jail).expect("just named");
+        match origin {
+            Some(origin) => bans.origins.insert(addr, Arc::from(origin)),
+            None => bans.origins.remove(&addr),
+        };
         if let Some(Some(old)) = bans.insert(addr, expires) {
             self.by_expiry.remove(&(old, name.clone(), addr));
         }
@@ -96,6 +124,24 @@ impl Ledger {
             self.by_expiry.remove(&(t, name, addr));
         }
         true
+    }
+
+    /// Forgets the ban of `addr` in `jail` only if it is `origin`'s (none:
+    /// this node's); whether it was. A fleet node's unban lifts its own
+    /// ban, never this node's or a third node's.
+    pub fn unban_from(&mut self, jail: &str, addr: Network, origin: Option<&str>) -> bool {
+        self.is_from(jail, addr, origin) && self.unban(jail, addr)
+    }
+
+    /// Whether the ledger holds a ban of `addr` in `jail` of `origin`.
+    pub fn is_from(&self, jail: &str, addr: Network, origin: Option<&str>) -> bool {
+        self.holds(jail, addr) && self.origin(jail, addr) == origin
+    }
+
+    /// The fleet node whose ban of `addr` in `jail` the ledger holds; none
+    /// for this node's ban or without one.
+    pub fn origin(&self, jail: &str, addr: Network) -> Option<&str> {
+        self.jails.get(jail)?.origins.get(&addr).map(|o| &**o)
     }
 
     /// Removes and returns the bans that expired by `now`.
@@ -126,14 +172,23 @@ impl Ledger {
     /// The bans still running at `now`: jail, address or network and the
     /// time left (none: permanent).
     pub fn active(&self, now: UnixMs) -> Vec<(String, Network, Option<Duration>)> {
+        (self.active_from(now).into_iter())
+            .map(|(jail, addr, left, _)| (jail, addr, left))
+            .collect()
+    }
+
+    /// [`Ledger::active`], with each ban's origin.
+    pub fn active_from(&self, now: UnixMs) -> Vec<ActiveBan> {
         let mut out = Vec::new();
         for (jail, bans) in &self.jails {
             for (addr, expires) in &bans.bans {
-                match expires {
-                    None => out.push((jail.to_string(), *addr, None)),
-                    Some(t) if *t > now => out.push((jail.to_string(), *addr, Some(t.since(now)))),
-                    Some(_) => {}
-                }
+                let left = match expires {
+                    None => None,
+                    Some(t) if *t > now => Some(t.since(now)),
+                    Some(_) => continue,
+                };
+                let origin = bans.origins.get(addr).cloned();
+                out.push((jail.to_string(), *addr, left, origin));
             }
         }
         out
@@ -220,110 +275,5 @@ impl Ledger {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ip(s: &str) -> Network {
-        s.parse().unwrap()
-    }
-
-    fn at(ms: u64) -> Option<UnixMs> {
-        Some(UnixMs(ms))
-    }
-
-    #[test]
-    fn expiry_order_rebans_and_unbans() {
-        let mut l = Ledger::default();
-        l.ban("sshd", ip("192.0.2.1"), at(1000));
-        l.ban("sshd", ip("192.0.2.2"), at(500));
-        l.ban("web", ip("192.0.2.1"), None);
-        l.ban("sshd", ip("192.0.2.1"), at(3000));
-        assert_eq!(
-            l.expired(UnixMs(1000)),
-            vec![("sshd".to_string(), ip("192.0.2.2"))]
-        );
-        assert_eq!(l.count("sshd"), 1);
-        assert!(l.unban("sshd", ip("192.0.2.1")));
-        assert!(!l.unban("sshd", ip("192.0.2.1")));
-        assert!(l.expired(UnixMs(u64::MAX)).is_empty());
-        assert_eq!(l.bans(None), vec![("web".to_string(), ip("192.0.2.1"))]);
-        assert!(l.is_banned("web", ip("192.0.2.1"), UnixMs(u64::MAX)));
-        assert!(!l.is_banned("sshd", ip("192.0.2.2"), UnixMs(0)));
-        l.ban("sshd", ip("192.0.2.3"), at(2000));
-        assert!(l.is_banned("sshd", ip("192.0.2.3"), UnixMs(1999)));
-        assert!(!l.is_banned("sshd", ip("192.0.2.3"), UnixMs(2000)));
-        l.ban("sshd", ip("192.0.2.4"), at(900));
-        let mut active = l.active(UnixMs(1000));
-        active.sort();
-        assert_eq!(
-            active,
-            vec![
-                (
-                    "sshd".to_string(),
-                    ip("192.0.2.3"),
-                    Some(Duration::from_secs(1))
-                ),
-                ("web".to_string(), ip("192.0.2.1"), None),
-            ]
-        );
-        l.unban("sshd", ip("192.0.2.3"));
-        l.unban("sshd", ip("192.0.2.4"));
-        l.retain_jails(&["sshd".to_string()]);
-        assert!(l.bans(None).is_empty());
-    }
-
-    #[test]
-    fn bans_holding_own_addresses_and_their_v6_networks() {
-        let mut l = Ledger::default();
-        for a in [
-            "192.0.2.7",
-            "192.0.2.8",
-            "2001:db8::1",
-            "2001:db8::2",
-            "2001:db9::1",
-        ] {
-            l.ban("sshd", ip(a), None);
-        }
-        let own = [ip("192.0.2.7").addr, ip("2001:db8::99").addr];
-        assert_eq!(l.holding("sshd", None, &own), vec![ip("192.0.2.7")]);
-        assert_eq!(
-            l.holding("sshd", Some(64), &own),
-            vec![ip("192.0.2.7"), ip("2001:db8::1"), ip("2001:db8::2")]
-        );
-        assert!(l.holding("web", None, &own).is_empty());
-    }
-
-    #[test]
-    fn networks_cover_the_addresses_inside_them() {
-        let mut l = Ledger::default();
-        l.ban("sshd", ip("192.0.2.7"), at(1000));
-        l.ban("sshd", ip("198.51.100.0/24"), at(5000));
-        l.ban("sshd", ip("2001:db8::/32"), None);
-        l.ban("web", ip("203.0.113.0/24"), None);
-        let inside = ip("198.51.100.9");
-        assert!(l.is_banned("sshd", inside, UnixMs(4999)));
-        assert!(!l.is_banned("sshd", inside, UnixMs(5000)));
-        assert_eq!(
-            l.covering("sshd", inside, UnixMs(0)),
-            Some((ip("198.51.100.0/24"), at(5000)))
-        );
-        assert_eq!(l.covering("sshd", ip("198.51.100.0/24"), UnixMs(0)), None);
-        assert!(l.is_banned("sshd", ip("2001:db8:1::/48"), UnixMs(0)));
-        assert!(!l.is_banned("sshd", ip("2001:db9::1"), UnixMs(0)));
-        assert!(!l.is_banned("sshd", ip("203.0.113.1"), UnixMs(0)));
-        assert_eq!(
-            l.covered("sshd", ip("192.0.2.0/24")),
-            vec![(ip("192.0.2.7"), at(1000))]
-        );
-        assert!(l.covered("sshd", ip("192.0.2.7")).is_empty());
-        assert!(l.covered("sshd", ip("198.51.100.0/24")).is_empty());
-        assert_eq!(
-            l.holding("sshd", None, &[inside.addr]),
-            vec![ip("198.51.100.0/24")]
-        );
-        assert!(l.unban("sshd", ip("198.51.100.0/24")));
-        assert_eq!(l.covering("sshd", inside, UnixMs(0)), None);
-        assert_eq!(l.expiry("sshd", ip("192.0.2.7")), Some(at(1000)));
-        assert_eq!(l.expiry("sshd", ip("192.0.2.8")), None);
-    }
-}
+#[path = "ledger_tests.rs"]
+mod tests;

@@ -1,7 +1,7 @@
 //! What a batch of [`BanTicket`]s does to the kernel, decided at `now`
 //! from the [`Ledger`] (the [`super::banner::Banner`] calls [`plan`]):
-//! - a log line behind a running ban (or read again after a crash) adds
-//!   nothing: the ban stays as it is;
+//! - a log line behind a running ban (or read again after a crash), or a
+//!   ban from another fleet node, adds nothing: the ban stays as it is;
 //! - an address inside a banned network is banned already: nothing to add;
 //! - prolong, never shorten (fail2ban's rule): a ban of something banned
 //!   goes to the kernel only if it ends later than the running ban; a
@@ -15,6 +15,7 @@
 
 use super::BanTicket;
 use super::ledger::{Ledger, State};
+use crate::cluster::Provenance;
 use crate::nft::{self, Network};
 use crate::time::{BanTime, UnixMs};
 
@@ -103,6 +104,7 @@ pub fn plan(ledger: &Ledger, tickets: Vec<BanTicket>, now: UnixMs) -> Option<Bat
             jail: t.jail.clone(),
             addr: t.addr,
             timeout: t.bantime.timeout(),
+            comment: origin(t).and_then(nft::Comment::truncated),
         })
         .collect();
     Some(Batch {
@@ -112,9 +114,20 @@ pub fn plan(ledger: &Ledger, tickets: Vec<BanTicket>, now: UnixMs) -> Option<Bat
     })
 }
 
+/// The fleet node a ticket's ban comes from; none for this node's.
+pub fn origin(ticket: &BanTicket) -> Option<&str> {
+    match &ticket.provenance {
+        Provenance::Remote { origin } => Some(origin),
+        _ => None,
+    }
+}
+
 /// Whether ticket `t` changes what the kernel holds at `now`.
 fn changes(ledger: &Ledger, t: &BanTicket, now: UnixMs) -> bool {
-    if t.read_at.is_some() && ledger.is_banned(&t.jail, t.addr, now) {
+    // A log line read again, or a ban from another node: never over a
+    // running ban.
+    let again = t.read_at.is_some() || origin(t).is_some();
+    if again && ledger.is_banned(&t.jail, t.addr, now) {
         return false;
     }
     if let Some((net, _)) = ledger.covering(&t.jail, t.addr, now) {
@@ -167,6 +180,7 @@ mod tests {
             bantime,
             failures: 0,
             read_at: None,
+            provenance: crate::cluster::Provenance::Local,
             replace: false,
         }
     }
@@ -300,6 +314,7 @@ mod tests {
             jail: "sshd".into(),
             addr: net(addr),
             timeout: None,
+            comment: None,
         };
         let active = vec![
             ban("192.0.2.7"),

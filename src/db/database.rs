@@ -164,6 +164,7 @@ mod tests {
             record: BanRecord {
                 start: UnixMs(start),
                 duration: Some(Duration::from_secs(60 * minutes)),
+                origin: None,
             },
         };
         db.record_bans(&[ban(1_000, 10)]);

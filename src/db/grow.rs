@@ -97,6 +97,7 @@ mod tests {
                 record: BanRecord {
                     start: UnixMs(1),
                     duration: None,
+                    origin: None,
                 },
             })
             .collect();

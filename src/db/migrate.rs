@@ -5,7 +5,12 @@
 //! - none: a new database; the current version is written.
 //! - `"1"` (up to cc2e0d7): ban records also held `count`, which nothing
 //!   read; every record is rewritten without it. The other tables are
-//!   unchanged.
+//!   unchanged. Then as `"2"`.
+//! - `"2"` (up to fcd964f): ban records have no `origin`, which reads as
+//!   this node's ban, so none is rewritten; the `outbox` table is created
+//!   empty by the opening. Only the version changes: an older portcullis
+//!   then refuses the database instead of misreading records with an
+//!   origin.
 //! - a version above the current one: refused ([`DbError::Schema`]): an
 //!   older portcullis cannot know what a newer one stored.
 
@@ -33,7 +38,11 @@ pub(super) fn to_current(env: &Env, wtxn: &mut RwTxn, path: &Path) -> Result<(),
     match found.map(str::to_string).as_deref() {
         None => {}
         Some(SCHEMA_VERSION) => return Ok(()),
-        Some("1") => from_1(env, wtxn, path)?,
+        Some("1") => {
+            from_1(env, wtxn, path)?;
+            from_2(path);
+        }
+        Some("2") => from_2(path),
         Some(found) => {
             return Err(DbError::Schema {
                 path: path.to_path_buf(),
@@ -42,6 +51,14 @@ pub(super) fn to_current(env: &Env, wtxn: &mut RwTxn, path: &Path) -> Result<(),
         }
     }
     (meta.put(wtxn, "schema", SCHEMA_VERSION)).map_err(lmdb("write meta"))
+}
+
+/// Schema 2 to 3: nothing to rewrite (see the module doc).
+fn from_2(path: &Path) {
+    tracing::info!(
+        "database {}: migrated from schema 2 to {SCHEMA_VERSION} (ban records may now name their fleet origin)",
+        path.display()
+    );
 }
 
 /// A ban record as schema 1 stored it.
@@ -73,6 +90,7 @@ fn from_1(env: &Env, wtxn: &mut RwTxn, path: &Path) -> Result<(), DbError> {
         let new = BanRecord {
             start: UnixMs(old.start_ms),
             duration: old.duration_ms.map(std::time::Duration::from_millis),
+            origin: None,
         };
         let json = serde_json::to_vec(&new).expect("a ban record serializes");
         records.push((key.to_string(), json));
@@ -81,7 +99,7 @@ fn from_1(env: &Env, wtxn: &mut RwTxn, path: &Path) -> Result<(), DbError> {
         (bans.put(wtxn, key, json)).map_err(lmdb("migrate bans"))?;
     }
     tracing::info!(
-        "database {}: migrated {} ban record(s) from schema 1 to {SCHEMA_VERSION}",
+        "database {}: migrated {} ban record(s) from schema 1 to 2",
         path.display(),
         records.len()
     );
@@ -150,14 +168,65 @@ mod tests {
             "s=abc;i=1"
         );
         drop(store);
-        assert_eq!(raw(dir.path(), "meta", "schema").as_deref(), Some("2"));
+        assert_eq!(raw(dir.path(), "meta", "schema").as_deref(), Some("3"));
         assert_eq!(
             raw(dir.path(), "bans", "sshd\x00203.0.113.7").as_deref(),
             Some(r#"{"start_ms":1700000200000,"duration_ms":null}"#)
         );
-        // Opening again finds schema 2 and changes nothing.
+        // Opening again finds schema 3 and changes nothing.
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.active_bans(now).unwrap().len(), 3);
+    }
+
+    /// `data.mdb` as portcullis fcd964f (schema 2) wrote it, through its
+    /// `Store`: the same bans, histories, position and cursor as
+    /// [`SCHEMA_1`].
+    const SCHEMA_2: &[u8] = include_bytes!("testdata/schema2/data.mdb");
+
+    #[test]
+    fn a_schema_2_database_opens_with_its_bans_as_this_nodes_and_takes_origins() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("data.mdb"), SCHEMA_2).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = UnixMs(1_750_000_000_000);
+        let mut active: Vec<(String, String, Option<String>)> = (store.active_bans(now))
+            .unwrap()
+            .into_iter()
+            .map(|b| (b.jail, b.addr.to_string(), b.record.origin))
+            .collect();
+        active.sort();
+        let expected: Vec<_> = [
+            ("sshd", "2001:db8::1"),
+            ("sshd", "203.0.113.7"),
+            ("web", "203.0.113.7"),
+        ]
+        .iter()
+        .map(|(j, a)| (j.to_string(), a.to_string(), None))
+        .collect();
+        assert_eq!(active, expected);
+        let addr: crate::network::Network = "203.0.113.7".parse().unwrap();
+        assert_eq!(store.history(Some("sshd"), addr).unwrap().count, 2);
+        let auth = store.log_position("sshd", &PathBuf::from("/var/log/auth.log"));
+        assert_eq!(auth.unwrap().unwrap().offset, 5678);
+        assert_eq!(
+            store.journal_cursors("sshd").unwrap()["journal:system"],
+            "s=abc;i=1"
+        );
+        let mut remote = store.active_bans(now).unwrap().remove(0);
+        remote.record.origin = Some("gate-2".into());
+        store.record_bans(std::slice::from_ref(&remote)).unwrap();
+        drop(store);
+        assert_eq!(raw(dir.path(), "meta", "schema").as_deref(), Some("3"));
+        assert_eq!(
+            raw(dir.path(), "bans", "sshd\x00203.0.113.7").as_deref(),
+            Some(r#"{"start_ms":1700000200000,"duration_ms":null}"#)
+        );
+        let store = Store::open(dir.path()).unwrap();
+        let back = store.active_bans(now).unwrap();
+        let found = back
+            .iter()
+            .find(|b| b.jail == remote.jail && b.addr == remote.addr);
+        assert_eq!(found.unwrap().record.origin.as_deref(), Some("gate-2"));
     }
 
     fn with_meta_and_ban(schema: &str, ban: &str) -> tempfile::TempDir {
@@ -193,7 +262,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "database {} has schema version 99, this portcullis knows 2: move it away to start afresh",
+                "database {} has schema version 99, this portcullis knows 3: move it away to start afresh",
                 dir.path().display()
             )
         );

@@ -27,22 +27,23 @@
 //! - read positions: those reported in the last [`SAVE_INTERVAL`] (readers
 //!   report after each read step), whose lines the next start reads again.
 //!
-//! # Key layout, schema version 2
+//! # Key layout, schema version 3
 //!
 //! `meta` key `schema` holds the version; keys are UTF-8 text, values
 //! JSON, times integer milliseconds since the epoch:
 //!
 //! | table     | key                                   | value                                   |
 //! |-----------|---------------------------------------|-----------------------------------------|
-//! | `bans`    | `<jail>\0<address or network>`        | `{"start_ms":…,"duration_ms":…\|null}`   |
+//! | `bans`    | `<jail>\0<address or network>`        | `{"start_ms":…,"duration_ms":…\|null}`, and `"origin":"<node>"` for a ban taken from another fleet node |
 //! | `history` | `<jail>\0<address>`, and `*\0<address>` across jails | `{"count":…,"last_ms":…}` |
 //! | `logpos`  | `<jail>\0<path>`                      | `{"inode":…,"offset":…,"first_line_hash":…}` |
 //! | `cursors` | `<jail>\0journal:<directory or system>` | the journal cursor (a JSON string)     |
-//! | `meta`    | `schema`                              | `"2"`                                   |
+//! | `meta`    | `schema`                              | `"3"`                                   |
 //!
-//! Version 1 (up to cc2e0d7) also kept a `count` in each ban record; an
-//! older database is migrated in the transaction that opens it
-//! (`migrate.rs`).
+//! Version 1 (up to cc2e0d7) also kept a `count` in each ban record;
+//! version 2 (up to fcd964f) had no `origin` (a record without one is this
+//! node's ban). An older database is migrated in the transaction that
+//! opens it (`migrate.rs`).
 
 pub mod actor;
 pub mod database;

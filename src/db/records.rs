@@ -2,7 +2,9 @@
 //! the `bans` table), [`HistoryRecord`] (how often an address was banned,
 //! in `history`) and [`StoredBan`], a record with its key. Times are
 //! [`UnixMs`] in memory and integer milliseconds on disk (the JSON field
-//! names end in `_ms`), as schema 1 wrote them.
+//! names end in `_ms`), as schema 1 wrote them. Schema 3 adds a ban's
+//! `origin`, the fleet node it was taken from, written only when there is
+//! one: a schema 2 record reads as a ban of this node.
 
 use std::time::Duration;
 
@@ -11,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::network::Network;
 use crate::time::UnixMs;
 
-/// One ban as recorded (schema 2: schema 1 also stored a `count` nobody
-/// read; `migrate.rs` drops it).
+/// One ban as recorded (schema 3; schema 1 also stored a `count` nobody
+/// read, which `migrate.rs` drops; schema 2 had no `origin`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BanRecord {
@@ -22,6 +24,9 @@ pub struct BanRecord {
     /// How long it lasts; `None`: permanent.
     #[serde(rename = "duration_ms", with = "optional_millis")]
     pub duration: Option<Duration>,
+    /// The fleet node whose ban this is; none: this node's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 impl BanRecord {
@@ -99,6 +104,7 @@ mod tests {
         BanRecord {
             start: UnixMs(start),
             duration: duration.map(Duration::from_millis),
+            origin: None,
         }
     }
 
@@ -117,6 +123,23 @@ mod tests {
         let text = serde_json::to_string(&h).unwrap();
         assert_eq!(text, r#"{"count":3,"last_ms":7}"#);
         assert_eq!(serde_json::from_str::<HistoryRecord>(&text).unwrap(), h);
+    }
+
+    #[test]
+    fn the_origin_is_written_only_for_a_remote_ban() {
+        let mut remote = record(1000, Some(600_000));
+        remote.origin = Some("gate-2".into());
+        let text = serde_json::to_string(&remote).unwrap();
+        assert_eq!(
+            text,
+            r#"{"start_ms":1000,"duration_ms":600000,"origin":"gate-2"}"#
+        );
+        assert_eq!(serde_json::from_str::<BanRecord>(&text).unwrap(), remote);
+        let v2 = r#"{"start_ms":1000,"duration_ms":600000}"#;
+        assert_eq!(
+            serde_json::from_str::<BanRecord>(v2).unwrap(),
+            record(1000, Some(600_000))
+        );
     }
 
     #[test]

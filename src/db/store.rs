@@ -18,7 +18,7 @@ pub use super::records::{BanRecord, HistoryRecord, StoredBan};
 use crate::time::UnixMs;
 
 /// The version of the key layout this portcullis writes.
-pub const SCHEMA_VERSION: &str = "2";
+pub const SCHEMA_VERSION: &str = "3";
 /// The key prefix of history counted across jails.
 const ALL_JAILS: &str = "*";
 
@@ -277,6 +277,7 @@ mod tests {
             record: BanRecord {
                 start: UnixMs(start),
                 duration: dur.map(Duration::from_millis),
+                origin: None,
             },
         }
     }

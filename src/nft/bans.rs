@@ -23,12 +23,12 @@ impl Nft {
     /// overlapping elements), and no packet meets the set without both.
     pub fn ban_lifting(&mut self, lift: &[Unban], bans: &[Ban]) -> Result<(), NftError> {
         let lifted = group(
-            lift.iter().map(|u| (u.jail.as_str(), u.addr, None)),
+            lift.iter().map(|u| (u.jail.as_str(), u.addr, None, None)),
             &self.v6_prefix,
             self.interval_hosts,
         );
         let added = group(
-            bans.iter().map(|b| (b.jail.as_str(), b.addr, b.timeout)),
+            (bans.iter()).map(|b| (b.jail.as_str(), b.addr, b.timeout, b.comment.as_ref())),
             &self.v6_prefix,
             self.interval_hosts,
         );
@@ -40,7 +40,7 @@ impl Nft {
     /// error.
     pub fn unban(&mut self, unbans: &[Unban]) -> Result<(), NftError> {
         let changes = group(
-            unbans.iter().map(|u| (u.jail.as_str(), u.addr, None)),
+            unbans.iter().map(|u| (u.jail.as_str(), u.addr, None, None)),
             &self.v6_prefix,
             self.interval_hosts,
         );
@@ -107,7 +107,7 @@ impl Nft {
                 .items
                 .iter()
                 .filter(|i| present.contains(&i.network))
-                .copied()
+                .cloned()
                 .collect();
             out.push(SetChange {
                 set: change.set.clone(),
@@ -153,6 +153,7 @@ impl Nft {
                 network: e.network,
                 timeout: e.timeout,
                 expires: e.expires,
+                comment: e.comment,
             };
             match changes.iter_mut().find(|c| c.set == set) {
                 Some(change) => change.items.push(item),

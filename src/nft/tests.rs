@@ -36,7 +36,7 @@ fn bans_are_grouped_per_set_and_v6_masked_to_the_jail_prefix() {
     let groups = group(
         items
             .into_iter()
-            .map(|(j, a, t)| (j, a.parse().unwrap(), t)),
+            .map(|(j, a, t)| (j, a.parse().unwrap(), t, None)),
         &prefixes,
         false,
     );
@@ -120,7 +120,7 @@ fn many_addresses_are_named_by_the_first_and_a_count() {
 #[test]
 fn an_extended_ack_offset_is_traced_to_its_element() {
     let prefixes = HashMap::new();
-    let items = (1..=3u8).map(|i| ("sshd", IpAddr::from([192, 0, 2, i]).into(), None));
+    let items = (1..=3u8).map(|i| ("sshd", IpAddr::from([192, 0, 2, i]).into(), None, None));
     let change = &group(items, &prefixes, false)[0];
     let mut batch = Batch::new(1);
     push_change(&mut batch, &mut Vec::new(), "portcullis", change, Verb::Add);

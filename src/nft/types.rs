@@ -5,6 +5,7 @@ use std::time::Duration;
 
 pub use crate::network::{Network, NetworkError};
 
+use super::comment::Comment;
 use super::error::NftError;
 use super::ports::Ports;
 
@@ -156,6 +157,8 @@ pub struct Ban {
     pub jail: String,
     pub addr: Network,
     pub timeout: Option<Duration>,
+    /// Written as the element's comment (a remote ban's origin node).
+    pub comment: Option<Comment>,
 }
 
 /// Lift the ban of `addr` (an address or a network) in `jail`.
@@ -184,6 +187,8 @@ pub struct Element {
     pub timeout: Option<Duration>,
     /// Time left until the kernel removes it; none for a permanent ban.
     pub expires: Option<Duration>,
+    /// Its comment, when it has a valid one (a remote ban's origin node).
+    pub comment: Option<Comment>,
 }
 
 impl Element {

@@ -47,6 +47,7 @@ impl BanRequest {
                 failures,
                 read_at: None,
                 replace: false,
+                provenance: crate::cluster::Provenance::Local,
             },
             increment,
         }

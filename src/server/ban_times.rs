@@ -99,6 +99,7 @@ mod tests {
             record: BanRecord {
                 start: UnixMs(start),
                 duration: Some(Duration::from_secs(600)),
+                origin: None,
             },
         };
         let bans = vec![
