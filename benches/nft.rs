@@ -124,6 +124,7 @@ fn v4_bans(count: u32) -> Vec<Ban> {
             jail: "sshd".into(),
             addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()),
             timeout: Some(Duration::from_secs(3600 + u64::from(i % 600))),
+            comment: None,
         })
         .collect()
 }

@@ -136,6 +136,7 @@ fn ticket(addr: &str) -> BanTicket {
         bantime: BanTime::For(Duration::from_secs(3600)),
         failures: 3,
         read_at: None,
+        provenance: portcullis::cluster::Provenance::Local,
     }
 }
 

@@ -46,6 +46,7 @@ fn list_into_a_closed_pipe_exits_0_silently() {
                 jail: "sshd".into(),
                 addr: std::net::Ipv4Addr::from(0x0a00_0000 + i).into(),
                 timeout: Some(Duration::from_secs(3600)),
+                comment: None,
             })
             .collect();
         nft.ban(&bans).unwrap();

@@ -75,6 +75,7 @@ pub(crate) fn ban(jail: &str, addr: &str, secs: Option<u64>) -> Ban {
         jail: jail.into(),
         addr: addr.parse().unwrap(),
         timeout: secs.map(Duration::from_secs),
+        comment: None,
     }
 }
 
@@ -156,11 +157,13 @@ fn bans_appear_with_timeouts_and_vanish_at_expiry() {
                 jail: "sshd".into(),
                 addr: "192.0.2.10".parse().unwrap(),
                 timeout: Some(Duration::from_millis(1500)),
+                comment: None,
             },
             Ban {
                 jail: "sshd".into(),
                 addr: "2001:db8::10".parse().unwrap(),
                 timeout: Some(Duration::from_millis(1500)),
+                comment: None,
             },
             ban("sshd", "192.0.2.11", None),
         ];

@@ -24,6 +24,7 @@ fn ban(jail: &str, addr: &str, secs: Option<u64>) -> Ban {
         jail: jail.into(),
         addr: addr.parse().unwrap(),
         timeout: secs.map(Duration::from_secs),
+        comment: None,
     }
 }
 

@@ -54,11 +54,13 @@ fn the_dump_matches_nft_json() {
                 jail: "sshd".into(),
                 addr: v4,
                 timeout,
+                comment: None,
             });
             bans.push(Ban {
                 jail: "sshd".into(),
                 addr: v6,
                 timeout,
+                comment: None,
             });
         }
         nft.ban(&bans).unwrap();
@@ -105,6 +107,7 @@ fn a_hundred_thousand_bans_in_one_transaction_split_under_64_kib() {
                 jail: "sshd".into(),
                 addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()),
                 timeout: Some(Duration::from_secs(3600)),
+                comment: None,
             })
             .collect();
         nft.ban(&bans).expect("one big transaction");

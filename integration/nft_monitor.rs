@@ -118,6 +118,7 @@ fn a_rebuild_with_bans_is_one_transaction() {
             jail: "sshd".into(),
             addr: a.parse().unwrap(),
             timeout: Some(Duration::from_secs(3600)),
+            comment: None,
         })
         .collect();
     ns.run(|| {
@@ -189,6 +190,7 @@ fn events_of_a_big_batch(buffer: Option<usize>) -> Vec<ObjectEvent> {
                 jail: "sshd".into(),
                 addr: IpAddr::from((0x0a00_0000u32 + i).to_be_bytes()),
                 timeout: None,
+                comment: None,
             })
             .collect();
         nft.ban(&bans).unwrap();
@@ -250,6 +252,7 @@ fn a_monitor_out_of_its_group_misses_changes_that_the_generation_counts() {
             jail: "sshd".into(),
             addr,
             timeout: None,
+            comment: None,
         }])
         .unwrap();
         ns.sh(&["nft", "add", "table", "inet", "other"]);

@@ -87,6 +87,7 @@ fn check(verdict: BanVerdict) {
         jail: "sshd".into(),
         addr: a.parse().unwrap(),
         timeout: Some(Duration::from_secs(600)),
+        comment: None,
     };
     nft.ban(&[ban("192.0.2.2"), ban("2001:db8::2")]).unwrap();
     for to in [v4, v6] {
@@ -144,6 +145,7 @@ fn an_ipv6_prefix_ban_stops_the_whole_network() {
         jail: "sshd".into(),
         addr: "2001:db8::99".parse().unwrap(),
         timeout: Some(Duration::from_secs(600)),
+        comment: None,
     };
     nft.ban(&[ban]).unwrap();
     let err = connects(&client, v6, Duration::from_millis(700)).expect_err("the /64 is banned");

@@ -139,8 +139,53 @@ let
     };
   };
 
+  # services.portcullis.cluster: the `cluster { }` node (README "Fleet").
+  clusterOptions = {
+    options = {
+      servers = mkOption {
+        type = types.nonEmptyListOf types.str;
+        example = [ "nats://10.0.0.5:4222" "nats://10.0.0.6:4222" ];
+        description = "NATS servers (nats:// or tls://), several for failover.";
+      };
+      node = mkOption {
+        type = types.nullOr (types.strMatching "[A-Za-z0-9_-]{1,64}");
+        default = null;
+        example = "gate-1";
+        description = "This host's name in the fleet; null: the hostname's first label. NATS permissions should let it publish under PREFIX.<node>.> only.";
+      };
+      subjectPrefix = mkOption { type = types.nullOr types.str; default = null; example = "portcullis"; description = "Every message lives under PREFIX.> (default portcullis)."; };
+      stream = mkOption { type = types.nullOr types.str; default = null; example = "PORTCULLIS"; description = "The JetStream stream, created if missing (default PORTCULLIS)."; };
+      replicas = mkOption { type = types.nullOr (types.ints.between 1 5); default = null; description = "The stream's replicas when it is created (default min(3, servers listed))."; };
+      maxAge = mkOption { type = types.nullOr duration; default = null; example = "30d"; description = "The stream forgets decisions this old (default 30d)."; };
+      credentialsFile = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/run/secrets/portcullis-nats.creds";
+        description = "A NATS .creds file (JWT and seed), read at start; a path outside the Nix store, which is world-readable.";
+      };
+      tls = {
+        ca = mkOption { type = types.nullOr types.str; default = null; description = "CA certificate verifying the servers."; };
+        cert = mkOption { type = types.nullOr types.str; default = null; description = "Client certificate."; };
+        key = mkOption { type = types.nullOr types.str; default = null; description = "Client key (outside the Nix store)."; };
+      };
+      share = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "sshd" ];
+        description = "Jails whose bans are published; empty: all.";
+      };
+      accept = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        example = [ "sshd" ];
+        description = "Jails that apply bans from other nodes; empty: all.";
+      };
+      maxBantime = mkOption { type = types.nullOr duration; default = null; example = "1d"; description = "Cap on a ban taken from another node (default 1d)."; };
+    };
+  };
+
   renderedText = import ./render-config.nix {
-    inherit (cfg) extraConfig;
+    inherit (cfg) extraConfig cluster;
     settings = cfg.settings;
     jails = cfg.jails;
     database = "/var/lib/portcullis";
@@ -229,6 +274,13 @@ in
       description = "Jails; each gets the nftables sets `<name>-v4` and `<name>-v6`.";
     };
 
+    cluster = mkOption {
+      type = types.nullOr (types.submodule clusterOptions);
+      default = null;
+      example = literalExpression ''{ servers = [ "nats://10.0.0.5:4222" ]; share = [ "sshd" ]; }'';
+      description = "Share bans with a fleet over NATS JetStream (the `cluster` node); null (the default): bans stay on this host. The unit then may open IP sockets.";
+    };
+
     extraConfig = mkOption {
       type = types.lines;
       default = "";
@@ -296,9 +348,9 @@ in
       # Debian unit, their one source), which the kernel matrix also renders
       # into a unit for a real systemd.
       serviceConfig = hardening // {
-        # The metrics listener needs IP sockets.
+        # The metrics listener and the NATS client need IP sockets.
         RestrictAddressFamilies = lib.toList hardening.RestrictAddressFamilies
-          ++ lib.optionals (cfg.settings.metrics != null) [ "AF_INET" "AF_INET6" ];
+          ++ lib.optionals (cfg.settings.metrics != null || cfg.cluster != null) [ "AF_INET" "AF_INET6" ];
         # ProtectSystem=strict: the fail2ban socket's directory must be ours.
         RuntimeDirectory = if f2bRuntimeDir == null then hardening.RuntimeDirectory
           else lib.toList hardening.RuntimeDirectory ++ [ f2bRuntimeDir ];

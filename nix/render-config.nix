@@ -6,7 +6,7 @@
 #
 # Argument: { settings, jails, extraConfig, database, socket } shaped as the
 # module's options (null means "not set: the daemon's default").
-{ settings, jails, extraConfig ? "", database, socket }:
+{ settings, jails, extraConfig ? "", cluster ? null, database, socket }:
 
 let
   inherit (builtins) attrNames concatLists concatStringsSep filter isBool
@@ -87,6 +87,27 @@ let
     (extraLines (j.extraConfig or ""))
   ]);
 
+  # cluster { ... } (README "Fleet"), or nothing when null.
+  clusterLines = c:
+    if c == null then [ ]
+    else let tls = c.tls or { }; in block "cluster" (concatLists [
+      (listNode "servers" c.servers)
+      (optional "node" (c.node or null))
+      (optional "subject-prefix" (c.subjectPrefix or null))
+      (optional "stream" (c.stream or null))
+      (optional "replicas" (c.replicas or null))
+      (optional "max-age" (c.maxAge or null))
+      (optional "credentials" (c.credentialsFile or null))
+      (let t = concatLists [
+         (optional "ca" (tls.ca or null))
+         (optional "cert" (tls.cert or null))
+         (optional "key" (tls.key or null))
+       ]; in if t == [ ] then [ ] else block "tls" t)
+      (listNode "share" (c.share or null))
+      (listNode "accept" (c.accept or null))
+      (optional "max-bantime" (c.maxBantime or null))
+    ]);
+
   defaults = settings.defaults or { };
   defaultLines = jailSettings defaults;
 
@@ -101,6 +122,7 @@ let
     (if (settings.metrics or null) == null then [ ]
      else [ (node "metrics" [ settings.metrics ]
        (if settings.metricsAllowRemote or false then { allow-remote = true; } else { })) ])
+    (if cluster == null then [ ] else [ "" ] ++ clusterLines cluster)
     (if defaultLines == [ ] then [ ] else [ "" ] ++ block "defaults" defaultLines)
     (concatLists (map (name: [ "" ] ++ jail name jails.${name}) (attrNames jails)))
   ];

@@ -20,6 +20,8 @@
 //!   ledger of what is banned until when, the one rebuild path.
 //! - [`db`]: LMDB (heed): bans, history, log positions, journal cursors.
 //! - [`notify`]: programs run after a ban, never on its path.
+//! - [`fleet`]: the ClusterActor: this node's bans published to the
+//!   fleet, the other nodes' taken through the jails (issue 13).
 //! - [`server`]: configuration, jails started, stopped and reloaded, the
 //!   control socket.
 //!
@@ -36,7 +38,7 @@
 //!   share.
 //! - [`cluster`]: bans shared with a fleet over NATS JetStream: the plain
 //!   core (decisions, subjects, intake checks, outbox) and the NATS client;
-//!   not yet wired into the daemon (issue 13).
+//!   [`fleet`] wires it into the daemon.
 //! - [`metrics`]: Prometheus counters and their HTTP responder.
 //! - [`f2bproto`]: fail2ban's control protocol as plain code, no sockets
 //!   (pickle framing, commands, fail2ban's reply shapes); not yet served by
@@ -56,6 +58,7 @@ pub mod diagnostic;
 pub mod f2bproto;
 pub mod fail2ban;
 pub mod filter;
+pub mod fleet;
 pub mod hostaddr;
 pub mod import;
 pub mod jail;

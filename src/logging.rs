@@ -19,6 +19,9 @@ pub const NOTICE_TARGET: &str = "portcullis::notice";
 pub fn init(level: &str) {
     let filter =
         EnvFilter::try_from_env("PORTCULLIS_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    // The NATS client's own lines (colour codes, one per reconnection
+    // attempt) stay out unless asked for: the cluster logs each change.
+    let filter = filter.add_directive("async_nats=warn".parse().expect("a valid directive"));
     let format = Format {
         journal: std::env::var_os("JOURNAL_STREAM").is_some(),
         pid: std::process::id(),

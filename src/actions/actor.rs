@@ -10,22 +10,25 @@ use actix::prelude::*;
 
 use super::banner::{Banner, Effects};
 use super::kernel::{Flushed, Kernel};
-use super::{BanTicket, Flush, GROUP_COMMIT, ListBans, Repair, Restore, Setup, Unban, Watched};
+use super::{BanTicket, Flush, GROUP_COMMIT, Repair, Restore, Setup, Unban};
 
+use crate::cluster::Decided;
 use crate::db::{RecordBans, RemoveBans};
 use crate::metrics::Metrics;
-use crate::nft::{self, Nft, NftConfig, NftError};
+use crate::nft::{Nft, NftConfig, NftError};
 use crate::notify::Notify;
 use crate::time::UnixMs;
 
 pub struct ActionsActor {
-    banner: Banner,
-    kernel: Kernel,
-    pending: Vec<BanTicket>,
+    pub(super) banner: Banner,
+    pub(super) kernel: Kernel,
+    pub(super) pending: Vec<BanTicket>,
     flush_scheduled: bool,
     record: Recipient<RecordBans>,
     remove: Recipient<RemoveBans>,
     notify: Recipient<Notify>,
+    /// The ClusterActor, with a fleet ([`super::ReportTo`]).
+    pub(super) decided: Option<Recipient<Decided>>,
 }
 
 impl ActionsActor {
@@ -46,12 +49,12 @@ impl ActionsActor {
             record,
             remove,
             notify,
+            decided: None,
         }
     }
 
-    /// Counts a failed netlink request; the error for the log or the reply.
     /// Counts a netlink error for the metrics and hands it on.
-    fn failed(&self, e: NftError) -> NftError {
+    pub(super) fn failed(&self, e: NftError) -> NftError {
         self.banner.netlink_error();
         e
     }
@@ -65,9 +68,11 @@ impl ActionsActor {
         }
     }
 
-    /// Logs, notifies and (for lifted bans) removes the records.
+    /// Logs, notifies, tells the fleet and (for lifted bans) removes the
+    /// records.
     fn hand_out(&mut self, effects: Effects) {
         crate::logging::notices(&effects.notices);
+        self.report(effects.applied);
         for n in effects.notify {
             self.notify.do_send(n);
         }
@@ -81,7 +86,7 @@ impl ActionsActor {
     }
 
     /// Sends every pending ban in one transaction.
-    fn flush(&mut self) {
+    pub(super) fn flush(&mut self) {
         self.flush_scheduled = false;
         let tickets = std::mem::take(&mut self.pending);
         match (self.kernel).flush(&mut self.banner, tickets, UnixMs::now()) {
@@ -151,15 +156,6 @@ impl Handler<Unban> for ActionsActor {
     }
 }
 
-impl Handler<ListBans> for ActionsActor {
-    type Result = Result<Vec<nft::Element>, NftError>;
-
-    fn handle(&mut self, msg: ListBans, _: &mut Context<Self>) -> Self::Result {
-        let listed = self.kernel.listed(&self.banner, msg.jail.as_deref());
-        listed.map_err(|e| self.failed(e))
-    }
-}
-
 impl Handler<Setup> for ActionsActor {
     type Result = Result<(), NftError>;
 
@@ -189,13 +185,5 @@ impl Handler<Repair> for ActionsActor {
         let repaired =
             (self.kernel).repair(&mut self.banner, msg.only_if_damaged, msg.generation, now);
         repaired.map_err(|e| self.failed(e))
-    }
-}
-
-impl Handler<Watched> for ActionsActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: Watched, _: &mut Context<Self>) {
-        self.kernel.watch(msg.0);
     }
 }

@@ -92,6 +92,7 @@ mod tests {
             network,
             timeout: timeout.map(Duration::from_secs),
             expires: left.map(Duration::from_secs),
+            comment: None,
         };
         let stored = StoredBan {
             jail: "web".into(),

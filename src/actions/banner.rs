@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::BanTicket;
+use crate::cluster::{Applied, Expiry, Kind, Provenance};
 use super::counting::ActionCounters;
 use super::ledger::Ledger;
 use crate::db::store::{BanRecord, StoredBan};
@@ -54,6 +55,9 @@ pub struct Effects {
     pub notify: Vec<Notify>,
     /// Lifted bans whose records the database drops.
     pub removed: Vec<(String, IpAddr)>,
+    /// Bans and unbans taken, for the fleet (expiries are not: every
+    /// published ban carries its end).
+    pub applied: Vec<Applied>,
 }
 
 pub struct Banner {
@@ -65,6 +69,10 @@ pub struct Banner {
     rebuilt: Option<u32>,
     /// Ban records waiting for the next group commit.
     unrecorded: Vec<StoredBan>,
+    /// The origin node of each running ban taken from the fleet, so that
+    /// its unban lifts only its own ban (in memory: interim, until the
+    /// ledger and the records keep the origin).
+    origins: std::collections::HashMap<(String, IpAddr), String>,
 }
 
 impl Banner {
@@ -75,6 +83,7 @@ impl Banner {
             counters: ActionCounters::new(metrics),
             rebuilt: None,
             unrecorded: Vec::new(),
+            origins: Default::default(),
         }
     }
 
@@ -91,9 +100,13 @@ impl Banner {
     /// log line read again (after a crash, the saved read position lags
     /// behind the bans) or a line behind a running ban is no new ban; the
     /// address stays banned as it is and is not counted twice. Manual bans
-    /// (no `read_at`) always go: they may change the ban time.
+    /// (no `read_at`) always go: they may change the ban time. A ban from
+    /// another node never replaces a running one.
     pub fn plan(&self, mut tickets: Vec<BanTicket>, now: UnixMs) -> Option<Batch> {
-        tickets.retain(|t| t.read_at.is_none() || !self.ledger.is_banned(&t.jail, t.addr, now));
+        tickets.retain(|t| {
+            let again = matches!(t.provenance, Provenance::Remote { .. }) || t.read_at.is_some();
+            !again || !self.ledger.is_banned(&t.jail, t.addr, now)
+        });
         if tickets.is_empty() {
             return None;
         }
@@ -103,6 +116,7 @@ impl Banner {
                 jail: t.jail.clone(),
                 addr: t.addr,
                 timeout: t.bantime.timeout(),
+                comment: None,
             })
             .collect();
         Some(Batch { tickets, bans })
@@ -146,9 +160,24 @@ impl Banner {
     /// gauge, one notification per ban, a record for the next group commit.
     pub fn banned(&mut self, batch: Batch, now: UnixMs) -> Effects {
         let mut notify = Vec::with_capacity(batch.tickets.len());
+        let mut applied = Vec::with_capacity(batch.tickets.len());
         for t in batch.tickets {
             let expires = t.bantime.timeout().map(|d| now.after(d));
             self.ledger.ban(&t.jail, t.addr, expires);
+            match &t.provenance {
+                Provenance::Remote { origin } => {
+                    self.origins.insert((t.jail.clone(), t.addr), origin.clone())
+                }
+                _ => self.origins.remove(&(t.jail.clone(), t.addr)),
+            };
+            applied.push(Applied {
+                provenance: t.provenance.clone(),
+                jail: t.jail.clone(),
+                network: nft::Network::host(t.addr),
+                kind: Kind::Ban,
+                expires: Expiry::of(now, t.bantime),
+                failures: t.failures,
+            });
             notify.push(Notify {
                 event: Event::Ban,
                 jail: t.jail.clone(),
@@ -168,6 +197,7 @@ impl Banner {
         self.counters.active(&self.ledger, &self.config);
         Effects {
             notify,
+            applied,
             ..Effects::default()
         }
     }
@@ -187,6 +217,7 @@ impl Banner {
                 jail,
                 addr,
                 timeout,
+                comment: None,
             })
             .collect();
         bans.extend_from_slice(extra);
@@ -264,10 +295,23 @@ impl Banner {
     }
 
     /// `targets` were removed from the kernel at `now`: logged, counted,
-    /// notified, and their records removed.
+    /// notified, and their records removed; for the fleet, local unbans
+    /// carrying the end of the ban they lifted.
     pub fn unbanned(&mut self, targets: Vec<nft::Unban>, now: UnixMs) -> Effects {
         let mut effects = Effects::default();
         for u in targets {
+            let expires = match self.ledger.expiry(&u.jail, u.addr) {
+                Some(Some(end)) => Expiry::At(end.as_millis()),
+                _ => Expiry::Permanent,
+            };
+            effects.applied.push(Applied {
+                provenance: Provenance::Local,
+                jail: u.jail.clone(),
+                network: nft::Network::host(u.addr),
+                kind: Kind::Unban,
+                expires,
+                failures: 0,
+            });
             self.ledger.unban(&u.jail, u.addr);
             effects.removed.push((u.jail.clone(), u.addr));
             self.lifted(u.jail, u.addr, now, &mut effects);
@@ -277,6 +321,7 @@ impl Banner {
     }
 
     fn lifted(&mut self, jail: String, addr: IpAddr, now: UnixMs, effects: &mut Effects) {
+        self.origins.remove(&(jail.clone(), addr));
         effects.notices.push(notice_line(&jail, "Unban", addr));
         self.counters.unban(&jail);
         effects.notify.push(Notify {
@@ -286,6 +331,13 @@ impl Banner {
             ban: None,
             time: now.as_secs() as u64,
         });
+    }
+
+    /// The node whose ban of `addr` in `jail` runs, if it came from the
+    /// fleet.
+    pub fn origin(&self, jail: &str, addr: IpAddr) -> Option<&str> {
+        let key = (jail.to_string(), addr);
+        self.origins.get(&key).map(String::as_str)
     }
 
     /// `targets` with one per kernel element: addresses of one IPv6

@@ -96,3 +96,50 @@ fn the_hosts_own_addresses_lift_bans_of_their_network() {
     );
     assert!(b.own_bans(&["web".into()], &[ip("2001:db9::1")]).is_empty());
 }
+
+#[test]
+fn the_fleet_hears_of_bans_and_unbans_with_their_provenance() {
+    use crate::cluster::{Expiry, Kind, Provenance};
+    let (mut b, _) = banner();
+    let mut remote = manual("sshd", "192.0.2.2", BanTime::For(MIN));
+    remote.provenance = Provenance::Remote {
+        origin: "gate-2".into(),
+    };
+    let local = manual("sshd", "192.0.2.1", BanTime::For(HOUR));
+    let batch = b.plan(vec![local, remote.clone()], T0).unwrap();
+    let effects = b.banned(batch, T0);
+    let seen: Vec<_> = (effects.applied.iter())
+        .map(|a| (a.provenance.clone(), a.network.addr, a.kind, a.expires))
+        .collect();
+    let end = |d: Duration| Expiry::At(T0.after(d).as_millis());
+    assert_eq!(
+        seen,
+        [
+            (Provenance::Local, ip("192.0.2.1"), Kind::Ban, end(HOUR)),
+            (
+                remote.provenance.clone(),
+                ip("192.0.2.2"),
+                Kind::Ban,
+                end(MIN)
+            ),
+        ]
+    );
+    assert_eq!(b.origin("sshd", ip("192.0.2.2")), Some("gate-2"));
+    assert_eq!(b.origin("sshd", ip("192.0.2.1")), None);
+    // A remote ban never replaces a running one, local or remote.
+    let mut again = remote.clone();
+    again.addr = ip("192.0.2.1");
+    assert_eq!(b.plan(vec![again, remote], T0), None);
+    // An unban carries the end of the ban it lifted.
+    let lift = vec![nft::Unban {
+        jail: "sshd".into(),
+        addr: ip("192.0.2.1"),
+    }];
+    let effects = b.unbanned(lift, T0);
+    assert_eq!(effects.applied[0].kind, Kind::Unban);
+    assert_eq!(effects.applied[0].expires, end(HOUR));
+    // The remote ban's expiry forgets its origin and is not published.
+    let effects = b.expire(T0.after(MIN));
+    assert!(effects.applied.is_empty());
+    assert_eq!(b.origin("sshd", ip("192.0.2.2")), None);
+}

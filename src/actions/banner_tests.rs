@@ -38,6 +38,7 @@ fn ticket(jail: &str, addr: &str, bantime: BanTime, read_at: Option<Instant>) ->
         bantime,
         failures: 3,
         read_at,
+        provenance: crate::cluster::Provenance::Local,
     }
 }
 
@@ -63,6 +64,7 @@ fn nft_ban(jail: &str, addr: &str, timeout: Option<Duration>) -> nft::Ban {
         jail: jail.into(),
         addr: ip(addr),
         timeout,
+        comment: None,
     }
 }
 
@@ -268,6 +270,7 @@ fn element(jail: &str, network: Network) -> Element {
         network,
         timeout: None,
         expires: None,
+        comment: None,
     }
 }
 

@@ -14,6 +14,7 @@ use std::time::Instant;
 use super::Unban;
 use super::banner::{Banner, Batch, Effects};
 use super::quiet::Quiet;
+use crate::cluster::Provenance;
 use crate::logging::Notices;
 use crate::nft::{self, Element, Membership, Nft, NftError};
 use crate::time::UnixMs;
@@ -189,8 +190,14 @@ impl Kernel {
         msg: Unban,
         now: UnixMs,
     ) -> Result<Effects, NftError> {
+        let mut remote = None;
         let targets: Vec<nft::Unban> = match msg {
             Unban::One { jail, addr } => vec![nft::Unban { jail, addr }],
+            Unban::Remote { origin, jail, addr } => {
+                let theirs = banner.origin(&jail, addr) == Some(origin.as_str());
+                remote = Some(Provenance::Remote { origin });
+                (theirs.then_some(nft::Unban { jail, addr }).into_iter()).collect()
+            }
             Unban::All { jail } => (self.listed(banner, jail.as_deref())?.into_iter())
                 .map(|e| nft::Unban {
                     jail: e.jail,
@@ -213,7 +220,11 @@ impl Kernel {
             return Ok(Effects::default());
         }
         self.nft.unban(&banner.distinct(&targets))?;
-        Ok(banner.unbanned(targets, now))
+        let mut effects = banner.unbanned(targets, now);
+        if let Some(provenance) = remote {
+            effects.applied.iter_mut().for_each(|a| a.provenance = provenance.clone());
+        }
+        Ok(effects)
     }
 
     /// The bans in the kernel now, of one jail or all (none without our

@@ -121,6 +121,12 @@ impl Ledger {
             .is_some_and(|bans| bans.contains_key(&addr))
     }
 
+    /// The end of the ban of `addr` in `jail` (`Some(None)`: permanent),
+    /// `None` without one.
+    pub fn expiry(&self, jail: &str, addr: IpAddr) -> Option<Option<UnixMs>> {
+        self.jails.get(jail).and_then(|bans| bans.get(&addr)).copied()
+    }
+
     /// Whether `addr` is banned in `jail` at `now`.
     pub fn is_banned(&self, jail: &str, addr: IpAddr, now: UnixMs) -> bool {
         let state = self.jails.get(jail).and_then(|bans| bans.get(&addr));

@@ -18,6 +18,7 @@ pub mod actor;
 pub mod adopt;
 pub mod banner;
 pub mod counting;
+mod handlers;
 pub mod kernel;
 pub mod ledger;
 pub mod quiet;
@@ -25,10 +26,11 @@ pub mod quiet;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use actix::Message;
+use actix::{Message, Recipient};
 
 pub use actor::ActionsActor;
 
+use crate::cluster::{Decided, Provenance};
 use crate::db::store::StoredBan;
 use crate::nft::{Element, Membership, NftConfig, NftError};
 use crate::time::BanTime;
@@ -51,6 +53,9 @@ pub struct BanTicket {
     pub failures: u32,
     /// When the log line behind it was read; none for manual bans.
     pub read_at: Option<Instant>,
+    /// Local (logs, recidive, by hand) or taken from the fleet: only local
+    /// bans are published ([`crate::cluster::Provenance`]).
+    pub provenance: Provenance,
 }
 
 /// Send the pending bans now. Sent by the ActionsActor to itself after the
@@ -71,6 +76,13 @@ pub enum Unban {
     },
     All {
         jail: Option<String>,
+    },
+    /// `origin`'s ban of `addr` in `jail`, taken from the fleet; a ban of
+    /// this node or of another origin stays.
+    Remote {
+        origin: String,
+        jail: String,
+        addr: IpAddr,
     },
     /// Every ban of `jails` of one of `addrs` (or of its network, in a jail
     /// with ipv6-prefix), from the ledger (every ban we put in the kernel,
@@ -115,6 +127,19 @@ pub struct Repair {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Watched(pub Membership);
+
+/// Bans taken from the fleet: replies once the kernel holds them (or
+/// refused them), so the ClusterActor acknowledges only applied messages.
+/// Sent by the ClusterActor.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct ApplyRemote(pub Vec<BanTicket>);
+
+/// Where every ban and unban the kernel took goes, with its provenance
+/// (the ClusterActor, which publishes the local ones). Sent at start.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReportTo(pub Recipient<Decided>);
 
 /// Put stored bans back with their remaining time, in the one rebuild
 /// transaction that also creates the table. Sent by the ServerActor at

@@ -26,5 +26,14 @@ pub fn run(args: Args) -> miette::Result<ExitCode> {
         enabled.len(),
         enabled.join(", ")
     ))?;
+    if let Some(c) = &config.cluster {
+        let line = format!(
+            "cluster: node {} in stream {} on {}",
+            c.node,
+            c.stream,
+            c.servers.join(" ")
+        );
+        super::print_line(&line)?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -278,7 +278,17 @@ fn run_within(
 }
 
 pub fn status(a: StatusArgs) -> miette::Result<ExitCode> {
-    run(&a.common, Request::Status { jail: a.jail })
+    let all = a.jail.is_none();
+    let code = run(&a.common, Request::Status { jail: a.jail })?;
+    // The fleet after the jails (`--json`: its own request, `cluster`).
+    if all
+        && !a.common.json
+        && code == ExitCode::SUCCESS
+        && let Ok(Ok(fleet @ Reply::Cluster(Some(_)))) = ask(&a.common.socket, &Request::Cluster)
+    {
+        super::print_line(&super::render::human(&Request::Cluster, &fleet))?;
+    }
+    Ok(code)
 }
 
 pub fn ban(a: BanArgs) -> miette::Result<ExitCode> {

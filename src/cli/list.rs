@@ -1,6 +1,8 @@
 //! `portcullis list`: reads the kernel's sets directly over netlink, no
 //! daemon needed. Per jail, each banned address with its timeout and time
-//! left, soonest expiry first (permanent bans last), then totals.
+//! left, soonest expiry first (permanent bans last), then totals. A ban
+//! taken from another node of a fleet carries that node's name as the
+//! element's comment: an ORIGIN column shows it where a jail has any.
 
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -16,7 +18,8 @@ use crate::nft::{Element, Nft};
 pub struct Args {
     /// Only this jail.
     pub jail: Option<String>,
-    /// One JSON array of {"jail", "address", "timeout_ms", "expires_ms"}.
+    /// One JSON array of {"jail", "address", "timeout_ms", "expires_ms"},
+    /// and "origin" for a ban taken from another node.
     #[arg(long)]
     pub json: bool,
     /// The nftables table (family inet) portcullis owns.
@@ -83,6 +86,8 @@ struct JsonBan<'a> {
     address: String,
     timeout_ms: Option<u64>,
     expires_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'a str>,
 }
 
 fn write_json(out: &mut impl Write, elements: &[Element]) -> io::Result<()> {
@@ -97,6 +102,7 @@ fn write_json(out: &mut impl Write, elements: &[Element]) -> io::Result<()> {
             address: e.network.to_string(),
             timeout_ms: ms(e.timeout),
             expires_ms: ms(e.expires),
+            origin: e.comment.as_ref().map(|c| c.as_str()),
         };
         out.write_all(if i == 0 { b"\n  " } else { b",\n  " })?;
         serde_json::to_writer(&mut *out, &item)?;
@@ -115,19 +121,21 @@ fn write_table(out: &mut impl Write, jails: &[String], elements: &[Element]) -> 
         if mine.is_empty() {
             continue;
         }
-        writeln!(
-            out,
-            "  {:<42} {:>12} {:>12}",
-            "ADDRESS", "TIMEOUT", "TIME LEFT"
-        )?;
+        let origins = mine.iter().any(|e| e.comment.is_some());
+        let header = format!("  {:<42} {:>12} {:>12}", "ADDRESS", "TIMEOUT", "TIME LEFT");
+        match origins {
+            true => writeln!(out, "{header}  ORIGIN")?,
+            false => writeln!(out, "{header}")?,
+        }
         for e in mine {
             let address = e.network.to_string();
-            writeln!(
-                out,
-                "  {address:<42} {:>12} {:>12}",
-                human(e.timeout),
-                human(e.expires)
-            )?;
+            let (timeout, left) = (human(e.timeout), human(e.expires));
+            let line = format!("  {address:<42} {timeout:>12} {left:>12}");
+            match (origins, &e.comment) {
+                (true, Some(origin)) => writeln!(out, "{line}  {origin}")?,
+                (true, None) => writeln!(out, "{line}  -")?,
+                (false, _) => writeln!(out, "{line}")?,
+            }
         }
     }
     let s = |n: usize| if n == 1 { "" } else { "s" };
@@ -162,7 +170,7 @@ pub fn human(d: Option<Duration>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nft::Network;
+    use crate::nft::{Comment, Network};
 
     fn element(jail: &str, addr: &str, expires_s: Option<u64>) -> Element {
         Element {
@@ -170,6 +178,7 @@ mod tests {
             network: Network::host(addr.parse().unwrap()),
             timeout: expires_s.map(|_| Duration::from_secs(600)),
             expires: expires_s.map(Duration::from_secs),
+            comment: None,
         }
     }
 
@@ -217,6 +226,30 @@ mod tests {
             parsed,
             serde_json::json!([{"jail": "sshd", "address": "2001:db8::1", "timeout_ms": null, "expires_ms": null}])
         );
+    }
+
+    #[test]
+    fn origins_show_where_a_jail_has_any() {
+        let mut remote = element("sshd", "192.0.2.5", Some(30));
+        remote.comment = Some(Comment::new("gate-2").unwrap());
+        let v = vec![
+            element("nginx", "192.0.2.9", Some(10)),
+            element("sshd", "192.0.2.4", Some(20)),
+            remote,
+        ];
+        let mut out = Vec::new();
+        write_table(&mut out, &["nginx".into(), "sshd".into()], &v).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].ends_with("TIME LEFT"), "{text}");
+        assert!(lines[4].ends_with("TIME LEFT  ORIGIN"), "{text}");
+        assert!(lines[5].ends_with("20s  -"), "{text}");
+        assert!(lines[6].ends_with("30s  gate-2"), "{text}");
+        let mut out = Vec::new();
+        write_json(&mut out, &v[1..]).unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(parsed[0].get("origin"), None);
+        assert_eq!(parsed[1]["origin"], "gate-2");
     }
 
     #[test]

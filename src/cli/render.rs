@@ -24,6 +24,8 @@ pub fn human(request: &Request, reply: &Reply) -> String {
         Reply::Pong(p) => format!("pong: portcullis {} answers", p.version),
         Reply::Reading(r) => reading(r),
         Reply::BanTimes(bans) => ban_times(bans),
+        Reply::Cluster(Some(fleet)) => fleet.lines().join("\n"),
+        Reply::Cluster(None) => String::new(),
     }
 }
 

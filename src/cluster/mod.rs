@@ -12,6 +12,8 @@
 //! publish with `Nats-Msg-Id` through a cloneable `Publisher`, fetch and
 //! ack), no actix inside either; the daemon's actor drives both.
 //!
+//! [`Decided`] is the one actix message, so the actions side can name it.
+//!
 //! Trust: a message is applied only if its subject's origin (which NATS
 //! permissions tie to the publisher's credentials) is the origin its body
 //! names, it is not ours, its jail is accepted, its target is a sane
@@ -28,6 +30,13 @@ mod publisher;
 pub mod settings;
 mod setup;
 pub mod subject;
+
+/// Bans and unbans the kernel just took, with where they came from (the
+/// one actix message here: the ActionsActor, lower in the module order,
+/// sends it to the ClusterActor through a recipient); no reply.
+#[derive(Debug, Clone, actix::Message)]
+#[rtype(result = "()")]
+pub struct Decided(pub Vec<Applied>);
 
 pub use decision::{Applied, Decision, Expiry, Kind, Provenance};
 pub use intake::{Intake, Reject, Remote};

@@ -10,6 +10,7 @@
 //! log-level "info"                   // error, warn, info, debug, trace
 //! purge-after "30d"                  // forget expired bans this old
 //! metrics "127.0.0.1:9617"           // Prometheus metrics; off without it
+//! cluster { servers "nats://10.0.0.5:4222" } // share bans over NATS (see cluster.rs)
 //! include "jails.d/web.kdl"          // relative to this file
 //! defaults { maxretry 5; findtime "10m"; bantime "10m" }
 //! jail "sshd" {
@@ -35,6 +36,7 @@
 //! wins. Unknown nodes and bad values are reported all at once, each with
 //! file:line:column and the offending text underlined.
 
+mod cluster;
 pub mod filters;
 mod journal;
 mod metrics;
@@ -77,6 +79,8 @@ pub struct Config {
     pub purge_after: Duration,
     /// Where Prometheus metrics are served; none: not served.
     pub metrics: Option<MetricsConfig>,
+    /// This node's fleet (issue 13); none: bans stay on this host.
+    pub cluster: Option<crate::cluster::ClusterSettings>,
     /// Every jail, enabled or not, in file order.
     pub jails: Vec<JailConfig>,
     /// What loading the jails' filters warned of (a fail2ban filter file's

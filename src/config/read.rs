@@ -13,7 +13,7 @@ use crate::diagnostic::{KdlProblem, KdlProblems, SourceFile};
 use crate::nft::Hook;
 
 const LOG_LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
-const GLOBAL_KEYS: &str = "table, hooks, database, socket, fail2ban-socket, log-level, purge-after, metrics, include, defaults, jail";
+const GLOBAL_KEYS: &str = "table, hooks, database, socket, fail2ban-socket, log-level, purge-after, metrics, cluster, include, defaults, jail";
 
 /// A node and the file it stands in.
 struct Located {
@@ -110,10 +110,12 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
         log_level: "info".into(),
         purge_after: Duration::from_secs(30 * 86_400),
         metrics: None,
+        cluster: None,
         jails: Vec::new(),
         warnings: Vec::new(),
     };
     let mut defaults = JailSettings::default();
+    let mut cluster = None;
     for Located { file, node } in nodes {
         match node.name().value() {
             "jail" => {}
@@ -132,6 +134,7 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
                 Ok(m) => config.metrics = Some(m),
                 Err(p) => problems.push(p),
             },
+            "cluster" => super::cluster::read_cluster(&mut cluster, node, file, problems),
             _ => {
                 problems.extend(no_properties(node, file));
                 if let Err(p) = global(&mut config, node, file) {
@@ -150,6 +153,11 @@ fn build(nodes: &[Located], check_filters: bool, problems: &mut Vec<KdlProblem>)
                 config.jails.push(jail);
             }
         }
+    }
+    if let Some(block) = cluster {
+        let defined = config.jails.iter().map(|j| j.name.as_str()).collect();
+        problems.extend(block.check_jails(&defined));
+        config.cluster = Some(block.settings);
     }
     config
 }

@@ -1,5 +1,6 @@
 //! The JailActor: a shell around [`Jail`].
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -8,7 +9,8 @@ use actix::prelude::*;
 
 use super::state::Decision;
 use super::{
-    Failures, Forget, GetSetting, GetStats, Jail, SetOwnAddresses, SetSetting, SettingError,
+    Failures, Forget, GetSetting, GetStats, Jail, RemoteBan, SetOwnAddresses, SetSetting,
+    SettingError,
 };
 use crate::metrics::JailCounters;
 use crate::observer::BanRequest;
@@ -88,6 +90,14 @@ impl Handler<SetSetting> for JailActor {
             tracing::info!("jail {}: {} set to {v}", self.jail.config.name, msg.key);
         }
         result
+    }
+}
+
+impl Handler<RemoteBan> for JailActor {
+    type Result = Option<IpAddr>;
+
+    fn handle(&mut self, msg: RemoteBan, _: &mut Context<Self>) -> Option<IpAddr> {
+        self.jail.remote_ban(msg.addr)
     }
 }
 

@@ -58,6 +58,15 @@ pub struct SetSetting {
     pub value: String,
 }
 
+/// A ban another node of the fleet decided, in this jail: the address to
+/// ban, or `None` when this jail ignores it (its `ignore` list,
+/// `ignoreself`, the host's own addresses). Sent by the ClusterActor.
+#[derive(Debug, Message)]
+#[rtype(result = "Option<IpAddr>")]
+pub struct RemoteBan {
+    pub addr: IpAddr,
+}
+
 /// Forget the failures of an address (it was unbanned by hand). Sent by the
 /// ServerActor; no reply.
 #[derive(Debug, Message)]

@@ -99,6 +99,18 @@ impl Jail {
         }
     }
 
+    /// The address to ban for a ban another node of the fleet decided, or
+    /// `None` (counted as ignored): the jail's `ignore` list, `ignoreself`
+    /// and the host's own addresses apply as to a local one.
+    pub fn remote_ban(&mut self, addr: IpAddr) -> Option<IpAddr> {
+        let addr = canonical(addr);
+        if self.ignore.contains(addr) {
+            self.stats.ignored_total += 1;
+            return None;
+        }
+        Some(addr)
+    }
+
     /// The host's addresses changed.
     pub fn set_own(&mut self, own: Arc<HashSet<IpAddr>>) {
         self.ignore.set_own(own);
@@ -245,6 +257,21 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_remote_ban_passes_the_same_ignore_rules() {
+        let mut j = jail(5);
+        assert_eq!(
+            j.remote_ban(ip("::ffff:203.0.113.7")),
+            Some(ip("203.0.113.7"))
+        );
+        for ignored in ["192.0.2.9", "127.0.0.1", "::1", "198.51.100.1"] {
+            assert_eq!(j.remote_ban(ip(ignored)), None, "{ignored}");
+        }
+        assert_eq!(j.stats().ignored_total, 4);
+        j.set("ignore", "+203.0.113.0/24").unwrap();
+        assert_eq!(j.remote_ban(ip("203.0.113.7")), None);
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct Metrics {
     /// Netlink requests the kernel refused or that could not be sent, and
     /// notification reads that failed or overran.
     pub netlink_errors: AtomicU64,
+    /// Families a component renders itself (the fleet's
+    /// `portcullis_cluster_*`), refreshed by it, appended as they are.
+    pub extra: Mutex<String>,
 }
 
 /// The counters of one jail.

@@ -96,6 +96,9 @@ pub fn render(m: &Metrics, version: &str) -> String {
         &[("version", version)],
         1,
     );
+    if let Ok(extra) = m.extra.lock() {
+        out.push_str(&extra);
+    }
     out
 }
 

@@ -16,7 +16,8 @@ impl Nft {
     /// gets the new timeout.
     pub fn ban(&mut self, bans: &[Ban]) -> Result<(), NftError> {
         let changes = group(
-            bans.iter().map(|b| (b.jail.as_str(), b.addr, b.timeout)),
+            bans.iter()
+                .map(|b| (b.jail.as_str(), b.addr, b.timeout, b.comment.as_ref())),
             &self.v6_prefix,
         );
         self.apply(&changes, true)
@@ -26,7 +27,7 @@ impl Nft {
     /// T J-v4 { 203.0.113.7, ... }`. Absent addresses are not an error.
     pub fn unban(&mut self, unbans: &[Unban]) -> Result<(), NftError> {
         let changes = group(
-            unbans.iter().map(|u| (u.jail.as_str(), u.addr, None)),
+            unbans.iter().map(|u| (u.jail.as_str(), u.addr, None, None)),
             &self.v6_prefix,
         );
         self.apply(&changes, false)
@@ -92,7 +93,7 @@ impl Nft {
                 .items
                 .iter()
                 .filter(|i| present.contains(&i.network))
-                .copied()
+                .cloned()
                 .collect();
             out.push(SetChange {
                 set: change.set.clone(),
@@ -137,6 +138,7 @@ impl Nft {
                 network: e.network,
                 timeout: e.timeout,
                 expires: e.expires,
+                comment: e.comment,
             };
             match changes.iter_mut().find(|c| c.set == set) {
                 Some(change) => change.items.push(item),

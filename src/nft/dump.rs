@@ -17,6 +17,7 @@ use netlink_packet_netfilter::nftables::{
 };
 
 use super::Nft;
+use super::comment::{Comment, NFTA_SET_ELEM_USERDATA};
 use super::encode::{
     NFT_SET_ELEM_INTERVAL_END, NFTA_DATA_VALUE, NFTA_SET_ELEM_EXPIRATION, NFTA_SET_ELEM_FLAGS,
     NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_SET_ELEM_TIMEOUT,
@@ -50,6 +51,7 @@ struct Raw {
     end: bool,
     timeout: Option<Duration>,
     expires: Option<Duration>,
+    comment: Option<Comment>,
 }
 
 impl Nft {
@@ -278,6 +280,7 @@ fn raw_element(element: &[u8]) -> Option<Raw> {
         end: false,
         timeout: None,
         expires: None,
+        comment: None,
     };
     let mut key = None;
     let be64 = |v: &[u8]| {
@@ -299,6 +302,7 @@ fn raw_element(element: &[u8]) -> Option<Raw> {
             }
             NFTA_SET_ELEM_TIMEOUT => raw.timeout = be64(value),
             NFTA_SET_ELEM_EXPIRATION => raw.expires = be64(value),
+            NFTA_SET_ELEM_USERDATA => raw.comment = Comment::from_udata(value),
             _ => {}
         }
     }
@@ -341,6 +345,7 @@ fn to_elements(jail: &str, raw: Vec<Raw>, interval: bool) -> Vec<Element> {
                 network,
                 timeout: r.timeout,
                 expires: r.expires,
+                comment: r.comment,
             }
         })
         .collect()

@@ -1,8 +1,8 @@
 //! Property tests of the dump reader: whatever the element encoder writes
 //! (the bytes of our own NEWSETELEM batches, which is also the layout of
 //! the kernel's dump replies) reads back as the same elements, in plain and
-//! interval sets, however the messages are spread over datagrams; and no
-//! bytes at all make the readers panic. Fixed seed, a few hundred cases.
+//! interval sets, with their comments, however the messages are spread over
+//! datagrams; and no bytes at all make the readers panic. Fixed seed, a few hundred cases.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
@@ -11,6 +11,7 @@ use netlink_packet_core::Emitable;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 
+use super::comment::Comment;
 use super::dump::{decode_elements, decode_sets};
 use super::elements::{interval_end, key};
 use super::encode::ElementList;
@@ -58,7 +59,9 @@ fn datagrams(elements: &[Element], interval: bool, split: (usize, usize)) -> Vec
             let mut list = ElementList::default();
             for e in chunk {
                 let ms = |d: Option<Duration>| d.map(|d| d.as_millis() as u64);
-                list.push_key(key(&e.network.addr).as_ref(), ms(e.timeout), ms(e.expires));
+                let addr = key(&e.network.addr);
+                let comment = e.comment.as_ref();
+                list.push_commented(addr.as_ref(), ms(e.timeout), ms(e.expires), comment);
                 if let Some(end) = interval.then(|| interval_end(e.network)).flatten() {
                     list.push_interval_end(key(&end).as_ref());
                 }
@@ -76,9 +79,14 @@ fn addr() -> impl Strategy<Value = IpAddr> {
     ]
 }
 
-fn times() -> impl Strategy<Value = (Option<Duration>, Option<Duration>)> {
+/// Timeout, expiry and comment of an element.
+type Extras = (Option<Duration>, Option<Duration>, Option<Comment>);
+
+fn extras() -> impl Strategy<Value = Extras> {
     let ms = proptest::option::of((0u64..u64::MAX / 2).prop_map(Duration::from_millis));
-    (ms.clone(), ms)
+    let comment = proptest::option::of("[a-zA-Z0-9 .:_é-]{1,64}")
+        .prop_map(|c| c.and_then(|c| Comment::truncated(&c)));
+    (ms.clone(), ms, comment)
 }
 
 /// Networks of one family that do not overlap (as the kernel keeps an
@@ -115,12 +123,13 @@ fn value(addr: IpAddr) -> u128 {
     }
 }
 
-fn element(network: Network, (timeout, expires): (Option<Duration>, Option<Duration>)) -> Element {
+fn element(network: Network, (timeout, expires, comment): Extras) -> Element {
     Element {
         jail: "sshd".into(),
         network,
         timeout,
         expires,
+        comment,
     }
 }
 
@@ -132,10 +141,10 @@ fn sorted(mut elements: Vec<Element>) -> Vec<Element> {
 proptest! {
     #![proptest_config(config())]
 
-    /// A plain set: every address, timeout and expiry as encoded.
+    /// A plain set: every address, timeout, expiry and comment as encoded.
     #[test]
     fn plain_set_elements_read_back(
-        items in proptest::collection::vec((addr(), times()), 0..120),
+        items in proptest::collection::vec((addr(), extras()), 0..120),
         split in (1usize..50, 1usize..8),
     ) {
         let elements: Vec<Element> = items
@@ -151,7 +160,7 @@ proptest! {
     #[test]
     fn interval_set_prefixes_read_back(
         nets in any::<bool>().prop_flat_map(networks),
-        times in proptest::collection::vec(times(), 40),
+        times in proptest::collection::vec(extras(), 40),
         split in (1usize..50, 1usize..8),
     ) {
         let elements: Vec<Element> = nets
@@ -168,7 +177,7 @@ proptest! {
     /// the readers skip what they cannot read and never panic.
     #[test]
     fn damaged_dumps_never_panic(
-        items in proptest::collection::vec((addr(), times()), 1..20),
+        items in proptest::collection::vec((addr(), extras()), 1..20),
         damage in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
         cut in any::<prop::sample::Index>(),
         noise in proptest::collection::vec(any::<u8>(), 0..300),

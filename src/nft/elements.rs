@@ -13,6 +13,7 @@ use std::time::Duration;
 use netlink_packet_core::NLM_F_CREATE;
 use netlink_packet_netfilter::nftables::{NfTablesMessage, SetElementList, SetElementMessage};
 
+use super::comment::Comment;
 use super::encode::ElementList;
 use super::types::Network;
 use super::wire::{Batch, NFT_MSG_DESTROYSETELEM};
@@ -69,7 +70,7 @@ pub(crate) struct Command {
 }
 
 /// One element to add or remove.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Item {
     pub network: Network,
     /// NFTA_SET_ELEM_TIMEOUT when adding; none for a permanent ban.
@@ -77,6 +78,8 @@ pub(crate) struct Item {
     /// NFTA_SET_ELEM_EXPIRATION when adding: time left, if less than the
     /// timeout (a ban carried over from a previous table).
     pub expires: Option<Duration>,
+    /// The element's comment when adding.
+    pub comment: Option<Comment>,
 }
 
 /// The elements for one set, in request order.
@@ -87,17 +90,17 @@ pub(crate) struct SetChange {
     pub items: Vec<Item>,
 }
 
-/// Groups `(jail, addr, timeout)` per set, masking IPv6 addresses to the
-/// jail's prefix; keeps the first-seen order of sets and items.
+/// Groups `(jail, addr, timeout, comment)` per set, masking IPv6 addresses
+/// to the jail's prefix; keeps the first-seen order of sets and items.
 pub(crate) fn group<'a>(
-    items: impl Iterator<Item = (&'a str, IpAddr, Option<Duration>)>,
+    items: impl Iterator<Item = (&'a str, IpAddr, Option<Duration>, Option<&'a Comment>)>,
     v6_prefix: &HashMap<String, Option<u8>>,
 ) -> Vec<SetChange> {
     // Keyed by (jail, is IPv4): no allocation per ban, only per set.
     let mut index: HashMap<(&str, bool), usize> = HashMap::new();
     let mut groups: Vec<SetChange> = Vec::new();
     let mut prefixes: Vec<Option<u8>> = Vec::new();
-    for (jail, addr, timeout) in items {
+    for (jail, addr, timeout, comment) in items {
         let v4 = addr.is_ipv4();
         let i = *index.entry((jail, v4)).or_insert_with(|| {
             let prefix = if v4 {
@@ -119,31 +122,38 @@ pub(crate) fn group<'a>(
             network,
             timeout,
             expires: None,
+            comment: comment.cloned(),
         });
     }
     groups
 }
 
 /// Appends the entries of `network` to `list`: its key (with the timeout
-/// when adding), and for an interval set its end.
+/// and comment when adding), and for an interval set its end.
 fn push_entries(
     list: &mut ElementList,
     network: Network,
     interval: bool,
-    timeout: Option<u64>,
-    expires: Option<u64>,
+    (timeout, expires): (Option<u64>, Option<u64>),
+    comment: Option<&Comment>,
 ) {
-    list.push_key(key(&network.addr).as_ref(), timeout, expires);
+    list.push_commented(key(&network.addr).as_ref(), timeout, expires, comment);
     if let Some(end) = interval.then(|| interval_end(network)).flatten() {
         list.push_interval_end(key(&end).as_ref());
     }
 }
 
 /// Bytes the entries of `network` take.
-fn entries_len(network: Network, interval: bool, timeout: bool, expires: bool) -> usize {
+fn entries_len(
+    network: Network,
+    interval: bool,
+    (timeout, expires): (bool, bool),
+    comment: Option<&Comment>,
+) -> usize {
     let key = if network.addr.is_ipv4() { 4 } else { 16 };
     let end = interval && interval_end(network).is_some();
     ElementList::entry_len(key, usize::from(timeout) + usize::from(expires), false)
+        + ElementList::comment_len(comment)
         + if end {
             ElementList::entry_len(key, 0, true)
         } else {
@@ -220,11 +230,12 @@ pub(crate) fn push_change(
     };
     for item in &change.items {
         let (timeout, expires) = (ms(item.timeout), ms(item.expires));
+        let comment = item.comment.as_ref().filter(|_| adding);
         let len = entries_len(
             item.network,
             change.interval,
-            timeout.is_some(),
-            expires.is_some(),
+            (timeout.is_some(), expires.is_some()),
+            comment,
         );
         if chunk.list.byte_len() + len > MAX_ELEMENTS_LEN && !chunk.list.is_empty() {
             let full = std::mem::replace(
@@ -236,7 +247,7 @@ pub(crate) fn push_change(
             );
             full.push_to(batch, commands, table, &change.set, verb);
         }
-        chunk.add(item.network, change.interval, timeout, expires);
+        chunk.add(item.network, change.interval, (timeout, expires), comment);
     }
     if !chunk.list.is_empty() {
         chunk.push_to(batch, commands, table, &change.set, verb);
@@ -254,11 +265,11 @@ impl Chunk {
         &mut self,
         network: Network,
         interval: bool,
-        timeout: Option<u64>,
-        expires: Option<u64>,
+        times: (Option<u64>, Option<u64>),
+        comment: Option<&Comment>,
     ) {
         let before = self.list.len();
-        push_entries(&mut self.list, network, interval, timeout, expires);
+        push_entries(&mut self.list, network, interval, times, comment);
         // One name per entry: both entries of an interval name its network.
         let entries = self.list.len() - before;
         self.networks.extend(std::iter::repeat_n(network, entries));

@@ -10,6 +10,8 @@
 use netlink_packet_core::{DefaultNla, NLA_F_NESTED};
 use netlink_packet_netfilter::nftables::SetElementList;
 
+use super::comment::{Comment, NFTA_SET_ELEM_USERDATA};
+
 /// include/uapi/linux/netfilter/nf_tables.h: a set element list and what
 /// an element holds (the dump reads the same attributes).
 pub(super) const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
@@ -35,6 +37,11 @@ impl ElementList {
         4 + (4 + 4 + align4(key_len)) + 12 * times + if flags { 8 } else { 0 }
     }
 
+    /// Bytes a comment adds to an element (its NFTA_SET_ELEM_USERDATA).
+    pub fn comment_len(comment: Option<&Comment>) -> usize {
+        comment.map_or(0, |c| 4 + align4(c.udata_len()))
+    }
+
     pub fn byte_len(&self) -> usize {
         self.bytes.len()
     }
@@ -51,11 +58,21 @@ impl ElementList {
     /// `{ key }`, `{ key timeout T }` or `{ key timeout T expires E }`
     /// (milliseconds).
     pub fn push_key(&mut self, key: &[u8], timeout_ms: Option<u64>, expires_ms: Option<u64>) {
+        self.push_commented(key, timeout_ms, expires_ms, None);
+    }
+
+    /// [`ElementList::push_key`] with `comment "..."`: the comment's
+    /// NFTA_SET_ELEM_USERDATA after the times, as nft sends it.
+    pub fn push_commented(
+        &mut self,
+        key: &[u8],
+        timeout_ms: Option<u64>,
+        expires_ms: Option<u64>,
+        comment: Option<&Comment>,
+    ) {
         let times = usize::from(timeout_ms.is_some()) + usize::from(expires_ms.is_some());
-        self.header(
-            Self::entry_len(key.len(), times, false),
-            NFTA_LIST_ELEM | NLA_F_NESTED,
-        );
+        let len = Self::entry_len(key.len(), times, false) + Self::comment_len(comment);
+        self.header(len, NFTA_LIST_ELEM | NLA_F_NESTED);
         self.key(key);
         for (kind, ms) in [
             (NFTA_SET_ELEM_TIMEOUT, timeout_ms),
@@ -65,6 +82,13 @@ impl ElementList {
                 self.header(12, kind);
                 self.bytes.extend_from_slice(&ms.to_be_bytes());
             }
+        }
+        if let Some(comment) = comment {
+            let udata = comment.udata();
+            self.header(4 + udata.len(), NFTA_SET_ELEM_USERDATA);
+            self.bytes.extend_from_slice(&udata);
+            self.bytes
+                .resize(self.bytes.len() + align4(udata.len()) - udata.len(), 0);
         }
         self.count += 1;
     }
@@ -124,6 +148,8 @@ mod tests {
             None,
         );
         ours.push_interval_end(&[192, 0, 2, 2]);
+        let gate = Comment::new("gate-1").unwrap();
+        ours.push_commented(&[192, 0, 2, 3], Some(3_600_000), None, Some(&gate));
         let key = |k: &[u8]| SetElementAttribute::Key(DataAttribute::Value(k.to_vec()));
         let model = SetElementList::Elements(vec![
             ListAttribute::Element(vec![
@@ -137,6 +163,11 @@ mod tests {
             ListAttribute::Element(vec![
                 SetElementAttribute::Flags(SetElementFlags::IntervalEnd),
                 key(&[192, 0, 2, 2]),
+            ]),
+            ListAttribute::Element(vec![
+                key(&[192, 0, 2, 3]),
+                SetElementAttribute::Timeout(3_600_000),
+                SetElementAttribute::UserData(b"\x00\x07gate-1\x00".to_vec()),
             ]),
         ]);
         let emit = |a: &SetElementList| {

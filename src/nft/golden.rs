@@ -177,7 +177,7 @@ fn element_command(addr: &str, prefix: Option<u8>, verb: Verb) -> Vec<u8> {
     let prefixes = HashMap::from([("sshd".to_string(), prefix)]);
     let timeout = Some(Duration::from_secs(600));
     let changes = group(
-        [("sshd", addr.parse().unwrap(), timeout)].into_iter(),
+        [("sshd", addr.parse().unwrap(), timeout, None)].into_iter(),
         &prefixes,
     );
     let mut batch = Batch::new(1);

@@ -34,6 +34,12 @@
 //!   6.3 on, or NFT_MSG_DELSETELEM for the elements a dump shows present).
 //!   See [`RemovalMode`].
 //! - Unbanning an absent element is not an error (same mechanism).
+//! - A ban may carry a comment (a fleet ban's origin node), kept as the
+//!   element's NFTA_SET_ELEM_USERDATA in nft's own layout, so `nft list`
+//!   shows it and a dump reads it back ([`Comment`]); a setup carries it.
+//!   From 6.12 on, a re-ban of an element the kernel holds updates its
+//!   timeout only: the element keeps the comment it was created with
+//!   until it is removed or the table rebuilt.
 //! - Only the socket's own replies, matched by sequence number, decide a
 //!   transaction's outcome; errors name the address, set and table, and the
 //!   errno's meaning (see [`NftError`]).
@@ -55,6 +61,7 @@
 
 mod bans;
 mod blame;
+mod comment;
 mod dump;
 mod elements;
 mod encode;
@@ -75,6 +82,7 @@ mod golden;
 #[cfg(test)]
 mod tests;
 
+pub use comment::{Comment, CommentError, MAX_COMMENT_LEN};
 pub use dump::{SetInfo, decode_elements, decode_sets};
 #[cfg(test)]
 pub(crate) use error::sample_add;
@@ -171,7 +179,7 @@ impl Nft {
         let added = elements::group(
             bans.iter()
                 .filter(|b| prefixes.contains_key(&b.jail))
-                .map(|b| (b.jail.as_str(), b.addr, b.timeout)),
+                .map(|b| (b.jail.as_str(), b.addr, b.timeout, b.comment.as_ref())),
             &prefixes,
         );
         let mut batch = ruleset::setup_batch(config, self.sock.next_seq());

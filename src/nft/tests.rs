@@ -21,11 +21,11 @@ fn bans_are_grouped_per_set_and_v6_masked_to_the_jail_prefix() {
     let prefixes = HashMap::from([("web".to_string(), Some(64)), ("sshd".to_string(), None)]);
     let t = Some(Duration::from_secs(60));
     let items = [
-        ("sshd", ip("192.0.2.1"), t),
-        ("web", ip("2001:db8:1:2:3::4"), t),
-        ("sshd", ip("2001:db8::9"), None),
-        ("web", ip("192.0.2.2"), t),
-        ("sshd", ip("192.0.2.3"), None),
+        ("sshd", ip("192.0.2.1"), t, None),
+        ("web", ip("2001:db8:1:2:3::4"), t, None),
+        ("sshd", ip("2001:db8::9"), None, None),
+        ("web", ip("192.0.2.2"), t, None),
+        ("sshd", ip("192.0.2.3"), None, None),
     ];
     let groups = group(items.into_iter(), &prefixes);
     let summary: Vec<(String, bool, Vec<String>)> = groups
@@ -101,7 +101,7 @@ fn many_addresses_are_named_by_the_first_and_a_count() {
 #[test]
 fn an_extended_ack_offset_is_traced_to_its_element() {
     let prefixes = HashMap::new();
-    let items = (1..=3u8).map(|i| ("sshd", IpAddr::from([192, 0, 2, i]), None));
+    let items = (1..=3u8).map(|i| ("sshd", IpAddr::from([192, 0, 2, i]), None, None));
     let change = &group(items, &prefixes)[0];
     let mut batch = Batch::new(1);
     push_change(&mut batch, &mut Vec::new(), "portcullis", change, Verb::Add);

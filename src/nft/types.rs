@@ -5,6 +5,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use super::comment::Comment;
 use super::error::NftError;
 use super::ports::Ports;
 
@@ -153,6 +154,8 @@ pub struct Ban {
     pub jail: String,
     pub addr: IpAddr,
     pub timeout: Option<Duration>,
+    /// Written as the element's comment (a remote ban's origin node).
+    pub comment: Option<Comment>,
 }
 
 /// Lift the ban of `addr` in `jail`.
@@ -240,6 +243,8 @@ pub struct Element {
     pub timeout: Option<Duration>,
     /// Time left until the kernel removes it; none for a permanent ban.
     pub expires: Option<Duration>,
+    /// Its comment, when it has a valid one (a remote ban's origin node).
+    pub comment: Option<Comment>,
 }
 
 impl Element {

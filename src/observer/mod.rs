@@ -46,6 +46,7 @@ impl BanRequest {
                 bantime,
                 failures,
                 read_at: None,
+                provenance: crate::cluster::Provenance::Local,
             },
             increment,
         }

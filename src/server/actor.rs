@@ -20,6 +20,7 @@ use super::sources::WHEN_MISSING_CHECK;
 use super::{Control, Reload};
 use crate::actions::Setup;
 use crate::config::{self, Config, JailConfig};
+use crate::fleet::Jails;
 use crate::hostaddr::HostAddresses;
 use crate::jail::SetOwnAddresses;
 use crate::notify::SetNotifications;
@@ -57,7 +58,18 @@ impl ServerActor {
         let start = |c: &JailConfig| start_jail(c, links, own, paused.contains(&c.name));
         let summary = (self.jails).carry_out(&plan, start, stop_jail);
         self.config = new;
+        self.tell_fleet();
         summary
+    }
+
+    /// The fleet applies remote bans through the running jails.
+    fn tell_fleet(&self) {
+        if let Some(fleet) = &self.links.cluster {
+            let jails = (self.jails.iter())
+                .map(|j| (j.config.name.clone(), j.handle.addr.clone().recipient()))
+                .collect();
+            fleet.do_send(Jails(jails));
+        }
     }
 
     /// Restarts each jail whose `when-missing` path has appeared since it
@@ -75,6 +87,7 @@ impl ServerActor {
             let (links, own, paused) = (&self.links, &self.own, self.jails.paused());
             let start = |c: &JailConfig| start_jail(c, links, own, paused.contains(&c.name));
             (self.jails).carry_out(&plan, start, stop_jail);
+            self.tell_fleet();
         }
     }
 

@@ -86,6 +86,15 @@ fn reply(
         }
         Request::Pause { jail } => reading(jails, jail, true)?,
         Request::Resume { jail } => reading(jails, jail, false)?,
+        Request::Cluster => {
+            let fleet = links.cluster.clone();
+            Box::pin(async move {
+                let Some(fleet) = fleet else {
+                    return Ok(Reply::Cluster(None));
+                };
+                Ok(Reply::Cluster(Some(fleet.send(crate::fleet::GetStatus).await?)))
+            })
+        }
         Request::Set { jail, key, value } => {
             let addr = jails.get(&jail)?.handle.addr.clone();
             Box::pin(async move {
@@ -152,6 +161,7 @@ pub fn ban_ticket(
         bantime,
         failures: 0,
         read_at: None,
+        provenance: crate::cluster::Provenance::Local,
     })
 }
 

@@ -101,6 +101,9 @@ pub fn restart_only_changes(old: &Config, new: &Config) -> Vec<&'static str> {
     if new.metrics != old.metrics {
         changed.push("metrics");
     }
+    if new.cluster != old.cluster {
+        changed.push("cluster");
+    }
     changed
 }
 

@@ -180,11 +180,11 @@ fn table_database_socket_and_metrics_changes_wait_for_a_restart() {
     let old = config(TWO);
     assert!(restart_only_changes(&old, &config(TWO)).is_empty());
     let new = config(&format!(
-        "table \"other\"\nsocket \"/run/x.sock\"\nmetrics \"127.0.0.1:9100\"\n{TWO}"
+        "table \"other\"\nsocket \"/run/x.sock\"\nmetrics \"127.0.0.1:9100\"\ncluster {{ servers \"nats://h:4222\"; node \"n\" }}\n{TWO}"
     ));
     assert_eq!(
         restart_only_changes(&old, &new),
-        vec!["table", "socket", "metrics"]
+        vec!["table", "socket", "metrics", "cluster"]
     );
 }
 

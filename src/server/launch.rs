@@ -13,6 +13,7 @@ use super::sources::{describe_sources, jail_input, journal_match_count};
 use crate::actions::ActionsActor;
 use crate::config::JailConfig;
 use crate::db::DbActor;
+use crate::fleet::ClusterActor;
 use crate::jail::Jail;
 use crate::jail::actor::JailActor;
 use crate::metrics::Metrics;
@@ -27,6 +28,8 @@ pub struct Links {
     pub db: Addr<DbActor>,
     pub notify: Recipient<SetNotifications>,
     pub metrics: Arc<Metrics>,
+    /// With a `cluster` block: the fleet, told of the running jails.
+    pub cluster: Option<Addr<ClusterActor>>,
 }
 
 /// How the server reaches a running jail.

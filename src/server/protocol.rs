@@ -70,6 +70,8 @@ pub enum Request {
     BanTimes {
         jail: Option<String>,
     },
+    /// The fleet: link, stream, lag, decisions sent and received.
+    Cluster,
 }
 
 impl Request {
@@ -82,6 +84,7 @@ impl Request {
                 | Request::Get { .. }
                 | Request::Ping
                 | Request::BanTimes { .. }
+                | Request::Cluster
         )
     }
 }
@@ -203,7 +206,7 @@ mod tests {
         );
         assert_eq!(
             error(b"{\"command\":\"shutdown\"}\n"),
-            "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set`, `ping`, `pause`, `resume`, `ban-times` at line 1 column 21"
+            "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set`, `ping`, `pause`, `resume`, `ban-times`, `cluster` at line 1 column 21"
         );
         assert_eq!(
             parse_request(b"{\"command\":\"status\"}\n").unwrap(),

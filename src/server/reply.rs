@@ -39,6 +39,8 @@ pub enum Reply {
     Reading(Reading),
     /// `ban-times`: the bans with their start and end.
     BanTimes(Vec<TimedBan>),
+    /// `cluster`: the fleet, none without a `cluster` block.
+    Cluster(Option<crate::fleet::FleetStatus>),
 }
 
 /// The answer to `ping`.
@@ -171,6 +173,7 @@ impl Reply {
             Request::Ping => Reply::Pong(from_value(data)?),
             Request::Pause { .. } | Request::Resume { .. } => Reply::Reading(from_value(data)?),
             Request::BanTimes { .. } => Reply::BanTimes(from_value(data)?),
+            Request::Cluster => Reply::Cluster(from_value(data)?),
         })
     }
 }

@@ -19,6 +19,7 @@ use crate::actions::{ActionsActor, Restore, Watched};
 use crate::config::Config;
 use crate::db::store::Store;
 use crate::db::{ActiveBans, DbActor, Flush};
+use crate::fleet::ClusterActor;
 use crate::hostaddr::{self, AddressWatch};
 use crate::metrics::{Metrics, http};
 use crate::nft::{Monitor, Nft};
@@ -88,6 +89,9 @@ pub async fn start(
         serve_metrics(bind_metrics(m.listen)?, core.metrics.clone());
     }
     restore(&core, process_start).await?;
+    // After the restore: bans from the fleet go into the restored table.
+    let cluster = (config.cluster.clone())
+        .map(|c| ClusterActor::new(c, core.actions.clone(), core.metrics.clone()).start());
     let observer = start_observer(&config, &core, own_port)?;
     let listener = control::bind(&config.socket).map_err(|source| StartError::Control {
         socket: config.socket.clone(),
@@ -100,6 +104,7 @@ pub async fn start(
         db: core.db.clone(),
         notify: core.notify.clone().recipient(),
         metrics: core.metrics.clone(),
+        cluster,
     };
     let fail2ban_socket = (config.fail2ban_socket.clone()).map(|p| (p, config.log_level.clone()));
     let server = ServerActor::new(config_path, config, links, own.addresses()).start();

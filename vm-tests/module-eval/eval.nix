@@ -32,5 +32,6 @@ else {
   kernelModules = config.boot.kernelModules;
   metrics = config.services.portcullis.settings.metrics;
   fail2banSocket = config.services.portcullis.settings.fail2banSocket;
+  cluster = config.services.portcullis.cluster != null;
   warnings = config.warnings;
 }

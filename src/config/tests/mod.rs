@@ -1,6 +1,7 @@
 //! Reading configurations: settings, defaults, includes, errors at
 //! file:line:column; a file per further subject beside this one.
 
+mod cluster;
 mod journal;
 mod metrics;
 mod notify;

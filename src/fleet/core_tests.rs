@@ -1,0 +1,133 @@
+//! The [`Fleet`]'s decisions at fixed times.
+
+use std::time::Duration;
+
+use super::*;
+use crate::cluster::{Expiry, Provenance, settings::Jails};
+use crate::nft::Network;
+
+const T0: UnixMs = UnixMs(1_764_892_800_000);
+
+fn fleet(node: &str) -> Fleet {
+    let mut s = ClusterSettings::new(vec!["nats://h:4222".into()], node);
+    s.share = Jails::only(["sshd"]);
+    Fleet::new(s)
+}
+
+fn applied(provenance: Provenance, jail: &str, addr: &str, kind: Kind) -> Applied {
+    Applied {
+        provenance,
+        jail: jail.into(),
+        network: Network::host(addr.parse().unwrap()),
+        kind,
+        expires: Expiry::At(T0.after(Duration::from_secs(600)).as_millis()),
+        failures: 5,
+    }
+}
+
+/// The messages `fleet` publishes for `applied`, as (subject, body).
+fn wire(fleet: &mut Fleet, applied: &[Applied], now: UnixMs) -> Vec<(String, Vec<u8>)> {
+    fleet.decided(applied, now);
+    let prefix = fleet.settings().subject_prefix.clone();
+    let out = fleet.to_publish(now);
+    out.iter().for_each(|d| fleet.published(d));
+    out.iter()
+        .map(|d| (d.subject(&prefix).unwrap(), d.to_json()))
+        .collect()
+}
+
+#[test]
+fn only_local_decisions_of_shared_jails_are_queued_until_published() {
+    let mut a = fleet("gate-1");
+    let remote = Provenance::Remote {
+        origin: "gate-2".into(),
+    };
+    let queued = a.decided(
+        &[
+            applied(Provenance::Restored, "sshd", "192.0.2.1", Kind::Ban),
+            applied(remote, "sshd", "192.0.2.2", Kind::Ban),
+            applied(Provenance::Local, "web", "192.0.2.3", Kind::Ban),
+        ],
+        T0,
+    );
+    assert!(!queued);
+    assert_eq!(a.waiting(), 0);
+    let local = applied(Provenance::Local, "sshd", "192.0.2.4", Kind::Ban);
+    assert!(a.decided(std::slice::from_ref(&local), T0));
+    let out = a.to_publish(T0);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].target, "192.0.2.4");
+    // Not acknowledged: it stays for the next attempt.
+    assert_eq!(a.to_publish(T0), out);
+    a.published(&out[0]);
+    assert_eq!((a.waiting(), a.status().sent), (0, 1));
+    // Decisions that ended while NATS was away are not sent at all.
+    a.decided(&[local], T0);
+    assert!(a.to_publish(T0.after(Duration::from_secs(601))).is_empty());
+}
+
+#[test]
+fn a_batch_becomes_runs_of_bans_and_unbans_in_stream_order() {
+    let (mut a, mut b) = (fleet("gate-1"), fleet("gate-2"));
+    let ban = applied(Provenance::Local, "sshd", "203.0.113.7", Kind::Ban);
+    let other = applied(Provenance::Local, "sshd", "203.0.113.8", Kind::Ban);
+    let unban = applied(Provenance::Local, "sshd", "203.0.113.7", Kind::Unban);
+    let mut messages = wire(&mut a, &[ban, other], T0);
+    messages.extend(wire(&mut a, &[unban], T0.after(Duration::from_secs(1))));
+    messages.push(("portcullis.gate-1.sshd.203-0-113-9".into(), b"{".to_vec()));
+    let steps = b.admit(messages.iter().map(|(s, p)| (s.as_str(), p.as_slice())), T0);
+    let Step::Bans(bans) = &steps[0] else {
+        panic!("{steps:?}")
+    };
+    let plans: Vec<RemoteBanPlan> = bans.iter().filter_map(ban_plan).collect();
+    assert_eq!(plans.len(), 2);
+    assert_eq!(plans[0].origin, "gate-1");
+    assert_eq!(plans[0].addr, "203.0.113.7".parse::<IpAddr>().unwrap());
+    assert_eq!(plans[0].remaining, Duration::from_secs(600));
+    let Step::Unbans(unbans) = &steps[1] else {
+        panic!("{steps:?}")
+    };
+    assert_eq!(unbans[0].network.to_string(), "203.0.113.7");
+    assert_eq!(steps.len(), 2);
+    assert_eq!(b.status().dropped, 1);
+    assert_eq!(b.status().received["gate-1"], 3);
+    // Our own decisions coming back are neither applied nor news.
+    let own = a.admit(messages.iter().map(|(s, p)| (s.as_str(), p.as_slice())), T0);
+    assert!(own.is_empty());
+    // The garbage names gate-1 too: for gate-1 it is its own, not read.
+    assert_eq!(a.status().dropped, 0);
+}
+
+#[test]
+fn status_and_metrics_words() {
+    let mut a = fleet("gate-1");
+    a.observed(
+        Link::Connected {
+            server: "nats://h:4222".into(),
+        },
+        Some(7),
+    );
+    a.observed(
+        Link::Connected {
+            server: "nats://h:4222".into(),
+        },
+        None,
+    );
+    assert_eq!(
+        a.status().lines(),
+        [
+            "cluster: node gate-1 in stream PORTCULLIS, connected to nats://h:4222",
+            "cluster: sent 0, waiting 0, consumer lag 7, dropped 0",
+            "cluster: received none",
+        ]
+    );
+    let metrics = a.render_metrics();
+    for line in [
+        "portcullis_cluster_dropped_total{reason=\"malformed\"} 0",
+        "portcullis_cluster_connected 1",
+        "portcullis_cluster_consumer_lag 7",
+        "portcullis_cluster_outbox 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
+}
