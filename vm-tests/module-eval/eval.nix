@@ -33,5 +33,7 @@ else {
   metrics = config.services.portcullis.settings.metrics;
   fail2banSocket = config.services.portcullis.settings.fail2banSocket;
   cluster = config.services.portcullis.cluster != null;
+  # The README's fleet example: the NATS server's settings beside it.
+  natsSettings = config.services.nats.settings;
   warnings = config.warnings;
 }
