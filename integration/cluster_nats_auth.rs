@@ -12,7 +12,7 @@ use portcullis::cluster::{Auth, ClusterSettings, Kind};
 use portcullis::time::UnixMs;
 
 use crate::cluster_nats::{decision, intake, receive, stop};
-use crate::nats_cluster::{NatsCluster, ready_client_with, runtime};
+use crate::nats_cluster::{NATS_SERVER, NatsCluster, ready_client_with, runtime};
 
 /// The passwords whose bcrypt hashes docs/fleet.md's example holds.
 const PASSWORDS: [(&str, &str); 2] = [
@@ -20,22 +20,17 @@ const PASSWORDS: [(&str, &str); 2] = [
     ("gate-2", "gate-2-example-password"),
 ];
 
-/// The fenced block of docs/fleet.md that starts with `accounts {`.
-fn documented_accounts() -> String {
+/// The fenced block of docs/fleet.md whose first line starts with `first`.
+fn documented(first: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/fleet.md");
     let text = std::fs::read_to_string(&path).unwrap();
     let blocks: Vec<&str> = text.split("```").skip(1).step_by(2).collect();
     let found = blocks
         .iter()
         .map(|b| b.split_once('\n').map_or("", |(_, body)| body))
-        .find(|body| body.starts_with("accounts {"));
+        .find(|body| body.trim_start().starts_with(first));
     found
-        .unwrap_or_else(|| {
-            panic!(
-                "{}: no ``` block starting with `accounts {{`",
-                path.display()
-            )
-        })
+        .unwrap_or_else(|| panic!("{}: no ``` block starting with {first:?}", path.display()))
         .to_string()
 }
 
@@ -68,7 +63,7 @@ async fn gets_in(settings: &ClusterSettings) -> bool {
 
 #[test]
 fn cluster_nats_documented_accounts_keep_each_node_to_its_own_name() {
-    let accounts = documented_accounts();
+    let accounts = documented("accounts {");
     let Some(cluster) = NatsCluster::start_with("perms", &accounts) else {
         return;
     };
@@ -121,4 +116,30 @@ fn cluster_nats_documented_accounts_keep_each_node_to_its_own_name() {
         }
     });
     stop(cluster);
+}
+
+/// The server configuration docs/fleet.md's set-up shows, with its
+/// accounts block after it, is one nats-server accepts (`-t`: parsed and
+/// checked, nothing started; its addresses are not this host's).
+#[test]
+fn cluster_nats_documented_server_configuration_is_valid() {
+    if !Path::new(NATS_SERVER).exists() {
+        assert!(std::env::var_os("CI").is_none(), "{NATS_SERVER} missing");
+        return crate::common::skip("documented server configuration: nats-server missing");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nats-server.conf");
+    let text = documented("server_name:") + &documented("accounts {");
+    std::fs::write(&path, &text).unwrap();
+    let out = std::process::Command::new(NATS_SERVER)
+        .arg("-t")
+        .arg("-c")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && said.contains("is valid"),
+        "{said}\n{text}"
+    );
 }
