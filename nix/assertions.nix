@@ -34,6 +34,10 @@ let
     lib.filter (name: !(cfg.jails ? ${name})) (if cluster.${key} == null then [ ] else cluster.${key});
   clusterAssertions = [
     {
+      assertion = builtins.match "[A-Za-z0-9_-]{1,64}" cluster.node != null;
+      message = "${opt}.node = \"${cluster.node}\" is not a single NATS subject token (letters, digits, - and _, at most 64): set it (its default is networking.hostName).";
+    }
+    {
       assertion = cluster.servers != [ ];
       message = "${opt}.servers is empty: list the NATS servers to connect to, such as [ \"nats://10.0.0.5:4222\" ].";
     }

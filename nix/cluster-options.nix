@@ -23,7 +23,9 @@ in
       description = "NATS servers (nats://host:port or tls://host:port), several for failover. Required.";
     };
     node = mkOption {
-      type = token;
+      # A string, checked by assertions.nix: an empty or dotted host name
+      # gets a message naming this option rather than a type error.
+      type = types.str;
       default = hostName;
       defaultText = literalExpression "config.networking.hostName";
       example = "gate-1";
