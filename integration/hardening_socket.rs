@@ -191,7 +191,7 @@ fn bad_requests_get_an_error_and_the_daemon_keeps_serving() {
     let socket = d.path("control.sock");
     assert_eq!(
         error_of(&exchange(&socket, b"{\"command\":\"shutdown\"}\n", false)),
-        "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set`, `ping`, `pause`, `resume`, `ban-times` at line 1 column 21"
+        "invalid request: unknown variant `shutdown`, expected one of `status`, `ban`, `unban`, `unban-all`, `banned`, `reload`, `get`, `set`, `ping`, `pause`, `resume`, `ban-times`, `cluster` at line 1 column 21"
     );
     assert!(error_of(&exchange(&socket, b"hello\n", false)).starts_with("invalid request: "));
     assert!(
