@@ -21,6 +21,54 @@ let
     || builtins.match "[[]::1[]]:[0-9]+" address != null;
 
   metrics = cfg.settings.metrics;
+
+  # services.portcullis.cluster (nix/cluster-options.nix).
+  cluster = cfg.cluster;
+  opt = "services.portcullis.cluster";
+  inStore = path: path != null && lib.hasPrefix builtins.storeDir path;
+  natsUrl = url: builtins.match "(nats|tls)://[^/]+:[0-9]+" url != null;
+  set = v: v != null;
+  ways = lib.count set [ cluster.credentialsFile cluster.passwordFile cluster.tokenFile ];
+  # share/accept naming a jail that is not configured.
+  unknownJails = key:
+    lib.filter (name: !(cfg.jails ? ${name})) (if cluster.${key} == null then [ ] else cluster.${key});
+  clusterAssertions = [
+    {
+      assertion = builtins.match "[A-Za-z0-9_-]{1,64}" cluster.node != null;
+      message = "${opt}.node = \"${cluster.node}\" is not a single NATS subject token (letters, digits, - and _, at most 64): set it (its default is networking.hostName).";
+    }
+    {
+      assertion = cluster.servers != [ ];
+      message = "${opt}.servers is empty: list the NATS servers to connect to, such as [ \"nats://10.0.0.5:4222\" ].";
+    }
+    {
+      assertion = lib.all natsUrl cluster.servers;
+      message = "${opt}.servers: ${lib.concatStringsSep ", " (lib.filter (u: !natsUrl u) cluster.servers)} is not a NATS URL (nats://host:port or tls://host:port).";
+    }
+    {
+      assertion = ways <= 1;
+      message = "${opt}: set one of credentialsFile, passwordFile (with user) or tokenFile.";
+    }
+    {
+      assertion = (cluster.user == null) == (cluster.passwordFile == null);
+      message = "${opt}: user and passwordFile go together (the password is read from the file, never written into the Nix store).";
+    }
+    {
+      assertion = (cluster.tls.cert == null) == (cluster.tls.key == null);
+      message = "${opt}.tls: cert and key go together.";
+    }
+  ] ++ map (key: {
+    assertion = !(inStore cluster.${key});
+    message = "${opt}.${key} = \"${toString cluster.${key}}\" is in the Nix store, which every user can read: keep the secret outside it (/run/secrets/..., /etc/portcullis/...).";
+  }) [ "credentialsFile" "passwordFile" "tokenFile" ]
+  ++ [{
+    assertion = !(inStore cluster.tls.key);
+    message = "${opt}.tls.key is in the Nix store, which every user can read: keep the key outside it.";
+  }]
+  ++ map (key: {
+    assertion = unknownJails key == [ ];
+    message = "${opt}.${key} names ${lib.concatStringsSep ", " (unknownJails key)}, not a jail of services.portcullis.jails (configured: ${lib.concatStringsSep ", " (lib.attrNames cfg.jails)}).";
+  }) [ "share" "accept" ];
 in
 mapAttrsToList
   (name: _: {
@@ -32,3 +80,4 @@ mapAttrsToList
   assertion = metrics == null || cfg.settings.metricsAllowRemote || loopback metrics;
   message = "services.portcullis.settings.metrics = \"${toString metrics}\" is not a loopback address and port (127.0.0.1:PORT or [::1]:PORT) and the metrics page has no authentication: listen on loopback and scrape through a proxy, or set settings.metricsAllowRemote = true if a firewall keeps others out.";
 }]
+++ lib.optionals (cluster != null) clusterAssertions

@@ -139,49 +139,10 @@ let
     };
   };
 
-  # services.portcullis.cluster: the `cluster { }` node (README "Fleet").
-  clusterOptions = {
-    options = {
-      servers = mkOption {
-        type = types.nonEmptyListOf types.str;
-        example = [ "nats://10.0.0.5:4222" "nats://10.0.0.6:4222" ];
-        description = "NATS servers (nats:// or tls://), several for failover.";
-      };
-      node = mkOption {
-        type = types.nullOr (types.strMatching "[A-Za-z0-9_-]{1,64}");
-        default = null;
-        example = "gate-1";
-        description = "This host's name in the fleet; null: the hostname's first label. NATS permissions should let it publish under PREFIX.<node>.> only.";
-      };
-      subjectPrefix = mkOption { type = types.nullOr types.str; default = null; example = "portcullis"; description = "Every message lives under PREFIX.> (default portcullis)."; };
-      stream = mkOption { type = types.nullOr types.str; default = null; example = "PORTCULLIS"; description = "The JetStream stream, created if missing (default PORTCULLIS)."; };
-      replicas = mkOption { type = types.nullOr (types.ints.between 1 5); default = null; description = "The stream's replicas when it is created (default min(3, servers listed))."; };
-      maxAge = mkOption { type = types.nullOr duration; default = null; example = "30d"; description = "The stream forgets decisions this old (default 30d)."; };
-      credentialsFile = mkOption {
-        type = types.nullOr types.str;
-        default = null;
-        example = "/run/secrets/portcullis-nats.creds";
-        description = "A NATS .creds file (JWT and seed), read at start; a path outside the Nix store, which is world-readable.";
-      };
-      tls = {
-        ca = mkOption { type = types.nullOr types.str; default = null; description = "CA certificate verifying the servers."; };
-        cert = mkOption { type = types.nullOr types.str; default = null; description = "Client certificate."; };
-        key = mkOption { type = types.nullOr types.str; default = null; description = "Client key (outside the Nix store)."; };
-      };
-      share = mkOption {
-        type = types.listOf types.str;
-        default = [ ];
-        example = [ "sshd" ];
-        description = "Jails whose bans are published; empty: all.";
-      };
-      accept = mkOption {
-        type = types.listOf types.str;
-        default = [ ];
-        example = [ "sshd" ];
-        description = "Jails that apply bans from other nodes; empty: all.";
-      };
-      maxBantime = mkOption { type = types.nullOr duration; default = null; example = "1d"; description = "Cap on a ban taken from another node (default 1d)."; };
-    };
+  # services.portcullis.cluster: the `cluster { }` node (docs/fleet.md).
+  clusterOptions = import ./cluster-options.nix {
+    inherit lib duration;
+    hostName = config.networking.hostName;
   };
 
   renderedText = import ./render-config.nix {
@@ -277,8 +238,15 @@ in
     cluster = mkOption {
       type = types.nullOr (types.submodule clusterOptions);
       default = null;
-      example = literalExpression ''{ servers = [ "nats://10.0.0.5:4222" ]; share = [ "sshd" ]; }'';
-      description = "Share bans with a fleet over NATS JetStream (the `cluster` node); null (the default): bans stay on this host. The unit then may open IP sockets.";
+      example = literalExpression ''
+        {
+          servers = [ "nats://10.0.0.5:4222" "nats://10.0.0.6:4222" ];
+          user = "gate-1";
+          passwordFile = "/run/secrets/portcullis-nats-password";
+          share = [ "sshd" ];
+        }
+      '';
+      description = "Share bans with a fleet over NATS JetStream (the `cluster` node, docs/fleet.md); null (the default): bans stay on this host. The unit then may open IP sockets (AF_INET, AF_INET6).";
     };
 
     extraConfig = mkOption {

@@ -4,7 +4,7 @@
 # Only builtins, no nixpkgs: CI evaluates it with Debian's nix-bin
 # (vm-tests/check-nix-render) and feeds the result to `portcullis check-config`.
 #
-# Argument: { settings, jails, extraConfig, database, socket } shaped as the
+# Argument: { settings, jails, extraConfig, cluster, database, socket } shaped as the
 # module's options (null means "not set: the daemon's default").
 { settings, jails, extraConfig ? "", cluster ? null, database, socket }:
 
@@ -87,7 +87,7 @@ let
     (extraLines (j.extraConfig or ""))
   ]);
 
-  # cluster { ... } (README "Fleet"), or nothing when null.
+  # cluster { ... } (docs/fleet.md), or nothing when null.
   clusterLines = c:
     if c == null then [ ]
     else let tls = c.tls or { }; in block "cluster" (concatLists [
@@ -98,6 +98,9 @@ let
       (optional "replicas" (c.replicas or null))
       (optional "max-age" (c.maxAge or null))
       (optional "credentials" (c.credentialsFile or null))
+      (optional "user" (c.user or null))
+      (optional "password-file" (c.passwordFile or null))
+      (optional "token-file" (c.tokenFile or null))
       (let t = concatLists [
          (optional "ca" (tls.ca or null))
          (optional "cert" (tls.cert or null))

@@ -36,7 +36,15 @@ pub enum Auth {
         user: String,
         password: String,
     },
+    /// A user whose password is read from a file when connecting (so it
+    /// stays out of a world-readable configuration, such as the Nix store).
+    UserPasswordFile {
+        user: String,
+        path: PathBuf,
+    },
     Token(String),
+    /// A token read from a file when connecting.
+    TokenFile(PathBuf),
 }
 
 /// TLS files; any of them may be absent (the system roots then verify).

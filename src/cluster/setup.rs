@@ -39,6 +39,10 @@ pub(super) async fn auth_options(
             ConnectOptions::with_user_and_password(user.clone(), password.clone())
         }
         Auth::Token(token) => ConnectOptions::with_token(token.clone()),
+        Auth::UserPasswordFile { user, path } => {
+            ConnectOptions::with_user_and_password(user.clone(), secret(path)?)
+        }
+        Auth::TokenFile(path) => ConnectOptions::with_token(secret(path)?),
     };
     if let Some(tls) = &settings.tls {
         options = options.require_tls(true);
@@ -50,6 +54,16 @@ pub(super) async fn auth_options(
         }
     }
     Ok(options)
+}
+
+/// A password or token file's text, without the line end an editor or
+/// `echo` leaves.
+fn secret(path: &std::path::Path) -> Result<String, ClientError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ClientError::Credentials {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_string())
 }
 
 /// The stream as [`ClusterClient::ensure`] creates it.
@@ -150,5 +164,20 @@ mod tests {
             err.to_string(),
             "cluster: server address \"nats://h:x\" is not a NATS URL"
         );
+    }
+
+    #[test]
+    fn secrets_are_read_without_their_line_end_or_named_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("password");
+        std::fs::write(&path, "s3cret\n").unwrap();
+        assert_eq!(secret(&path).unwrap(), "s3cret");
+        let missing = dir.path().join("none");
+        let err = secret(&missing).unwrap_err();
+        let want = format!(
+            "cluster: cannot read NATS credentials {}",
+            missing.display()
+        );
+        assert_eq!(err.to_string(), want);
     }
 }

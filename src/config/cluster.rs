@@ -7,7 +7,7 @@
 //!     node "gate-1"                    // default: the hostname's first label
 //!     subject-prefix "portcullis"      // default
 //!     stream "PORTCULLIS"              // default; replicas 3 / max-age "30d" too
-//!     credentials "/etc/portcullis/nats.creds"   // or user/password, or token
+//!     credentials "/etc/portcullis/nats.creds"   // or user + password(-file), or token(-file)
 //!     tls { ca "/etc/ssl/nats-ca.pem"; cert "..."; key "..." }
 //!     share "sshd" "nginx-http-auth"   // jails whose bans are published; default all
 //!     accept "sshd"                    // jails that apply others' bans; default all
@@ -28,7 +28,7 @@ use super::settings::{args, duration, integer, no_properties, single, string};
 use crate::cluster::{Auth, ClusterSettings, Jails, SettingsError, Tls};
 use crate::diagnostic::{KdlProblem, SourceFile};
 
-const KEYS: &str = "servers, node, subject-prefix, stream, replicas, max-age, credentials, user, password, token, tls, share, accept, max-bantime";
+const KEYS: &str = "servers, node, subject-prefix, stream, replicas, max-age, credentials, user, password, password-file, token, token-file, tls, share, accept, max-bantime";
 
 /// A read `cluster` block, with where its values stand for later checks.
 pub(super) struct ClusterBlock {
@@ -36,6 +36,12 @@ pub(super) struct ClusterBlock {
     file: SourceFile,
     /// The jails named by `share` and `accept`, at their values.
     jails: Vec<(String, SourceSpan)>,
+}
+
+/// A password given in the file or read from another one at connect.
+enum Secret {
+    Inline(String),
+    File(std::path::PathBuf),
 }
 
 /// Where each value stood, to point [`SettingsError`]s at it.
@@ -87,9 +93,14 @@ pub(super) fn read_cluster(
                 spans.auth.push(at);
             }),
             "user" => one().map(|(v, at)| user = Some((v.to_string(), at))),
-            "password" => one().map(|(v, _)| password = Some(v.to_string())),
+            "password" => one().map(|(v, _)| password = Some(Secret::Inline(v.to_string()))),
+            "password-file" => one().map(|(v, _)| password = Some(Secret::File(v.into()))),
             "token" => one().map(|(v, at)| {
                 s.auth = Auth::Token(v.into());
+                spans.auth.push(at);
+            }),
+            "token-file" => one().map(|(v, at)| {
+                s.auth = Auth::TokenFile(v.into());
                 spans.auth.push(at);
             }),
             "tls" => read_tls(child, file).map(|tls| s.tls = Some(tls)),
@@ -126,14 +137,17 @@ pub(super) fn read_cluster(
         problems.extend(result.err());
     }
     match (user, password) {
-        (Some((user, at)), Some(password)) => {
-            s.auth = Auth::UserPassword { user, password };
+        (Some((user, at)), Some(secret)) => {
+            s.auth = match secret {
+                Secret::Inline(password) => Auth::UserPassword { user, password },
+                Secret::File(path) => Auth::UserPasswordFile { user, path },
+            };
             spans.auth.push(at);
         }
         (None, None) => {}
         _ => problems.push(file.error(
             node.name().span(),
-            "cluster: `user` and `password` go together",
+            "cluster: `user` and `password` (or `password-file`) go together",
         )),
     }
     if spans.auth.len() > 1 {

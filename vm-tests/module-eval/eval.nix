@@ -33,5 +33,8 @@ else {
   metrics = config.services.portcullis.settings.metrics;
   fail2banSocket = config.services.portcullis.settings.fail2banSocket;
   cluster = config.services.portcullis.cluster != null;
+  # The README's fleet example: the NATS server beside it.
+  natsSettings = config.services.nats.settings;
+  nats = { inherit (config.services.nats) enable serverName host port jetstream dataDir; };
   warnings = config.warnings;
 }

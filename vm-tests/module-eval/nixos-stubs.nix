@@ -93,6 +93,9 @@ in
     environment.systemPackages = mkOption { type = types.listOf types.package; default = [ ]; };
     boot.kernelModules = mkOption { type = types.listOf types.str; default = [ ]; };
 
+    networking.hostName = mkOption { type = types.str; default = "nixos"; };
+    networking.firewall.allowedTCPPorts = mkOption { type = types.listOf types.port; default = [ ]; };
+
     networking.nftables = {
       enable = mkOption { type = types.bool; default = false; };
       ruleset = mkOption { type = types.lines; default = ""; };
@@ -102,8 +105,20 @@ in
     users.users = mkOption { type = types.attrsOf (types.attrsOf types.anything); default = { }; };
     users.groups = mkOption { type = types.attrsOf (types.attrsOf types.anything); default = { }; };
 
-    # Services the README's example switches on beside portcullis.
+    # Services the README's examples switch on beside portcullis.
     services.nginx.enable = mkOption { type = types.bool; default = false; };
+    # nixos/modules/services/networking/nats.nix (settings: pkgs.formats.json).
+    services.nats = {
+      enable = mkOption { type = types.bool; default = false; };
+      user = mkOption { type = types.str; default = "nats"; };
+      group = mkOption { type = types.str; default = "nats"; };
+      serverName = mkOption { type = types.str; default = "nats"; };
+      jetstream = mkOption { type = types.bool; default = false; };
+      host = mkOption { type = types.str; default = "127.0.0.1"; };
+      port = mkOption { type = types.port; default = 4222; };
+      dataDir = mkOption { type = types.path; default = "/var/lib/nats"; };
+      settings = mkOption { type = types.attrsOf types.anything; default = { }; };
+    };
   };
 
   config._module.args.pkgs = pkgs;

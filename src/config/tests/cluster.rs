@@ -105,3 +105,33 @@ cluster {{ user "u" }}
         ]
     );
 }
+
+#[test]
+fn secrets_from_files() {
+    let block = |auth: &str| {
+        parse(&format!(
+            "{JAILS}cluster {{ servers \"nats://h:4222\"; node \"n\"; {auth} }}"
+        ))
+        .unwrap()
+        .cluster
+        .unwrap()
+        .auth
+    };
+    assert_eq!(
+        block("user \"gate-1\"; password-file \"/run/secrets/nats\""),
+        Auth::UserPasswordFile {
+            user: "gate-1".into(),
+            path: "/run/secrets/nats".into()
+        }
+    );
+    assert_eq!(
+        block("token-file \"/run/secrets/t\""),
+        Auth::TokenFile("/run/secrets/t".into())
+    );
+    assert_eq!(
+        errors(&format!(
+            "{JAILS}cluster {{ servers \"nats://h:4222\"; node \"n\"; password-file \"/p\" }}"
+        )),
+        ["3:1 cluster: `user` and `password` (or `password-file`) go together"]
+    );
+}

@@ -1,4 +1,4 @@
-# expect: cluster: no jail named "nginx"
+# expect: services.portcullis.cluster.share names nginx, not a jail of services.portcullis.jails (configured: sshd)
 { ... }:
 {
   services.portcullis = {
