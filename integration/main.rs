@@ -18,6 +18,7 @@ mod daemon_hostaddr;
 mod daemon_journal;
 mod daemon_metrics;
 mod daemon_notify;
+mod daemon_origin;
 mod daemon_recidive;
 mod daemon_restart;
 mod docs_links;
