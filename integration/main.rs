@@ -22,6 +22,7 @@ mod daemon_networks;
 mod daemon_notify;
 mod daemon_ops;
 mod daemon_pause;
+mod daemon_origin;
 mod daemon_recidive;
 mod daemon_restart;
 mod docs_links;

@@ -9,8 +9,8 @@ use actix::prelude::*;
 use super::database::Database;
 use super::store::Store;
 use super::{
-    ActiveBans, Flush, History, JournalCursors, LogPositions, Purge, RecordBans, RemoveBans,
-    SAVE_INTERVAL, SaveCursor, SavePositions,
+    ActiveBans, AppendOutbox, Flush, History, JournalCursors, LogPositions, Purge, ReadOutbox,
+    RecordBans, RemoveBans, RemoveOutbox, SAVE_INTERVAL, SaveCursor, SavePositions,
 };
 use crate::time::UnixMs;
 
@@ -119,5 +119,29 @@ impl Handler<Flush> for DbActor {
 
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) {
         self.db.save_positions();
+    }
+}
+
+impl Handler<AppendOutbox> for DbActor {
+    type Result = MessageResult<AppendOutbox>;
+
+    fn handle(&mut self, msg: AppendOutbox, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.db.outbox_append(&msg.entries, msg.capacity))
+    }
+}
+
+impl Handler<ReadOutbox> for DbActor {
+    type Result = MessageResult<ReadOutbox>;
+
+    fn handle(&mut self, msg: ReadOutbox, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.db.outbox_read(msg.max))
+    }
+}
+
+impl Handler<RemoveOutbox> for DbActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: RemoveOutbox, _: &mut Context<Self>) {
+        self.db.outbox_remove(&msg.0);
     }
 }

@@ -1,5 +1,6 @@
 //! [`Database`]: what the DbActor does, as plain code: the [`Store`], the
-//! read positions not yet written ([`Unsaved`]) and the error log. Every
+//! read positions not yet written ([`Unsaved`]), the outbox's drop count
+//! and the error log. Every
 //! write error is logged here ([`ErrorLog`]): no sender can do better.
 
 use crate::network::Network;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::error_log::{ErrorLog, full_hint};
+use super::outbox::Appended;
 use super::positions::Unsaved;
 use super::store::{DbError, HistoryRecord, LogPosition, Store, StoredBan};
 use crate::time::UnixMs;
@@ -17,6 +19,8 @@ pub struct Database {
     store: Arc<Store>,
     unsaved: Unsaved,
     errors: ErrorLog,
+    /// Outbox entries dropped to stay within its capacity, since start.
+    outbox_dropped: u64,
 }
 
 impl Database {
@@ -25,6 +29,7 @@ impl Database {
             store,
             unsaved: Unsaved::default(),
             errors: ErrorLog::default(),
+            outbox_dropped: 0,
         }
     }
 
@@ -97,6 +102,33 @@ impl Database {
         );
         let result = self.store.purge(before);
         self.log(result)
+    }
+
+    /// Appends opaque `entries` to the outbox in one transaction, keeping
+    /// at most `capacity`: their sequence numbers (none after an error,
+    /// which is logged) and how many old entries this dropped (counted).
+    pub fn outbox_append(&mut self, entries: &[Vec<u8>], capacity: usize) -> Appended {
+        let result = self.store.outbox_append(entries, capacity);
+        let appended = self.log(result).unwrap_or_default();
+        self.outbox_dropped += appended.dropped;
+        appended
+    }
+
+    /// Up to `max` outbox entries, oldest first (none after an error).
+    pub fn outbox_read(&mut self, max: usize) -> Vec<(u64, Vec<u8>)> {
+        let result = self.store.outbox_read(max);
+        self.log(result).unwrap_or_default()
+    }
+
+    /// Removes the outbox entries `seqs` (delivered).
+    pub fn outbox_remove(&mut self, seqs: &[u64]) {
+        let result = self.store.outbox_remove(seqs);
+        self.log(result);
+    }
+
+    /// Outbox entries dropped since start because it was full.
+    pub fn outbox_dropped(&self) -> u64 {
+        self.outbox_dropped
     }
 
     /// Logs an error (see [`ErrorLog`]); the value on success.
@@ -181,5 +213,24 @@ mod tests {
         assert_eq!(db.purge(UnixMs(2_000 + 3_600_000), hour), Some(0));
         assert_eq!(db.purge(UnixMs(2_001 + 3_600_000), hour), Some(2));
         assert_eq!(db.history(None, addr).count, 0);
+    }
+
+    #[test]
+    fn the_outbox_keeps_entries_until_removed_within_its_capacity() {
+        let (dir, store, mut db) = database();
+        let entry = |s: &str| s.as_bytes().to_vec();
+        let first = db.outbox_append(&[entry("a"), entry("b")], 3);
+        assert_eq!(first.seqs, [0, 1]);
+        let second = db.outbox_append(&[entry("c"), entry("d")], 3);
+        assert_eq!((second.seqs, second.dropped), (vec![2, 3], 1));
+        assert_eq!(db.outbox_dropped(), 1);
+        assert_eq!(db.outbox_read(2), [(1, entry("b")), (2, entry("c"))]);
+        db.outbox_remove(&[2]);
+        drop((db, store));
+        // A restart finds what was not delivered.
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let mut db = Database::new(store);
+        assert_eq!(db.outbox_read(10), [(1, entry("b")), (3, entry("d"))]);
+        assert_eq!(db.outbox_dropped(), 0);
     }
 }

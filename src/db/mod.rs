@@ -38,7 +38,8 @@
 //! | `history` | `<jail>\0<address>`, and `*\0<address>` across jails | `{"count":…,"last_ms":…}` |
 //! | `logpos`  | `<jail>\0<path>`                      | `{"inode":…,"offset":…,"first_line_hash":…}` |
 //! | `cursors` | `<jail>\0journal:<directory or system>` | the journal cursor (a JSON string)     |
-//! | `meta`    | `schema`                              | `"3"`                                   |
+//! | `outbox`  | a sequence number, 20 decimal digits  | opaque bytes (a fleet decision's JSON)  |
+//! | `meta`    | `schema`; `outbox_next`               | `"3"`; the outbox's next sequence number |
 //!
 //! Version 1 (up to cc2e0d7) also kept a `count` in each ban record;
 //! version 2 (up to fcd964f) had no `origin` (a record without one is this
@@ -50,6 +51,7 @@ pub mod database;
 pub mod error_log;
 pub mod grow;
 mod migrate;
+pub mod outbox;
 pub mod positions;
 mod records;
 pub mod store;
@@ -138,6 +140,31 @@ pub struct SaveCursor {
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct Flush;
+
+/// Keep opaque entries (a fleet's decisions waiting to be published) in
+/// the outbox table, in one transaction, dropping the oldest beyond
+/// `capacity`. Sent by the fleet; replies their sequence numbers (none
+/// after an error, which the DbActor logs) and how many old ones went.
+#[derive(Debug, Message)]
+#[rtype(result = "outbox::Appended")]
+pub struct AppendOutbox {
+    pub entries: Vec<Vec<u8>>,
+    pub capacity: usize,
+}
+
+/// Up to `max` outbox entries, oldest first, with their sequence numbers.
+/// Sent by the fleet at start; replies them (none after an error).
+#[derive(Debug, Message)]
+#[rtype(result = "Vec<(u64, Vec<u8>)>")]
+pub struct ReadOutbox {
+    pub max: usize,
+}
+
+/// Remove outbox entries by sequence number (delivered, or replaced by a
+/// newer decision). Sent by the fleet; no reply.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct RemoveOutbox(pub Vec<u64>);
 
 /// Forget bans that ended, and histories last touched, longer ago than
 /// this. Sent by the ObserverActor; no reply.

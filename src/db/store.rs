@@ -10,7 +10,7 @@
 use crate::network::Network;
 use std::path::{Path, PathBuf};
 
-use heed::types::{SerdeJson, Str};
+use heed::types::{Bytes, SerdeJson, Str};
 use heed::{Database, Env, EnvOpenOptions, RwTxn};
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +59,10 @@ pub struct Store {
     history: Database<Str, Json<HistoryRecord>>,
     pub(super) logpos: Database<Str, Json<LogPosition>>,
     pub(super) cursors: Database<Str, Json<String>>,
+    /// Opaque entries by sequence (`outbox.rs`).
+    pub(super) outbox: Database<Str, Bytes>,
+    /// `schema`, and the outbox's next sequence.
+    pub(super) meta: Database<Str, Str>,
 }
 
 /// The key of `b` under `a`: `<a>\0<b>`.
@@ -106,6 +110,9 @@ impl Store {
         let history = create(&env, &mut wtxn, "history", path)?;
         let logpos = create(&env, &mut wtxn, "logpos", path)?;
         let cursors = create(&env, &mut wtxn, "cursors", path)?;
+        let outbox =
+            (env.create_database(&mut wtxn, Some("outbox"))).map_err(lmdb("create outbox"))?;
+        let meta = (env.create_database(&mut wtxn, Some("meta"))).map_err(lmdb("create meta"))?;
         super::migrate::to_current(&env, &mut wtxn, path)?;
         wtxn.commit().map_err(lmdb("commit"))?;
         Ok(Store {
@@ -115,6 +122,8 @@ impl Store {
             history,
             logpos,
             cursors,
+            outbox,
+            meta,
         })
     }
 

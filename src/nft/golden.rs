@@ -219,6 +219,49 @@ fn add_element_with_timeout() {
 }
 
 #[test]
+fn add_element_with_timeout_and_comment() {
+    // nft add element inet portcullis sshd-v4 '{ 203.0.113.7 timeout 10m comment "gate-1" }'
+    // (nft --debug=mnl: the same userdata attribute, length 13, padded)
+    let prefixes = HashMap::from([("sshd".to_string(), None)]);
+    let gate = super::comment::Comment::new("gate-1").unwrap();
+    let timeout = Some(Duration::from_secs(600));
+    let item = ("sshd", "203.0.113.7".parse().unwrap(), timeout, Some(&gate));
+    let changes = group([item].into_iter(), &prefixes, false);
+    let mut batch = Batch::new(1);
+    push_change(
+        &mut batch,
+        &mut Vec::new(),
+        "portcullis",
+        &changes[0],
+        Verb::Add,
+    );
+    let ours = batch.seal().command(0).to_vec();
+    let model = elements(
+        "sshd-v4",
+        vec![vec![
+            key(&[203, 0, 113, 7]),
+            SetElementAttribute::Timeout(600_000),
+            SetElementAttribute::UserData(b"\x00\x07gate-1\x00".to_vec()),
+        ]],
+    );
+    #[rustfmt::skip]
+    const EXPECTED: &[u8] = &[
+        0x60, 0x00, 0x00, 0x00, 0x0c, 0x0a, 0x05, 0x04, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x01, 0x00, 0x00, 0x00, 0x0f, 0x00, 0x01, 0x00, 0x70, 0x6f, 0x72, 0x74, 0x63, 0x75, 0x6c, 0x6c,
+        0x69, 0x73, 0x00, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x73, 0x73, 0x68, 0x64, 0x2d, 0x76, 0x34, 0x00,
+        0x30, 0x00, 0x03, 0x80, 0x2c, 0x00, 0x01, 0x80, 0x0c, 0x00, 0x01, 0x80, 0x08, 0x00, 0x01, 0x00,
+        0xcb, 0x00, 0x71, 0x07, 0x0c, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x27, 0xc0,
+        0x0d, 0x00, 0x06, 0x00, 0x00, 0x07, 0x67, 0x61, 0x74, 0x65, 0x2d, 0x31, 0x00, 0x00, 0x00, 0x00,
+    ];
+    check(
+        "nft add element ... { 203.0.113.7 timeout 10m comment \"gate-1\" }",
+        &ours,
+        EXPECTED,
+        NfTablesMessage::NewSetElement(model),
+    );
+}
+
+#[test]
 fn add_ipv6_network_to_interval_set() {
     // nft add element inet portcullis sshd-v6 '{ 2001:db8:1:2::/64 timeout 10m }'
     let ours = element_command("2001:db8:1:2::77", Some(64), Verb::Add);
