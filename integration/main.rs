@@ -24,6 +24,7 @@ mod daemon_ops;
 mod daemon_pause;
 mod daemon_recidive;
 mod daemon_restart;
+mod daemon_stop;
 mod docs_links;
 mod f2bproto;
 mod f2bproto_oracle;

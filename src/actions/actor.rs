@@ -10,7 +10,9 @@ use actix::prelude::*;
 
 use super::banner::{Banner, Effects};
 use super::kernel::{Flushed, Kernel};
-use super::{BanTicket, Flush, GROUP_COMMIT, ListBans, Repair, Restore, Setup, Unban, Watched};
+use super::{
+    BanTicket, Flush, GROUP_COMMIT, HandOver, ListBans, Repair, Restore, Setup, Unban, Watched,
+};
 
 use crate::db::{RecordBans, RemoveBans};
 use crate::metrics::Metrics;
@@ -133,6 +135,16 @@ impl Handler<Flush> for ActionsActor {
 
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) {
         self.flush();
+    }
+}
+
+impl Handler<HandOver> for ActionsActor {
+    type Result = ();
+
+    fn handle(&mut self, _: HandOver, _: &mut Context<Self>) {
+        // The tickets still in the mailbox came before: they are pending.
+        self.flush();
+        self.record();
     }
 }
 
