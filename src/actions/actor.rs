@@ -52,7 +52,6 @@ impl ActionsActor {
     }
 
     /// Counts a failed netlink request; the error for the log or the reply.
-    /// Counts a netlink error for the metrics and hands it on.
     fn failed(&self, e: NftError) -> NftError {
         self.banner.netlink_error();
         e
