@@ -25,6 +25,7 @@ mod daemon_pause;
 mod daemon_origin;
 mod daemon_recidive;
 mod daemon_restart;
+mod daemon_stop;
 mod docs_links;
 mod f2bproto;
 mod f2bproto_oracle;

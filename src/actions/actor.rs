@@ -10,7 +10,7 @@ use actix::prelude::*;
 
 use super::banner::{Banner, Effects};
 use super::kernel::{Flushed, Kernel};
-use super::{BanTicket, Flush, GROUP_COMMIT, Repair, Restore, Setup, Unban};
+use super::{BanTicket, Flush, GROUP_COMMIT, HandOver, Repair, Restore, Setup, Unban};
 
 use crate::cluster::Decided;
 use crate::db::{RecordBans, RemoveBans};
@@ -138,6 +138,16 @@ impl Handler<Flush> for ActionsActor {
 
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) {
         self.flush();
+    }
+}
+
+impl Handler<HandOver> for ActionsActor {
+    type Result = ();
+
+    fn handle(&mut self, _: HandOver, _: &mut Context<Self>) {
+        // The tickets still in the mailbox came before: they are pending.
+        self.flush();
+        self.record();
     }
 }
 

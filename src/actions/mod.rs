@@ -70,6 +70,14 @@ pub struct BanTicket {
 #[rtype(result = "()")]
 pub(crate) struct Flush;
 
+/// Send the pending bans to the kernel and their records to the database
+/// now, without waiting for the group commit. Sent at shutdown before the
+/// database's [`crate::db::Flush`]; replies once the records are in the
+/// database's mailbox (so the flush that follows commits them).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct HandOver;
+
 /// Lift bans: one address of one jail, everything of a jail or of all
 /// jails, or whatever holds addresses that became the host's own. Sent by
 /// the ServerActor; replies how many bans were lifted, or the netlink error.

@@ -16,7 +16,9 @@
 //!
 //! So the database commits about 20 times a second at most, whatever the
 //! load, and a history lookup (bantime increment: a read) waits for at
-//! most one commit on this thread. What a crash can lose:
+//! most one commit on this thread. A clean stop loses nothing: the bans
+//! the actions actor still holds for its group commit are handed over
+//! before the last [`Flush`]. What a crash can lose:
 //! - kill -9 of the daemon with our nftables table intact: no ban. The
 //!   records of the last group commit may be missing, but the kernel still
 //!   holds those bans, and the next start adopts every element of our sets

@@ -10,6 +10,7 @@
 pub mod files;
 pub mod journal;
 pub mod lines;
+mod rotated;
 pub mod tail;
 pub mod watch;
 

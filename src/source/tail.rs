@@ -17,6 +17,7 @@ use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use super::rotated::{rotated, rotated_since};
 use super::{LogPosition, MAX_LINE};
 
 /// Bytes read per `pread`.
@@ -199,22 +200,55 @@ impl Tail {
         );
         let copy =
             (self.first_line_hash).and_then(|old| rotated(&self.path, u64::MAX, old, offset));
-        let mut count = 0;
-        if let Some(copy) = copy {
-            count = self.drain_rest(&copy, offset, line)?;
-            // Copies made since (we lagged behind more than one rotation).
-            let meta = copy.metadata()?;
-            let skip = [meta.ino(), self.inode];
-            for between in rotated_since(&self.path, meta.modified()?, skip) {
-                count += self.drain_rest(&between, 0, line)?;
+        let count = match copy {
+            Some(copy) => self.drain_copies(copy, offset, line)?,
+            None => {
+                let file = self.file.as_ref().expect("checked by the caller");
+                self.first_line_hash = first_line_hash(file);
+                0
             }
-        }
+        };
         self.restart();
-        // Hashed now, after the copies: the file may have been truncated
-        // again while they were read, and its first line is another one.
-        let file = self.file.as_ref().expect("checked by the caller");
-        self.first_line_hash = first_line_hash(file);
         Ok(count)
+    }
+
+    /// Reads `copy` from `offset`, then the copies made after it, oldest
+    /// first, until none is left; then our file restarts at 0 with the
+    /// first line it has. That line is hashed before each look for newer
+    /// copies: a copytruncate while the copies are read (we lag behind the
+    /// writer) makes one more copy, found and read by the next round,
+    /// instead of a first line we would take for the one after our copies
+    /// (the lines of the file between them lost).
+    fn drain_copies(
+        &mut self,
+        copy: File,
+        offset: u64,
+        line: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<u64> {
+        let mut count = self.drain_rest(&copy, offset, line)?;
+        let mut last = copy;
+        loop {
+            let file = self.file.as_ref().expect("checked by the caller");
+            let hash = first_line_hash(file);
+            let meta = last.metadata()?;
+            let skip = [meta.ino(), self.inode];
+            let mut newer = rotated_since(&self.path, meta.modified()?, skip);
+            // A copy starting with our file's first line is being made (the
+            // truncate is still to come): those lines are read from our file.
+            if let Some(i) =
+                (newer.iter()).position(|f| hash.is_some() && first_line_hash(f) == hash)
+            {
+                newer.truncate(i);
+            }
+            let Some(newest) = newer.pop() else {
+                self.first_line_hash = hash;
+                return Ok(count);
+            };
+            for between in newer.iter().chain([&newest]) {
+                count += self.drain_rest(between, 0, line)?;
+            }
+            last = newest;
+        }
     }
 
     fn drain(&mut self, line: &mut dyn FnMut(&[u8])) -> io::Result<u64> {
@@ -288,87 +322,8 @@ impl Tail {
     }
 }
 
-/// The rotated copy of `path` beside it that holds our lines: its name is
-/// `path`'s plus a suffix, its first line hashes to `hash`, it is at least
-/// `offset` long; the file with inode `inode` is taken first.
-fn rotated(path: &Path, inode: u64, hash: u64, offset: u64) -> Option<File> {
-    let mut found: Option<(bool, File, PathBuf)> = None;
-    for other in siblings(path) {
-        let Ok(file) = File::open(&other) else {
-            continue;
-        };
-        let Ok(meta) = file.metadata() else { continue };
-        if !meta.is_file() || meta.len() < offset || first_line_hash(&file) != Some(hash) {
-            continue;
-        }
-        let same = meta.ino() == inode;
-        if found
-            .as_ref()
-            .is_none_or(|(was_same, ..)| same && !was_same)
-        {
-            found = Some((same, file, other));
-        }
-    }
-    let (_, file, other) = found?;
-    tracing::debug!(
-        "{}: reading the rest of {} from byte {offset}",
-        path.display(),
-        other.display()
-    );
-    Some(file)
-}
-
-/// The rotated copies of `path` (name plus a suffix, not `.gz`) last
-/// written after `after`, oldest first, except the inodes `skip`: the
-/// files rotated after the one we read last.
-fn rotated_since(path: &Path, after: std::time::SystemTime, skip: [u64; 2]) -> Vec<File> {
-    let mut found: Vec<(std::time::SystemTime, PathBuf, File)> = siblings(path)
-        .filter_map(|p| {
-            let file = File::open(&p).ok()?;
-            let meta = file.metadata().ok()?;
-            let modified = meta.modified().ok()?;
-            (meta.is_file() && modified > after && !skip.contains(&meta.ino()))
-                .then_some((modified, p, file))
-        })
-        .collect();
-    found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    for (_, other, _) in &found {
-        tracing::debug!(
-            "{}: reading {} too (rotated since)",
-            path.display(),
-            other.display()
-        );
-    }
-    found.into_iter().map(|(_, _, f)| f).collect()
-}
-
-/// The paths beside `path` named like its rotated copies: its name plus a
-/// suffix (`auth.log.1`, `auth.log-20261205`), compressed ones left out.
-fn siblings(path: &Path) -> impl Iterator<Item = PathBuf> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("")
-        .to_string();
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let entries = std::fs::read_dir(dir.unwrap_or(Path::new("."))).ok();
-    entries
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(move |entry| {
-            let other = entry.file_name();
-            let other = other.to_str()?;
-            let ok = !name.is_empty()
-                && other.len() > name.len()
-                && other.starts_with(name.as_str())
-                && !other.ends_with(".gz");
-            ok.then(|| entry.path())
-        })
-}
-
 /// Hash of the file's first complete line; `None` while it has none.
-fn first_line_hash(file: &File) -> Option<u64> {
+pub(super) fn first_line_hash(file: &File) -> Option<u64> {
     let mut buf = [0u8; FIRST_LINE_MAX];
     let n = file.read_at(&mut buf, 0).ok()?;
     let end = memchr::memchr(b'\n', &buf[..n]).or((n == FIRST_LINE_MAX).then_some(n))?;

@@ -223,3 +223,57 @@ fn copytruncate_behind_by_two_rotations_reads_both_copies() {
     logs.append("dd\n");
     assert_eq!(poll(&mut t), vec!["b", "c", "dd"]);
 }
+
+/// Polls, calling `during(line)` after each line is handed out: a writer
+/// and a logrotate acting while the tail reads (a loaded host).
+fn poll_during(tail: &mut Tail, mut during: impl FnMut(&str)) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut each = |l: &[u8]| {
+        let l = String::from_utf8_lossy(l).into_owned();
+        during(&l);
+        out.push(l);
+    };
+    tail.poll(&mut each).unwrap();
+    out
+}
+
+#[test]
+fn copytruncate_while_the_copies_are_read_loses_no_copy() {
+    // Behind by two rotations, and a third comes while the second copy is
+    // read: its copy holds the lines of the file we would restart in.
+    let (logs, mut t, _) = Logs::followed("a1\n");
+    logs.append("a2\n");
+    logs.copytruncate("log-1");
+    tick();
+    logs.append("b1\nb2\n");
+    logs.copytruncate("log-2");
+    logs.append("c1\nc2\n");
+    let mut lines = poll_during(&mut t, |l| {
+        if l == "b1" {
+            tick();
+            logs.copytruncate("log-3");
+            logs.append("d1\n");
+        }
+    });
+    lines.extend(poll(&mut t));
+    assert_eq!(lines, vec!["a2", "b1", "b2", "c1", "c2", "d1"]);
+}
+
+#[test]
+fn copytruncate_during_the_first_read_of_a_file_loses_nothing() {
+    // Truncated to empty: no first line to hash until the next read, and
+    // the file is copied and truncated again while that read goes on.
+    let (logs, mut t, _) = Logs::followed("a1\n");
+    logs.copytruncate("log-1");
+    assert_eq!(poll(&mut t), Vec::<String>::new());
+    tick();
+    logs.append("b1\n");
+    let mut lines = poll_during(&mut t, |l| {
+        if l == "b1" {
+            logs.copytruncate("log-2");
+            logs.append("c1\nc2\n");
+        }
+    });
+    lines.extend(poll(&mut t));
+    assert_eq!(lines, vec!["b1", "c1", "c2"]);
+}
