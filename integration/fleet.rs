@@ -91,6 +91,34 @@ fn nats_down_bans_locally_and_a_restarted_node_catches_up() {
 }
 
 #[test]
+fn a_ban_made_while_nats_is_down_survives_a_restart_and_reaches_the_others() {
+    let Some(mut fleet) = Fleet::start("fleet_outbox", ["", "", ""]) else {
+        return;
+    };
+    fleet.node(1).offend("198.51.100.1");
+    (1..=3).for_each(|n| fleet.wait_banned(n, "198.51.100.1"));
+    fleet.nats_down();
+    fleet.node(1).offend("198.51.100.4");
+    fleet.wait_banned(1, "198.51.100.4");
+    // The outbox reaches LMDB within a tick; then a clean restart.
+    std::thread::sleep(Duration::from_secs(2));
+    fleet.node_mut(1).terminate();
+    fleet.node_mut(1).start();
+    fleet.wait_banned(1, "198.51.100.4");
+    assert!(!fleet.node(2).banned("198.51.100.4"));
+    fleet.nats_up();
+    fleet.wait_banned(2, "198.51.100.4");
+    fleet.wait_banned(3, "198.51.100.4");
+    // Published, it left the db: a second restart finds nothing kept.
+    std::thread::sleep(Duration::from_secs(2));
+    fleet.node_mut(1).terminate();
+    fleet.node_mut(1).start();
+    let log = fleet.node(1).log();
+    let kept = log.matches("kept from before the restart").count();
+    assert_eq!(kept, 1, "{log}");
+}
+
+#[test]
 fn garbage_under_the_prefix_is_counted_and_bans_nobody() {
     let Some(fleet) = Fleet::start("fleet_garbage", ["", "", ""]) else {
         return;

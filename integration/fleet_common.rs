@@ -151,6 +151,15 @@ impl Node {
         );
     }
 
+    /// SIGTERM (a clean stop), and waits for the process to be gone.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id().to_string();
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+            let _ = child.wait();
+        }
+    }
+
     /// `kill -9`, and waits for the process to be gone.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {

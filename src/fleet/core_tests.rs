@@ -131,3 +131,38 @@ fn status_and_metrics_words() {
         assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
     }
 }
+
+#[test]
+fn the_outbox_kept_in_lmdb_is_restored_and_emptied_as_decisions_leave() {
+    // Before the restart: two decisions stored as seqs 1 and 2.
+    let mut before = fleet("gate-1");
+    let ban = |addr| applied(Provenance::Local, "sshd", addr, Kind::Ban);
+    before.decided(&[ban("192.0.2.1"), ban("192.0.2.2")], T0);
+    let (keys, entries) = before.to_store();
+    before.stored(keys, &[1, 2]);
+    assert!(before.stale().is_empty(), "both still waiting");
+    // After: a newer decision on .2 was made before the db answered, and
+    // one entry is unreadable.
+    let mut after = fleet("gate-1");
+    let unban = applied(Provenance::Local, "sshd", "192.0.2.2", Kind::Unban);
+    after.decided(&[unban], T0.after(Duration::from_secs(1)));
+    let mut read: Vec<(u64, Vec<u8>)> = (1..).zip(entries).collect();
+    read.push((3, b"{not json".to_vec()));
+    after.restore(read);
+    let kinds: Vec<(String, Kind)> = (after.to_publish(T0).iter())
+        .map(|d| (d.target.clone(), d.kind))
+        .collect();
+    let want = [
+        ("192.0.2.2".to_string(), Kind::Unban),
+        ("192.0.2.1".to_string(), Kind::Ban),
+    ];
+    assert_eq!(kinds, want);
+    // The stale entries: .2's older ban and the unreadable one.
+    let mut stale = after.stale();
+    stale.sort();
+    assert_eq!(stale, [2, 3]);
+    // Published, .1 leaves the db too.
+    let out = after.to_publish(T0);
+    out.iter().for_each(|d| after.published(d));
+    assert_eq!(after.stale(), [1]);
+}
