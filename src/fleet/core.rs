@@ -163,7 +163,7 @@ impl Fleet {
 
     /// The decisions to append to LMDB now: keys, then JSON entries.
     pub fn to_store(&mut self) -> (Vec<Key>, Vec<Vec<u8>>) {
-        self.stored.to_append()
+        self.stored.take_unsaved()
     }
 
     /// LMDB stored `keys` under `seqs`.

@@ -1,7 +1,7 @@
 //! [`Stored`]: which of the outbox's decisions are kept in LMDB (the db's
 //! outbox table), so decisions made while NATS is unreachable survive a
 //! restart. Plain bookkeeping, no actix: the ClusterActor appends what
-//! [`Stored::to_append`] gives once per tick, reports the sequence numbers
+//! [`Stored::take_unsaved`] gives once per tick, reports the sequence numbers
 //! the db gave them ([`Stored::appended`]), and removes what
 //! [`Stored::stale`] names: every stored entry the in-memory outbox no
 //! longer holds (published, replaced by a newer decision on its subject,
@@ -32,7 +32,7 @@ impl Stored {
     }
 
     /// What to append now (the keys, then the entries, in order).
-    pub fn to_append(&mut self) -> (Vec<Key>, Vec<Vec<u8>>) {
+    pub fn take_unsaved(&mut self) -> (Vec<Key>, Vec<Vec<u8>>) {
         std::mem::take(&mut self.unsaved).into_iter().unzip()
     }
 
@@ -94,9 +94,9 @@ mod tests {
         let mut s = Stored::default();
         s.queue("s1".into(), &d("x"));
         s.queue("s2".into(), &d("y"));
-        let (keys, entries) = s.to_append();
+        let (keys, entries) = s.take_unsaved();
         assert_eq!(entries, [d("x").to_json(), d("y").to_json()]);
-        assert!(s.to_append().0.is_empty(), "appended once");
+        assert!(s.take_unsaved().0.is_empty(), "appended once");
         s.appended(keys, &[7, 8]);
         // "x" was published (or replaced): its entry goes, "y" stays.
         let mut stale = s.stale(|subject, id| subject == "s2" && id == "y");
