@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::cluster::decision::outgoing;
@@ -42,7 +41,7 @@ pub enum Step {
 pub struct RemoteBanPlan {
     pub origin: String,
     pub jail: String,
-    pub addr: IpAddr,
+    pub addr: crate::network::Network,
     pub remaining: Duration,
     pub failures: u32,
 }
@@ -286,17 +285,16 @@ impl Fleet {
     }
 }
 
-/// The ban of `remote` as this node applies it, or `None` for a network
-/// wider than one address (this node's sets take addresses from the
-/// fleet).
-pub fn ban_plan(remote: &Remote) -> Option<RemoteBanPlan> {
-    remote.network.is_host().then(|| RemoteBanPlan {
+/// The ban of `remote` (an address or a network) as this node applies it;
+/// the jail's ignore rules decide next.
+pub fn ban_plan(remote: &Remote) -> RemoteBanPlan {
+    RemoteBanPlan {
         origin: remote.origin.clone(),
         jail: remote.jail.clone(),
-        addr: remote.network.addr,
+        addr: remote.network,
         remaining: remote.remaining,
         failures: remote.failures,
-    })
+    }
 }
 
 #[cfg(test)]
