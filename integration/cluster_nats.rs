@@ -70,9 +70,7 @@ pub(crate) async fn receive(
                 accepted.push(remote);
             }
         }
-        if let Some(last) = batch.last() {
-            client.ack(last).await.expect("ack");
-        }
+        client.ack(&batch).await.expect("ack");
     }
     accepted
 }

@@ -34,6 +34,26 @@ fn a_ban_spreads_unbans_follow_and_ignore_lists_hold() {
     for n in 1..=3 {
         fleet.wait_unbanned(n, "203.0.113.7");
     }
+    // A network banned by hand on node 1 reaches node 2's network set;
+    // node 3 refuses it (it covers node 3's ignored .3).
+    let out = fleet.node(1).cli(&["ban", "sshd", "203.0.113.0/24"]);
+    assert!(out.status.success(), "{out:?}");
+    let net = || fleet.node(2).set_named("sshd-net4");
+    let spread = poll_until(SPREAD, || {
+        net().contains(&"203.0.113.0/24".into()).then_some(())
+    });
+    assert!(spread.is_some(), "{:?}\n{}", net(), fleet.logs());
+    fleet.node(1).offend("198.51.100.5");
+    fleet.wait_banned(3, "198.51.100.5");
+    assert!(
+        fleet.node(3).set_named("sshd-net4").is_empty(),
+        "{}",
+        fleet.logs()
+    );
+    let out = fleet.node(1).cli(&["unban", "sshd", "203.0.113.0/24"]);
+    assert!(out.status.success(), "{out:?}");
+    let gone = poll_until(SPREAD, || net().is_empty().then_some(()));
+    assert!(gone.is_some(), "{:?}", net());
     // Node 2's own ban of an address is not lifted by node 1's unban.
     fleet.node(2).offend("203.0.113.9");
     fleet.wait_banned(1, "203.0.113.9");
@@ -45,20 +65,22 @@ fn a_ban_spreads_unbans_follow_and_ignore_lists_hold() {
     std::thread::sleep(Duration::from_secs(1));
     assert!(fleet.node(2).banned("203.0.113.9"), "{}", fleet.logs());
     assert!(fleet.node(3).banned("203.0.113.9"), "{}", fleet.logs());
-    // status shows the fleet: node 3 applied node 1's six decisions
-    // (.7, .3, .4, the unban of .7, the ban and unban of .9) and node 2's.
+    // status shows the fleet: node 3 applied node 1's eleven decisions
+    // (.7, .3, .4, the unban of .7, the /24 (refused there), the unbans of
+    // .3 and .4 the /24 replaced on node 1, the /24's unban,
+    // 198.51.100.5, the ban and unban of .9) and node 2's.
     let status = || String::from_utf8_lossy(&fleet.node(3).cli(&["status"]).stdout).to_string();
     // Its consumer's lag is sampled every two seconds.
     let settled = "cluster: sent 0, waiting 0, consumer lag 0, dropped 0\n\
-                   cluster: received n1 6, n2 1\n";
+                   cluster: received n1 11, n2 1\n";
     let received = poll_until(SPREAD, || Some(status()).filter(|t| t.contains(settled)));
     let text = received.unwrap_or_else(|| panic!("{}\n{}", status(), fleet.logs()));
     let first = text.lines().find(|l| l.starts_with("cluster: ")).unwrap();
     let connected = "cluster: node n3 in stream PORTCULLIS, connected to 127.0.0.1:";
     assert!(first.starts_with(connected), "{text}");
-    // Node 1 published its six.
+    // Node 1 published its eleven.
     let text = String::from_utf8_lossy(&fleet.node(1).cli(&["status"]).stdout).to_string();
-    assert!(text.contains("cluster: sent 6, waiting 0"), "{text}");
+    assert!(text.contains("cluster: sent 11, waiting 0"), "{text}");
 }
 
 #[test]
@@ -88,6 +110,34 @@ fn nats_down_bans_locally_and_a_restarted_node_catches_up() {
     let out = fleet.node(1).cli(&["unban", "sshd", "198.51.100.2"]);
     assert!(out.status.success(), "{out:?}");
     fleet.wait_unbanned(3, "198.51.100.2");
+}
+
+#[test]
+fn a_ban_made_while_nats_is_down_survives_a_restart_and_reaches_the_others() {
+    let Some(mut fleet) = Fleet::start("fleet_outbox", ["", "", ""]) else {
+        return;
+    };
+    fleet.node(1).offend("198.51.100.1");
+    (1..=3).for_each(|n| fleet.wait_banned(n, "198.51.100.1"));
+    fleet.nats_down();
+    fleet.node(1).offend("198.51.100.4");
+    fleet.wait_banned(1, "198.51.100.4");
+    // The outbox reaches LMDB within a tick; then a clean restart.
+    std::thread::sleep(Duration::from_secs(2));
+    fleet.node_mut(1).terminate();
+    fleet.node_mut(1).start();
+    fleet.wait_banned(1, "198.51.100.4");
+    assert!(!fleet.node(2).banned("198.51.100.4"));
+    fleet.nats_up();
+    fleet.wait_banned(2, "198.51.100.4");
+    fleet.wait_banned(3, "198.51.100.4");
+    // Published, it left the db: a second restart finds nothing kept.
+    std::thread::sleep(Duration::from_secs(2));
+    fleet.node_mut(1).terminate();
+    fleet.node_mut(1).start();
+    let log = fleet.node(1).log();
+    let kept = log.matches("kept from before the restart").count();
+    assert_eq!(kept, 1, "{log}");
 }
 
 #[test]

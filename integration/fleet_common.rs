@@ -151,6 +151,15 @@ impl Node {
         );
     }
 
+    /// SIGTERM (a clean stop), and waits for the process to be gone.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id().to_string();
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+            let _ = child.wait();
+        }
+    }
+
     /// `kill -9`, and waits for the process to be gone.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -185,10 +194,16 @@ impl Node {
 
     /// The addresses in this node's sshd-v4 set, from `nft -j list`.
     pub fn set(&self) -> Vec<String> {
+        self.set_named("sshd-v4")
+    }
+
+    /// The elements of this node's set `name` (`192.0.2.0/24` for a
+    /// network), from `nft -j list`.
+    pub fn set_named(&self, name: &str) -> Vec<String> {
         let table = format!("p{}", self.n);
         let out = Command::new("ip")
             .args(["netns", "exec", &self.ns])
-            .args(["nft", "-j", "list", "set", "inet", &table, "sshd-v4"])
+            .args(["nft", "-j", "list", "set", "inet", &table, name])
             .output()
             .unwrap();
         if !out.status.success() {
@@ -200,9 +215,9 @@ impl Node {
             .iter()
             .flat_map(|i| i["set"]["elem"].as_array().cloned().unwrap_or_default());
         elems
-            .filter_map(|e| match &e {
-                Value::String(s) => Some(s.clone()),
-                _ => e["elem"]["val"].as_str().map(str::to_string),
+            .map(|e| match e.get("elem") {
+                Some(o) => crate::daemon_common::value_text(&o["val"]),
+                None => crate::daemon_common::value_text(&e),
             })
             .collect()
     }

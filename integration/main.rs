@@ -3,6 +3,7 @@
 
 mod actions_repair;
 mod cli_pipe;
+mod cluster_ack;
 mod cluster_nats;
 mod cluster_nats_auth;
 mod common;

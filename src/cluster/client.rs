@@ -8,9 +8,10 @@
 //! latest decision per origin, jail and address), max age from the
 //! settings, replicas min(3, servers) unless set, de-duplication window
 //! [`DUPLICATE_WINDOW`]. The consumer: durable `<node>`, deliver all, ack
-//! policy *all* (acking a message acknowledges everything delivered before
-//! it, so one ack per batch), so a new node first receives the current
-//! decisions and a node that was down resumes where it stopped.
+//! policy *explicit* (each message handed over is acknowledged by itself,
+//! so a message that reached an abandoned pull is delivered again, never
+//! acknowledged unseen by a later ack), so a new node first receives the
+//! current decisions and a node that was down resumes where it stopped.
 //!
 //! async-nats reconnects on its own, with [`backoff`] between attempts;
 //! its connection events go through [`LinkLog`], one log line per change.
@@ -30,7 +31,7 @@ use super::link::{Link, LinkLog, backoff};
 pub use super::publisher::Publisher;
 use super::settings::ClusterSettings;
 use super::setup::{
-    auth_options, consumer_config, event_logger, jitter, server_addrs, stream_config,
+    auth_options, event_logger, jitter, open_consumer, server_addrs, stream_config,
 };
 
 /// JetStream forgets a message id after this; a retry within it is dropped.
@@ -168,8 +169,7 @@ impl ClusterClient {
                 stream: s.stream.clone(),
                 source,
             })?;
-        let consumer = stream
-            .get_or_create_consumer(&s.node, consumer_config(s))
+        let consumer = open_consumer(&stream, s)
             .await
             .map_err(|source| ClientError::Consumer {
                 stream: s.stream.clone(),
@@ -253,17 +253,29 @@ impl ClusterClient {
         }
     }
 
-    /// Acknowledges `last` and, the consumer's ack policy being *all*,
-    /// every message delivered before it: call it once the batch was
-    /// handed over.
-    pub async fn ack(&self, last: &Incoming) -> Result<(), ClientError> {
-        last.message
-            .double_ack()
-            .await
-            .map_err(|source| ClientError::Ack {
-                sequence: last.sequence,
-                source,
-            })
+    /// Acknowledges each message of `handed` (and only those): call it
+    /// once they were handed over. The acks are queued without waiting
+    /// for each round trip, then flushed once; a lost ack only means the
+    /// message comes again after [`ACK_WAIT`], and applying a decision
+    /// twice is harmless.
+    pub async fn ack(&self, handed: &[Incoming]) -> Result<(), ClientError> {
+        let mut failed = None;
+        for message in handed {
+            if let Err(source) = message.message.ack().await {
+                failed.get_or_insert(ClientError::Ack {
+                    sequence: message.sequence,
+                    source,
+                });
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let sequence = handed.last().map_or(0, |m| m.sequence);
+        (self.client.flush().await).map_err(|e| ClientError::Ack {
+            sequence,
+            source: e.into(),
+        })
     }
 
     /// Messages the consumer has not delivered yet (its lag).

@@ -106,6 +106,18 @@ impl Outbox {
         }
     }
 
+    /// Whether a decision waits on `subject`.
+    pub fn has_subject(&self, subject: &str) -> bool {
+        self.by_subject.contains_key(subject)
+    }
+
+    /// Whether decision `id` is still waiting on `subject`.
+    pub fn holds(&self, subject: &str, id: &str) -> bool {
+        (self.by_subject.get(subject))
+            .and_then(|seq| self.queue.get(seq))
+            .is_some_and(|(_, d)| d.id == id)
+    }
+
     /// Forgets decisions that ended before `now`: nobody needs them.
     pub fn drop_expired(&mut self, now: UnixMs) -> usize {
         let expired: Vec<u64> = self

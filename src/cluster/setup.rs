@@ -86,11 +86,40 @@ pub fn consumer_config(s: &ClusterSettings) -> pull::Config {
     pull::Config {
         durable_name: Some(s.node.clone()),
         deliver_policy: jetstream::consumer::DeliverPolicy::All,
-        ack_policy: jetstream::consumer::AckPolicy::All,
+        // Explicit: each handed-over message is acknowledged by itself, so
+        // a message delivered to an abandoned pull is never acknowledged
+        // by a later ack (as *all* did) without having been applied.
+        ack_policy: jetstream::consumer::AckPolicy::Explicit,
         ack_wait: ACK_WAIT,
         filter_subject: wildcard(&s.subject_prefix),
         ..Default::default()
     }
+}
+
+/// This node's consumer on `stream`, created if missing. A consumer left
+/// by an older version with another ack policy (JetStream refuses to
+/// change it in place) is deleted and created again, logged once: it then
+/// delivers the stream from its start, harmless as decisions are
+/// idempotent and expired ones are skipped.
+pub(super) async fn open_consumer(
+    stream: &stream::Stream,
+    s: &ClusterSettings,
+) -> Result<jetstream::consumer::Consumer<pull::Config>, stream::ConsumerError> {
+    let want = consumer_config(s);
+    let consumer: jetstream::consumer::Consumer<pull::Config> =
+        stream.get_or_create_consumer(&s.node, want.clone()).await?;
+    let had = consumer.cached_info().config.ack_policy;
+    if had == want.ack_policy {
+        return Ok(consumer);
+    }
+    tracing::warn!(
+        "cluster: consumer {} had ack policy {had:?}; recreating it with {:?} \
+         (it delivers the stream again from its start, already applied decisions are skipped)",
+        s.node,
+        want.ack_policy
+    );
+    stream.delete_consumer(&s.node).await?;
+    stream.create_consumer(want).await
 }
 
 pub(super) fn event_logger(
@@ -153,7 +182,10 @@ mod tests {
         assert_eq!(stream.max_age, Duration::from_secs(30 * 86_400));
         let consumer = consumer_config(&s);
         assert_eq!(consumer.durable_name.as_deref(), Some("gate-1"));
-        assert_eq!(consumer.ack_policy, jetstream::consumer::AckPolicy::All);
+        assert_eq!(
+            consumer.ack_policy,
+            jetstream::consumer::AckPolicy::Explicit
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The ClusterActor: a shell around [`Fleet`] (what goes out, what comes
 //! in), the reader task that owns the NATS client, and the publishing
-//! task. Timers: outbox retries and the metrics each second, the drop
+//! task. Timers: outbox retries, its LMDB copy (persist.rs) and the
+//! metrics each second, the drop
 //! report once a minute.
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use super::{Connected, GetStatus, Jails, Observed, Ready, Received, Sent, TICK, 
 use crate::actions::{ActionsActor, ReportTo};
 use crate::cluster::client::Publisher;
 use crate::cluster::{ClusterSettings, Decided};
+use crate::db::DbActor;
 use crate::metrics::Metrics;
 use crate::time::UnixMs;
 
@@ -27,13 +29,18 @@ pub struct ClusterActor {
     /// The reader reads once the jails are known.
     jails_known: bool,
     actions: Addr<ActionsActor>,
+    db: Addr<DbActor>,
     metrics: Arc<Metrics>,
 }
+
+#[path = "persist.rs"]
+mod persist;
 
 impl ClusterActor {
     pub fn new(
         settings: ClusterSettings,
         actions: Addr<ActionsActor>,
+        db: Addr<DbActor>,
         metrics: Arc<Metrics>,
     ) -> ClusterActor {
         ClusterActor {
@@ -44,6 +51,7 @@ impl ClusterActor {
             jails: JailMap::new(),
             jails_known: false,
             actions,
+            db,
             metrics,
         }
     }
@@ -98,12 +106,6 @@ impl ClusterActor {
             }
         }
     }
-
-    fn refresh_metrics(&self) {
-        if let Ok(mut extra) = self.metrics.extra.lock() {
-            *extra = self.fleet.render_metrics();
-        }
-    }
 }
 
 impl Actor for ClusterActor {
@@ -115,7 +117,9 @@ impl Actor for ClusterActor {
         // are known (Ready), so no batch is acknowledged before a jail
         // could take it.
         actix_rt::spawn(reader::run(self.fleet.settings().clone(), ctx.address()));
+        self.restore_outbox(ctx);
         ctx.run_interval(TICK, |act, ctx| {
+            act.persist(ctx);
             act.publish(ctx);
             act.refresh_metrics();
         });

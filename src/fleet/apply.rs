@@ -26,7 +26,7 @@ pub(super) async fn apply(steps: Vec<Step>, jails: JailMap, actions: Addr<Action
 }
 
 async fn ban(bans: &[Remote], jails: &JailMap, actions: &Addr<ActionsActor>) {
-    let checks = bans.iter().filter_map(ban_plan).filter_map(|plan| {
+    let checks = bans.iter().map(ban_plan).filter_map(|plan| {
         let jail = jails.get(&plan.jail)?.clone();
         Some(async move {
             let addr = jail.send(RemoteBan { addr: plan.addr }).await.ok()??;
@@ -43,10 +43,10 @@ async fn ban(bans: &[Remote], jails: &JailMap, actions: &Addr<ActionsActor>) {
     }
 }
 
-fn ticket(plan: RemoteBanPlan, addr: std::net::IpAddr) -> BanTicket {
+fn ticket(plan: RemoteBanPlan, addr: crate::network::Network) -> BanTicket {
     BanTicket {
         jail: plan.jail,
-        addr: addr.into(),
+        addr,
         // At least a second: the kernel rounds to its own clock.
         bantime: BanTime::For(plan.remaining.max(Duration::from_secs(1))),
         failures: plan.failures,

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::cluster::decision::outgoing;
@@ -14,6 +13,8 @@ use crate::cluster::limiter::Rate;
 use crate::cluster::link::Link;
 use crate::cluster::{Applied, ClusterSettings, Decision, Intake, Kind, Outbox, Remote};
 use crate::time::UnixMs;
+
+use super::stored::{Key, Stored};
 
 /// Decisions handed to one publish at most.
 pub const PUBLISH_BATCH: usize = 5_000;
@@ -40,7 +41,7 @@ pub enum Step {
 pub struct RemoteBanPlan {
     pub origin: String,
     pub jail: String,
-    pub addr: IpAddr,
+    pub addr: crate::network::Network,
     pub remaining: Duration,
     pub failures: u32,
 }
@@ -98,6 +99,8 @@ pub struct Fleet {
     settings: ClusterSettings,
     intake: Intake,
     outbox: Outbox,
+    /// Which outbox entries are in LMDB.
+    stored: Stored,
     sent: u64,
     lag: Option<u64>,
     link: Link,
@@ -108,6 +111,7 @@ impl Fleet {
         Fleet {
             intake: Intake::new(&settings, ORIGIN_RATE),
             outbox: Outbox::new(OUTBOX_CAPACITY),
+            stored: Stored::default(),
             settings,
             sent: 0,
             lag: None,
@@ -128,17 +132,56 @@ impl Fleet {
                 continue;
             };
             if let Some(subject) = d.subject(&self.settings.subject_prefix) {
+                self.stored.queue(subject.clone(), &d);
                 self.outbox.push(subject, d);
+                self.stored.touched();
                 queued = true;
             }
         }
         queued
     }
 
+    /// Outbox entries read from LMDB at start (oldest first) join the
+    /// outbox, unless a decision on their subject was made since (it is
+    /// newer). Unreadable ones are removed by [`Fleet::stale`].
+    pub fn restore(&mut self, entries: Vec<(u64, Vec<u8>)>) {
+        let prefix = &self.settings.subject_prefix;
+        for (seq, entry) in entries {
+            let decision = serde_json::from_slice::<Decision>(&entry).ok();
+            let Some((subject, d)) = decision.and_then(|d| Some((d.subject(prefix)?, d))) else {
+                self.stored.restored(seq, None);
+                continue;
+            };
+            let key = (subject.clone(), d.id.clone());
+            if !self.outbox.has_subject(&subject) {
+                self.outbox.push(subject, d);
+            }
+            self.stored.restored(seq, Some(key));
+        }
+    }
+
+    /// The decisions to append to LMDB now: keys, then JSON entries.
+    pub fn to_store(&mut self) -> (Vec<Key>, Vec<Vec<u8>>) {
+        self.stored.take_unsaved()
+    }
+
+    /// LMDB stored `keys` under `seqs`.
+    pub fn stored(&mut self, keys: Vec<Key>, seqs: &[u64]) {
+        self.stored.appended(keys, seqs);
+    }
+
+    /// LMDB entries to remove: no longer waiting in the outbox.
+    pub fn stale(&mut self) -> Vec<u64> {
+        let outbox = &self.outbox;
+        self.stored.stale(|subject, id| outbox.holds(subject, id))
+    }
+
     /// The decisions to publish next, oldest first (expired ones are
     /// dropped: nobody needs them).
     pub fn to_publish(&mut self, now: UnixMs) -> Vec<Decision> {
-        self.outbox.drop_expired(now);
+        if self.outbox.drop_expired(now) > 0 {
+            self.stored.touched();
+        }
         (self.outbox.pending(PUBLISH_BATCH))
             .map(|(_, d)| d.clone())
             .collect()
@@ -148,6 +191,7 @@ impl Fleet {
     pub fn published(&mut self, decision: &Decision) {
         if let Some(subject) = decision.subject(&self.settings.subject_prefix) {
             self.outbox.confirm(&subject, &decision.id);
+            self.stored.touched();
             self.sent += 1;
         }
     }
@@ -241,17 +285,16 @@ impl Fleet {
     }
 }
 
-/// The ban of `remote` as this node applies it, or `None` for a network
-/// wider than one address (this node's sets take addresses from the
-/// fleet).
-pub fn ban_plan(remote: &Remote) -> Option<RemoteBanPlan> {
-    remote.network.is_host().then(|| RemoteBanPlan {
+/// The ban of `remote` (an address or a network) as this node applies it;
+/// the jail's ignore rules decide next.
+pub fn ban_plan(remote: &Remote) -> RemoteBanPlan {
+    RemoteBanPlan {
         origin: remote.origin.clone(),
         jail: remote.jail.clone(),
-        addr: remote.network.addr,
+        addr: remote.network,
         remaining: remote.remaining,
         failures: remote.failures,
-    })
+    }
 }
 
 #[cfg(test)]

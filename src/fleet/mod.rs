@@ -17,6 +17,7 @@ pub mod actor;
 mod apply;
 pub mod core;
 mod reader;
+mod stored;
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The task that owns the NATS client: connects, sets up the stream and
 //! this node's consumer (retried with backoff, one log line per change),
-//! waits until the actor knows the running jails, then reads batches, hands each to the ClusterActor and acknowledges it
-//! once the actor replied (the bans are in the kernel). Every couple of
+//! waits until the actor knows the running jails, then reads batches, hands each to the ClusterActor and acknowledges its
+//! messages one by one once the actor replied (the bans are in the kernel). Every couple of
 //! seconds it reports the link and the consumer's lag.
 
 use std::time::{Duration, Instant};
@@ -102,18 +102,19 @@ async fn read(mut client: ClusterClient, actor: Addr<ClusterActor>) {
         };
         said.cleared("cluster: reading the stream again");
         attempt = 0;
-        let Some(last) = batch.last() else {
+        if batch.is_empty() {
             continue;
-        };
+        }
         let messages = (batch.iter())
             .map(|m| (m.subject.clone(), m.payload.clone()))
             .collect();
         if actor.send(Received(messages)).await.is_err() {
             return;
         }
-        // Unacknowledged, the batch comes again after the ack wait; a
-        // ban applied twice is harmless.
-        if let Err(e) = client.ack(last).await {
+        // Each message handed over is acknowledged, no other (explicit
+        // ack policy). Unacknowledged, it comes again after the ack wait;
+        // a ban applied twice is harmless (a running one is skipped).
+        if let Err(e) = client.ack(&batch).await {
             said.error(&e, "the batch will be delivered again");
         }
     }

@@ -1,6 +1,5 @@
 //! The JailActor: a shell around [`Jail`].
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -94,9 +93,9 @@ impl Handler<SetSetting> for JailActor {
 }
 
 impl Handler<RemoteBan> for JailActor {
-    type Result = Option<IpAddr>;
+    type Result = Option<crate::nft::Network>;
 
-    fn handle(&mut self, msg: RemoteBan, _: &mut Context<Self>) -> Option<IpAddr> {
+    fn handle(&mut self, msg: RemoteBan, _: &mut Context<Self>) -> Self::Result {
         self.jail.remote_ban(msg.addr)
     }
 }

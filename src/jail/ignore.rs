@@ -49,6 +49,25 @@ impl IgnoreList {
     }
 }
 
+impl IgnoreList {
+    /// Whether `network` must not be banned: it is (or covers) an address
+    /// this list holds, or overlaps one of its networks.
+    pub fn refuses(&self, network: &Network) -> bool {
+        if network.is_host() {
+            return self.contains(network.addr);
+        }
+        let loopback = [
+            IpAddr::from([127, 0, 0, 1]),
+            IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
+        ];
+        let own = self.own.iter().chain(&loopback);
+        if self.ignoreself && own.map(|a| canonical(*a)).any(|a| network.contains(a)) {
+            return true;
+        }
+        (self.networks.iter()).any(|n| n.covers(network) || network.covers(n))
+    }
+}
+
 /// IPv4-mapped IPv6 (`::ffff:192.0.2.1`) as IPv4.
 pub fn canonical(addr: IpAddr) -> IpAddr {
     match addr {
@@ -63,6 +82,37 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_network_is_refused_if_it_covers_an_ignored_or_own_address() {
+        let nets = vec![
+            "192.0.2.8/29".parse().unwrap(),
+            "2001:db8::9".parse().unwrap(),
+        ];
+        let own = Arc::new(HashSet::from([ip("198.51.100.7")]));
+        let list = IgnoreList::new(nets, true, own);
+        let refused = |n: &str| list.refuses(&n.parse().unwrap());
+        for n in [
+            "192.0.2.0/24",
+            "192.0.2.8/30",
+            "198.51.100.0/24",
+            "127.0.0.0/8",
+            "2001:db8::/64",
+            "::/0",
+        ] {
+            assert!(refused(n), "{n}");
+        }
+        for n in [
+            "203.0.113.0/24",
+            "192.0.2.0/29",
+            "198.51.100.8/29",
+            "2001:db8:1::/64",
+            "203.0.113.7",
+        ] {
+            assert!(!refused(n), "{n}");
+        }
+        assert!(refused("198.51.100.7") && refused("192.0.2.9"));
     }
 
     #[test]

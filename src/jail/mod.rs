@@ -62,9 +62,10 @@ pub struct SetSetting {
 /// ban, or `None` when this jail ignores it (its `ignore` list,
 /// `ignoreself`, the host's own addresses). Sent by the ClusterActor.
 #[derive(Debug, Message)]
-#[rtype(result = "Option<IpAddr>")]
+#[rtype(result = "Option<crate::nft::Network>")]
 pub struct RemoteBan {
-    pub addr: IpAddr,
+    /// An address, or a network (refused if it covers an ignored one).
+    pub addr: crate::nft::Network,
 }
 
 /// Forget the failures of an address (it was unbanned by hand). Sent by the

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::ignore::{IgnoreList, canonical};
+use crate::nft::Network;
 use super::window::{FailWindow, Verdict};
 use crate::config::{
     BanTime, JailConfig, format_duration, parse_bantime, parse_duration, parse_network,
@@ -102,13 +103,17 @@ impl Jail {
     /// The address to ban for a ban another node of the fleet decided, or
     /// `None` (counted as ignored): the jail's `ignore` list, `ignoreself`
     /// and the host's own addresses apply as to a local one.
-    pub fn remote_ban(&mut self, addr: IpAddr) -> Option<IpAddr> {
-        let addr = canonical(addr);
-        if self.ignore.contains(addr) {
+    /// A network is refused if it covers an ignored or own address.
+    pub fn remote_ban(&mut self, network: Network) -> Option<Network> {
+        let network = match network.is_host() {
+            true => Network::host(canonical(network.addr)),
+            false => network,
+        };
+        if self.ignore.refuses(&network) {
             self.stats.ignored_total += 1;
             return None;
         }
-        Some(addr)
+        Some(network)
     }
 
     /// The host's addresses changed.
@@ -263,15 +268,19 @@ mod tests {
     fn a_remote_ban_passes_the_same_ignore_rules() {
         let mut j = jail(5);
         assert_eq!(
-            j.remote_ban(ip("::ffff:203.0.113.7")),
-            Some(ip("203.0.113.7"))
+            j.remote_ban(ip("::ffff:203.0.113.7").into()),
+            Some(ip("203.0.113.7").into())
         );
         for ignored in ["192.0.2.9", "127.0.0.1", "::1", "198.51.100.1"] {
-            assert_eq!(j.remote_ban(ip(ignored)), None, "{ignored}");
+            assert_eq!(j.remote_ban(ip(ignored).into()), None, "{ignored}");
         }
         assert_eq!(j.stats().ignored_total, 4);
+        let net: Network = "203.0.113.0/24".parse().unwrap();
+        assert_eq!(j.remote_ban(net), Some(net));
         j.set("ignore", "+203.0.113.0/24").unwrap();
-        assert_eq!(j.remote_ban(ip("203.0.113.7")), None);
+        assert_eq!(j.remote_ban(ip("203.0.113.7").into()), None);
+        let wider: Network = "203.0.0.0/16".parse().unwrap();
+        assert_eq!(j.remote_ban(wider), None, "covers an ignored network");
     }
 
     #[test]
