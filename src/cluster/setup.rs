@@ -81,6 +81,12 @@ pub fn stream_config(s: &ClusterSettings) -> stream::Config {
     }
 }
 
+/// Messages delivered and not yet acknowledged at most: several of the
+/// reader's batches (5,000), so the server keeps delivering while one is
+/// applied (nats-server's default, 1,000, cut a 100,000 storm into 100
+/// round trips of apply and ack).
+pub const MAX_ACK_PENDING: i64 = 20_000;
+
 /// This node's durable consumer.
 pub fn consumer_config(s: &ClusterSettings) -> pull::Config {
     pull::Config {
@@ -88,6 +94,7 @@ pub fn consumer_config(s: &ClusterSettings) -> pull::Config {
         deliver_policy: jetstream::consumer::DeliverPolicy::All,
         ack_policy: jetstream::consumer::AckPolicy::All,
         ack_wait: ACK_WAIT,
+        max_ack_pending: MAX_ACK_PENDING,
         filter_subject: wildcard(&s.subject_prefix),
         ..Default::default()
     }
@@ -154,6 +161,7 @@ mod tests {
         let consumer = consumer_config(&s);
         assert_eq!(consumer.durable_name.as_deref(), Some("gate-1"));
         assert_eq!(consumer.ack_policy, jetstream::consumer::AckPolicy::All);
+        assert_eq!(consumer.max_ack_pending, MAX_ACK_PENDING);
     }
 
     #[test]

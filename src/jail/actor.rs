@@ -9,7 +9,7 @@ use actix::prelude::*;
 
 use super::state::Decision;
 use super::{
-    Failures, Forget, GetSetting, GetStats, Jail, RemoteBan, SetOwnAddresses, SetSetting,
+    Failures, Forget, GetSetting, GetStats, Jail, RemoteBans, SetOwnAddresses, SetSetting,
     SettingError,
 };
 use crate::metrics::JailCounters;
@@ -93,11 +93,11 @@ impl Handler<SetSetting> for JailActor {
     }
 }
 
-impl Handler<RemoteBan> for JailActor {
-    type Result = Option<IpAddr>;
+impl Handler<RemoteBans> for JailActor {
+    type Result = Vec<Option<IpAddr>>;
 
-    fn handle(&mut self, msg: RemoteBan, _: &mut Context<Self>) -> Option<IpAddr> {
-        self.jail.remote_ban(msg.addr)
+    fn handle(&mut self, msg: RemoteBans, _: &mut Context<Self>) -> Vec<Option<IpAddr>> {
+        self.jail.remote_bans(msg.0)
     }
 }
 

@@ -58,14 +58,13 @@ pub struct SetSetting {
     pub value: String,
 }
 
-/// A ban another node of the fleet decided, in this jail: the address to
-/// ban, or `None` when this jail ignores it (its `ignore` list,
-/// `ignoreself`, the host's own addresses). Sent by the ClusterActor.
+/// Bans other nodes of the fleet decided, in this jail, all at once (one
+/// message per jail and batch, not per ban): for each address in order,
+/// the address to ban, or `None` when this jail ignores it (its `ignore`
+/// list, `ignoreself`, the host's own addresses). Sent by the ClusterActor.
 #[derive(Debug, Message)]
-#[rtype(result = "Option<IpAddr>")]
-pub struct RemoteBan {
-    pub addr: IpAddr,
-}
+#[rtype(result = "Vec<Option<IpAddr>>")]
+pub struct RemoteBans(pub Vec<IpAddr>);
 
 /// Forget the failures of an address (it was unbanned by hand). Sent by the
 /// ServerActor; no reply.

@@ -111,6 +111,11 @@ impl Jail {
         Some(addr)
     }
 
+    /// [`Jail::remote_ban`] for each address, in order.
+    pub fn remote_bans(&mut self, addrs: Vec<IpAddr>) -> Vec<Option<IpAddr>> {
+        addrs.into_iter().map(|a| self.remote_ban(a)).collect()
+    }
+
     /// The host's addresses changed.
     pub fn set_own(&mut self, own: Arc<HashSet<IpAddr>>) {
         self.ignore.set_own(own);
@@ -272,6 +277,21 @@ mod tests {
         assert_eq!(j.stats().ignored_total, 4);
         j.set("ignore", "+203.0.113.0/24").unwrap();
         assert_eq!(j.remote_ban(ip("203.0.113.7")), None);
+    }
+
+    #[test]
+    fn a_batch_of_remote_bans_is_answered_in_order_with_the_ignored_left_out() {
+        let mut j = jail(5);
+        let addrs = [
+            "203.0.113.7",
+            "127.0.0.1",
+            "::ffff:203.0.113.8",
+            "198.51.100.1",
+        ];
+        let answers = j.remote_bans(addrs.iter().map(|a| ip(a)).collect());
+        let want = [Some(ip("203.0.113.7")), None, Some(ip("203.0.113.8")), None];
+        assert_eq!(answers, want);
+        assert_eq!(j.stats().ignored_total, 2);
     }
 
     #[test]
