@@ -81,6 +81,12 @@ pub fn stream_config(s: &ClusterSettings) -> stream::Config {
     }
 }
 
+/// Messages delivered and not yet acknowledged at most: several of the
+/// reader's batches (5,000), so the server keeps delivering while one is
+/// applied (nats-server's default, 1,000, cut a 100,000 storm into 100
+/// round trips of apply and ack).
+pub const MAX_ACK_PENDING: i64 = 20_000;
+
 /// This node's durable consumer.
 pub fn consumer_config(s: &ClusterSettings) -> pull::Config {
     pull::Config {
@@ -91,6 +97,7 @@ pub fn consumer_config(s: &ClusterSettings) -> pull::Config {
         // by a later ack (as *all* did) without having been applied.
         ack_policy: jetstream::consumer::AckPolicy::Explicit,
         ack_wait: ACK_WAIT,
+        max_ack_pending: MAX_ACK_PENDING,
         filter_subject: wildcard(&s.subject_prefix),
         ..Default::default()
     }
@@ -186,6 +193,7 @@ mod tests {
             consumer.ack_policy,
             jetstream::consumer::AckPolicy::Explicit
         );
+        assert_eq!(consumer.max_ack_pending, MAX_ACK_PENDING);
     }
 
     #[test]

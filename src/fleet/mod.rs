@@ -30,13 +30,13 @@ pub use core::FleetStatus;
 
 use crate::cluster::client::Publisher;
 use crate::cluster::link::Link;
-use crate::jail::RemoteBan;
+use crate::jail::RemoteBans;
 
 /// The running jails, by name. Sent by the ServerActor after each start
 /// or reload; no reply.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Jails(pub HashMap<String, Recipient<RemoteBan>>);
+pub struct Jails(pub HashMap<String, Recipient<RemoteBans>>);
 
 /// The fleet's status. Sent by the ServerActor; replies it.
 #[derive(Debug, Message)]

@@ -8,10 +8,11 @@ use actix::prelude::*;
 
 use super::state::Decision;
 use super::{
-    Failures, Forget, GetSetting, GetStats, Jail, RemoteBan, SetOwnAddresses, SetSetting,
+    Failures, Forget, GetSetting, GetStats, Jail, RemoteBans, SetOwnAddresses, SetSetting,
     SettingError,
 };
 use crate::metrics::JailCounters;
+use crate::nft::Network;
 use crate::observer::BanRequest;
 use crate::time::UnixMs;
 
@@ -92,11 +93,11 @@ impl Handler<SetSetting> for JailActor {
     }
 }
 
-impl Handler<RemoteBan> for JailActor {
-    type Result = Option<crate::nft::Network>;
+impl Handler<RemoteBans> for JailActor {
+    type Result = Vec<Option<Network>>;
 
-    fn handle(&mut self, msg: RemoteBan, _: &mut Context<Self>) -> Self::Result {
-        self.jail.remote_ban(msg.addr)
+    fn handle(&mut self, msg: RemoteBans, _: &mut Context<Self>) -> Vec<Option<Network>> {
+        self.jail.remote_bans(msg.0)
     }
 }
 

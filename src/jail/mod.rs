@@ -58,15 +58,13 @@ pub struct SetSetting {
     pub value: String,
 }
 
-/// A ban another node of the fleet decided, in this jail: the address to
-/// ban, or `None` when this jail ignores it (its `ignore` list,
-/// `ignoreself`, the host's own addresses). Sent by the ClusterActor.
+/// Bans other nodes of the fleet decided, in this jail, all at once (one
+/// message per jail and batch, not per ban): for each address or network in order,
+/// what to ban, or `None` when this jail ignores it (its `ignore`
+/// list, `ignoreself`, the host's own addresses). Sent by the ClusterActor.
 #[derive(Debug, Message)]
-#[rtype(result = "Option<crate::nft::Network>")]
-pub struct RemoteBan {
-    /// An address, or a network (refused if it covers an ignored one).
-    pub addr: crate::nft::Network,
-}
+#[rtype(result = "Vec<Option<crate::nft::Network>>")]
+pub struct RemoteBans(pub Vec<crate::nft::Network>);
 
 /// Forget the failures of an address (it was unbanned by hand). Sent by the
 /// ServerActor; no reply.

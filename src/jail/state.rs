@@ -116,6 +116,11 @@ impl Jail {
         Some(network)
     }
 
+    /// [`Jail::remote_ban`] for each address, in order.
+    pub fn remote_bans(&mut self, addrs: Vec<Network>) -> Vec<Option<Network>> {
+        addrs.into_iter().map(|a| self.remote_ban(a)).collect()
+    }
+
     /// The host's addresses changed.
     pub fn set_own(&mut self, own: Arc<HashSet<IpAddr>>) {
         self.ignore.set_own(own);
@@ -281,6 +286,22 @@ mod tests {
         assert_eq!(j.remote_ban(ip("203.0.113.7").into()), None);
         let wider: Network = "203.0.0.0/16".parse().unwrap();
         assert_eq!(j.remote_ban(wider), None, "covers an ignored network");
+    }
+
+    #[test]
+    fn a_batch_of_remote_bans_is_answered_in_order_with_the_ignored_left_out() {
+        let mut j = jail(5);
+        let addrs = [
+            "203.0.113.7",
+            "127.0.0.1",
+            "::ffff:203.0.113.8",
+            "198.51.100.1",
+        ];
+        let answers = j.remote_bans(addrs.iter().map(|a| ip(a).into()).collect());
+        let net = |a: &str| Some(Network::from(ip(a)));
+        let want = [net("203.0.113.7"), None, net("203.0.113.8"), None];
+        assert_eq!(answers, want);
+        assert_eq!(j.stats().ignored_total, 2);
     }
 
     #[test]
