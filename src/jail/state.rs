@@ -8,11 +8,11 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::ignore::{IgnoreList, canonical};
-use crate::nft::Network;
 use super::window::{FailWindow, Verdict};
 use crate::config::{
     BanTime, JailConfig, format_duration, parse_bantime, parse_duration, parse_network,
 };
+use crate::nft::Network;
 use crate::observer::BanRequest;
 use crate::time::UnixMs;
 

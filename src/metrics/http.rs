@@ -41,10 +41,16 @@ pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 /// Accepts connections until the system stops.
 pub fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
     let slots = Slots::new(MAX_CONNECTIONS);
-    spawn_loop("metrics", listener, slots, WhenFull::Refuse, move |stream| {
-        let metrics = metrics.clone();
-        async move { connection(stream, &metrics).await }
-    });
+    spawn_loop(
+        "metrics",
+        listener,
+        slots,
+        WhenFull::Refuse,
+        move |stream| {
+            let metrics = metrics.clone();
+            async move { connection(stream, &metrics).await }
+        },
+    );
 }
 
 async fn connection(mut stream: TcpStream, metrics: &Metrics) {

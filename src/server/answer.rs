@@ -98,7 +98,9 @@ fn reply(
                 let Some(fleet) = fleet else {
                     return Ok(Reply::Cluster(None));
                 };
-                Ok(Reply::Cluster(Some(fleet.send(crate::fleet::GetStatus).await?)))
+                Ok(Reply::Cluster(Some(
+                    fleet.send(crate::fleet::GetStatus).await?,
+                )))
             })
         }
         Request::Set { jail, key, value } => {

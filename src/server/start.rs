@@ -90,10 +90,15 @@ pub async fn start(
     }
     restore(&core, process_start).await?;
     // After the restore: bans from the fleet go into the restored table.
-    let cluster = (config.cluster.clone())
-        .map(|c| {
-            ClusterActor::new(c, core.actions.clone(), core.db.clone(), core.metrics.clone()).start()
-        });
+    let cluster = (config.cluster.clone()).map(|c| {
+        ClusterActor::new(
+            c,
+            core.actions.clone(),
+            core.db.clone(),
+            core.metrics.clone(),
+        )
+        .start()
+    });
     let observer = start_observer(&config, &core, own_port)?;
     let listener = control::bind(&config.socket).map_err(|source| StartError::Control {
         socket: config.socket.clone(),
