@@ -145,7 +145,7 @@ _portcullis() {
             return 0
             ;;
         portcullis__subcmd__ban)
-            opts="-h --for --socket --json --help"
+            opts="-h --for --replace --socket --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

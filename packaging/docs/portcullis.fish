@@ -54,7 +54,7 @@ complete -c portcullis -n "__fish_portcullis_using_subcommand test-filter" -l pr
 complete -c portcullis -n "__fish_portcullis_using_subcommand test-filter" -l print-missed -d 'Print the lines no fail regex matched'
 complete -c portcullis -n "__fish_portcullis_using_subcommand test-filter" -s h -l help -d 'Print help'
 complete -c portcullis -n "__fish_portcullis_using_subcommand list" -l table -d 'The nftables table (family inet) portcullis owns' -r
-complete -c portcullis -n "__fish_portcullis_using_subcommand list" -l json -d 'One JSON array of {"jail", "address", "timeout_ms", "expires_ms"}'
+complete -c portcullis -n "__fish_portcullis_using_subcommand list" -l json -d 'One JSON array of {"jail", "address", "timeout_ms", "expires_ms"}, and "origin" for a ban taken from another node'
 complete -c portcullis -n "__fish_portcullis_using_subcommand list" -s h -l help -d 'Print help'
 complete -c portcullis -n "__fish_portcullis_using_subcommand check-config" -l config -d 'The configuration file' -r -F
 complete -c portcullis -n "__fish_portcullis_using_subcommand check-config" -s h -l help -d 'Print help'
@@ -65,8 +65,9 @@ complete -c portcullis -n "__fish_portcullis_using_subcommand daemon" -s h -l he
 complete -c portcullis -n "__fish_portcullis_using_subcommand status" -l socket -d 'The daemon\'s control socket' -r -F
 complete -c portcullis -n "__fish_portcullis_using_subcommand status" -l json -d 'Print the daemon\'s JSON reply as is'
 complete -c portcullis -n "__fish_portcullis_using_subcommand status" -s h -l help -d 'Print help'
-complete -c portcullis -n "__fish_portcullis_using_subcommand ban" -l for -d 'How long (10m, 1h30m, permanent); default: the jail\'s bantime' -r
+complete -c portcullis -n "__fish_portcullis_using_subcommand ban" -l for -d 'How long (10m, 1h30m, permanent); default: the jail\'s bantime. A running ban is only ever prolonged by this, never shortened' -r
 complete -c portcullis -n "__fish_portcullis_using_subcommand ban" -l socket -d 'The daemon\'s control socket' -r -F
+complete -c portcullis -n "__fish_portcullis_using_subcommand ban" -l replace -d 'Set exactly this ban time, even if the running ban is longer'
 complete -c portcullis -n "__fish_portcullis_using_subcommand ban" -l json -d 'Print the daemon\'s JSON reply as is'
 complete -c portcullis -n "__fish_portcullis_using_subcommand ban" -s h -l help -d 'Print help'
 complete -c portcullis -n "__fish_portcullis_using_subcommand unban" -l socket -d 'The daemon\'s control socket' -r -F
