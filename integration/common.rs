@@ -97,6 +97,17 @@ impl NetNs {
         strip_handles(&mut value);
         value
     }
+
+    /// The `elem` list of `nft -j list set inet portcullis <set>`: each an
+    /// address string or an `{"elem": {...}}` object (timeouts, comments).
+    pub fn nft_set_elements(&self, set: &str) -> Vec<serde_json::Value> {
+        let text = self.sh(&["nft", "-j", "list", "set", "inet", "portcullis", set]);
+        let json: serde_json::Value = serde_json::from_str(&text).expect("nft -j prints JSON");
+        let set = (json["nftables"].as_array().expect("nftables list").iter())
+            .find_map(|i| i.get("set"))
+            .expect("the set");
+        set["elem"].as_array().cloned().unwrap_or_default()
+    }
 }
 
 /// Says why a test skips, straight to stderr: the test harness captures

@@ -31,17 +31,8 @@ fn ban(jail: &str, addr: &str, comment: Option<&str>) -> Ban {
 
 /// address -> comment of one set, as `nft -j list set` shows it.
 fn nft_comments(ns: &NetNs, set: &str) -> BTreeMap<String, Option<String>> {
-    let text = ns.sh(&["nft", "-j", "list", "set", "inet", "portcullis", set]);
-    let json: Value = serde_json::from_str(&text).unwrap();
-    let set = json["nftables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|i| i.get("set"))
-        .unwrap()
-        .clone();
     let mut out = BTreeMap::new();
-    for item in set["elem"].as_array().cloned().unwrap_or_default() {
+    for item in ns.nft_set_elements(set) {
         if let Value::String(a) = &item {
             out.insert(a.clone(), None);
             continue;

@@ -11,18 +11,8 @@ use crate::nft::{open_with, sshd_only};
 
 /// The elements of one set as `nft -j` shows them: address -> (timeout s, expires s).
 fn nft_elements(ns: &NetNs, set: &str) -> Vec<(String, Option<u64>, Option<u64>)> {
-    let json: Value =
-        serde_json::from_str(&ns.sh(&["nft", "-j", "list", "set", "inet", "portcullis", set]))
-            .unwrap();
-    let set = json["nftables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find_map(|i| i.get("set"))
-        .unwrap()
-        .clone();
     let mut out = Vec::new();
-    for item in set["elem"].as_array().cloned().unwrap_or_default() {
+    for item in ns.nft_set_elements(set) {
         match item {
             Value::String(a) => out.push((a, None, None)),
             Value::Object(o) => {
