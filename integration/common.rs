@@ -2,7 +2,8 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The `portcullis` binary cargo built for this test run.
 pub fn portcullis_bin() -> PathBuf {
@@ -108,6 +109,24 @@ impl NetNs {
             .expect("the set");
         set["elem"].as_array().cloned().unwrap_or_default()
     }
+}
+
+/// `python3 ARGS...` with the extracted fail2ban package of `root` on
+/// its path; its standard output, the test failing with its standard
+/// error if it fails.
+pub fn fail2ban_python<S: AsRef<std::ffi::OsStr>>(root: &Path, args: &[S]) -> String {
+    let out = Command::new("python3")
+        .args(args)
+        .env("PYTHONPATH", root.join("usr/lib/python3/dist-packages"))
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "python3 {:?}: {}",
+        args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
 /// Says why a test skips, straight to stderr: the test harness captures

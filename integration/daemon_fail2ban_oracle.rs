@@ -59,24 +59,10 @@ impl Differences {
 
 /// fail2ban's own expansion of `<HOST>`, asked of its Python code.
 fn fail2ban_host(root: &Path) -> String {
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "from fail2ban.server.failregex import Regex\n\
-                      print(Regex._resolveHostTag('<HOST>'))",
-        ])
-        .env("PYTHONPATH", root.join("usr/lib/python3/dist-packages"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim_end()
-        .to_string()
+    let script = "from fail2ban.server.failregex import Regex\n\
+                  print(Regex._resolveHostTag('<HOST>'))";
+    let out = crate::common::fail2ban_python(root, &["-c", script]);
+    out.trim_end().to_string()
 }
 
 /// The commands of the comparison, in order; the ones that ban are

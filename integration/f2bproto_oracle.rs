@@ -5,6 +5,7 @@
 //! get the same requests; Python's `pickle.loads` reads both replies, and
 //! fail2ban-client prints both, and they must match (ban times aside).
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -152,23 +153,15 @@ fn equivalent_view(log: String) -> ServerView {
 
 /// `repr` of each reply to `requests`, on one connection.
 fn reprs(root: &Path, socket: &Path, requests: &[Vec<&str>]) -> Vec<String> {
-    let out = Command::new("python3")
-        .args(["-c", REPR_CLIENT])
-        .arg(socket)
-        .arg(serde_json::to_string(requests).unwrap())
-        .env("PYTHONPATH", root.join("usr/lib/python3/dist-packages"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(without_times)
-        .collect()
+    let requests = serde_json::to_string(requests).unwrap();
+    let args = [
+        OsStr::new("-c"),
+        OsStr::new(REPR_CLIENT),
+        socket.as_os_str(),
+        OsStr::new(&requests),
+    ];
+    let out = crate::common::fail2ban_python(root, &args);
+    out.lines().map(without_times).collect()
 }
 
 /// Ban times differ between the two servers; everything else must not.
