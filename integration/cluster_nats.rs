@@ -66,9 +66,8 @@ pub(crate) async fn receive(
             break;
         }
         for message in &batch {
-            if let Ok(remote) = intake.admit(&message.subject, &message.payload, UnixMs::now()) {
-                accepted.push(remote);
-            }
+            let now = UnixMs::now();
+            intake.admit_message(&message.subject, &message.payload, now, &mut accepted);
         }
         client.ack(&batch).await.expect("ack");
     }
@@ -222,6 +221,11 @@ fn cluster_garbage_under_the_prefix_is_counted_and_dropped() {
                 good_json.clone().into_bytes(),
             ),
             ("portcullis.a.sshd.0-0-0-0--0", wide.into_bytes()),
+            (
+                "portcullis.a.sshd.block-00000000000000aa",
+                format!("[{wrong_origin}]").into_bytes(),
+            ),
+            ("portcullis.a.sshd.block-00000000000000bb", b"[{}]".to_vec()),
             ("portcullis.a.sshd.198-51-100-4", wrong_origin.into_bytes()),
             ("portcullis.a", b"short".to_vec()),
             ("portcullis.a.sshd.198-51-100-1", good_json.into_bytes()),
@@ -238,11 +242,11 @@ fn cluster_garbage_under_the_prefix_is_counted_and_dropped() {
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].network.to_string(), "198.51.100.1");
         for (reason, n) in [
-            (Reject::Malformed, 1),
+            (Reject::Malformed, 2),
             (Reject::TooLarge, 1),
             (Reject::BadSubject, 2),
             (Reject::TooWide, 1),
-            (Reject::OriginMismatch, 1),
+            (Reject::OriginMismatch, 2),
         ] {
             assert_eq!(intake.dropped(reason), n, "{reason:?}");
         }

@@ -42,6 +42,9 @@ pub const PULL_EXPIRES: Duration = Duration::from_secs(5);
 /// Idle heartbeat of a pull request; two missed ones end the stream of
 /// messages with an error ([`ClusterClient::next_batch`] then renews it).
 pub const PULL_HEARTBEAT: Duration = Duration::from_secs(2);
+/// Bytes one pull request asks for at most: a few dozen blocks of a
+/// storm ([`super::block`]), so what is in flight stays bounded.
+pub const PULL_MAX_BYTES: usize = 8 * 1024 * 1024;
 /// An unacknowledged message is delivered again after this.
 pub const ACK_WAIT: Duration = Duration::from_secs(30);
 
@@ -181,7 +184,10 @@ impl ClusterClient {
     }
 
     /// Publishes `decisions`: see [`Publisher::publish`].
-    pub async fn publish(&self, decisions: &[Decision]) -> Vec<Result<Published, ClientError>> {
+    pub async fn publish(
+        &self,
+        decisions: &[Decision],
+    ) -> Vec<Result<Published, Arc<ClientError>>> {
         self.publisher().publish(decisions).await
     }
 
@@ -239,6 +245,7 @@ impl ClusterClient {
         consumer
             .stream()
             .max_messages_per_batch(max.clamp(1, 10_000))
+            .max_bytes_per_batch(PULL_MAX_BYTES)
             .expires(PULL_EXPIRES)
             .heartbeat(PULL_HEARTBEAT)
             .messages()

@@ -1,4 +1,5 @@
-//! What this node does with a message read from the stream: apply it as a
+//! What this node does with a message read from the stream: apply the
+//! decision it carries (or each of a block's, [`super::block`]) as a
 //! remote ban or unban, or drop it for one [`Reject`] reason, counted.
 //!
 //! The checks, cheapest first, so a flood costs little: size, subject
@@ -7,7 +8,9 @@
 //! to the publisher's credentials), the JSON body, body and subject
 //! agreeing (origin, jail, target), an accepted jail, a target neither
 //! too wide nor special (unspecified, loopback, multicast), not expired at
-//! `now`. A ban's remaining time is capped at `max-bantime`. Nothing here
+//! `now`. Each decision of a block passes the same checks and the rate
+//! limit on its own; a block whose body is not a JSON array of decisions
+//! is dropped whole. A ban's remaining time is capped at `max-bantime`. Nothing here
 //! panics on any input (a property test feeds it arbitrary bytes), and its
 //! memory is bounded by the limiter and the per-origin tables.
 
@@ -18,10 +21,11 @@ use std::time::Duration;
 use crate::nft::Network;
 use crate::time::UnixMs;
 
+use super::block::{MAX_BLOCK_PAYLOAD, parse_block};
 use super::decision::{Decision, Expiry, Kind, parse_target};
 use super::limiter::{OriginLimiter, Rate};
 use super::settings::{ClusterSettings, Jails};
-use super::subject::{SubjectError, parse_subject};
+use super::subject::{SubjectError, SubjectParts, Target, parse_subject};
 
 /// Largest body accepted; a decision is about 200 bytes.
 pub const MAX_PAYLOAD: usize = 4096;
@@ -37,13 +41,13 @@ pub const LOG_EVERY: Duration = Duration::from_secs(60);
 /// Why a message was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, thiserror::Error)]
 pub enum Reject {
-    #[error("larger than 4096 bytes")]
+    #[error("larger than 4096 bytes (a block: 262144)")]
     TooLarge,
     #[error("subject is not PREFIX.node.jail.address")]
     BadSubject,
     #[error("origin over its rate limit")]
     RateLimited,
-    #[error("body is not a decision")]
+    #[error("body is not a decision (or a block: a list of at most 1000)")]
     Malformed,
     #[error("body names another origin than its subject")]
     OriginMismatch,
@@ -147,42 +151,115 @@ impl Intake {
         }
     }
 
-    /// The decision `payload` on `subject` carries, or why it is dropped;
-    /// either way counted.
+    /// What one message read from the stream carries: each decision to
+    /// apply is pushed onto `out`, in order; every drop is counted (a
+    /// block's decisions one by one, a block dropped whole once).
+    pub fn admit_message(
+        &mut self,
+        subject: &str,
+        payload: &[u8],
+        now: UnixMs,
+        out: &mut Vec<Remote>,
+    ) {
+        let parts = match self.route(subject, payload) {
+            Ok(parts) => parts,
+            Err(reject) => return self.count(&Err(reject)),
+        };
+        match parts.target {
+            Target::Network(network) => {
+                let verdict = self.check_one(&parts, network, payload, now);
+                self.count(&verdict);
+                out.extend(verdict);
+            }
+            Target::Block => {
+                let Some(decisions) = parse_block(payload) else {
+                    return self.count(&Err(Reject::Malformed));
+                };
+                for body in decisions {
+                    let verdict = if self.limiter.allow(&parts.origin, now) {
+                        self.decide(&parts, None, body, now)
+                    } else {
+                        Err(Reject::RateLimited)
+                    };
+                    self.count(&verdict);
+                    out.extend(verdict);
+                }
+            }
+        }
+    }
+
+    /// The one decision `payload` on `subject` carries, or why it is
+    /// dropped; either way counted. A block's subject is refused here.
     pub fn admit(&mut self, subject: &str, payload: &[u8], now: UnixMs) -> Result<Remote, Reject> {
-        let verdict = self.check(subject, payload, now);
-        match &verdict {
+        let verdict = self
+            .route(subject, payload)
+            .and_then(|parts| match parts.target {
+                Target::Network(network) => self.check_one(&parts, network, payload, now),
+                Target::Block => Err(Reject::BadSubject),
+            });
+        self.count(&verdict);
+        verdict
+    }
+
+    fn count(&mut self, verdict: &Result<Remote, Reject>) {
+        match verdict {
             Ok(remote) => self.count_received(&remote.origin),
             Err(reject) => {
                 *self.dropped.entry(*reject).or_default() += 1;
                 self.unlogged += u64::from(*reject != Reject::OwnDecision);
             }
         }
-        verdict
     }
 
-    fn check(&mut self, subject: &str, payload: &[u8], now: UnixMs) -> Result<Remote, Reject> {
-        if payload.len() > MAX_PAYLOAD {
+    /// The checks on the subject, cheapest first.
+    fn route(&self, subject: &str, payload: &[u8]) -> Result<SubjectParts, Reject> {
+        if payload.len() > MAX_BLOCK_PAYLOAD {
             return Err(Reject::TooLarge);
         }
         let parts = parse_subject(&self.prefix, subject)?;
         if parts.origin == self.node {
             return Err(Reject::OwnDecision);
         }
+        if parts.target != Target::Block && payload.len() > MAX_PAYLOAD {
+            return Err(Reject::TooLarge);
+        }
+        Ok(parts)
+    }
+
+    fn check_one(
+        &mut self,
+        parts: &SubjectParts,
+        network: Network,
+        payload: &[u8],
+        now: UnixMs,
+    ) -> Result<Remote, Reject> {
         if !self.limiter.allow(&parts.origin, now) {
             return Err(Reject::RateLimited);
         }
         let body: Decision = serde_json::from_slice(payload)?;
+        self.decide(parts, Some(network), body, now)
+    }
+
+    /// A decision's own checks; `network` is its subject's (none in a
+    /// block, where the body's target must parse).
+    fn decide(
+        &self,
+        parts: &SubjectParts,
+        network: Option<Network>,
+        body: Decision,
+        now: UnixMs,
+    ) -> Result<Remote, Reject> {
         if body.origin != parts.origin {
             return Err(Reject::OriginMismatch);
         }
-        if body.jail != parts.jail || parse_target(&body.target) != Some(parts.network) {
+        let target = parse_target(&body.target).ok_or(Reject::SubjectMismatch)?;
+        if body.jail != parts.jail || network.is_some_and(|n| n != target) {
             return Err(Reject::SubjectMismatch);
         }
         if !self.accept.contains(&body.jail) {
             return Err(Reject::JailNotAccepted);
         }
-        check_bannable(&parts.network)?;
+        check_bannable(&target)?;
         let remaining = match body.expires {
             Expiry::Permanent => self.max_bantime,
             Expiry::At(end) if end <= now.as_millis() => return Err(Reject::Expired),
@@ -191,7 +268,7 @@ impl Intake {
         Ok(Remote {
             origin: body.origin,
             jail: body.jail,
-            network: parts.network,
+            network: target,
             kind: body.kind,
             remaining,
             failures: body.failures,

@@ -10,17 +10,28 @@ fn settings(node: &str) -> ClusterSettings {
 }
 
 /// A decision of node `a` about `target` in `jail`, made at NOW.
-fn decision(jail: &str, target: &str, bantime: BanTime) -> (String, Vec<u8>) {
+fn made(jail: &str, target: &str, kind: Kind, bantime: BanTime) -> Decision {
     let applied = Applied {
         provenance: Provenance::Local,
         jail: jail.into(),
         network: parse_target(target).unwrap(),
-        kind: Kind::Ban,
+        kind,
         expires: Expiry::of(NOW, bantime),
         failures: 3,
     };
-    let d = outgoing(&settings("a"), &applied, NOW).unwrap();
+    outgoing(&settings("a"), &applied, NOW).unwrap()
+}
+
+/// The subject and body of a ban of node `a`.
+fn decision(jail: &str, target: &str, bantime: BanTime) -> (String, Vec<u8>) {
+    let d = made(jail, target, Kind::Ban, bantime);
     (d.subject("portcullis").unwrap(), d.to_json())
+}
+
+const BLOCK_SUBJECT: &str = "portcullis.a.sshd.block-00000000000000ff";
+
+fn block_body(decisions: &[Decision]) -> Vec<u8> {
+    serde_json::to_vec(decisions).unwrap()
 }
 
 fn intake() -> Intake {
@@ -216,6 +227,115 @@ fn origins_counted_by_name_are_bounded() {
     }
     assert_eq!(i.received().len(), MAX_COUNTED_ORIGINS + 1);
     assert_eq!(i.received().get("other"), Some(&5));
+}
+
+#[test]
+fn each_decision_of_a_block_is_checked_and_the_good_ones_kept_in_order() {
+    let mut i = intake();
+    let mut forged = made("sshd", "203.0.113.2", Kind::Ban, TEN_MIN);
+    forged.origin = "c".into();
+    let mut expired = made("sshd", "203.0.113.3", Kind::Ban, TEN_MIN);
+    expired.expires = Expiry::At(NOW.as_millis());
+    let mut bad_target = made("sshd", "203.0.113.4", Kind::Ban, TEN_MIN);
+    bad_target.target = "203.0.113".into();
+    let block = [
+        made("sshd", "203.0.113.1", Kind::Ban, TEN_MIN),
+        forged,
+        made("nginx", "203.0.113.5", Kind::Ban, TEN_MIN),
+        expired,
+        bad_target,
+        made("sshd", "127.0.0.1", Kind::Ban, TEN_MIN),
+        made("sshd", "203.0.113.1", Kind::Unban, TEN_MIN),
+    ];
+    let mut out = Vec::new();
+    i.admit_message(BLOCK_SUBJECT, &block_body(&block), NOW, &mut out);
+    let kept: Vec<(String, Kind)> = (out.iter())
+        .map(|r| (r.network.to_string(), r.kind))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("203.0.113.1".to_string(), Kind::Ban),
+            ("203.0.113.1".to_string(), Kind::Unban)
+        ]
+    );
+    assert_eq!(i.received().get("a"), Some(&2));
+    assert_eq!(i.dropped(Reject::OriginMismatch), 1);
+    assert_eq!(i.dropped(Reject::SubjectMismatch), 2);
+    assert_eq!(i.dropped(Reject::Expired), 1);
+    assert_eq!(i.dropped(Reject::Unbannable), 1);
+    // A single decision's message goes the same way.
+    let (subject, body) = decision("sshd", "203.0.113.9", TEN_MIN);
+    i.admit_message(&subject, &body, NOW, &mut out);
+    assert_eq!(out.len(), 3);
+}
+
+#[test]
+fn a_block_that_is_not_a_list_of_decisions_is_dropped_whole() {
+    let mut i = intake();
+    let one = made("sshd", "203.0.113.1", Kind::Ban, TEN_MIN);
+    let too_many: Vec<Decision> = vec![one.clone(); crate::cluster::block::BLOCK_MAX + 1];
+    let mut out = Vec::new();
+    for body in [
+        b"[]".to_vec(),
+        b"{}".to_vec(),
+        b"garbage".to_vec(),
+        one.to_json(),
+        block_body(&too_many),
+    ] {
+        i.admit_message(BLOCK_SUBJECT, &body, NOW, &mut out);
+    }
+    assert_eq!(i.dropped(Reject::Malformed), 5);
+    let huge = vec![b' '; crate::cluster::block::MAX_BLOCK_PAYLOAD + 1];
+    i.admit_message(BLOCK_SUBJECT, &huge, NOW, &mut out);
+    assert_eq!(i.dropped(Reject::TooLarge), 1);
+    let own = BLOCK_SUBJECT.replace(".a.", ".b.");
+    i.admit_message(&own, &block_body(std::slice::from_ref(&one)), NOW, &mut out);
+    assert_eq!(i.dropped(Reject::OwnDecision), 1);
+    // The single-decision path refuses a block's subject.
+    let block = block_body(&[one]);
+    assert_eq!(i.admit(BLOCK_SUBJECT, &block, NOW), Err(Reject::BadSubject));
+    assert!(out.is_empty());
+}
+
+#[test]
+fn the_rate_limit_counts_each_decision_of_a_block() {
+    let rate = Rate {
+        per_second: 1.0,
+        burst: 100.0,
+    };
+    let mut i = Intake::new(&settings("b"), rate);
+    let block: Vec<Decision> = (0..150)
+        .map(|n| made("sshd", &format!("198.51.100.{n}"), Kind::Ban, TEN_MIN))
+        .collect();
+    let mut out = Vec::new();
+    i.admit_message(BLOCK_SUBJECT, &block_body(&block), NOW, &mut out);
+    assert_eq!(out.len(), 100);
+    assert_eq!(i.dropped(Reject::RateLimited), 50);
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_blocks_never_panic_nor_pass_another_origin(
+        body in proptest::collection::vec(any::<u8>(), 0..600),
+        members in proptest::collection::vec((0u8..4, 0u8..255), 0..20),
+    ) {
+        let mut i = intake();
+        let mut out = Vec::new();
+        i.admit_message(BLOCK_SUBJECT, &body, NOW, &mut out);
+        let origins = ["a", "b", "c", ""];
+        let block: Vec<Decision> = (members.iter())
+            .map(|(o, n)| {
+                let mut d = made("sshd", &format!("192.0.2.{n}"), Kind::Ban, TEN_MIN);
+                d.origin = origins[usize::from(*o)].into();
+                d
+            })
+            .collect();
+        i.admit_message(BLOCK_SUBJECT, &block_body(&block), NOW, &mut out);
+        prop_assert!(out.iter().all(|r| r.origin == "a" && r.jail == "sshd"));
+        let from_a = block.iter().filter(|d| d.origin == "a").count();
+        prop_assert_eq!(out.len(), from_a);
+    }
 }
 
 proptest! {

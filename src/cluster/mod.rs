@@ -7,7 +7,8 @@
 //! and which local bans are published), [`intake`] (what an incoming
 //! message becomes, or why it is dropped, with [`limiter`]'s per-origin
 //! token buckets), [`outbox`] (decisions waiting for NATS) and [`link`]
-//! (reconnect backoff, one log line per state change). Around it,
+//! (reconnect backoff, one log line per state change), [`block`] (a
+//! storm's decisions, many to a message). Around it,
 //! [`client`]: the async-nats side (connect, stream and durable consumer,
 //! publish with `Nats-Msg-Id` through a cloneable `Publisher`, fetch and
 //! ack), no actix inside either; the daemon's actor drives both.
@@ -20,6 +21,7 @@
 //! address or network and it has not expired; its time is capped at
 //! `max-bantime`. Everything else is counted and dropped.
 
+pub mod block;
 pub mod client;
 pub mod decision;
 pub mod intake;

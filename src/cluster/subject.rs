@@ -9,12 +9,14 @@
 //! `-` or `_`, and v4 text never holds `--`, so the encoding is reversible;
 //! decoding accepts only the canonical form (re-encoding gives the same
 //! token), so one network has exactly one subject and an unban always lands
-//! on the subject of the ban it lifts.
+//! on the subject of the ban it lifts. A storm's blocks of decisions
+//! ([`super::block`]) live on `PREFIX.<node>.<jail>.block-<16 hex digits>`.
 
 use std::net::IpAddr;
 
 use crate::nft::Network;
 
+use super::block::is_block_token;
 use super::settings::is_token;
 
 /// The token of `network` in a subject.
@@ -63,12 +65,21 @@ pub fn decode_network(token: &str) -> Option<Network> {
     (encode_network(&network) == token).then_some(network)
 }
 
+/// What a subject's last token names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// One decision about this address or network.
+    Network(Network),
+    /// A block of decisions ([`super::block`]).
+    Block,
+}
+
 /// The parts of a decision's subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubjectParts {
     pub origin: String,
     pub jail: String,
-    pub network: Network,
+    pub target: Target,
 }
 
 /// Why a subject is not one of ours.
@@ -95,7 +106,8 @@ pub fn wildcard(prefix: &str) -> String {
     format!("{prefix}.>")
 }
 
-/// Splits a subject received under `prefix`.
+/// Splits a subject received under `prefix` (`PREFIX.<node>.<jail>.` and
+/// an address token or a block's).
 pub fn parse_subject(prefix: &str, subject: &str) -> Result<SubjectParts, SubjectError> {
     let rest = subject
         .strip_prefix(prefix)
@@ -110,11 +122,15 @@ pub fn parse_subject(prefix: &str, subject: &str) -> Result<SubjectParts, Subjec
     if !is_token(origin) || !is_token(jail) {
         return Err(SubjectError::BadToken);
     }
-    let network = decode_network(address).ok_or(SubjectError::BadAddress)?;
+    let target = match decode_network(address) {
+        Some(network) => Target::Network(network),
+        None if is_block_token(address) => Target::Block,
+        None => return Err(SubjectError::BadAddress),
+    };
     Ok(SubjectParts {
         origin: origin.to_string(),
         jail: jail.to_string(),
-        network,
+        target,
     })
 }
 
@@ -190,7 +206,12 @@ mod tests {
         let parts = parse_subject("fleet.bans", &s).unwrap();
         assert_eq!(parts.origin, "gate-1");
         assert_eq!(parts.jail, "sshd");
-        assert_eq!(parts.network, net("203.0.113.7"));
+        assert_eq!(parts.target, Target::Network(net("203.0.113.7")));
+        let block = parse_subject(
+            "fleet.bans",
+            "fleet.bans.gate-1.sshd.block-00000000000000ff",
+        );
+        assert_eq!(block.unwrap().target, Target::Block);
         assert_eq!(wildcard("fleet.bans"), "fleet.bans.>");
         let err = |subject| parse_subject("fleet.bans", subject).unwrap_err();
         assert_eq!(err("fleet.bansx.a.b.1-2-3-4"), SubjectError::NotOurs);

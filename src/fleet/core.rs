@@ -209,10 +209,12 @@ impl Fleet {
         now: UnixMs,
     ) -> Vec<Step> {
         let mut steps: Vec<Step> = Vec::new();
+        let mut carried = Vec::new();
         for (subject, payload) in messages {
-            let Ok(remote) = self.intake.admit(subject, payload, now) else {
-                continue;
-            };
+            self.intake
+                .admit_message(subject, payload, now, &mut carried);
+        }
+        for remote in carried {
             match (remote.kind, steps.last_mut()) {
                 (Kind::Ban, Some(Step::Bans(run))) | (Kind::Unban, Some(Step::Unbans(run))) => {
                     run.push(remote)

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::cluster::block::{Packet, pack};
 use crate::cluster::{Expiry, Provenance, settings::Jails};
 use crate::nft::Network;
 
@@ -25,14 +26,18 @@ fn applied(provenance: Provenance, jail: &str, addr: &str, kind: Kind) -> Applie
     }
 }
 
-/// The messages `fleet` publishes for `applied`, as (subject, body).
+/// The messages `fleet` publishes for `applied` (packed as the publisher
+/// packs them), as (subject, body).
 fn wire(fleet: &mut Fleet, applied: &[Applied], now: UnixMs) -> Vec<(String, Vec<u8>)> {
     fleet.decided(applied, now);
     let prefix = fleet.settings().subject_prefix.clone();
     let out = fleet.to_publish(now);
     out.iter().for_each(|d| fleet.published(d));
-    out.iter()
-        .map(|d| (d.subject(&prefix).unwrap(), d.to_json()))
+    (pack(&prefix, &out).into_iter())
+        .map(|packet| match packet {
+            Packet::One(i) => (out[i].subject(&prefix).unwrap(), out[i].to_json()),
+            Packet::Block { subject, body, .. } => (subject, body),
+        })
         .collect()
 }
 
@@ -96,6 +101,32 @@ fn a_batch_becomes_runs_of_bans_and_unbans_in_stream_order() {
     assert!(own.is_empty());
     // The garbage names gate-1 too: for gate-1 it is its own, not read.
     assert_eq!(a.status().dropped, 0);
+}
+
+#[test]
+fn a_storm_in_blocks_then_an_unban_alone_keeps_stream_order() {
+    let (mut a, mut b) = (fleet("gate-1"), fleet("gate-2"));
+    let storm: Vec<Applied> = (0..300)
+        .map(|n| {
+            let addr = std::net::Ipv4Addr::from(0xc633_6400 + n).to_string();
+            applied(Provenance::Local, "sshd", &addr, Kind::Ban)
+        })
+        .collect();
+    let mut messages = wire(&mut a, &storm, T0);
+    assert_eq!(messages.len(), 1, "one block");
+    let unban = applied(Provenance::Local, "sshd", "198.51.100.0", Kind::Unban);
+    messages.extend(wire(&mut a, &[unban], T0.after(Duration::from_secs(1))));
+    assert_eq!(messages[1].0, "portcullis.gate-1.sshd.198-51-100-0");
+    let steps = b.admit(messages.iter().map(|(s, p)| (s.as_str(), p.as_slice())), T0);
+    let [Step::Bans(bans), Step::Unbans(unbans)] = &steps[..] else {
+        panic!("{steps:?}")
+    };
+    assert_eq!(bans.len(), 300);
+    assert_eq!(bans[0].network.to_string(), "198.51.100.0");
+    assert_eq!(bans[299].network.to_string(), "198.51.101.43");
+    assert_eq!(unbans[0].network.to_string(), "198.51.100.0");
+    assert_eq!(b.status().received["gate-1"], 301);
+    assert_eq!(b.status().dropped, 0);
 }
 
 #[test]
