@@ -90,14 +90,13 @@ pub async fn start(
     }
     restore(&core, process_start).await?;
     // After the restore: bans from the fleet go into the restored table.
+    // On its own thread: a storm's publishing runs beside the bans it
+    // publishes, not between them.
     let cluster = (config.cluster.clone()).map(|c| {
-        ClusterActor::new(
-            c,
-            core.actions.clone(),
-            core.db.clone(),
-            core.metrics.clone(),
-        )
-        .start()
+        let (actions, db, metrics) = (core.actions.clone(), core.db.clone(), core.metrics.clone());
+        ClusterActor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
+            ClusterActor::new(c, actions, db, metrics)
+        })
     });
     let observer = start_observer(&config, &core, own_port)?;
     let listener = control::bind(&config.socket).map_err(|source| StartError::Control {
