@@ -30,7 +30,8 @@ pub const BLOCK_MIN: usize = 64;
 /// Decisions in one block at most.
 pub const BLOCK_MAX: usize = 1_000;
 /// Largest block body, well under nats-server's default `max_payload`
-/// (1 MiB); a decision is about 200 bytes.
+/// (1 MiB; a server that takes less gets smaller blocks, [`block_bytes`]);
+/// a decision is about 200 bytes.
 pub const MAX_BLOCK_PAYLOAD: usize = 256 * 1024;
 /// The subject token of a block starts with this; no address token does.
 const BLOCK_TOKEN: &str = "block-";
@@ -49,15 +50,16 @@ pub enum Packet {
     },
 }
 
-/// The packets that send `decisions` in order under `prefix`.
-pub fn pack(prefix: &str, decisions: &[Decision]) -> Vec<Packet> {
+/// The packets that send `decisions` in order under `prefix`, no block
+/// body over `max_bytes` ([`block_bytes`] of the server's limit).
+pub fn pack(prefix: &str, decisions: &[Decision], max_bytes: usize) -> Vec<Packet> {
     if decisions.len() < BLOCK_MIN {
         return (0..decisions.len()).map(Packet::One).collect();
     }
     let mut packets = Vec::new();
     let mut start = 0;
     while start < decisions.len() {
-        let (end, body) = run(decisions, start);
+        let (end, body) = run(decisions, start, max_bytes);
         if end - start < 2 {
             packets.push(Packet::One(start));
             start += 1;
@@ -77,10 +79,20 @@ pub fn pack(prefix: &str, decisions: &[Decision]) -> Vec<Packet> {
     packets
 }
 
+/// The largest block body for a server whose `max_payload` is this (0:
+/// not known yet): [`MAX_BLOCK_PAYLOAD`], or less, leaving room for the
+/// headers, if the server takes less.
+pub fn block_bytes(max_payload: usize) -> usize {
+    match max_payload {
+        0 => MAX_BLOCK_PAYLOAD,
+        n => MAX_BLOCK_PAYLOAD.min(n.saturating_sub(1024)),
+    }
+}
+
 /// The block starting at `start`: its end and body. Same origin and
-/// jail, valid targets, within [`BLOCK_MAX`] and [`MAX_BLOCK_PAYLOAD`];
-/// it ends at `start` when that decision cannot go in a block.
-fn run(decisions: &[Decision], start: usize) -> (usize, Vec<u8>) {
+/// jail, valid targets, within [`BLOCK_MAX`] and `max_bytes`; it ends at
+/// `start` when that decision cannot go in a block.
+fn run(decisions: &[Decision], start: usize, max_bytes: usize) -> (usize, Vec<u8>) {
     let first = &decisions[start];
     let mut body = vec![b'['];
     let mut end = start;
@@ -95,7 +107,7 @@ fn run(decisions: &[Decision], start: usize) -> (usize, Vec<u8>) {
             break;
         }
         let json = d.to_json();
-        if body.len() + json.len() + 2 > MAX_BLOCK_PAYLOAD {
+        if body.len() + json.len() + 2 > max_bytes {
             break;
         }
         if end > start {
@@ -169,7 +181,7 @@ mod tests {
         let few: Vec<Decision> = (0..BLOCK_MIN as u32 - 1)
             .map(|i| decision("sshd", i))
             .collect();
-        let packets = pack("p", &few);
+        let packets = pack("p", &few, MAX_BLOCK_PAYLOAD);
         assert_eq!(packets.len(), few.len());
         assert!(packets.iter().all(|p| matches!(p, Packet::One(_))));
     }
@@ -179,7 +191,7 @@ mod tests {
         let mut storm: Vec<Decision> = (0..2_500).map(|i| decision("sshd", i)).collect();
         storm.push(decision("nginx", 0));
         storm.extend((2_500..2_600).map(|i| decision("sshd", i)));
-        let packets = pack("fleet", &storm);
+        let packets = pack("fleet", &storm, MAX_BLOCK_PAYLOAD);
         assert_eq!(
             covers(&packets),
             [0..1000, 1000..2000, 2000..2500, 2500..2501, 2501..2601]
@@ -196,7 +208,7 @@ mod tests {
         assert_eq!(id, &format!("gate-1:sshd:{token}"));
         assert_eq!(parse_block(body).unwrap(), storm[0..1000]);
         // The same decisions make the same block; others another.
-        assert_eq!(pack("fleet", &storm)[0], packets[0]);
+        assert_eq!(pack("fleet", &storm, MAX_BLOCK_PAYLOAD)[0], packets[0]);
         assert_ne!(covers(&packets[1..2]), covers(&packets[0..1]));
         let Packet::Block { subject: other, .. } = &packets[1] else {
             panic!()
@@ -209,7 +221,7 @@ mod tests {
         let mut big = decision("sshd", 0);
         big.id = "x".repeat(1_000);
         let storm = vec![big; 600];
-        let packets = pack("p", &storm);
+        let packets = pack("p", &storm, MAX_BLOCK_PAYLOAD);
         assert!(packets.len() >= 3, "{:?}", covers(&packets));
         for p in &packets {
             if let Packet::Block { body, .. } = p {
@@ -217,6 +229,19 @@ mod tests {
             }
         }
         assert_eq!(covers(&packets).last().unwrap().end, 600);
+        // A server that takes 64 KiB: smaller blocks; one that takes less
+        // than two decisions: each alone.
+        assert_eq!(block_bytes(0), MAX_BLOCK_PAYLOAD);
+        assert_eq!(block_bytes(64 * 1024), 63 * 1024);
+        let small = pack("p", &storm, block_bytes(64 * 1024));
+        assert!(small.len() > packets.len());
+        for p in &small {
+            if let Packet::Block { body, .. } = p {
+                assert!(body.len() <= 63 * 1024, "{}", body.len());
+            }
+        }
+        let tiny = pack("p", &storm, block_bytes(2_000));
+        assert_eq!(tiny.len(), 600);
     }
 
     #[test]

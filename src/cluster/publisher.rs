@@ -7,7 +7,7 @@ use async_nats::HeaderMap;
 use async_nats::jetstream;
 use bytes::Bytes;
 
-use super::block::{Packet, pack};
+use super::block::{Packet, block_bytes, pack};
 use super::client::{ClientError, Published};
 use super::decision::Decision;
 
@@ -28,7 +28,8 @@ impl Publisher {
         &self,
         decisions: &[Decision],
     ) -> Vec<Result<Published, Arc<ClientError>>> {
-        let packets = pack(&self.prefix, decisions);
+        let max_payload = self.js.client().server_info().max_payload;
+        let packets = pack(&self.prefix, decisions, block_bytes(max_payload));
         let mut sent = Vec::with_capacity(packets.len());
         for packet in packets {
             let (covers, sending) = match packet {

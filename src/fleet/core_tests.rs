@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::cluster::block::{Packet, pack};
+use crate::cluster::block::{MAX_BLOCK_PAYLOAD, Packet, pack};
 use crate::cluster::{Expiry, Provenance, settings::Jails};
 use crate::nft::Network;
 
@@ -33,7 +33,7 @@ fn wire(fleet: &mut Fleet, applied: &[Applied], now: UnixMs) -> Vec<(String, Vec
     let prefix = fleet.settings().subject_prefix.clone();
     let out = fleet.to_publish(now);
     out.iter().for_each(|d| fleet.published(d));
-    (pack(&prefix, &out).into_iter())
+    (pack(&prefix, &out, MAX_BLOCK_PAYLOAD).into_iter())
         .map(|packet| match packet {
             Packet::One(i) => (out[i].subject(&prefix).unwrap(), out[i].to_json()),
             Packet::Block { subject, body, .. } => (subject, body),
