@@ -18,14 +18,6 @@ use super::stored::{Key, Stored};
 
 /// Decisions handed to one publish at most.
 pub const PUBLISH_BATCH: usize = 5_000;
-/// The per-origin rate limit on decisions taken from the stream: a storm
-/// of 100,000 bans from one node (issue 13's bar: on the others within
-/// 5 s) passes whole; a runaway or hostile node is held to 20,000 a
-/// second after that. What is over it is dropped and counted.
-pub const ORIGIN_RATE: Rate = Rate {
-    per_second: 20_000.0,
-    burst: 200_000.0,
-};
 /// Decisions kept for NATS at most (a long outage): the oldest go first.
 pub const OUTBOX_CAPACITY: usize = crate::cluster::outbox::DEFAULT_CAPACITY;
 
@@ -109,7 +101,7 @@ pub struct Fleet {
 impl Fleet {
     pub fn new(settings: ClusterSettings) -> Fleet {
         Fleet {
-            intake: Intake::new(&settings, ORIGIN_RATE),
+            intake: Intake::new(&settings, Rate::ORIGIN),
             outbox: Outbox::new(OUTBOX_CAPACITY),
             stored: Stored::default(),
             settings,

@@ -38,6 +38,13 @@ use crate::jail::RemoteBans;
 #[rtype(result = "()")]
 pub struct Jails(pub HashMap<String, Recipient<RemoteBans>>);
 
+/// Store the decisions queued and not yet in LMDB. Sent when the daemon
+/// stops, before the database's last commit; replies once they are
+/// handed to the database.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Persist;
+
 /// The fleet's status. Sent by the ServerActor; replies it.
 #[derive(Debug, Message)]
 #[rtype(result = "FleetStatus")]

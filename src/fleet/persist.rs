@@ -1,12 +1,14 @@
 //! The ClusterActor's side of the outbox in LMDB: read it back at start,
-//! append new decisions and remove those no longer waiting once per tick
-//! (one db commit each); and the metrics' refresh. The bookkeeping is
+//! append new decisions as they are queued and remove those no longer
+//! waiting once per tick (one db commit each), and append what is left
+//! when the daemon stops ([`Persist`]); and the metrics' refresh. The bookkeeping is
 //! `fleet::stored`.
 
 use actix::prelude::*;
 
 use super::ClusterActor;
 use crate::db::{AppendOutbox, ReadOutbox, RemoveOutbox};
+use crate::fleet::Persist;
 use crate::fleet::core::OUTBOX_CAPACITY;
 
 impl ClusterActor {
@@ -34,27 +36,41 @@ impl ClusterActor {
         }));
     }
 
-    /// Appends the decisions queued since the last tick and removes the
+    /// Appends the decisions queued since the last call and removes the
     /// entries the outbox no longer holds.
     pub(super) fn persist(&mut self, ctx: &mut Context<Self>) {
+        ctx.spawn(self.store_new());
+    }
+
+    /// The append of what was queued since the last call (its reply marks
+    /// the entries stored), after removing the stale ones.
+    fn store_new(&mut self) -> ResponseActFuture<Self, ()> {
         let stale = self.fleet.stale();
         if !stale.is_empty() {
             self.db.do_send(RemoveOutbox(stale));
         }
         let (keys, entries) = self.fleet.to_store();
         if entries.is_empty() {
-            return;
+            return Box::pin(fut::ready(()));
         }
         let append = self.db.send(AppendOutbox {
             entries,
             capacity: OUTBOX_CAPACITY,
         });
-        ctx.spawn(
+        Box::pin(
             fut::wrap_future(append).map(move |appended, act: &mut Self, _| {
                 if let Ok(appended) = appended {
                     act.fleet.stored(keys, &appended.seqs);
                 }
             }),
-        );
+        )
+    }
+}
+
+impl Handler<Persist> for ClusterActor {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, _: Persist, _: &mut Context<Self>) -> Self::Result {
+        self.store_new()
     }
 }

@@ -19,7 +19,7 @@ use crate::actions::{ActionsActor, HandOver, Restore, Watched};
 use crate::config::Config;
 use crate::db::store::Store;
 use crate::db::{ActiveBans, DbActor, Flush};
-use crate::fleet::ClusterActor;
+use crate::fleet::{ClusterActor, Persist};
 use crate::hostaddr::{self, AddressWatch};
 use crate::metrics::{Metrics, http};
 use crate::nft::{Monitor, Nft};
@@ -98,6 +98,7 @@ pub async fn start(
             ClusterActor::new(c, actions, db, metrics)
         })
     });
+    let cluster_addr = cluster.clone();
     let observer = start_observer(&config, &core, own_port)?;
     let listener = control::bind(&config.socket).map_err(|source| StartError::Control {
         socket: config.socket.clone(),
@@ -121,7 +122,7 @@ pub async fn start(
     if let Some((path, log_level)) = fail2ban_socket {
         fail2ban::start(&path, server.clone(), &log_level, core.metrics.clone());
     }
-    signals(server, core.actions, core.db).map_err(StartError::Signals)?;
+    signals(server, core.actions, cluster_addr, core.db).map_err(StartError::Signals)?;
     Ok(())
 }
 
@@ -284,6 +285,7 @@ fn serve_metrics(listener: std::net::TcpListener, metrics: Arc<Metrics>) {
 fn signals(
     server: Addr<ServerActor>,
     actions: Addr<ActionsActor>,
+    cluster: Option<Addr<ClusterActor>>,
     db: Addr<DbActor>,
 ) -> std::io::Result<()> {
     let mut term = signal(SignalKind::terminate())?;
@@ -298,7 +300,11 @@ fn signals(
         // actions' mailbox) hand their records to the database without
         // waiting for the group commit, then the database commits them with
         // the read positions, before the system (and its arbiters) stops.
+        // The fleet's outbox too: decisions the last bans made.
         let _ = actions.send(HandOver).await;
+        if let Some(cluster) = cluster {
+            let _ = cluster.send(Persist).await;
+        }
         let _ = db.send(Flush).await;
         System::current().stop();
     });
