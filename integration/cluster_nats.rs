@@ -31,7 +31,7 @@ pub(crate) fn decision(node: &str, addr: &str, kind: Kind, now: UnixMs) -> Decis
 }
 
 /// The `i`-th address of 10.1.0.0/16.
-fn nth(i: u32) -> String {
+pub(crate) fn nth(i: u32) -> String {
     IpAddr::V4((0x0a01_0000 + i).into()).to_string()
 }
 

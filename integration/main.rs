@@ -4,6 +4,7 @@
 mod actions_repair;
 mod cli_pipe;
 mod cluster_ack;
+mod cluster_blocks;
 mod cluster_nats;
 mod cluster_nats_auth;
 mod common;
