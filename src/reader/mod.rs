@@ -8,6 +8,7 @@
 //! rescan every second; [`journal`] links a journal source's thread to it.
 
 pub mod actor;
+pub mod held;
 pub mod journal;
 mod pause;
 pub mod state;

@@ -2,20 +2,41 @@
 //! ([`Pause`], [`Resume`]): paused, the files are left alone (they keep
 //! their positions) and each journal thread's batch is held, its reply
 //! waiting, so the thread stops reading; on resume the held batches go
-//! through first, then the files are read from where they stopped.
+//! through first, then the files are read from where they stopped. A
+//! batch that goes through has its cursor saved once the jail confirmed
+//! the failures sent before it.
 
 use actix::prelude::*;
 
 use super::actor::ReaderActor;
 use super::{JournalEntries, Pause, Resume};
+use crate::jail::Failures;
+use crate::time::UnixMs;
+
+impl ReaderActor {
+    /// Runs a journal batch through the reader and saves its cursor (once
+    /// the jail confirmed the failures sent before it).
+    pub(super) fn journal_entries(&mut self, msg: JournalEntries, ctx: &mut Context<Self>) {
+        let (failures, mut sent) = (&self.failures, Vec::new());
+        let cursor = self.reader.journal_entries(
+            msg.source,
+            &msg.batch,
+            msg.read_at,
+            UnixMs::now(),
+            &mut |number, batch| sent.push((number, failures.send(Failures(batch)))),
+        );
+        self.confirm_later(sent, ctx);
+        cursor.into_iter().for_each(|save| self.save(save));
+    }
+}
 
 impl Handler<JournalEntries> for ReaderActor {
     type Result = ResponseFuture<()>;
 
     /// Paused, the batch is held and the reply waits for [`Resume`].
-    fn handle(&mut self, msg: JournalEntries, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: JournalEntries, ctx: &mut Context<Self>) -> Self::Result {
         if !self.reader.is_paused() {
-            self.journal_entries(msg);
+            self.journal_entries(msg, ctx);
             return Box::pin(std::future::ready(()));
         }
         Box::pin(self.held.hold(msg))
@@ -38,7 +59,7 @@ impl Handler<Resume> for ReaderActor {
             return false;
         }
         let mut held = std::mem::take(&mut self.held);
-        held.release(|batch| self.journal_entries(batch));
+        held.release(|batch| self.journal_entries(batch, ctx));
         self.rescan(ctx);
         true
     }
