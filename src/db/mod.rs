@@ -27,7 +27,9 @@
 //!   the bans not yet committed, taken by the kernel at most 100 ms (plus
 //!   one commit) before.
 //! - read positions: those reported in the last [`SAVE_INTERVAL`] (readers
-//!   report after each read step), whose lines the next start reads again.
+//!   report after each read step, once the bans of the lines read are in
+//!   the kernel: a position never runs ahead of the kernel), whose lines
+//!   the next start reads again.
 //!
 //! # Key layout, schema version 3
 //!
