@@ -36,6 +36,11 @@ impl Actor for JailActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        // The reader `send`s its batches (it waits for their replies): with
+        // the default capacity of 16, a send beyond it would be held by its
+        // request and could overtake an earlier one. Unbounded, they queue
+        // in order, as `do_send` did.
+        ctx.set_mailbox_capacity(0);
         ctx.run_interval(Duration::from_secs(60), |act, _| {
             act.jail.expire(UnixMs::now())
         });
