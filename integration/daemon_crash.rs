@@ -217,3 +217,41 @@ fn kill_9_once_the_position_is_saved_loses_no_offender() {
     );
     eprintln!("{at_kill} of {offenders} in the kernel when the position was saved");
 }
+
+/// A clean stop while a storm's bans are on their way to the kernel: the
+/// readers stop and wait for their batches (`reader::Drain`), so the
+/// position the database keeps is exactly where the bans it holds end,
+/// and the next start reads no line twice: the offenders of the lines
+/// before the saved position are exactly those recorded.
+#[test]
+fn sigterm_saves_the_position_where_the_recorded_bans_end() {
+    let offenders = 20_000;
+    let jail = JAIL.replace(
+        "port 22",
+        "port 22\n    bantime-increment { factor 1; max \"2h\" }",
+    );
+    let Some(mut d) = Daemon::prepare("daemon-crash-term", &jail) else {
+        return;
+    };
+    d.start();
+    let log = d.path("auth.log");
+    storm(&log, 0, offenders);
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(d.terminate().success(), "{}", d.log());
+    let store = Store::open(&d.path("db")).expect("LMDB opens clean");
+    let saved = store.log_position("sshd", &log).unwrap();
+    let offset = saved.map_or(0, |p| p.offset) as usize;
+    let text = std::fs::read(&log).unwrap();
+    let read = text[..offset].iter().filter(|b| **b == b'\n').count();
+    drop(store);
+    let recorded = in_database(&d);
+    let expected: BTreeSet<String> = (0..read as u32).map(|i| offender(i).to_string()).collect();
+    assert_eq!(
+        recorded.len(),
+        expected.len(),
+        "{} recorded, {read} lines before the saved position",
+        recorded.len()
+    );
+    assert_eq!(recorded, expected);
+    eprintln!("{read} of {offenders} lines read and banned at the stop");
+}

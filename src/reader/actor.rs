@@ -21,7 +21,6 @@ use inotify::{EventOwned, Inotify};
 use jiff::tz::TimeZone;
 
 use super::JournalEntries;
-use super::held::Save;
 use super::journal::{ActorSink, HeldBatches};
 use super::state::{JailInput, Reader};
 use crate::db::{JournalCursors, LogPositions, SaveCursor, SavePositions};
@@ -45,12 +44,14 @@ pub(super) type Sent = actix::dev::RecipientRequest<Failures>;
 pub struct ReaderActor {
     pub(super) reader: Reader,
     pub(super) failures: Recipient<Failures>,
-    store: PositionStore,
+    pub(super) store: PositionStore,
     watches: FileWatches,
     /// A read is queued to go on where the last one stopped.
     read_queued: bool,
     /// Journal batches that came while paused.
     pub(super) held: HeldBatches,
+    /// Replies to [`super::Drain`], sent once nothing is unconfirmed.
+    pub(super) drained: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl ReaderActor {
@@ -70,6 +71,7 @@ impl ReaderActor {
             watches,
             read_queued: false,
             held: HeldBatches::default(),
+            drained: Vec::new(),
         }
     }
 
@@ -90,15 +92,9 @@ impl ReaderActor {
                         .confirmed(number)
                         .into_iter()
                         .for_each(|s| act.save(s));
+                    act.answer_drained();
                 }
             }));
-        }
-    }
-
-    pub(super) fn save(&self, save: Save) {
-        match save {
-            Save::Files(positions) => self.store.save_positions.do_send(positions),
-            Save::Cursor(cursor) => self.store.save_cursor.do_send(cursor),
         }
     }
 

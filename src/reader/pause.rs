@@ -9,11 +9,29 @@
 use actix::prelude::*;
 
 use super::actor::ReaderActor;
-use super::{JournalEntries, Pause, Resume};
+use super::held::Save;
+use super::{Drain, JournalEntries, Pause, Resume};
 use crate::jail::Failures;
 use crate::time::UnixMs;
 
 impl ReaderActor {
+    /// Hands a position or cursor to the DbActor.
+    pub(super) fn save(&self, save: Save) {
+        match save {
+            Save::Files(positions) => self.store.save_positions.do_send(positions),
+            Save::Cursor(cursor) => self.store.save_cursor.do_send(cursor),
+        }
+    }
+
+    /// Answers the [`Drain`]s once no batch is unconfirmed.
+    pub(super) fn answer_drained(&mut self) {
+        if self.reader.unconfirmed() == 0 {
+            for done in self.drained.drain(..) {
+                let _ = done.send(());
+            }
+        }
+    }
+
     /// Runs a journal batch through the reader and saves its cursor (once
     /// the jail confirmed the failures sent before it).
     pub(super) fn journal_entries(&mut self, msg: JournalEntries, ctx: &mut Context<Self>) {
@@ -48,6 +66,20 @@ impl Handler<Pause> for ReaderActor {
 
     fn handle(&mut self, _: Pause, _: &mut Context<Self>) -> bool {
         self.reader.set_paused(true)
+    }
+}
+
+impl Handler<Drain> for ReaderActor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: Drain, _: &mut Context<Self>) -> Self::Result {
+        self.reader.set_paused(true);
+        let (done, wait) = tokio::sync::oneshot::channel();
+        self.drained.push(done);
+        self.answer_drained();
+        Box::pin(async move {
+            let _ = wait.await;
+        })
     }
 }
 
