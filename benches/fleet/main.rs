@@ -21,9 +21,10 @@
 
 #[path = "../daemon/figures.rs"]
 mod figures;
+mod nats;
 
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -71,7 +72,7 @@ fn main() {
     );
     let mut figures = Figures::default();
     if args.iter().any(|a| a == "--servers") {
-        (1..=runs).for_each(|_| servers_alone(storm, &mut figures));
+        (1..=runs).for_each(|_| nats::servers_alone(storm, &mut figures));
         figures.print();
         return;
     }
@@ -83,79 +84,6 @@ fn main() {
         drop(fleet);
     }
     figures.print();
-}
-
-/// The NATS cluster alone, through the daemon's own client code: `n`
-/// decisions published as the daemon publishes them (batches of
-/// `PUBLISH_BATCH`, each waiting for JetStream's answers), then read by
-/// one node's consumer and acknowledged: what the servers can carry here,
-/// without any daemon's load.
-fn servers_alone(n: u32, figures: &mut Figures) {
-    use portcullis::cluster::client::ClusterClient;
-    use portcullis::cluster::{ClusterSettings, Decision, Expiry, Kind};
-    let dir = tempfile::tempdir().unwrap();
-    let (mut nats, urls) = start_nats(dir.path());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (publish, read) = runtime.block_on(async {
-        let open = |node: &str| {
-            let settings = ClusterSettings::new(urls.clone(), node);
-            async move {
-                let mut client = ClusterClient::connect(&settings).await.unwrap();
-                while client.ensure().await.is_err() {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                client
-            }
-        };
-        let sender = open("n1").await;
-        let mut reader = open("n2").await;
-        let now = portcullis::time::UnixMs::now().as_millis();
-        let decisions: Vec<Decision> = (0..n)
-            .map(|i| {
-                let target = Ipv4Addr::from(0x0a03_0000 + i).to_string();
-                Decision {
-                    id: format!("n1:sshd:{target}:ban:{now}"),
-                    origin: "n1".into(),
-                    jail: "sshd".into(),
-                    target,
-                    kind: Kind::Ban,
-                    expires: Expiry::At(now + 3_600_000),
-                    failures: 3,
-                    at: now,
-                }
-            })
-            .collect();
-        let started = Instant::now();
-        for batch in decisions.chunks(portcullis::fleet::core::PUBLISH_BATCH) {
-            let results = sender.publish(batch).await;
-            assert!(results.iter().all(Result::is_ok), "a publish failed");
-        }
-        let publish = started.elapsed();
-        let started = Instant::now();
-        let mut left = n as usize;
-        while left > 0 {
-            let batch = reader
-                .next_batch(5_000, Duration::from_secs(5))
-                .await
-                .unwrap();
-            assert!(!batch.is_empty(), "{left} messages never came");
-            reader.ack(&batch).await.unwrap();
-            left = left.saturating_sub(batch.len());
-        }
-        (publish, started.elapsed())
-    });
-    println!("  published {n} in {publish:?}, read and acknowledged in {read:?}");
-    let name = format!("servers alone: {n} decisions published");
-    figures.add(&name, "s", "", publish.as_secs_f64());
-    let name = format!("servers alone: {n} decisions read by one consumer");
-    figures.add(&name, "s", "", read.as_secs_f64());
-    for child in &mut nats {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
 }
 
 /// Bans one at a time: log line on node 1 to the sets of nodes 2 and 3.
@@ -264,52 +192,6 @@ fn logs() -> String {
         .collect()
 }
 
-/// Three nats-servers forming one JetStream cluster on loopback, logging
-/// to `n1.log`..`n3.log` in `dir`; the servers and their client URLs.
-fn start_nats(dir: &Path) -> (Vec<Child>, Vec<String>) {
-    let listeners: Vec<TcpListener> = (0..6)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    let ports: Vec<u16> = listeners
-        .iter()
-        .map(|l| l.local_addr().unwrap().port())
-        .collect();
-    drop(listeners);
-    let (clients, routes) = ports.split_at(3);
-    let mut nats = Vec::new();
-    for i in 0..3 {
-        let peers: Vec<String> = routes
-            .iter()
-            .map(|p| format!("\"nats-route://127.0.0.1:{p}\""))
-            .collect();
-        let conf = dir.join(format!("n{}.conf", i + 1));
-        let text = format!(
-            "server_name: n{n}\nlisten: \"127.0.0.1:{}\"\n\
-             jetstream {{ store_dir: \"{}/js{n}\" }}\n\
-             cluster {{ name: bench, listen: \"127.0.0.1:{}\", routes: [{}] }}\n",
-            clients[i],
-            dir.display(),
-            routes[i],
-            peers.join(", "),
-            n = i + 1,
-        );
-        std::fs::write(&conf, text).unwrap();
-        let log = std::fs::File::create(dir.join(format!("n{}.log", i + 1))).unwrap();
-        let mut command = Command::new(NATS_SERVER);
-        command
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(log);
-        nats.push(command.spawn().expect("start nats-server"));
-    }
-    let urls = clients
-        .iter()
-        .map(|p| format!("nats://127.0.0.1:{p}"))
-        .collect();
-    (nats, urls)
-}
-
 /// Three NATS servers and three daemons, in a temporary directory.
 struct Fleet {
     dir: tempfile::TempDir,
@@ -326,7 +208,7 @@ impl Fleet {
     fn start() -> Fleet {
         let dir = tempfile::tempdir().unwrap();
         *DIR.lock().unwrap() = Some(dir.path().to_path_buf());
-        let (nats, urls) = start_nats(dir.path());
+        let (nats, urls) = nats::start_nats(dir.path());
         let servers: Vec<String> = urls.iter().map(|u| format!("\"{u}\"")).collect();
         let mut nodes: Vec<Node> = (1..=3)
             .map(|n| Node::new(dir.path(), n, &servers.join(" ")))

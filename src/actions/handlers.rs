@@ -1,12 +1,12 @@
 //! The ActionsActor's handlers that need neither its batch nor its timers:
-//! the fleet's (bans taken from other nodes go into the kernel at once,
-//! with a reply once they are there; where every ban and unban the kernel
-//! took is reported), the listing and the monitor's subscription.
+//! the fleet's and the jails' batches (bans taken from other nodes, and a
+//! batch of log lines' bans, go into the kernel at once, with a reply once
+//! they are there; where every ban and unban the kernel took is reported), the listing and the monitor's subscription.
 
 use actix::prelude::*;
 
 use super::actor::ActionsActor;
-use super::{ApplyRemote, ListBans, ReportTo, Watched};
+use super::{ApplyRemote, BanBatch, ListBans, ReportTo, Watched};
 use crate::cluster::{Applied, Decided};
 use crate::nft::{Element, NftError};
 
@@ -25,6 +25,17 @@ impl Handler<ApplyRemote> for ActionsActor {
     fn handle(&mut self, msg: ApplyRemote, _: &mut Context<Self>) {
         // In this handler, not at the next tick: the reply tells the
         // ClusterActor the kernel holds them, so it may acknowledge.
+        self.pending.extend(msg.0);
+        self.flush();
+    }
+}
+
+impl Handler<BanBatch> for ActionsActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: BanBatch, _: &mut Context<Self>) {
+        // In this handler, as for the fleet's: the reply tells the jail
+        // the kernel holds them, so its reader may save the position.
         self.pending.extend(msg.0);
         self.flush();
     }

@@ -42,9 +42,9 @@ use crate::time::BanTime;
 pub const GROUP_COMMIT: Duration = Duration::from_millis(100);
 
 /// Ban an address or network: the one description of a ban on its way to
-/// the kernel. Sent by the ObserverActor (after the increment; a jail's
-/// request wraps it, see `observer::BanRequest`) and the ServerActor
-/// (`portcullis ban`); no reply: the ban goes out with the next batch.
+/// the kernel. Sent by the ServerActor (`portcullis ban`); no reply: the
+/// ban goes out with the next batch. A jail's bans come as a
+/// [`BanBatch`] (a jail's request wraps each, see `observer::BanRequest`).
 /// A ban of something banned already never shortens it ([`plan`]).
 #[derive(Debug, Clone, PartialEq, Message)]
 #[rtype(result = "()")]
@@ -63,6 +63,15 @@ pub struct BanTicket {
     /// bans are published ([`crate::cluster::Provenance`]).
     pub provenance: Provenance,
 }
+
+/// The bans of one batch of a jail's log lines (after the increment): they
+/// go into the kernel at once, with whatever else is pending, and the
+/// reply comes once the kernel holds them (or refused them, which is
+/// logged), so the reader saves the read position past those lines only
+/// then. Sent by the ObserverActor.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct BanBatch(pub Vec<BanTicket>);
 
 /// Send the pending bans now. Sent by the ActionsActor to itself after the
 /// first ticket of a batch, so it runs once the mailbox is drained; no reply.

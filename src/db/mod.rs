@@ -27,7 +27,9 @@
 //!   the bans not yet committed, taken by the kernel at most 100 ms (plus
 //!   one commit) before.
 //! - read positions: those reported in the last [`SAVE_INTERVAL`] (readers
-//!   report after each read step), whose lines the next start reads again.
+//!   report after each read step, once the bans of the lines read are in
+//!   the kernel: a position never runs ahead of the kernel), whose lines
+//!   the next start reads again.
 //!
 //! # Key layout, schema version 3
 //!
@@ -108,8 +110,9 @@ pub struct LogPositions {
 }
 
 /// Where a jail stopped reading: written with the next save (every
-/// [`SAVE_INTERVAL`]). Sent by the ReaderActor after each read; no reply.
-#[derive(Debug, Message)]
+/// [`SAVE_INTERVAL`]). Sent by the ReaderActor after a read, once the bans
+/// of the lines read are in the kernel; no reply.
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct SavePositions {
     pub jail: String,
@@ -126,8 +129,9 @@ pub struct JournalCursors {
 }
 
 /// Where a jail stopped reading a journal source: written with the next
-/// save. Sent by the ReaderActor after each batch of entries; no reply.
-#[derive(Debug, Message)]
+/// save. Sent by the ReaderActor after a batch of entries, once the bans
+/// of the entries read are in the kernel; no reply.
+#[derive(Debug, Clone, PartialEq, Eq, Message)]
 #[rtype(result = "()")]
 pub struct SaveCursor {
     pub jail: String,

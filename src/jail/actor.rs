@@ -13,17 +13,17 @@ use super::{
 };
 use crate::metrics::JailCounters;
 use crate::nft::Network;
-use crate::observer::BanRequest;
+use crate::observer::BanRequests;
 use crate::time::UnixMs;
 
 pub struct JailActor {
     jail: Jail,
-    bans: Recipient<BanRequest>,
+    bans: Recipient<BanRequests>,
     metrics: Arc<JailCounters>,
 }
 
 impl JailActor {
-    pub fn new(jail: Jail, bans: Recipient<BanRequest>, metrics: Arc<JailCounters>) -> JailActor {
+    pub fn new(jail: Jail, bans: Recipient<BanRequests>, metrics: Arc<JailCounters>) -> JailActor {
         JailActor {
             jail,
             bans,
@@ -36,6 +36,11 @@ impl Actor for JailActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        // The reader `send`s its batches (it waits for their replies): with
+        // the default capacity of 16, a send beyond it would be held by its
+        // request and could overtake an earlier one. Unbounded, they queue
+        // in order, as `do_send` did.
+        ctx.set_mailbox_capacity(0);
         ctx.run_interval(Duration::from_secs(60), |act, _| {
             act.jail.expire(UnixMs::now())
         });
@@ -43,16 +48,19 @@ impl Actor for JailActor {
 }
 
 impl Handler<Failures> for JailActor {
-    type Result = ();
+    type Result = ResponseFuture<()>;
 
-    fn handle(&mut self, msg: Failures, _: &mut Context<Self>) {
+    /// The batch's bans go on in one message; the reply waits for the
+    /// kernel to hold them (none: at once).
+    fn handle(&mut self, msg: Failures, _: &mut Context<Self>) -> Self::Result {
         let now = UnixMs::now();
         (self.metrics.failures).fetch_add(msg.0.len() as u64, Ordering::Relaxed);
+        let mut bans = Vec::new();
         for f in msg.0 {
             match self.jail.on_failure(f.addr, f.time, f.attempts, now) {
                 Decision::Ban(mut request) => {
                     request.ticket.read_at = Some(f.read_at);
-                    self.bans.do_send(request)
+                    bans.push(request)
                 }
                 Decision::Evicted(total) => tracing::warn!(
                     "jail {}: failure table full ({} addresses): evicted the oldest ({total} so far); raise max-tracked if this is not an attack",
@@ -62,6 +70,14 @@ impl Handler<Failures> for JailActor {
                 Decision::Nothing => {}
             }
         }
+        if bans.is_empty() {
+            return Box::pin(std::future::ready(()));
+        }
+        let in_kernel = self.bans.send(BanRequests(bans));
+        Box::pin(async move {
+            // Failing only when the daemon stops: nothing to wait for.
+            let _ = in_kernel.await;
+        })
     }
 }
 

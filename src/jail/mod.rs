@@ -19,7 +19,10 @@ pub use state::{Jail, JailStats, SettingError};
 use crate::time::UnixMs;
 
 /// Failures found in one read of a jail's logs, in log order. Sent by the
-/// ReaderActor (one message per read, not per line); no reply.
+/// ReaderActor (one message per batch of up to 1,024, not per line);
+/// replies once the bans they made are in the kernel (through the
+/// observer and the actions), so the reader saves the position past their
+/// lines only then.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub struct Failures(pub Vec<FailureFound>);

@@ -6,13 +6,13 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 use super::bantime::{ban_time, random_unit};
-use super::{BanRequest, Tampered};
-use crate::actions::{BanTicket, Repair};
+use super::{BanRequest, BanRequests, Tampered};
+use crate::actions::{BanBatch, BanTicket, Repair};
 use crate::db::{DbActor, History, Purge};
 
 pub struct ObserverActor {
     db: Addr<DbActor>,
-    bans: Recipient<BanTicket>,
+    bans: Recipient<BanBatch>,
     repair: Recipient<Repair>,
     table: String,
     purge_after: Duration,
@@ -21,7 +21,7 @@ pub struct ObserverActor {
 impl ObserverActor {
     pub fn new(
         db: Addr<DbActor>,
-        bans: Recipient<BanTicket>,
+        bans: Recipient<BanBatch>,
         repair: Recipient<Repair>,
         table: String,
         purge_after: Duration,
@@ -50,35 +50,41 @@ impl Actor for ObserverActor {
     }
 }
 
-impl Handler<BanRequest> for ObserverActor {
-    type Result = Response<()>;
+impl Handler<BanRequests> for ObserverActor {
+    type Result = ResponseFuture<()>;
 
-    fn handle(&mut self, req: BanRequest, _: &mut Context<Self>) -> Self::Result {
-        let BanRequest {
-            mut ticket,
-            increment,
-        } = req;
-        let Some(increment) = increment else {
-            self.bans.do_send(ticket);
-            return Response::reply(());
-        };
-        let db = self.db.clone();
-        let bans = self.bans.clone();
-        Response::fut(async move {
-            let scope = (!increment.across_jails).then(|| ticket.jail.clone());
-            // Without history (database trouble) the ban still goes out.
-            let previous = db
-                .send(History {
-                    jail: scope,
-                    addr: ticket.addr,
-                })
-                .await
-                .map(|h| h.count)
-                .unwrap_or(0);
-            ticket.bantime = ban_time(ticket.bantime, Some(&increment), previous, random_unit());
-            bans.do_send(ticket);
+    /// The batch goes to the kernel in one message, once each ban has its
+    /// length; replies when the kernel holds them.
+    fn handle(&mut self, msg: BanRequests, _: &mut Context<Self>) -> Self::Result {
+        let (db, bans) = (self.db.clone(), self.bans.clone());
+        Box::pin(async move {
+            let tickets = msg.0.into_iter().map(|req| lengthened(&db, req));
+            let tickets = futures_util::future::join_all(tickets).await;
+            // Failing only when the daemon stops: nothing to wait for.
+            let _ = bans.send(BanBatch(tickets)).await;
         })
     }
+}
+
+/// `req`'s ban with its length after the increment, from the address's
+/// history (looked up through the DbActor).
+async fn lengthened(db: &Addr<DbActor>, req: BanRequest) -> BanTicket {
+    let BanRequest {
+        mut ticket,
+        increment,
+    } = req;
+    let Some(increment) = increment else {
+        return ticket;
+    };
+    let scope = (!increment.across_jails).then(|| ticket.jail.clone());
+    // Without history (database trouble) the ban still goes out.
+    let history = db.send(History {
+        jail: scope,
+        addr: ticket.addr,
+    });
+    let previous = history.await.map(|h| h.count).unwrap_or(0);
+    ticket.bantime = ban_time(ticket.bantime, Some(&increment), previous, random_unit());
+    ticket
 }
 
 impl Handler<Tampered> for ObserverActor {

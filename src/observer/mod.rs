@@ -19,10 +19,8 @@ use crate::actions::BanTicket;
 use crate::config::{BanTime, Increment};
 
 /// An address reached maxretry: the ban as its jail sees it, with the
-/// jail's base ban time, which the increment may lengthen. Sent by a
-/// JailActor; no reply.
-#[derive(Debug, Clone, PartialEq, Message)]
-#[rtype(result = "()")]
+/// jail's base ban time, which the increment may lengthen.
+#[derive(Debug, Clone, PartialEq)]
 pub struct BanRequest {
     /// The ban; `bantime` is the jail's base ban time until the increment.
     pub ticket: BanTicket,
@@ -53,6 +51,13 @@ impl BanRequest {
         }
     }
 }
+
+/// The bans of one batch of a jail's failures. Sent by a JailActor;
+/// replies once the kernel holds them (or refused them), so the jail can
+/// confirm the batch to its reader.
+#[derive(Debug, Clone, PartialEq, Message)]
+#[rtype(result = "()")]
+pub struct BanRequests(pub Vec<BanRequest>);
 
 /// Another process deleted or flushed part of our table (one burst). Sent
 /// by the [`watch`] thread; no reply.

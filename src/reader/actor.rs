@@ -3,11 +3,13 @@
 //! watches the files with inotify and rescans every second (new glob
 //! matches, directories that appear later), reads on each event, and sends
 //! what [`Reader`] hands out: failures to the jail, positions and cursors
-//! to the DbActor. A read stops after [`crate::source::tail::READ_STEP`]
-//! per file and the next one is queued, so positions are saved at least
-//! that often however fast lines come. Each journal source has a thread of
-//! its own ([`super::journal`]) that sends [`JournalEntries`]; their
-//! handlers, and pausing, are in [`super::pause`].
+//! to the DbActor, the latter only once the jail replied that the bans of
+//! the batches sent before are in the kernel ([`super::held`]). A read
+//! stops after [`crate::source::tail::READ_STEP`] per file and the next
+//! one is queued, so positions are saved at least that often however fast
+//! lines come. Each journal source has a thread of its own
+//! ([`super::journal`]) that sends [`JournalEntries`]; their handlers, and
+//! pausing, are in [`super::pause`].
 
 use std::collections::HashMap;
 use std::io;
@@ -36,15 +38,20 @@ pub struct PositionStore {
     pub save_cursor: Recipient<SaveCursor>,
 }
 
+/// The jail's reply to a batch of failures: its bans are in the kernel.
+pub(super) type Sent = actix::dev::RecipientRequest<Failures>;
+
 pub struct ReaderActor {
     pub(super) reader: Reader,
-    failures: Recipient<Failures>,
-    store: PositionStore,
+    pub(super) failures: Recipient<Failures>,
+    pub(super) store: PositionStore,
     watches: FileWatches,
     /// A read is queued to go on where the last one stopped.
     read_queued: bool,
     /// Journal batches that came while paused.
     pub(super) held: HeldBatches,
+    /// Replies to [`super::Drain`], sent once nothing is unconfirmed.
+    pub(super) drained: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl ReaderActor {
@@ -64,6 +71,7 @@ impl ReaderActor {
             watches,
             read_queued: false,
             held: HeldBatches::default(),
+            drained: Vec::new(),
         }
     }
 
@@ -73,18 +81,20 @@ impl ReaderActor {
         self
     }
 
-    /// Runs a journal batch through the reader and saves its cursor.
-    pub(super) fn journal_entries(&mut self, msg: JournalEntries) {
-        let failures = &self.failures;
-        let cursor = self.reader.journal_entries(
-            msg.source,
-            &msg.batch,
-            msg.read_at,
-            UnixMs::now(),
-            &mut |batch| failures.do_send(Failures(batch)),
-        );
-        if let Some(cursor) = cursor {
-            self.store.save_cursor.do_send(cursor);
+    /// Saves the positions and cursors batch `number`'s reply releases
+    /// once it comes. A jail that stopped replies nothing: its lines are
+    /// read again after the restart.
+    pub(super) fn confirm_later(&mut self, sent: Vec<(u64, Sent)>, ctx: &mut Context<Self>) {
+        for (number, reply) in sent {
+            ctx.spawn(reply.into_actor(self).map(move |reply, act, _| {
+                if reply.is_ok() {
+                    act.reader
+                        .confirmed(number)
+                        .into_iter()
+                        .for_each(|s| act.save(s));
+                    act.answer_drained();
+                }
+            }));
         }
     }
 
@@ -115,13 +125,12 @@ impl ReaderActor {
     /// Reads every file's new lines (at most [`crate::source::tail::READ_STEP`]
     /// each, then saves the positions and queues the next step).
     fn read(&mut self, ctx: &mut Context<Self>) {
-        let failures = &self.failures;
-        let outcome = (self.reader).read(UnixMs::now(), &mut |batch| {
-            failures.do_send(Failures(batch));
+        let (failures, mut sent) = (&self.failures, Vec::new());
+        let outcome = (self.reader).read(UnixMs::now(), &mut |number, batch| {
+            sent.push((number, failures.send(Failures(batch))));
         });
-        if let Some(save) = outcome.save {
-            self.store.save_positions.do_send(save);
-        }
+        self.confirm_later(sent, ctx);
+        outcome.save.into_iter().for_each(|save| self.save(save));
         if outcome.more && !self.read_queued {
             self.read_queued = true;
             ctx.run_later(Duration::ZERO, |act, ctx| {

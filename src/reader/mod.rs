@@ -8,6 +8,7 @@
 //! rescan every second; [`journal`] links a journal source's thread to it.
 
 pub mod actor;
+pub mod held;
 pub mod journal;
 mod pause;
 pub mod state;
@@ -37,6 +38,16 @@ pub struct JournalEntries {
 #[derive(Debug, actix::Message)]
 #[rtype(result = "bool")]
 pub struct Pause;
+
+/// Stop reading for good (the daemon stops): reading pauses, and the reply
+/// comes once every batch of failures sent is confirmed (its bans are in
+/// the kernel) and the positions and cursors it held went to the DbActor,
+/// so the database's last flush saves them and the next start reads
+/// nothing twice. Sent at SIGTERM through the ServerActor, which waits a
+/// bounded time (a batch never confirmed is read again at the next start).
+#[derive(Debug, actix::Message)]
+#[rtype(result = "()")]
+pub struct Drain;
 
 /// Go on reading after [`Pause`]: the lines written meanwhile are read
 /// now, from where reading stopped, and their failures count as any

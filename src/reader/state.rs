@@ -3,9 +3,10 @@
 //! would be read from its start), runs each poll of them through the file
 //! filter and each journal batch through the journal filter (with each
 //! entry's own time), hands the failures on in batches of at most
-//! [`BATCH`], says which positions and cursors to save, and counts the
-//! lines read per source (metrics). The clock comes in as `now`, so tests
-//! run at fixed times on temporary files.
+//! [`BATCH`], each numbered, says which positions and cursors to save
+//! (only once the jail confirmed the batches before them, [`Held`]), and
+//! counts the lines read per source (metrics). The clock comes in as
+//! `now`, so tests run at fixed times on temporary files.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use std::time::Instant;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use super::held::{Held, Save};
 use crate::db::{SaveCursor, SavePositions};
 use crate::filter::{CompiledFilter, Failure, FailureId, Matcher, Outcome};
 use crate::jail::FailureFound;
@@ -48,8 +50,10 @@ struct JournalInput {
 /// What one [`Reader::read`] of the files leaves to do.
 #[derive(Debug, Default)]
 pub struct ReadOutcome {
-    /// The positions of the files that had new lines, to save.
-    pub save: Option<SavePositions>,
+    /// The positions of the files that had new lines, to save now: none
+    /// while batches sent before are unconfirmed ([`Reader::confirmed`]
+    /// hands them out then).
+    pub save: Option<Save>,
     /// A file stopped with more to read: read again at once.
     pub more: bool,
 }
@@ -78,6 +82,8 @@ pub struct Reader {
     /// Reading is paused (`portcullis pause`): no file is opened, rescanned
     /// or read until it resumes, from where it stopped.
     paused: bool,
+    /// The batches the jail has not confirmed, and the saves they hold.
+    held: Held,
 }
 
 /// A matcher for the daemon: the jail needs the failure's address, time
@@ -95,21 +101,32 @@ fn timestamp(now: UnixMs) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::MAX)
 }
 
+/// Hands a batch of failures to the jail, with its number: the jail
+/// confirms it by that number once its bans are in the kernel.
+pub type SendBatch<'a> = &'a mut dyn FnMut(u64, Vec<FailureFound>);
+
 /// The failures of one read, handed on as each batch fills: a burst goes
 /// out in parts, so the jail starts early.
 struct Found<'a> {
     batch: Vec<FailureFound>,
-    send: &'a mut dyn FnMut(Vec<FailureFound>),
+    send: SendBatch<'a>,
+    held: &'a mut Held,
     not_addresses: &'a mut u64,
 }
 
 impl<'a> Found<'a> {
-    fn new(send: &'a mut dyn FnMut(Vec<FailureFound>), not_addresses: &'a mut u64) -> Found<'a> {
+    fn new(send: SendBatch<'a>, held: &'a mut Held, not_addresses: &'a mut u64) -> Found<'a> {
         Found {
             batch: Vec::new(),
             send,
+            held,
             not_addresses,
         }
+    }
+
+    fn send(&mut self, batch: Vec<FailureFound>) {
+        let number = self.held.next_batch();
+        (self.send)(number, batch);
     }
 
     /// Adds a failure, or counts it when its id is not an address.
@@ -125,13 +142,15 @@ impl<'a> Found<'a> {
             read_at,
         });
         if self.batch.len() >= BATCH {
-            (self.send)(std::mem::take(&mut self.batch));
+            let batch = std::mem::take(&mut self.batch);
+            self.send(batch);
         }
     }
 
-    fn finish(self) {
+    fn finish(mut self) {
         if !self.batch.is_empty() {
-            (self.send)(self.batch);
+            let batch = std::mem::take(&mut self.batch);
+            self.send(batch);
         }
     }
 }
@@ -167,6 +186,7 @@ impl Reader {
             metrics,
             lines: HashMap::new(),
             paused: false,
+            held: Held::default(),
         }
     }
 
@@ -221,8 +241,9 @@ impl Reader {
     }
 
     /// Reads every file's new lines, hands their failures to `send`, counts
-    /// the lines, and says which positions to save; nothing while paused.
-    pub fn read(&mut self, now: UnixMs, send: &mut dyn FnMut(Vec<FailureFound>)) -> ReadOutcome {
+    /// the lines, and says which positions to save now; nothing while
+    /// paused.
+    pub fn read(&mut self, now: UnixMs, send: SendBatch) -> ReadOutcome {
         if self.paused {
             return ReadOutcome::default();
         }
@@ -232,9 +253,10 @@ impl Reader {
             matcher,
             line_no,
             not_addresses,
+            held,
             ..
         } = self;
-        let mut found = Found::new(send, not_addresses);
+        let mut found = Found::new(send, held, not_addresses);
         let read = files.poll(&mut |line, read_at| {
             *line_no += 1;
             if let Outcome::Failure(f) = matcher.process(*line_no, line, now) {
@@ -254,6 +276,7 @@ impl Reader {
             jail: self.jail.clone(),
             positions: read.positions,
         });
+        let save = save.and_then(|save| self.held.save(Save::Files(save)));
         ReadOutcome {
             save,
             more: read.more,
@@ -279,19 +302,19 @@ impl Reader {
     /// Runs a batch of journal source number `source` (read at `read_at`)
     /// through the journal filter, each entry at its own time (`now` if it
     /// has none that fits), hands the failures to `send`; the cursor to
-    /// save, if the batch has one.
+    /// save now, if the batch has one and no batch holds it back.
     pub fn journal_entries(
         &mut self,
         source: usize,
         batch: &JournalBatch,
         read_at: Instant,
         now: UnixMs,
-        send: &mut dyn FnMut(Vec<FailureFound>),
-    ) -> Option<SaveCursor> {
+        send: SendBatch,
+    ) -> Option<Save> {
         let input = self.journals.get_mut(source)?;
         input.lines.add(batch.len() as u64);
         let now = timestamp(now);
-        let mut found = Found::new(send, &mut self.not_addresses);
+        let mut found = Found::new(send, &mut self.held, &mut self.not_addresses);
         for (line, time_us) in batch.iter() {
             self.line_no += 1;
             let time = Timestamp::from_microsecond(time_us as i64).unwrap_or(now);
@@ -300,11 +323,23 @@ impl Reader {
             }
         }
         found.finish();
-        Some(SaveCursor {
+        let cursor = SaveCursor {
             jail: self.jail.clone(),
             source: input.spec.cursor_key(),
             cursor: batch.cursor.clone()?,
-        })
+        };
+        self.held.save(Save::Cursor(cursor))
+    }
+
+    /// The jail confirmed batch `number` (its bans are in the kernel): the
+    /// positions and cursors to save now, in the order they came.
+    pub fn confirmed(&mut self, number: u64) -> Vec<Save> {
+        self.held.confirmed(number)
+    }
+
+    /// Batches sent to the jail and not confirmed yet.
+    pub fn unconfirmed(&self) -> u64 {
+        self.held.unconfirmed()
     }
 }
 

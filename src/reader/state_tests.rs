@@ -42,10 +42,23 @@ fn append(path: &Path, text: &str) {
     file.write_all(text.as_bytes()).unwrap();
 }
 
-/// One read at [`NOW`]: the batches sent, and the outcome.
+/// One read at [`NOW`]: the batches sent, and the outcome; every batch
+/// is confirmed at once (as by a jail whose bans are all in the kernel),
+/// and the positions that releases are the outcome's.
 fn read(reader: &mut Reader) -> (Vec<Vec<FailureFound>>, ReadOutcome) {
+    let (sent, mut outcome) = read_unconfirmed(reader);
+    for (number, _) in &sent {
+        for save in reader.confirmed(*number) {
+            assert!(outcome.save.replace(save).is_none(), "two saves");
+        }
+    }
+    (sent.into_iter().map(|(_, batch)| batch).collect(), outcome)
+}
+
+/// One read at [`NOW`], the batches with their numbers, none confirmed.
+fn read_unconfirmed(reader: &mut Reader) -> (Vec<(u64, Vec<FailureFound>)>, ReadOutcome) {
     let mut sent = Vec::new();
-    let outcome = reader.read(NOW, &mut |batch| sent.push(batch));
+    let outcome = reader.read(NOW, &mut |number, batch| sent.push((number, batch)));
     (sent, outcome)
 }
 
@@ -54,7 +67,9 @@ fn addresses(sent: &[Vec<FailureFound>]) -> Vec<String> {
 }
 
 fn positions(outcome: &ReadOutcome) -> HashMap<PathBuf, LogPosition> {
-    let save = outcome.save.as_ref().expect("positions to save");
+    let Some(Save::Files(save)) = outcome.save.as_ref() else {
+        panic!("positions to save: {:?}", outcome.save)
+    };
     assert_eq!(save.jail, "sshd");
     save.positions.iter().cloned().collect()
 }
@@ -194,14 +209,21 @@ fn journal_entries_count_at_their_own_time_and_their_cursor_is_saved() {
     batch.cursor = Some("s=1;i=2".into());
     let mut sent = Vec::new();
     let read_at = Instant::now();
-    let cursor = reader.journal_entries(0, &batch, read_at, NOW, &mut |b| sent.push(b));
+    let send = &mut |n, b| sent.push((n, b));
+    assert_eq!(reader.journal_entries(0, &batch, read_at, NOW, send), None);
+    let (numbers, sent): (Vec<u64>, Vec<_>) = sent.into_iter().unzip();
+    assert_eq!(numbers, [1]);
+    // The cursor is saved once the jail confirmed the batch.
+    let cursor = reader.confirmed(1).pop();
     let found = sent.concat();
     assert_eq!(addresses(&sent), ["192.0.2.7"]);
     assert_eq!(
         (found[0].time, found[0].read_at),
         (UnixMs(at / 1000), read_at)
     );
-    let cursor = cursor.unwrap();
+    let Some(Save::Cursor(cursor)) = cursor else {
+        panic!("{cursor:?}")
+    };
     let saved = (
         cursor.jail.as_str(),
         cursor.source.as_str(),
@@ -210,7 +232,7 @@ fn journal_entries_count_at_their_own_time_and_their_cursor_is_saved() {
     assert_eq!(saved, ("sshd", "journal:/j", "s=1;i=2"));
     assert_eq!(metrics.source(&spec(Some("/j")).describe()).get(), 2);
     // A source the jail does not have: nothing.
-    let other = reader.journal_entries(1, &batch, read_at, NOW, &mut |_| panic!("sent"));
+    let other = reader.journal_entries(1, &batch, read_at, NOW, &mut |_, _| panic!("sent"));
     assert!(other.is_none());
 }
 
@@ -277,4 +299,35 @@ fn a_paused_reader_reads_nothing_and_on_resume_reads_what_came_meanwhile() {
     }
     // Nothing lost across the rotation, nothing read twice.
     assert_eq!(found, ["192.0.2.2", "192.0.2.3"]);
+}
+
+#[test]
+fn a_position_is_saved_only_once_the_bans_of_the_lines_before_it_are_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    append(&log, &format!("{LINE} 192.0.2.1 port 22 ssh2\n"));
+    let mut reader = reader(&[&log], Vec::new(), &Arc::new(Metrics::default()));
+    reader.positions_loaded(HashMap::new());
+    reader.rescan();
+    let (first, outcome) = read_unconfirmed(&mut reader);
+    assert_eq!(first.len(), 1);
+    // A kill -9 now must not find the position past 192.0.2.1's line.
+    assert!(outcome.save.is_none(), "saved before its bans");
+    // A later read, without failures, waits for that batch too.
+    append(&log, "not a failure\n");
+    let (sent, outcome) = read_unconfirmed(&mut reader);
+    assert!(sent.is_empty() && outcome.save.is_none());
+    assert_eq!(reader.unconfirmed(), 1);
+    let released = reader.confirmed(first[0].0);
+    let len = std::fs::metadata(&log).unwrap().len();
+    let expected = ReadOutcome {
+        save: released.into_iter().next(),
+        more: false,
+    };
+    assert_eq!(positions(&expected)[&log].offset, len);
+    // Nothing unconfirmed: the next position is saved at once.
+    append(&log, "not a failure either\n");
+    let (_, outcome) = read_unconfirmed(&mut reader);
+    let len = std::fs::metadata(&log).unwrap().len();
+    assert_eq!(positions(&outcome)[&log].offset, len);
 }

@@ -62,6 +62,13 @@ pub struct StopJails {
     pub only: Option<String>,
 }
 
+/// Have every running jail's reader stop and hand over the read positions
+/// its unconfirmed batches hold ([`crate::reader::Drain`]). Sent at
+/// SIGTERM before the actions' hand-over; replies once all readers did.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct DrainReaders;
+
 /// Start a jail of the configuration that does not run (fail2ban's
 /// `start JAIL`; a running jail is left as it is). Sent by the fail2ban
 /// socket for root; replies whether it started, or why not.

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix::MailboxError;
 use actix::prelude::*;
@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::launch::Links;
-use super::{Reload, ServerActor, control, fail2ban};
+use super::{DrainReaders, Reload, ServerActor, control, fail2ban};
 use crate::actions::{ActionsActor, HandOver, Restore, Watched};
 use crate::config::Config;
 use crate::db::store::Store;
@@ -282,6 +282,9 @@ fn serve_metrics(listener: std::net::TcpListener, metrics: Arc<Metrics>) {
     });
 }
 
+/// How long a stop waits for the readers' batches to reach the kernel.
+const DRAIN_WAIT: Duration = Duration::from_secs(2);
+
 fn signals(
     server: Addr<ServerActor>,
     actions: Addr<ActionsActor>,
@@ -291,6 +294,7 @@ fn signals(
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
+    let stopping = server.clone();
     actix_rt::spawn(async move {
         tokio::select! {
             _ = term.recv() => tracing::info!("SIGTERM: stopping"),
@@ -300,7 +304,12 @@ fn signals(
         // actions' mailbox) hand their records to the database without
         // waiting for the group commit, then the database commits them with
         // the read positions, before the system (and its arbiters) stops.
-        // The fleet's outbox too: decisions the last bans made.
+        // First the readers stop and hand over the positions their
+        // batches on the way to the kernel held (at most DRAIN_WAIT: a
+        // position not handed over only has its lines read again). The
+        // fleet's outbox after the actions: decisions the last bans made.
+        let drained = stopping.send(DrainReaders);
+        let _ = tokio::time::timeout(DRAIN_WAIT, drained).await;
         let _ = actions.send(HandOver).await;
         if let Some(cluster) = cluster {
             let _ = cluster.send(Persist).await;

@@ -14,9 +14,10 @@ use super::fail2ban_view::JailDetails;
 use super::jails::{JailSet, NoSuchJail};
 use super::launch::{start_jail, stop_jail};
 use super::reply::ControlError;
-use super::{Details, ServerActor, StartJail, StopJails};
+use super::{Details, DrainReaders, ServerActor, StartJail, StopJails};
 use crate::actions::Unban;
 use crate::config::{Config, JailConfig};
+use crate::reader::Drain;
 
 /// Why `start JAIL` started nothing.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +90,18 @@ impl Handler<StartJail> for ServerActor {
         let jail = jail.ok_or(StartError::CannotStart { jail: msg.jail })?;
         self.jails.insert(jail);
         Ok(true)
+    }
+}
+
+impl Handler<DrainReaders> for ServerActor {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: DrainReaders, _: &mut Context<Self>) -> Self::Result {
+        let jails = self.jails.iter();
+        let drains: Vec<_> = jails.map(|j| j.handle.reader.send(Drain)).collect();
+        Box::pin(async move {
+            futures_util::future::join_all(drains).await;
+        })
     }
 }
 
