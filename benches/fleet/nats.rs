@@ -63,7 +63,8 @@ pub fn start_nats(dir: &Path) -> (Vec<Child>, Vec<String>) {
 /// without any daemon's load.
 pub fn servers_alone(n: u32, figures: &mut Figures) {
     use portcullis::cluster::client::ClusterClient;
-    use portcullis::cluster::{ClusterSettings, Decision, Expiry, Kind};
+    use portcullis::cluster::limiter::Rate;
+    use portcullis::cluster::{ClusterSettings, Decision, Expiry, Intake, Kind};
     let dir = tempfile::tempdir().unwrap();
     let (mut nats, urls) = start_nats(dir.path());
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -106,15 +107,24 @@ pub fn servers_alone(n: u32, figures: &mut Figures) {
         }
         let publish = started.elapsed();
         let started = Instant::now();
-        let mut left = n as usize;
-        while left > 0 {
+        // Decoded and checked as a node would (a block holds many).
+        let mut intake = Intake::new(&ClusterSettings::new(urls.clone(), "n2"), Rate::ORIGIN);
+        let mut taken = Vec::new();
+        while taken.len() < n as usize {
             let batch = reader
                 .next_batch(5_000, Duration::from_secs(5))
                 .await
                 .unwrap();
-            assert!(!batch.is_empty(), "{left} messages never came");
+            assert!(
+                !batch.is_empty(),
+                "{} decisions never came",
+                n as usize - taken.len()
+            );
+            let now = portcullis::time::UnixMs::now();
+            for m in &batch {
+                intake.admit_message(&m.subject, &m.payload, now, &mut taken);
+            }
             reader.ack(&batch).await.unwrap();
-            left = left.saturating_sub(batch.len());
         }
         (publish, started.elapsed())
     });
