@@ -152,14 +152,16 @@ impl Fleet {
         }
     }
 
-    /// The decisions to append to LMDB now: keys, then JSON entries.
-    pub fn to_store(&mut self) -> (Vec<Key>, Vec<Vec<u8>>) {
-        self.stored.take_unsaved()
+    /// The decisions to append to LMDB now: keys, then JSON entries
+    /// (none while an append is on its way, unless `now`).
+    pub fn to_store(&mut self, now: bool) -> (Vec<Key>, Vec<Vec<u8>>) {
+        self.stored.take_unsaved(now)
     }
 
-    /// LMDB stored `keys` under `seqs`.
-    pub fn stored(&mut self, keys: Vec<Key>, seqs: &[u64]) {
+    /// LMDB stored `keys` under `seqs`, or failed to (`None`).
+    pub fn stored(&mut self, keys: Vec<Key>, seqs: Option<&[u64]>) -> bool {
         self.stored.appended(keys, seqs);
+        self.stored.has_unsaved()
     }
 
     /// LMDB entries to remove: no longer waiting in the outbox.

@@ -169,8 +169,8 @@ fn the_outbox_kept_in_lmdb_is_restored_and_emptied_as_decisions_leave() {
     let mut before = fleet("gate-1");
     let ban = |addr| applied(Provenance::Local, "sshd", addr, Kind::Ban);
     before.decided(&[ban("192.0.2.1"), ban("192.0.2.2")], T0);
-    let (keys, entries) = before.to_store();
-    before.stored(keys, &[1, 2]);
+    let (keys, entries) = before.to_store(false);
+    before.stored(keys, Some(&[1, 2]));
     assert!(before.stale().is_empty(), "both still waiting");
     // After: a newer decision on .2 was made before the db answered, and
     // one entry is unreadable.

@@ -39,17 +39,18 @@ impl ClusterActor {
     /// Appends the decisions queued since the last call and removes the
     /// entries the outbox no longer holds.
     pub(super) fn persist(&mut self, ctx: &mut Context<Self>) {
-        ctx.spawn(self.store_new());
+        ctx.spawn(self.store_new(false));
     }
 
     /// The append of what was queued since the last call (its reply marks
-    /// the entries stored), after removing the stale ones.
-    fn store_new(&mut self) -> ResponseActFuture<Self, ()> {
+    /// the entries stored and starts the next), after removing the stale
+    /// ones. One at a time unless `now` (the stop).
+    fn store_new(&mut self, now: bool) -> ResponseActFuture<Self, ()> {
         let stale = self.fleet.stale();
         if !stale.is_empty() {
             self.db.do_send(RemoveOutbox(stale));
         }
-        let (keys, entries) = self.fleet.to_store();
+        let (keys, entries) = self.fleet.to_store(now);
         if entries.is_empty() {
             return Box::pin(fut::ready(()));
         }
@@ -58,9 +59,10 @@ impl ClusterActor {
             capacity: OUTBOX_CAPACITY,
         });
         Box::pin(
-            fut::wrap_future(append).map(move |appended, act: &mut Self, _| {
-                if let Ok(appended) = appended {
-                    act.fleet.stored(keys, &appended.seqs);
+            fut::wrap_future(append).map(move |appended, act: &mut Self, ctx| {
+                let seqs = appended.as_ref().ok().map(|a| a.seqs.as_slice());
+                if act.fleet.stored(keys, seqs) {
+                    act.persist(ctx);
                 }
             }),
         )
@@ -71,6 +73,6 @@ impl Handler<Persist> for ClusterActor {
     type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, _: Persist, _: &mut Context<Self>) -> Self::Result {
-        self.store_new()
+        self.store_new(true)
     }
 }

@@ -22,6 +22,9 @@ pub struct Stored {
     saved: HashMap<u64, Key>,
     /// Something changed since the last [`Stored::stale`].
     dirty: bool,
+    /// An append is on its way: the next waits for its reply, so a storm
+    /// makes a few large db commits, not one per batch of bans.
+    appending: bool,
 }
 
 impl Stored {
@@ -31,15 +34,30 @@ impl Stored {
             .push(((subject, decision.id.clone()), decision.to_json()));
     }
 
-    /// What to append now (the keys, then the entries, in order).
-    pub fn take_unsaved(&mut self) -> (Vec<Key>, Vec<Vec<u8>>) {
-        std::mem::take(&mut self.unsaved).into_iter().unzip()
+    /// What to append now (the keys, then the entries, in order): none
+    /// while an append is on its way, unless `now` (the daemon stops).
+    pub fn take_unsaved(&mut self, now: bool) -> (Vec<Key>, Vec<Vec<u8>>) {
+        if self.appending && !now {
+            return (Vec::new(), Vec::new());
+        }
+        let taken: (Vec<Key>, Vec<Vec<u8>>) = std::mem::take(&mut self.unsaved).into_iter().unzip();
+        self.appending |= !taken.0.is_empty();
+        taken
     }
 
-    /// The db stored `keys` under `seqs` (same order).
-    pub fn appended(&mut self, keys: Vec<Key>, seqs: &[u64]) {
-        self.saved.extend(seqs.iter().copied().zip(keys));
-        self.dirty = true;
+    /// The db stored `keys` under `seqs` (same order), or failed to
+    /// (`None`: those entries stay in memory only); the next append may go.
+    pub fn appended(&mut self, keys: Vec<Key>, seqs: Option<&[u64]>) {
+        self.appending = false;
+        if let Some(seqs) = seqs {
+            self.saved.extend(seqs.iter().copied().zip(keys));
+            self.dirty = true;
+        }
+    }
+
+    /// Decisions wait to be appended.
+    pub fn has_unsaved(&self) -> bool {
+        !self.unsaved.is_empty()
     }
 
     /// An entry read from the db at start, already queued in the outbox
@@ -94,10 +112,21 @@ mod tests {
         let mut s = Stored::default();
         s.queue("s1".into(), &d("x"));
         s.queue("s2".into(), &d("y"));
-        let (keys, entries) = s.take_unsaved();
+        let (keys, entries) = s.take_unsaved(false);
         assert_eq!(entries, [d("x").to_json(), d("y").to_json()]);
-        assert!(s.take_unsaved().0.is_empty(), "appended once");
-        s.appended(keys, &[7, 8]);
+        assert!(s.take_unsaved(false).0.is_empty(), "appended once");
+        // One append at a time: what comes meanwhile waits for its reply
+        // (unless the daemon stops).
+        s.queue("s3".into(), &d("z"));
+        assert!(s.take_unsaved(false).0.is_empty());
+        s.appended(keys, Some(&[7, 8]));
+        assert!(s.has_unsaved());
+        let (later, _) = s.take_unsaved(false);
+        assert_eq!(later, [("s3".to_string(), "z".to_string())]);
+        s.queue("s4".into(), &d("w"));
+        assert_eq!(s.take_unsaved(true).0.len(), 1, "at the stop");
+        s.appended(later, None);
+        assert!(!s.appending);
         // "x" was published (or replaced): its entry goes, "y" stays.
         let mut stale = s.stale(|subject, id| subject == "s2" && id == "y");
         stale.sort();
