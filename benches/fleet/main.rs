@@ -195,7 +195,8 @@ fn logs() -> String {
 /// Three NATS servers and three daemons, in a temporary directory.
 struct Fleet {
     dir: tempfile::TempDir,
-    nats: Vec<Child>,
+    /// Killed when the fleet is dropped, after the daemons.
+    _servers: nats::Servers,
     nodes: Vec<Node>,
 }
 
@@ -214,7 +215,11 @@ impl Fleet {
             .map(|n| Node::new(dir.path(), n, &servers.join(" ")))
             .collect();
         nodes.iter_mut().for_each(Node::start);
-        let fleet = Fleet { dir, nats, nodes };
+        let fleet = Fleet {
+            dir,
+            _servers: nats,
+            nodes,
+        };
         // Settled: one ban went round (JetStream elected its leaders).
         let mut probe = Nft::open().unwrap();
         let first = Ipv4Addr::new(198, 51, 100, 1);
@@ -246,10 +251,6 @@ impl Fleet {
 impl Drop for Fleet {
     fn drop(&mut self) {
         self.nodes.iter_mut().for_each(Node::kill);
-        for child in &mut self.nats {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
         for n in 1..=3 {
             let _ = Command::new("nft")
                 .args(["delete", "table", "inet", &format!("p{n}")])

@@ -10,9 +10,21 @@ use std::time::{Duration, Instant};
 use crate::NATS_SERVER;
 use crate::figures::Figures;
 
+/// The servers of a cluster, killed when dropped (a panicking run too).
+pub struct Servers(Vec<Child>);
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Three nats-servers forming one JetStream cluster on loopback, logging
 /// to `n1.log`..`n3.log` in `dir`; the servers and their client URLs.
-pub fn start_nats(dir: &Path) -> (Vec<Child>, Vec<String>) {
+pub fn start_nats(dir: &Path) -> (Servers, Vec<String>) {
     let listeners: Vec<TcpListener> = (0..6)
         .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
         .collect();
@@ -53,7 +65,7 @@ pub fn start_nats(dir: &Path) -> (Vec<Child>, Vec<String>) {
         .iter()
         .map(|p| format!("nats://127.0.0.1:{p}"))
         .collect();
-    (nats, urls)
+    (Servers(nats), urls)
 }
 
 /// The NATS cluster alone, through the daemon's own client code: `n`
@@ -66,7 +78,7 @@ pub fn servers_alone(n: u32, figures: &mut Figures) {
     use portcullis::cluster::limiter::Rate;
     use portcullis::cluster::{ClusterSettings, Decision, Expiry, Intake, Kind};
     let dir = tempfile::tempdir().unwrap();
-    let (mut nats, urls) = start_nats(dir.path());
+    let (nats, urls) = start_nats(dir.path());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -133,8 +145,5 @@ pub fn servers_alone(n: u32, figures: &mut Figures) {
     figures.add(&name, "s", "", publish.as_secs_f64());
     let name = format!("servers alone: {n} decisions read by one consumer");
     figures.add(&name, "s", "", read.as_secs_f64());
-    for child in &mut nats {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop(nats);
 }
